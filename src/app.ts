@@ -1,0 +1,30 @@
+/**
+ * The HTTP application: request-scoped setup, the route groups, and the one place errors are
+ * turned into responses.
+ */
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { admin } from "./admin/routes";
+import type { AppEnv } from "./app-env";
+import { distribution } from "./distribution/routes";
+import { OciError, RegistryError, renderError } from "./errors";
+import { database } from "./storage/database";
+
+const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("db", database(c.env.DB));
+  await next();
+});
+
+export const app = new Hono<AppEnv>({ strict: false });
+
+app.use("*", withDatabase);
+app.route("/v2", distribution);
+app.route("/admin", admin);
+
+app.notFound((c) => renderError(new RegistryError(OciError.NAME_UNKNOWN, `no resource at ${new URL(c.req.url).pathname}`), c.req.method));
+
+app.onError((error, c) => {
+  if (error instanceof RegistryError) return renderError(error, c.req.method);
+  console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, error);
+  return renderError(new RegistryError(OciError.UNKNOWN, "internal error"), c.req.method);
+});

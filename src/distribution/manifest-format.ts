@@ -1,0 +1,155 @@
+/**
+ * Validation of pushed manifests: OCI image manifests and indexes, Docker schema 2 manifests
+ * and manifest lists, and OCI artifacts (image manifests with `artifactType`). Pure: bytes and
+ * Content-Type in, a summary of what the manifest references out, or a MANIFEST_INVALID error.
+ */
+import { OciError, RegistryError } from "../errors";
+import { parseDigest } from "./grammar";
+import { essence, IMAGE_MANIFEST_TYPES, INDEX_TYPES, MANIFEST_TYPES, NON_DISTRIBUTABLE_LAYER_TYPES } from "./media-types";
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+  artifactType?: string;
+  urls?: string[];
+}
+
+export interface ManifestSummary {
+  mediaType: string;
+  /** What the referrers API reports: artifactType, else config.mediaType for image manifests. */
+  artifactType: string | null;
+  subject: string | null;
+  annotations: Record<string, string> | null;
+  /** Blobs that must be linked in the repository (config and distributable layers). */
+  blobDigests: string[];
+  /** Manifests that must exist in the repository (children of an index). */
+  childDigests: string[];
+}
+
+type JsonObject = Record<string, unknown>;
+
+function invalid(message: string): RegistryError {
+  return new RegistryError(OciError.MANIFEST_INVALID, message);
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const MEDIA_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+
+function readAnnotations(value: unknown, where: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) throw invalid(`${where}.annotations must be an object of strings`);
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== "string") throw invalid(`${where}.annotations["${key}"] must be a string`);
+  }
+  return value as Record<string, string>;
+}
+
+function readMediaType(value: unknown, where: string): string {
+  if (typeof value !== "string" || !MEDIA_TYPE_PATTERN.test(value)) throw invalid(`${where} must be a media type`);
+  return value;
+}
+
+function readDescriptor(value: unknown, where: string): Descriptor {
+  if (!isObject(value)) throw invalid(`${where} must be a descriptor object`);
+  const mediaType = readMediaType(value.mediaType, `${where}.mediaType`);
+  const { digest, size } = value;
+  if (typeof digest !== "string" || parseDigest(digest) === null) {
+    throw invalid(`${where}.digest must be a sha256 or sha512 digest`);
+  }
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+    throw invalid(`${where}.size must be a non-negative integer`);
+  }
+  const descriptor: Descriptor = { mediaType, digest, size };
+  const annotations = readAnnotations(value.annotations, where);
+  if (annotations) descriptor.annotations = annotations;
+  if (value.artifactType !== undefined) descriptor.artifactType = readMediaType(value.artifactType, `${where}.artifactType`);
+  if (value.urls !== undefined) {
+    if (!Array.isArray(value.urls) || !value.urls.every((url) => typeof url === "string")) {
+      throw invalid(`${where}.urls must be an array of strings`);
+    }
+    descriptor.urls = value.urls as string[];
+  }
+  return descriptor;
+}
+
+function readDescriptorList(value: unknown, where: string): Descriptor[] {
+  if (!Array.isArray(value)) throw invalid(`${where} must be an array of descriptors`);
+  return value.map((entry, index) => readDescriptor(entry, `${where}[${index}]`));
+}
+
+function parseJson(bytes: Uint8Array): JsonObject {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw invalid("manifest is not valid UTF-8");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw invalid(`manifest is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!isObject(value)) throw invalid("manifest must be a JSON object");
+  return value;
+}
+
+/** Decides the manifest's media type from the Content-Type header and its `mediaType` field. */
+function resolveMediaType(manifest: JsonObject, contentType: string | null): string {
+  const declared = manifest.mediaType;
+  if (declared !== undefined && typeof declared !== "string") throw invalid("mediaType must be a string");
+  const header = essence(contentType);
+  const mediaType = header !== "" && header !== "application/octet-stream" ? header : declared;
+  if (mediaType === undefined) throw invalid("manifest media type is missing: send Content-Type or a mediaType field");
+  if (!MANIFEST_TYPES.has(mediaType)) throw invalid(`unsupported manifest media type "${mediaType}"`);
+  if (declared !== undefined && declared !== mediaType) {
+    throw invalid(`Content-Type "${mediaType}" does not match the manifest's mediaType "${declared}"`);
+  }
+  return mediaType;
+}
+
+export function parseManifest(bytes: Uint8Array, contentType: string | null): ManifestSummary {
+  const manifest = parseJson(bytes);
+  const mediaType = resolveMediaType(manifest, contentType);
+  if (manifest.schemaVersion !== 2) throw invalid("schemaVersion must be 2");
+  const annotations = readAnnotations(manifest.annotations, "manifest") ?? null;
+  const subject = manifest.subject === undefined ? null : readDescriptor(manifest.subject, "subject").digest;
+  const declaredArtifactType =
+    manifest.artifactType === undefined ? null : readMediaType(manifest.artifactType, "artifactType");
+
+  if (IMAGE_MANIFEST_TYPES.has(mediaType)) {
+    if (manifest.config === undefined) throw invalid("an image manifest needs a config descriptor");
+    const config = readDescriptor(manifest.config, "config");
+    const layers = manifest.layers === undefined ? [] : readDescriptorList(manifest.layers, "layers");
+    const storedLayers = layers.filter((layer) => !NON_DISTRIBUTABLE_LAYER_TYPES.has(layer.mediaType) && !layer.urls);
+    return {
+      mediaType,
+      artifactType: declaredArtifactType ?? config.mediaType,
+      subject,
+      annotations,
+      blobDigests: unique([config.digest, ...storedLayers.map((layer) => layer.digest)]),
+      childDigests: [],
+    };
+  }
+  if (INDEX_TYPES.has(mediaType)) {
+    const children = readDescriptorList(manifest.manifests, "manifests");
+    return {
+      mediaType,
+      artifactType: declaredArtifactType,
+      subject,
+      annotations,
+      blobDigests: [],
+      childDigests: unique(children.map((child) => child.digest)),
+    };
+  }
+  throw invalid(`unsupported manifest media type "${mediaType}"`);
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}

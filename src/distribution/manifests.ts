@@ -1,0 +1,198 @@
+/**
+ * Manifest resource: GET/HEAD/PUT/DELETE of `/v2/<name>/manifests/<reference>` by tag or
+ * digest. Reads go to D1 (one query) and, for manifests too large for a D1 row, R2; every
+ * write goes through the repository's Durable Object.
+ */
+import type { AppContext } from "../app-env";
+import { OciError, RegistryError } from "../errors";
+import { findLinkedDigests } from "../storage/blob-links";
+import { manifestKey } from "../storage/keys";
+import {
+  findManifestByDigest,
+  findManifestByTag,
+  findManifestDigests,
+  type ManifestRecord,
+  type StoredManifest,
+} from "../storage/manifest-records";
+import { repositoryObject } from "../repository/stub";
+import { toHex } from "../storage/resumable-digest";
+import { checksumOption } from "../storage/upload-writer";
+import { isValidTag, looksLikeDigest, parseDigest, type ParsedDigest } from "./grammar";
+import { parseManifest } from "./manifest-format";
+import { essence, MANIFEST_TYPES } from "./media-types";
+import { contentLength, requireDigest } from "./validate";
+
+/** Manifests up to this size are kept inline in their D1 row (D1 rows hold up to 2 MB). */
+export const INLINE_MANIFEST_MAX_BYTES = 1024 * 1024;
+
+const SCHEMA1_TYPES = new Set([
+  "application/vnd.docker.distribution.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.v1+prettyjws",
+]);
+
+type Reference = { kind: "tag"; tag: string } | { kind: "digest"; digest: ParsedDigest };
+
+/** Reads a reference for a write; malformed ones are the client's error (400). */
+function requireReference(reference: string): Reference {
+  if (looksLikeDigest(reference)) return { kind: "digest", digest: requireDigest(reference) };
+  if (!isValidTag(reference)) throw new RegistryError(OciError.TAG_INVALID, `invalid tag "${reference}"`, { tag: reference });
+  return { kind: "tag", tag: reference };
+}
+
+function unknownManifest(name: string, reference: string): RegistryError {
+  return new RegistryError(OciError.MANIFEST_UNKNOWN, `manifest ${reference} is not in repository ${name}`, { reference });
+}
+
+/**
+ * True when the client's Accept header lists manifest types and the stored one is not among
+ * them. Headers naming no manifest type (absent, `*\/*`, `application/json`) accept anything.
+ */
+function acceptRefuses(accept: string | undefined, mediaType: string): boolean {
+  if (!accept) return false;
+  const ranges = accept.split(",").map((range) => essence(range));
+  if (ranges.includes(mediaType) || ranges.includes("*/*") || ranges.includes("application/*")) return false;
+  return ranges.some((range) => MANIFEST_TYPES.has(range) || SCHEMA1_TYPES.has(range));
+}
+
+// ---- GET / HEAD ---------------------------------------------------------------------------
+
+export async function getManifest(c: AppContext, name: string, reference: string): Promise<Response> {
+  const db = c.get("db");
+  let manifest: StoredManifest | undefined;
+  if (looksLikeDigest(reference)) {
+    const digest = parseDigest(reference);
+    manifest = digest ? await findManifestByDigest(db, name, digest.digest) : undefined;
+  } else if (isValidTag(reference)) {
+    manifest = await findManifestByTag(db, name, reference);
+  }
+  // A malformed reference names a manifest that cannot exist: 404, like any unknown one.
+  if (!manifest) throw unknownManifest(name, reference);
+  if (acceptRefuses(c.req.header("Accept"), manifest.mediaType)) {
+    throw new RegistryError(
+      OciError.MANIFEST_UNKNOWN,
+      `manifest ${reference} is ${manifest.mediaType}, which the Accept header does not list`,
+      { reference, mediaType: manifest.mediaType },
+    );
+  }
+  const headers = new Headers({
+    "Content-Type": manifest.mediaType,
+    "Content-Length": String(manifest.size),
+    "Docker-Content-Digest": manifest.digest,
+    ETag: `"${manifest.digest}"`,
+  });
+  if (c.req.header("If-None-Match") === `"${manifest.digest}"`) return new Response(null, { status: 304, headers });
+  if (c.req.method === "HEAD") return new Response(null, { status: 200, headers });
+  if (manifest.body !== null) return new Response(manifest.body, { status: 200, headers });
+  const object = await c.env.BLOBS.get(manifestKey(requireDigest(manifest.digest)));
+  if (object === null) throw unknownManifest(name, reference);
+  return new Response(object.body, { status: 200, headers });
+}
+
+// ---- PUT ----------------------------------------------------------------------------------
+
+async function readManifestBody(c: AppContext): Promise<Uint8Array> {
+  const limit = Number(c.env.MANIFEST_MAX_BYTES);
+  const tooLarge = () => new RegistryError(OciError.MANIFEST_TOO_LARGE, `manifest exceeds ${limit} bytes`, { limit });
+  const declared = contentLength(c.req.raw);
+  if (declared !== null && declared > limit) throw tooLarge();
+  const body = c.req.raw.body;
+  if (body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
+async function digestOf(bytes: Uint8Array, algorithm: ParsedDigest["algorithm"]): Promise<string> {
+  const hash = await crypto.subtle.digest(algorithm === "sha256" ? "SHA-256" : "SHA-512", bytes);
+  return `${algorithm}:${toHex(new Uint8Array(hash))}`;
+}
+
+export async function putManifest(c: AppContext, name: string, referenceParam: string): Promise<Response> {
+  const reference = requireReference(referenceParam);
+  const bytes = await readManifestBody(c);
+  const algorithm = reference.kind === "digest" ? reference.digest.algorithm : "sha256";
+  const digest = await digestOf(bytes, algorithm);
+  if (reference.kind === "digest" && reference.digest.digest !== digest) {
+    throw new RegistryError(OciError.DIGEST_INVALID, `manifest has digest ${digest}, not ${reference.digest.digest}`, {
+      digest: reference.digest.digest,
+    });
+  }
+  const summary = parseManifest(bytes, c.req.header("Content-Type") ?? null);
+
+  const db = c.get("db");
+  const [linkedBlobs, knownManifests] = await Promise.all([
+    findLinkedDigests(db, name, summary.blobDigests),
+    findManifestDigests(db, name, summary.childDigests),
+  ]);
+  const missing = [
+    ...summary.blobDigests.filter((d) => !linkedBlobs.has(d)),
+    ...summary.childDigests.filter((d) => !knownManifests.has(d)),
+  ];
+  if (missing.length > 0) {
+    throw new RegistryError(OciError.MANIFEST_BLOB_UNKNOWN, `manifest references content not in repository ${name}: ${missing.join(", ")}`, {
+      digests: missing,
+    });
+  }
+
+  let body: string | null = null;
+  if (bytes.length <= INLINE_MANIFEST_MAX_BYTES) {
+    body = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes);
+  } else {
+    const parsed = requireDigest(digest);
+    await c.env.BLOBS.put(manifestKey(parsed), bytes, checksumOption(parsed));
+  }
+  const record: ManifestRecord = {
+    digest,
+    mediaType: summary.mediaType,
+    size: bytes.length,
+    body,
+    artifactType: summary.artifactType,
+    subject: summary.subject,
+    annotations: summary.annotations ? JSON.stringify(summary.annotations) : null,
+    blobDigests: summary.blobDigests,
+    childDigests: summary.childDigests,
+  };
+  const tag = reference.kind === "tag" ? reference.tag : null;
+  const result = await repositoryObject(c.env, name).putManifest(name, record, tag);
+  if (result.status === "tag-immutable") {
+    throw new RegistryError(
+      OciError.TAG_INVALID,
+      `tag ${tag} already exists in repository ${name}, whose tags are immutable (IMMUTABLE); it points at ${result.currentDigest}`,
+      { tag, digest: result.currentDigest },
+    );
+  }
+  const headers = new Headers({ Location: `/v2/${name}/manifests/${digest}`, "Docker-Content-Digest": digest, "Content-Length": "0" });
+  if (summary.subject !== null) headers.set("OCI-Subject", summary.subject);
+  return new Response(null, { status: 201, headers });
+}
+
+// ---- DELETE -------------------------------------------------------------------------------
+
+/** By tag: removes that tag only. By digest: removes the manifest and every tag on it. */
+export async function deleteManifest(c: AppContext, name: string, referenceParam: string): Promise<Response> {
+  const reference = requireReference(referenceParam);
+  const repository = repositoryObject(c.env, name);
+  const deleted =
+    reference.kind === "tag"
+      ? await repository.deleteTag(name, reference.tag)
+      : await repository.deleteManifest(name, reference.digest.digest);
+  if (!deleted) throw unknownManifest(name, referenceParam);
+  return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
+}

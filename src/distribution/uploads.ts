@@ -1,0 +1,245 @@
+/**
+ * Blob upload resource: `POST /v2/<name>/blobs/uploads/` (session, monolithic `?digest=`, or
+ * cross-repository `?mount=&from=`), and PATCH / PUT / GET / DELETE of a session.
+ *
+ * The repository's Durable Object holds each session's state and hands it to one request at a
+ * time (a lease); bytes stream from the request into R2 through `UploadWriter`. A request that
+ * fails leaves the session as it was before the request, so clients can resume it.
+ */
+import type { AppContext } from "../app-env";
+import { OciError, RegistryError } from "../errors";
+import { findBlobObject, linkBlob, mountBlob, type BlobLocation } from "../storage/blob-links";
+import { canonicalBlobKey } from "../storage/keys";
+import { checksumOption, UploadWriter } from "../storage/upload-writer";
+import { repositoryObject, withRepository } from "../repository/stub";
+import { uploadRange, type UploadSession } from "../repository/upload-session";
+import { isDigestAlgorithm, isValidRepositoryName, type DigestAlgorithm, type ParsedDigest } from "./grammar";
+import { contentLength, requireDigest } from "./validate";
+
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function uploadLocation(name: string, id: string): string {
+  return `/v2/${name}/blobs/uploads/${id}`;
+}
+
+function sessionHeaders(name: string, session: UploadSession): Record<string, string> {
+  return {
+    Location: uploadLocation(name, session.id),
+    Range: uploadRange(session),
+    "Docker-Upload-UUID": session.id,
+    "Content-Length": "0",
+  };
+}
+
+function blobCreated(name: string, digest: string): Response {
+  return new Response(null, {
+    status: 201,
+    headers: { Location: `/v2/${name}/blobs/${digest}`, "Docker-Content-Digest": digest, "Content-Length": "0" },
+  });
+}
+
+function outOfOrder(name: string, session: UploadSession): RegistryError {
+  return new RegistryError(
+    OciError.RANGE_INVALID,
+    `chunk does not continue the upload, which has ${session.offset} bytes (or another request is writing it)`,
+    undefined,
+    sessionHeaders(name, session),
+  );
+}
+
+/** `Content-Range: <start>-<end>` of a chunk (inclusive, no unit), or null when absent. */
+function readContentRange(request: Request): { start: number; length: number } | null {
+  const header = request.headers.get("Content-Range");
+  if (header === null) return null;
+  const match = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
+  if (!match) throw new RegistryError(OciError.BLOB_UPLOAD_INVALID, `invalid Content-Range "${header}"`);
+  const start = Number(match[1]);
+  const end = Number(match[2]);
+  if (end < start) throw new RegistryError(OciError.BLOB_UPLOAD_INVALID, `invalid Content-Range "${header}"`);
+  return { start, length: end - start + 1 };
+}
+
+/** The length a request says its body has, from Content-Range and Content-Length. */
+function declaredLength(request: Request, range: { length: number } | null): number | null {
+  const length = contentLength(request);
+  if (range !== null && length !== null && range.length !== length) {
+    throw new RegistryError(OciError.SIZE_INVALID, `Content-Range covers ${range.length} bytes but Content-Length is ${length}`);
+  }
+  return range?.length ?? length;
+}
+
+function requireSessionId(id: string): string {
+  if (!SESSION_ID.test(id)) throw new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, `upload ${id} is unknown`);
+  return id;
+}
+
+function isChecksumMismatch(error: unknown): boolean {
+  return error instanceof Error && /checksum|10037/i.test(error.message);
+}
+
+async function link(c: AppContext, name: string, digest: string, location: BlobLocation): Promise<void> {
+  await withRepository(c.env, name, () => linkBlob(c.get("db"), name, digest, location, Date.now()));
+}
+
+/**
+ * Writes a whole blob whose digest and length are known up front straight to its key; R2
+ * checks the digest and stores nothing on a mismatch.
+ */
+async function putWholeBlob(c: AppContext, digest: ParsedDigest, body: ReadableStream | null, length: number): Promise<BlobLocation | null> {
+  const objectKey = canonicalBlobKey(digest);
+  try {
+    await c.env.BLOBS.put(objectKey, length === 0 || body === null ? new Uint8Array(0) : body, checksumOption(digest));
+  } catch (error) {
+    if (isChecksumMismatch(error)) return null;
+    throw error;
+  }
+  return { size: length, objectKey };
+}
+
+// ---- POST /v2/<name>/blobs/uploads/ -------------------------------------------------------
+
+export async function startUpload(c: AppContext, name: string): Promise<Response> {
+  const query = new URL(c.req.url).searchParams;
+  const mount = query.get("mount");
+  const monolithicDigest = query.get("digest");
+  if (mount !== null) {
+    const digest = requireDigest(mount);
+    const from = query.get("from");
+    if (from !== null && isValidRepositoryName(from)) {
+      const db = c.get("db");
+      const mounted = await withRepository(c.env, name, () => mountBlob(db, name, from, digest.digest, Date.now()));
+      if (mounted) return blobCreated(name, digest.digest);
+    }
+    // Not mountable: the spec asks for an ordinary upload session instead.
+  } else if (monolithicDigest !== null) {
+    const digest = requireDigest(monolithicDigest);
+    const length = contentLength(c.req.raw);
+    if (length !== null) {
+      const location = await putWholeBlob(c, digest, c.req.raw.body, length);
+      if (!location) throw digestMismatch(digest.digest);
+      await link(c, name, digest.digest, location);
+      return blobCreated(name, digest.digest);
+    }
+    // No length: stream it through a session, which needs none.
+    const session = await repositoryObject(c.env, name).createUpload(name, digest.algorithm);
+    return finishUpload(c, name, session.id, digest);
+  }
+  const session = await repositoryObject(c.env, name).createUpload(name, readAlgorithm(query));
+  return new Response(null, { status: 202, headers: sessionHeaders(name, session) });
+}
+
+/** `?digest-algorithm=sha512` chooses the digest a chunked session computes (sha256 by default). */
+function readAlgorithm(query: URLSearchParams): DigestAlgorithm {
+  const value = query.get("digest-algorithm");
+  if (value === null) return "sha256";
+  if (!isDigestAlgorithm(value)) throw new RegistryError(OciError.DIGEST_INVALID, `unsupported digest algorithm "${value}"`);
+  return value;
+}
+
+function digestMismatch(expected: string, actual?: string): RegistryError {
+  return new RegistryError(
+    OciError.DIGEST_INVALID,
+    actual ? `uploaded content has digest ${actual}, not ${expected}` : `uploaded content does not match digest ${expected}`,
+    { digest: expected },
+  );
+}
+
+// ---- PATCH /v2/<name>/blobs/uploads/<id> ----------------------------------------------------
+
+export async function patchUpload(c: AppContext, name: string, idParam: string): Promise<Response> {
+  const id = requireSessionId(idParam);
+  const range = readContentRange(c.req.raw);
+  const declared = declaredLength(c.req.raw, range);
+  const repository = repositoryObject(c.env, name);
+  const begun = await repository.beginChunk(id, range?.start ?? null);
+  if (begun.status === "unknown") throw new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, `upload ${id} is unknown`);
+  if (begun.status === "out-of-order") throw outOfOrder(name, begun.session);
+  const { session, lease } = begun;
+  try {
+    const writer = await UploadWriter.open(c.env.BLOBS, session);
+    await writer.append(c.req.raw.body);
+    if (declared !== null && writer.received !== declared) {
+      throw new RegistryError(OciError.SIZE_INVALID, `chunk declared ${declared} bytes but carried ${writer.received}`);
+    }
+    const next = await writer.persist();
+    if (!(await repository.commitChunk(id, lease, next))) {
+      if (next.tailKey !== null && next.tailKey !== session.tailKey) await c.env.BLOBS.delete(next.tailKey);
+      throw new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, `upload ${id} was cancelled while this chunk was written`);
+    }
+    if (session.tailKey !== null && session.tailKey !== next.tailKey) c.executionCtx.waitUntil(c.env.BLOBS.delete(session.tailKey));
+    return new Response(null, { status: 202, headers: sessionHeaders(name, next) });
+  } finally {
+    await repository.releaseChunk(id, lease);
+  }
+}
+
+// ---- PUT /v2/<name>/blobs/uploads/<id>?digest= ---------------------------------------------
+
+export async function putUpload(c: AppContext, name: string, idParam: string): Promise<Response> {
+  const id = requireSessionId(idParam);
+  const digest = requireDigest(new URL(c.req.url).searchParams.get("digest"));
+  return finishUpload(c, name, id, digest);
+}
+
+async function finishUpload(c: AppContext, name: string, id: string, digest: ParsedDigest): Promise<Response> {
+  const range = readContentRange(c.req.raw);
+  const declared = declaredLength(c.req.raw, range);
+  const repository = repositoryObject(c.env, name);
+  const begun = await repository.beginChunk(id, range?.start ?? null);
+  if (begun.status === "unknown") throw new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, `upload ${id} is unknown`);
+  if (begun.status === "out-of-order") throw outOfOrder(name, begun.session);
+  const { session, lease } = begun;
+  try {
+    let location: BlobLocation;
+    if (session.offset === 0 && declared !== null) {
+      // The whole blob is in this request: R2 verifies it as it is stored.
+      const stored = await putWholeBlob(c, digest, c.req.raw.body, declared);
+      if (!stored) {
+        await repository.cancelUpload(id);
+        throw digestMismatch(digest.digest);
+      }
+      location = stored;
+    } else {
+      if (digest.algorithm !== session.algorithm) {
+        throw new RegistryError(
+          OciError.DIGEST_INVALID,
+          `this upload computed a ${session.algorithm} digest; start it with ?digest-algorithm=${digest.algorithm} to finish with ${digest.algorithm}`,
+        );
+      }
+      const writer = await UploadWriter.open(c.env.BLOBS, session);
+      await writer.append(c.req.raw.body);
+      if (declared !== null && writer.received !== declared) {
+        throw new RegistryError(OciError.SIZE_INVALID, `final chunk declared ${declared} bytes but carried ${writer.received}`);
+      }
+      const result = await writer.complete(digest, (wanted) => findBlobObject(c.get("db"), wanted));
+      if (!result.ok) {
+        await repository.cancelUpload(id);
+        throw digestMismatch(digest.digest, result.actualDigest);
+      }
+      location = result.location;
+      if (writer.previousTailKey !== null) c.executionCtx.waitUntil(c.env.BLOBS.delete(writer.previousTailKey));
+    }
+    await link(c, name, digest.digest, location);
+    await repository.closeUpload(id);
+    return blobCreated(name, digest.digest);
+  } finally {
+    await repository.releaseChunk(id, lease);
+  }
+}
+
+// ---- GET / DELETE /v2/<name>/blobs/uploads/<id> ---------------------------------------------
+
+export async function getUploadStatus(c: AppContext, name: string, idParam: string): Promise<Response> {
+  const id = requireSessionId(idParam);
+  const session = await repositoryObject(c.env, name).getUpload(id);
+  if (!session) throw new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, `upload ${id} is unknown`);
+  return new Response(null, { status: 204, headers: sessionHeaders(name, session) });
+}
+
+export async function cancelUpload(c: AppContext, name: string, idParam: string): Promise<Response> {
+  const id = requireSessionId(idParam);
+  if (!(await repositoryObject(c.env, name).cancelUpload(id))) {
+    throw new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, `upload ${id} is unknown`);
+  }
+  return new Response(null, { status: 204, headers: { "Content-Length": "0" } });
+}

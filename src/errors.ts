@@ -1,0 +1,70 @@
+/**
+ * Error codes as data. Every failure the API reports is a `RegistryError` carrying one of the
+ * descriptors below; the HTTP status belongs to the descriptor, never to the throw site, and
+ * the response body is rendered in one place (`renderError` for the OCI surface).
+ */
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export interface ErrorDescriptor {
+  /** The wire code, e.g. `BLOB_UNKNOWN`. */
+  readonly code: string;
+  readonly status: ContentfulStatusCode;
+  /** Default human-readable message. */
+  readonly message: string;
+}
+
+function describe(code: string, status: ContentfulStatusCode, message: string): ErrorDescriptor {
+  return { code, status, message };
+}
+
+/** OCI distribution-spec v1.1 error codes, with the statuses the CNCF registry uses. */
+export const OciError = {
+  BLOB_UNKNOWN: describe("BLOB_UNKNOWN", 404, "blob unknown to registry"),
+  BLOB_UPLOAD_INVALID: describe("BLOB_UPLOAD_INVALID", 400, "blob upload invalid"),
+  BLOB_UPLOAD_UNKNOWN: describe("BLOB_UPLOAD_UNKNOWN", 404, "blob upload unknown to registry"),
+  DIGEST_INVALID: describe("DIGEST_INVALID", 400, "provided digest did not match uploaded content"),
+  MANIFEST_BLOB_UNKNOWN: describe("MANIFEST_BLOB_UNKNOWN", 400, "manifest references a manifest or blob unknown to registry"),
+  MANIFEST_INVALID: describe("MANIFEST_INVALID", 400, "manifest invalid"),
+  MANIFEST_TOO_LARGE: describe("SIZE_INVALID", 413, "manifest exceeds the size limit"),
+  MANIFEST_UNKNOWN: describe("MANIFEST_UNKNOWN", 404, "manifest unknown to registry"),
+  NAME_INVALID: describe("NAME_INVALID", 400, "invalid repository name"),
+  NAME_UNKNOWN: describe("NAME_UNKNOWN", 404, "repository name not known to registry"),
+  PAGINATION_NUMBER_INVALID: describe("PAGINATION_NUMBER_INVALID", 400, "invalid number of results requested"),
+  RANGE_INVALID: describe("RANGE_INVALID", 416, "invalid content range"),
+  SIZE_INVALID: describe("SIZE_INVALID", 400, "provided length did not match content length"),
+  TAG_INVALID: describe("TAG_INVALID", 400, "manifest tag did not match URI"),
+  UNAUTHORIZED: describe("UNAUTHORIZED", 401, "authentication required"),
+  DENIED: describe("DENIED", 403, "requested access to the resource is denied"),
+  UNSUPPORTED: describe("UNSUPPORTED", 405, "the operation is unsupported"),
+  TOOMANYREQUESTS: describe("TOOMANYREQUESTS", 429, "too many requests"),
+  UNKNOWN: describe("UNKNOWN", 500, "unknown error"),
+} as const satisfies Record<string, ErrorDescriptor>;
+
+export class RegistryError extends Error {
+  readonly descriptor: ErrorDescriptor;
+  readonly detail: unknown;
+  /** Extra response headers the error needs (e.g. `Range` on a 416 upload error). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(descriptor: ErrorDescriptor, message?: string, detail?: unknown, headers: Record<string, string> = {}) {
+    super(message ?? descriptor.message);
+    this.name = "RegistryError";
+    this.descriptor = descriptor;
+    this.detail = detail;
+    this.headers = headers;
+  }
+
+  get status(): ContentfulStatusCode {
+    return this.descriptor.status;
+  }
+}
+
+/** Renders an error as the OCI JSON body `{"errors":[{code,message,detail}]}`. */
+export function renderError(error: RegistryError, method: string): Response {
+  const headers = new Headers(error.headers);
+  headers.set("Docker-Distribution-API-Version", "registry/2.0");
+  if (method === "HEAD") return new Response(null, { status: error.status, headers });
+  headers.set("Content-Type", "application/json");
+  const body = { errors: [{ code: error.descriptor.code, message: error.message, detail: error.detail ?? null }] };
+  return new Response(JSON.stringify(body), { status: error.status, headers });
+}

@@ -1,0 +1,198 @@
+/**
+ * One Durable Object per repository (named by the repository name). It is the single writer of
+ * the repository's tags and manifests, so concurrent pushes are serialized and tag
+ * immutability is decided here, and it keeps the repository's open upload sessions in its
+ * SQLite storage. Pulls never come here: they read D1 and R2 directly.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { DigestAlgorithm } from "../distribution/grammar";
+import { database, isForeignKeyFailure, type Database } from "../storage/database";
+import { assembledBlobKey } from "../storage/keys";
+import {
+  deleteManifest,
+  deleteTag,
+  readTagState,
+  writeManifest,
+  type ManifestRecord,
+} from "../storage/manifest-records";
+import { insertRepositoryIfAbsent, setTagMutability } from "../storage/repository-records";
+import type { TagMutability } from "../storage/schema";
+import { ResumableDigest } from "../storage/resumable-digest";
+import { discardUploadStorage } from "../storage/upload-writer";
+import {
+  UPLOAD_LEASE_MS,
+  UPLOAD_PART_SIZE,
+  UPLOAD_SESSION_TTL_MS,
+  type BeginChunkResult,
+  type UploadSession,
+} from "./upload-session";
+import { UploadSessionTable } from "./upload-session-table";
+
+export type PutManifestResult =
+  | { status: "ok" }
+  /** The tag exists with another digest and the repository's tags are immutable. */
+  | { status: "tag-immutable"; currentDigest: string };
+
+export class RepositoryObject extends DurableObject<Env> {
+  private readonly sessions: UploadSessionTable;
+  private readonly db: Database;
+  private writeQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sessions = new UploadSessionTable(ctx.storage.sql);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    this.db = database(env.DB);
+  }
+
+  // ---- repository -------------------------------------------------------------------------
+
+  /**
+   * Creates the repository row once (create-on-push). The fact is remembered here so later
+   * pushes cost no D1 write; `force` re-checks after a write found the row missing.
+   */
+  async ensureRepository(name: string, force = false): Promise<void> {
+    if (!force && this.fact("repository") === name) return;
+    await insertRepositoryIfAbsent(this.db, name, Date.now());
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO facts (key, value) VALUES ('repository', ?)", name);
+  }
+
+  async setTagMutability(name: string, mutability: TagMutability): Promise<boolean> {
+    return this.serialized(() => setTagMutability(this.db, name, mutability));
+  }
+
+  // ---- manifests and tags -----------------------------------------------------------------
+
+  async putManifest(name: string, record: ManifestRecord, tag: string | null): Promise<PutManifestResult> {
+    return this.serialized(async () => {
+      await this.ensureRepository(name);
+      if (tag !== null) {
+        const state = await readTagState(this.db, name, tag);
+        if (state?.mutability === "IMMUTABLE" && state.currentDigest !== null && state.currentDigest !== record.digest) {
+          return { status: "tag-immutable", currentDigest: state.currentDigest };
+        }
+      }
+      try {
+        await writeManifest(this.db, name, record, tag, Date.now());
+      } catch (error) {
+        if (!isForeignKeyFailure(error)) throw error;
+        await this.ensureRepository(name, true);
+        await writeManifest(this.db, name, record, tag, Date.now());
+      }
+      return { status: "ok" };
+    });
+  }
+
+  async deleteTag(name: string, tag: string): Promise<boolean> {
+    return this.serialized(() => deleteTag(this.db, name, tag));
+  }
+
+  async deleteManifest(name: string, digest: string): Promise<boolean> {
+    return this.serialized(() => deleteManifest(this.db, name, digest));
+  }
+
+  // ---- upload sessions --------------------------------------------------------------------
+
+  async createUpload(name: string, algorithm: DigestAlgorithm): Promise<UploadSession> {
+    await this.ensureRepository(name);
+    const id = crypto.randomUUID();
+    const now = Date.now();
+    const session: UploadSession = {
+      id,
+      repository: name,
+      createdAt: now,
+      offset: 0,
+      algorithm,
+      hashState: ResumableDigest.create(algorithm).save(),
+      partSize: UPLOAD_PART_SIZE,
+      objectKey: assembledBlobKey(id),
+      multipartId: null,
+      partEtags: [],
+      tailKey: null,
+      tailLength: 0,
+    };
+    this.sessions.insert(session, now);
+    await this.scheduleExpiry();
+    return session;
+  }
+
+  async getUpload(id: string): Promise<UploadSession | null> {
+    return this.sessions.find(id)?.session ?? null;
+  }
+
+  /**
+   * Takes the session for one request. `start` is where the request's bytes begin (from
+   * Content-Range), or null to append at the current offset.
+   */
+  async beginChunk(id: string, start: number | null): Promise<BeginChunkResult> {
+    const found = this.sessions.find(id);
+    if (!found) return { status: "unknown" };
+    const now = Date.now();
+    const held = found.lease !== null && found.leaseExpires > now;
+    if (held || (start !== null && start !== found.session.offset)) {
+      return { status: "out-of-order", session: found.session };
+    }
+    const lease = crypto.randomUUID();
+    this.sessions.setLease(id, lease, now + UPLOAD_LEASE_MS, now);
+    return { status: "ok", session: found.session, lease };
+  }
+
+  /** Saves the state a request reached and releases the session; false if the lease was lost. */
+  async commitChunk(id: string, lease: string, session: UploadSession): Promise<boolean> {
+    return this.sessions.commit(id, lease, session, Date.now());
+  }
+
+  /** Releases the session without changing it (the request failed). */
+  async releaseChunk(id: string, lease: string): Promise<void> {
+    const found = this.sessions.find(id);
+    if (found?.lease === lease) this.sessions.setLease(id, null, 0, Date.now());
+  }
+
+  /** Forgets a session whose blob is now stored. */
+  async closeUpload(id: string): Promise<void> {
+    this.sessions.delete(id);
+  }
+
+  /** Cancels a session and frees its storage; false if there is no such session. */
+  async cancelUpload(id: string): Promise<boolean> {
+    const found = this.sessions.find(id);
+    if (!found) return false;
+    this.sessions.delete(id);
+    await discardUploadStorage(this.env.BLOBS, found.session);
+    return true;
+  }
+
+  /** Aborts sessions idle for longer than the session lifetime. */
+  override async alarm(): Promise<void> {
+    for (const session of this.sessions.idleSince(Date.now() - UPLOAD_SESSION_TTL_MS)) {
+      this.sessions.delete(session.id);
+      await discardUploadStorage(this.env.BLOBS, session);
+    }
+    await this.scheduleExpiry();
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  private async scheduleExpiry(): Promise<void> {
+    const oldest = this.sessions.oldestUpdate();
+    if (oldest === null) return;
+    const due = oldest + UPLOAD_SESSION_TTL_MS;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > due) await this.ctx.storage.setAlarm(due);
+  }
+
+  private fact(key: string): string | null {
+    const row = this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM facts WHERE key = ?", key).toArray()[0];
+    return row?.value ?? null;
+  }
+
+  /**
+   * Runs `work` after every write queued before it has settled. Input gates do not cover D1
+   * round trips, so without this queue two pushes could interleave their read and write.
+   */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writeQueue.then(work, work);
+    this.writeQueue = run.catch(() => undefined);
+    return run;
+  }
+}

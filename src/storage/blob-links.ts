@@ -1,0 +1,76 @@
+/**
+ * D1 access to per-repository blob links: a repository may serve a digest only while a link
+ * row exists, and the row names the R2 object holding the bytes.
+ */
+import { and, eq, sql } from "drizzle-orm";
+import type { Database } from "./database";
+import { repositoryBlobs } from "./schema";
+
+export interface BlobLocation {
+  size: number;
+  objectKey: string;
+}
+
+/** The one query of a blob GET or HEAD. */
+export async function findBlobLink(db: Database, repository: string, digest: string): Promise<BlobLocation | undefined> {
+  return db
+    .select({ size: repositoryBlobs.size, objectKey: repositoryBlobs.objectKey })
+    .from(repositoryBlobs)
+    .where(and(eq(repositoryBlobs.repository, repository), eq(repositoryBlobs.digest, digest)))
+    .get();
+}
+
+/** Any existing object for a digest, in any repository (deduplicates chunked uploads). */
+export async function findBlobObject(db: Database, digest: string): Promise<BlobLocation | undefined> {
+  return db
+    .select({ size: repositoryBlobs.size, objectKey: repositoryBlobs.objectKey })
+    .from(repositoryBlobs)
+    .where(eq(repositoryBlobs.digest, digest))
+    .limit(1)
+    .get();
+}
+
+/** Links a digest into a repository; keeps an existing link. One write statement. */
+export async function linkBlob(
+  db: Database,
+  repository: string,
+  digest: string,
+  location: BlobLocation,
+  now: number,
+): Promise<void> {
+  await db
+    .insert(repositoryBlobs)
+    .values({ repository, digest, size: location.size, objectKey: location.objectKey, linkedAt: now })
+    .onConflictDoNothing();
+}
+
+/**
+ * Links `digest` into `repository` if `from` links it (cross-repository mount). One statement;
+ * true when the blob is linked in `repository` afterwards.
+ */
+export async function mountBlob(db: Database, repository: string, from: string, digest: string, now: number): Promise<boolean> {
+  const rows = await db.all<{ digest: string }>(sql`
+    INSERT INTO repository_blobs (repository, digest, size, object_key, linked_at)
+    SELECT ${repository}, digest, size, object_key, ${now} FROM repository_blobs
+    WHERE repository = ${from} AND digest = ${digest}
+    ON CONFLICT (repository, digest) DO UPDATE SET linked_at = linked_at
+    RETURNING digest`);
+  return rows.length > 0;
+}
+
+export async function unlinkBlob(db: Database, repository: string, digest: string): Promise<boolean> {
+  const removed = await db
+    .delete(repositoryBlobs)
+    .where(and(eq(repositoryBlobs.repository, repository), eq(repositoryBlobs.digest, digest)))
+    .returning({ digest: repositoryBlobs.digest });
+  return removed.length > 0;
+}
+
+/** Which of `digests` the repository links. */
+export async function findLinkedDigests(db: Database, repository: string, digests: readonly string[]): Promise<Set<string>> {
+  if (digests.length === 0) return new Set();
+  const rows = await db.all<{ digest: string }>(sql`
+    SELECT digest FROM repository_blobs
+    WHERE repository = ${repository} AND digest IN (SELECT value FROM json_each(${JSON.stringify(digests)}))`);
+  return new Set(rows.map((row) => row.digest));
+}

@@ -1,0 +1,189 @@
+/**
+ * D1 access to manifests and tags. Reads are used on the pull path; every write is made by the
+ * repository's Durable Object (src/repository/repository-object.ts), which serializes them.
+ */
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import type { Database } from "./database";
+import { manifests, repositories, tags, type TagMutability } from "./schema";
+
+/** What a manifest GET needs: one row, found by digest or by tag in one query. */
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  size: number;
+  body: string | null;
+  subject: string | null;
+}
+
+const storedManifestColumns = {
+  digest: manifests.digest,
+  mediaType: manifests.mediaType,
+  size: manifests.size,
+  body: manifests.body,
+  subject: manifests.subject,
+};
+
+export async function findManifestByDigest(db: Database, repository: string, digest: string): Promise<StoredManifest | undefined> {
+  return db
+    .select(storedManifestColumns)
+    .from(manifests)
+    .where(and(eq(manifests.repository, repository), eq(manifests.digest, digest)))
+    .get();
+}
+
+export async function findManifestByTag(db: Database, repository: string, tag: string): Promise<StoredManifest | undefined> {
+  return db
+    .select(storedManifestColumns)
+    .from(tags)
+    .innerJoin(manifests, and(eq(manifests.repository, tags.repository), eq(manifests.digest, tags.digest)))
+    .where(and(eq(tags.repository, repository), eq(tags.tag, tag)))
+    .get();
+}
+
+/** Which of `digests` exist as manifests in the repository. */
+export async function findManifestDigests(db: Database, repository: string, digests: readonly string[]): Promise<Set<string>> {
+  if (digests.length === 0) return new Set();
+  const rows = await db.all<{ digest: string }>(sql`
+    SELECT digest FROM manifests
+    WHERE repository = ${repository} AND digest IN (SELECT value FROM json_each(${JSON.stringify(digests)}))`);
+  return new Set(rows.map((row) => row.digest));
+}
+
+export interface TagPage {
+  repositoryExists: boolean;
+  tags: string[];
+}
+
+/** Tags after `last` in lexical order, at most `limit`; one round trip. */
+export async function listTags(db: Database, repository: string, last: string | null, limit: number): Promise<TagPage> {
+  const [repositoryRows, tagRows] = await db.batch([
+    db.select({ name: repositories.name }).from(repositories).where(eq(repositories.name, repository)),
+    db
+      .select({ tag: tags.tag })
+      .from(tags)
+      .where(and(eq(tags.repository, repository), last === null ? undefined : gt(tags.tag, last)))
+      .orderBy(asc(tags.tag))
+      .limit(limit),
+  ]);
+  return { repositoryExists: repositoryRows.length > 0, tags: tagRows.map((row) => row.tag) };
+}
+
+export interface ReferrerRow {
+  digest: string;
+  mediaType: string;
+  size: number;
+  artifactType: string | null;
+  annotations: string | null;
+}
+
+/** Manifests whose subject is `subject`, ordered by digest, after `last`, at most `limit`. */
+export async function listReferrers(
+  db: Database,
+  repository: string,
+  subject: string,
+  artifactType: string | null,
+  last: string | null,
+  limit: number,
+): Promise<ReferrerRow[]> {
+  return db
+    .select({
+      digest: manifests.digest,
+      mediaType: manifests.mediaType,
+      size: manifests.size,
+      artifactType: manifests.artifactType,
+      annotations: manifests.annotations,
+    })
+    .from(manifests)
+    .where(
+      and(
+        eq(manifests.repository, repository),
+        eq(manifests.subject, subject),
+        artifactType === null ? undefined : eq(manifests.artifactType, artifactType),
+        last === null ? undefined : gt(manifests.digest, last),
+      ),
+    )
+    .orderBy(asc(manifests.digest))
+    .limit(limit);
+}
+
+/** The row a manifest PUT writes. */
+export interface ManifestRecord {
+  digest: string;
+  mediaType: string;
+  size: number;
+  body: string | null;
+  artifactType: string | null;
+  subject: string | null;
+  annotations: string | null;
+  blobDigests: string[];
+  childDigests: string[];
+}
+
+export interface TagState {
+  mutability: TagMutability;
+  /** Digest the tag points at now, or null. */
+  currentDigest: string | null;
+}
+
+/** Null when the repository does not exist. */
+export async function readTagState(db: Database, repository: string, tag: string): Promise<TagState | null> {
+  const row = await db
+    .select({ mutability: repositories.imageTagMutability, digest: tags.digest })
+    .from(repositories)
+    .leftJoin(tags, and(eq(tags.repository, repositories.name), eq(tags.tag, tag)))
+    .where(eq(repositories.name, repository))
+    .get();
+  return row ? { mutability: row.mutability, currentDigest: row.digest } : null;
+}
+
+/** Inserts the manifest (kept if already present) and points the tag at it, atomically. */
+export async function writeManifest(
+  db: Database,
+  repository: string,
+  record: ManifestRecord,
+  tag: string | null,
+  now: number,
+): Promise<void> {
+  const insertManifest = db
+    .insert(manifests)
+    .values({
+      repository,
+      digest: record.digest,
+      mediaType: record.mediaType,
+      size: record.size,
+      body: record.body,
+      artifactType: record.artifactType,
+      subject: record.subject,
+      annotations: record.annotations,
+      blobDigests: JSON.stringify(record.blobDigests),
+      childDigests: JSON.stringify(record.childDigests),
+      pushedAt: now,
+    })
+    .onConflictDoNothing();
+  if (tag === null) {
+    await insertManifest;
+    return;
+  }
+  const upsertTag = db
+    .insert(tags)
+    .values({ repository, tag, digest: record.digest, updatedAt: now })
+    .onConflictDoUpdate({ target: [tags.repository, tags.tag], set: { digest: record.digest, updatedAt: now } });
+  await db.batch([insertManifest, upsertTag]);
+}
+
+export async function deleteTag(db: Database, repository: string, tag: string): Promise<boolean> {
+  const removed = await db
+    .delete(tags)
+    .where(and(eq(tags.repository, repository), eq(tags.tag, tag)))
+    .returning({ tag: tags.tag });
+  return removed.length > 0;
+}
+
+/** Deletes the manifest; its tags go with it (foreign key cascade). */
+export async function deleteManifest(db: Database, repository: string, digest: string): Promise<boolean> {
+  const removed = await db
+    .delete(manifests)
+    .where(and(eq(manifests.repository, repository), eq(manifests.digest, digest)))
+    .returning({ digest: manifests.digest });
+  return removed.length > 0;
+}

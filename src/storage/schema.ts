@@ -1,0 +1,83 @@
+/**
+ * D1 schema (drizzle). `npm run db:generate` writes the SQL migrations in `migrations/`.
+ *
+ * Every table is keyed by repository name first, so each pull-path lookup is a primary-key
+ * probe: blob GET/HEAD reads one `repository_blobs` row, manifest GET by digest one
+ * `manifests` row, manifest GET by tag one `tags` row joined to its manifest.
+ * Times are Unix epoch milliseconds.
+ */
+import { foreignKey, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+export const TAG_MUTABILITY = ["MUTABLE", "IMMUTABLE"] as const;
+export type TagMutability = (typeof TAG_MUTABILITY)[number];
+
+export const repositories = sqliteTable("repositories", {
+  name: text("name").primaryKey(),
+  imageTagMutability: text("image_tag_mutability", { enum: TAG_MUTABILITY }).notNull().default("MUTABLE"),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Which digests a repository may serve, and the R2 object holding their bytes. */
+export const repositoryBlobs = sqliteTable(
+  "repository_blobs",
+  {
+    repository: text("repository")
+      .notNull()
+      .references(() => repositories.name, { onDelete: "cascade" }),
+    digest: text("digest").notNull(),
+    size: integer("size").notNull(),
+    objectKey: text("object_key").notNull(),
+    linkedAt: integer("linked_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.repository, t.digest] }), index("repository_blobs_digest").on(t.digest)],
+);
+
+export const manifests = sqliteTable(
+  "manifests",
+  {
+    repository: text("repository")
+      .notNull()
+      .references(() => repositories.name, { onDelete: "cascade" }),
+    digest: text("digest").notNull(),
+    mediaType: text("media_type").notNull(),
+    size: integer("size").notNull(),
+    /** The exact bytes pushed, when small enough for a D1 row; otherwise null and in R2. */
+    body: text("body"),
+    /** artifactType, else config.mediaType for image manifests (what referrers report). */
+    artifactType: text("artifact_type"),
+    subject: text("subject"),
+    /** JSON object of the manifest's annotations, or null. */
+    annotations: text("annotations"),
+    /** JSON array of the blob digests (config and layers) the manifest references. */
+    blobDigests: text("blob_digests").notNull().default("[]"),
+    /** JSON array of the manifest digests an index references. */
+    childDigests: text("child_digests").notNull().default("[]"),
+    pushedAt: integer("pushed_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.repository, t.digest] }),
+    index("manifests_subject").on(t.repository, t.subject),
+  ],
+);
+
+export const tags = sqliteTable(
+  "tags",
+  {
+    repository: text("repository").notNull(),
+    tag: text("tag").notNull(),
+    digest: text("digest").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.repository, t.tag] }),
+    index("tags_digest").on(t.repository, t.digest),
+    // Deleting a manifest deletes every tag on it, in the same statement.
+    foreignKey({ columns: [t.repository, t.digest], foreignColumns: [manifests.repository, manifests.digest] }).onDelete(
+      "cascade",
+    ),
+  ],
+);
+
+export type RepositoryRow = typeof repositories.$inferSelect;
+export type ManifestRow = typeof manifests.$inferSelect;
+export type BlobLinkRow = typeof repositoryBlobs.$inferSelect;
