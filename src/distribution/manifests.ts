@@ -24,6 +24,10 @@ import { contentLength, requireDigest } from "./validate";
 
 /** Manifests up to this size are kept inline in their D1 row (D1 rows hold up to 2 MB). */
 export const INLINE_MANIFEST_MAX_BYTES = 1024 * 1024;
+/** Annotations up to this size are copied into the row for the referrers list. */
+const INLINE_ANNOTATIONS_MAX_BYTES = 256 * 1024;
+/** Stored instead of annotations too large for the row: read them from the manifest itself. */
+export const ANNOTATIONS_IN_MANIFEST = "@manifest";
 
 const SCHEMA1_TYPES = new Set([
   "application/vnd.docker.distribution.manifest.v1+json",
@@ -165,7 +169,7 @@ export async function putManifest(c: AppContext, name: string, referenceParam: s
     body,
     artifactType: summary.artifactType,
     subject: summary.subject,
-    annotations: summary.annotations ? JSON.stringify(summary.annotations) : null,
+    annotations: storedAnnotations(summary.annotations),
     blobDigests: summary.blobDigests,
     childDigests: summary.childDigests,
   };
@@ -181,6 +185,19 @@ export async function putManifest(c: AppContext, name: string, referenceParam: s
   const headers = new Headers({ Location: `/v2/${name}/manifests/${digest}`, "Docker-Content-Digest": digest, "Content-Length": "0" });
   if (summary.subject !== null) headers.set("OCI-Subject", summary.subject);
   return new Response(null, { status: 201, headers });
+}
+
+function storedAnnotations(annotations: Record<string, string> | null): string | null {
+  if (annotations === null) return null;
+  const text = JSON.stringify(annotations);
+  return text.length <= INLINE_ANNOTATIONS_MAX_BYTES ? text : ANNOTATIONS_IN_MANIFEST;
+}
+
+/** The bytes of a stored manifest, from its D1 row or from R2. */
+export async function readManifestBytes(c: AppContext, manifest: StoredManifest): Promise<string | null> {
+  if (manifest.body !== null) return manifest.body;
+  const object = await c.env.BLOBS.get(manifestKey(requireDigest(manifest.digest)));
+  return object === null ? null : object.text();
 }
 
 // ---- DELETE -------------------------------------------------------------------------------
