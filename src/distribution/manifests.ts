@@ -15,7 +15,7 @@ import {
   type StoredManifest,
 } from "../storage/manifest-records";
 import { repositoryObject } from "../repository/stub";
-import { toHex } from "../storage/resumable-digest";
+import { concatBytes, toHex } from "../bytes";
 import { checksumOption } from "../storage/upload-writer";
 import { isValidTag, looksLikeDigest, parseDigest, type ParsedDigest } from "./grammar";
 import { parseManifest } from "./manifest-format";
@@ -114,13 +114,7 @@ async function readManifestBody(c: AppContext): Promise<Uint8Array> {
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
+  return concatBytes(chunks, total);
 }
 
 async function digestOf(bytes: Uint8Array, algorithm: ParsedDigest["algorithm"]): Promise<string> {

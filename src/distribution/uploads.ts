@@ -68,6 +68,19 @@ function declaredLength(request: Request, range: { length: number } | null): num
   return range?.length ?? length;
 }
 
+/** Takes the session for this request, or throws the error the client should see. */
+async function takeSession(
+  repository: ReturnType<typeof repositoryObject>,
+  name: string,
+  id: string,
+  start: number | null,
+): Promise<{ session: UploadSession; lease: string }> {
+  const begun = await repository.beginChunk(id, start);
+  if (begun.status === "unknown") throw new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, `upload ${id} is unknown`);
+  if (begun.status === "out-of-order") throw outOfOrder(name, begun.session);
+  return { session: begun.session, lease: begun.lease };
+}
+
 function requireSessionId(id: string): string {
   if (!SESSION_ID.test(id)) throw new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, `upload ${id} is unknown`);
   return id;
@@ -151,10 +164,7 @@ export async function patchUpload(c: AppContext, name: string, idParam: string):
   const range = readContentRange(c.req.raw);
   const declared = declaredLength(c.req.raw, range);
   const repository = repositoryObject(c.env, name);
-  const begun = await repository.beginChunk(id, range?.start ?? null);
-  if (begun.status === "unknown") throw new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, `upload ${id} is unknown`);
-  if (begun.status === "out-of-order") throw outOfOrder(name, begun.session);
-  const { session, lease } = begun;
+  const { session, lease } = await takeSession(repository, name, id, range?.start ?? null);
   try {
     const writer = await UploadWriter.open(c.env.BLOBS, session);
     await writer.append(c.req.raw.body);
@@ -185,10 +195,7 @@ async function finishUpload(c: AppContext, name: string, id: string, digest: Par
   const range = readContentRange(c.req.raw);
   const declared = declaredLength(c.req.raw, range);
   const repository = repositoryObject(c.env, name);
-  const begun = await repository.beginChunk(id, range?.start ?? null);
-  if (begun.status === "unknown") throw new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, `upload ${id} is unknown`);
-  if (begun.status === "out-of-order") throw outOfOrder(name, begun.session);
-  const { session, lease } = begun;
+  const { session, lease } = await takeSession(repository, name, id, range?.start ?? null);
   try {
     let location: BlobLocation;
     if (session.offset === 0 && declared !== null) {

@@ -4,6 +4,7 @@
  * stored object back. Built on @noble/hashes (pinned: the state fields used here are its
  * Merkle-Damgard internals, checked by test/unit/resumable-digest.test.ts).
  */
+import { toHex } from "../bytes";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import type { DigestAlgorithm } from "../distribution/grammar";
 
@@ -77,11 +78,6 @@ export class ResumableDigest {
   }
 }
 
-export function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
-  return out;
-}
 
 function bytesToBase64(bytes: Uint8Array): string {
   let binary = "";

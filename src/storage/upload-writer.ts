@@ -9,6 +9,7 @@
  * bytes, so closing the session checks the digest without reading the stored object again.
  * A session that never fills a part is written at its digest's key with one `put`.
  */
+import { concatBytes } from "../bytes";
 import type { ParsedDigest } from "../distribution/grammar";
 import type { UploadSession } from "../repository/upload-session";
 import type { BlobLocation } from "./blob-links";
@@ -85,7 +86,7 @@ export class UploadWriter {
     let tailKey: string | null = null;
     if (this.pendingLength > 0) {
       tailKey = uploadTailKey(this.session.id, offset);
-      await this.bucket.put(tailKey, concat(this.pending, this.pendingLength));
+      await this.bucket.put(tailKey, concatBytes(this.pending, this.pendingLength));
     }
     return {
       ...this.session,
@@ -112,7 +113,7 @@ export class UploadWriter {
     const multipart = this.multipart();
     if (multipart === null) {
       const objectKey = canonicalBlobKey(expected);
-      await this.bucket.put(objectKey, concat(this.pending, this.pendingLength), checksumOption(expected));
+      await this.bucket.put(objectKey, concatBytes(this.pending, this.pendingLength), checksumOption(expected));
       return { ok: true, location: { size, objectKey } };
     }
     const existing = await findExisting(expected.digest);
@@ -120,7 +121,7 @@ export class UploadWriter {
       await multipart.abort();
       return { ok: true, location: existing };
     }
-    if (this.pendingLength > 0) await this.uploadPart(concat(this.pending, this.pendingLength));
+    if (this.pendingLength > 0) await this.uploadPart(concatBytes(this.pending, this.pendingLength));
     await this.settle();
     await multipart.complete(this.session.partEtags.map((etag, index) => ({ partNumber: index + 1, etag })));
     return { ok: true, location: { size, objectKey: this.session.objectKey } };
@@ -140,7 +141,7 @@ export class UploadWriter {
       this.pending.push(rest.subarray(0, room));
       this.pendingLength += room;
       rest = rest.subarray(room);
-      const part = concat(this.pending, this.pendingLength);
+      const part = concatBytes(this.pending, this.pendingLength);
       this.pending = [];
       this.pendingLength = 0;
       await this.uploadPart(part);
@@ -197,13 +198,3 @@ export function checksumOption(digest: ParsedDigest): R2PutOptions {
   return digest.algorithm === "sha256" ? { sha256: digest.hex } : { sha512: digest.hex };
 }
 
-function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0] !== undefined && chunks[0].length === length) return chunks[0];
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
