@@ -125,8 +125,9 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Ma
   if (IMAGE_MANIFEST_TYPES.has(mediaType)) {
     if (manifest.config === undefined) throw invalid("an image manifest needs a config descriptor");
     const config = readDescriptor(manifest.config, "config");
-    const layers = manifest.layers === undefined ? [] : readDescriptorList(manifest.layers, "layers");
-    const storedLayers = layers.filter((layer) => !NON_DISTRIBUTABLE_LAYER_TYPES.has(layer.mediaType) && !layer.urls);
+    if (manifest.layers === undefined) throw invalid("an image manifest needs a layers array");
+    const layers = readDescriptorList(manifest.layers, "layers");
+    const storedLayers = layers.filter((layer) => !NON_DISTRIBUTABLE_LAYER_TYPES.has(layer.mediaType));
     return {
       mediaType,
       artifactType: declaredArtifactType ?? config.mediaType,

@@ -11,14 +11,16 @@ export type RangeRequest =
 
 export function parseRange(header: string | null, size: number): RangeRequest {
   if (header === null) return { kind: "full" };
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const match = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   // Several ranges, other units or bad syntax: RFC 9110 lets a server ignore the header.
   if (!match) return { kind: "full" };
   const [, first = "", last = ""] = match;
   if (first === "" && last === "") return { kind: "full" };
   if (first === "") {
     const suffix = Number(last);
-    if (suffix === 0 || size === 0) return { kind: "unsatisfiable" };
+    if (suffix === 0) return { kind: "unsatisfiable" };
+    // RFC 9110 §14.1.1: a non-zero suffix is satisfiable even for an empty representation.
+    if (size === 0) return { kind: "full" };
     const length = Math.min(suffix, size);
     return { kind: "partial", offset: size - length, length };
   }
