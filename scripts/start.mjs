@@ -2,9 +2,12 @@
 // `npm start`: applies the local D1 migrations, then serves the registry with `wrangler dev`
 // on http://localhost:8787 (or $PORT) with local R2, D1 and Durable Objects, keeping state
 // under .wrangler/state (or $REGISTRY_STATE_DIR). No telemetry, no Request.cf look-up.
+// wrangler dev listens on an internal port behind a front that refuses TLS at once (see
+// tls-refusing-front.mjs), so Go clients that try HTTPS first do not stall.
 import { spawn, spawnSync } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort, startTlsRefusingFront } from "./tls-refusing-front.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const port = process.env.PORT ?? "8787";
@@ -35,12 +38,26 @@ if (migrate.status !== 0) {
 const applied = new Set((migrate.stdout ?? "").match(/\d{4}_[\w-]+\.sql/g) ?? []).size;
 console.log(applied > 0 ? `Applied ${applied} D1 migration(s).` : "D1 schema is up to date.");
 
+const internalPort = await freePort();
 const dev = spawn(
   process.execPath,
-  [wrangler, "dev", "--local", "--ip", host, "--port", port, "--persist-to", stateDir, "--show-interactive-dev-session=false", ...extraArgs],
+  [
+    wrangler,
+    "dev",
+    "--local",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(internalPort),
+    "--persist-to",
+    stateDir,
+    "--show-interactive-dev-session=false",
+    ...extraArgs,
+  ],
   { cwd: root, env, stdio: "inherit" },
 );
-console.log(`Registry starting on http://localhost:${port} (state in ${stateDir})`);
+await startTlsRefusingFront({ host, port: Number(port), targetPort: internalPort });
+console.log(`Registry on http://localhost:${port} (wrangler dev on internal port ${internalPort}; state in ${stateDir})`);
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => dev.kill(signal));
