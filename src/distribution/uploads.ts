@@ -167,9 +167,16 @@ export async function patchUpload(c: AppContext, name: string, idParam: string):
   const { session, lease } = await takeSession(repository, name, id, range?.start ?? null);
   try {
     const writer = await UploadWriter.open(c.env.BLOBS, session);
-    await writer.append(c.req.raw.body);
-    if (declared !== null && writer.received !== declared) {
-      throw new RegistryError(OciError.SIZE_INVALID, `chunk declared ${declared} bytes but carried ${writer.received}`);
+    const body = c.req.raw.body;
+    let received: number;
+    if (body !== null && declared !== null && declared > 0 && writer.canStoreWhole()) {
+      received = await writer.storeWhole(body, declared);
+    } else {
+      await writer.append(body);
+      received = writer.received;
+    }
+    if (declared !== null && received !== declared) {
+      throw new RegistryError(OciError.SIZE_INVALID, `chunk declared ${declared} bytes but carried ${received}`);
     }
     const next = await writer.persist();
     if (!(await repository.commitChunk(id, lease, next))) {
@@ -226,8 +233,10 @@ async function finishUpload(c: AppContext, name: string, id: string, digest: Par
       location = result.location;
       if (writer.previousTailKey !== null) c.executionCtx.waitUntil(c.env.BLOBS.delete(writer.previousTailKey));
     }
-    await link(c, name, digest.digest, location);
+    // Forget the session before linking: an expired session's storage is discarded, and it
+    // must never be discarded once a link points at its object.
     await repository.closeUpload(id);
+    await link(c, name, digest.digest, location);
     return blobCreated(name, digest.digest);
   } finally {
     await repository.releaseChunk(id, lease);

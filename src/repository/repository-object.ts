@@ -105,6 +105,7 @@ export class RepositoryObject extends DurableObject<Env> {
       algorithm,
       hashState: ResumableDigest.create(algorithm).save(),
       partSize: UPLOAD_PART_SIZE,
+      layout: "parts",
       objectKey: assembledBlobKey(id),
       multipartId: null,
       partEtags: [],

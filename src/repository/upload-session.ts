@@ -22,7 +22,12 @@ export interface UploadSession {
   /** Saved hasher state over bytes [0, offset). */
   hashState: string;
   partSize: number;
-  /** R2 key the multipart upload assembles into. */
+  /**
+   * How bytes [0, offset) are stored: "parts" as multipart parts plus a tail object, or
+   * "whole" as one complete object at `objectKey` (a first chunk of known length).
+   */
+  layout: "parts" | "whole";
+  /** R2 key the session's blob is written to (whole object or multipart upload). */
   objectKey: string;
   multipartId: string | null;
   /** ETags of the uploaded parts, part number = index + 1. */

@@ -1,13 +1,19 @@
 /**
  * Streams the bytes of a blob upload session into R2 without holding the blob in memory.
  *
- * Clients send chunks of any size; R2 multipart uploads want parts of one size (>= 5 MiB)
- * but the last. The writer re-cuts the stream into `partSize` parts as bytes arrive, uploads
- * each full part (one part in flight while the next fills, so at most two parts are in
- * memory), and keeps the remainder of a request (less than a part) as a tail object that the
- * next request of the session reads back first. The digest state is carried forward with the
- * bytes, so closing the session checks the digest without reading the stored object again.
- * A session that never fills a part is written at its digest's key with one `put`.
+ * A session's first chunk, when its length is known (the usual single-PATCH push of docker,
+ * skopeo and containerd), is written as one object at the session's key while it is hashed.
+ * Otherwise (unknown length, or more chunks after the first) bytes go into an R2 multipart
+ * upload: clients send chunks of any size, R2 wants parts of one size (>= 5 MiB) but the
+ * last, so the writer re-cuts the stream into `partSize` parts as bytes arrive, uploads each
+ * full part (one in flight while the next fills, so at most two parts are in memory), and
+ * keeps the remainder of a request (less than a part) as a tail object that the next request
+ * reads back first. A session that outgrows its whole first object replays that object into
+ * the multipart upload once.
+ *
+ * The digest state is carried forward with the bytes, so closing the session checks the
+ * digest without reading the stored object again. A session that never fills a part is
+ * written at its digest's key with one `put`.
  */
 import { concatBytes } from "../bytes";
 import type { ParsedDigest } from "../distribution/grammar";
@@ -38,7 +44,7 @@ export class UploadWriter {
   /** Opens a session for writing, reading back its tail (at most one part) first. */
   static async open(bucket: R2Bucket, session: UploadSession): Promise<UploadWriter> {
     const writer = new UploadWriter(bucket, session);
-    if (session.tailKey !== null && session.tailLength > 0) {
+    if (session.layout === "parts" && session.tailKey !== null && session.tailLength > 0) {
       const tail = await bucket.get(session.tailKey);
       if (tail === null) throw new Error(`upload ${session.id}: tail object ${session.tailKey} is missing`);
       const bytes = new Uint8Array(await tail.arrayBuffer());
@@ -63,7 +69,48 @@ export class UploadWriter {
     return this.session.tailKey;
   }
 
-  /** Reads the whole stream into the session. */
+  /** True when this request may store its bytes as the session's one whole object. */
+  canStoreWhole(): boolean {
+    return this.session.offset === 0 && this.receivedNow === 0 && this.session.layout === "parts";
+  }
+
+  /**
+   * Stores a first chunk of known length as one object at the session's key, hashing it on
+   * the way. Returns the number of bytes the body really had; on a mismatch nothing is kept.
+   */
+  async storeWhole(body: ReadableStream<Uint8Array>, length: number): Promise<number> {
+    const sized = new FixedLengthStream(length);
+    const storing = this.bucket.put(this.session.objectKey, sized.readable);
+    storing.catch(() => undefined);
+    const writer = sized.writable.getWriter();
+    const reader = body.getReader();
+    let received = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        received += value.length;
+        if (received > length) break;
+        this.digest.update(value);
+        await writer.ready;
+        writer.write(value).catch(() => undefined);
+      }
+      if (received !== length) {
+        await writer.abort(new Error("chunk length mismatch")).catch(() => undefined);
+        await storing.catch(() => undefined);
+        return received;
+      }
+      await writer.close();
+      await storing;
+    } finally {
+      reader.releaseLock();
+    }
+    this.receivedNow = length;
+    this.session.layout = "whole";
+    return received;
+  }
+
+  /** Reads the whole stream into the session's multipart upload. */
   async append(body: ReadableStream<Uint8Array> | null): Promise<void> {
     if (body === null) return;
     const reader = body.getReader();
@@ -71,7 +118,11 @@ export class UploadWriter {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        await this.absorb(value);
+        if (value.length === 0) continue;
+        if (this.session.layout === "whole") await this.replayWholeObject();
+        this.digest.update(value);
+        this.receivedNow += value.length;
+        await this.cut(value);
       }
     } finally {
       reader.releaseLock();
@@ -81,7 +132,7 @@ export class UploadWriter {
   /** Stores the remainder as a new tail object and returns the session state to commit. */
   async persist(): Promise<UploadSession> {
     await this.settle();
-    if (this.receivedNow === 0) return this.session;
+    if (this.receivedNow === 0 && this.session.layout === "whole") return this.session;
     const offset = this.offset;
     let tailKey: string | null = null;
     if (this.pendingLength > 0) {
@@ -99,8 +150,8 @@ export class UploadWriter {
 
   /**
    * Closes the session: checks the digest of everything received, then makes the blob object.
-   * `findExisting` finds an object already stored for the digest, so a multipart upload of a
-   * digest the registry holds is dropped instead of stored twice.
+   * `findExisting` finds an object already stored for the digest, so a blob the registry
+   * holds is not stored twice.
    */
   async complete(
     expected: ParsedDigest,
@@ -110,6 +161,12 @@ export class UploadWriter {
     const actualDigest = this.digest.digest();
     if (actualDigest !== expected.digest) return { ok: false, actualDigest };
     const size = this.offset;
+    if (this.session.layout === "whole") {
+      const existing = await findExisting(expected.digest);
+      if (existing === undefined) return { ok: true, location: { size, objectKey: this.session.objectKey } };
+      await this.bucket.delete(this.session.objectKey);
+      return { ok: true, location: existing };
+    }
     const multipart = this.multipart();
     if (multipart === null) {
       const objectKey = canonicalBlobKey(expected);
@@ -127,9 +184,25 @@ export class UploadWriter {
     return { ok: true, location: { size, objectKey: this.session.objectKey } };
   }
 
-  private async absorb(chunk: Uint8Array): Promise<void> {
-    this.digest.update(chunk);
-    this.receivedNow += chunk.length;
+  /** Moves a whole first object into the multipart upload (its bytes are already hashed). */
+  private async replayWholeObject(): Promise<void> {
+    const object = await this.bucket.get(this.session.objectKey);
+    if (object === null) throw new Error(`upload ${this.session.id}: object ${this.session.objectKey} is missing`);
+    this.session.layout = "parts";
+    const reader = object.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        await this.cut(value);
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  /** Adds bytes to the pending part, uploading each part as it fills. */
+  private async cut(chunk: Uint8Array): Promise<void> {
     let rest = chunk;
     while (rest.length > 0) {
       const room = this.session.partSize - this.pendingLength;
@@ -181,20 +254,22 @@ export class UploadWriter {
   }
 }
 
-/** Frees what an abandoned or cancelled session holds in R2. */
+/**
+ * Frees what an abandoned or cancelled session holds in R2. Only for sessions that never
+ * completed: the session key holds no linked blob until the session is closed.
+ */
 export async function discardUploadStorage(bucket: R2Bucket, session: UploadSession): Promise<void> {
   if (session.multipartId !== null) {
     try {
       await bucket.resumeMultipartUpload(session.objectKey, session.multipartId).abort();
     } catch {
-      // Already completed or aborted: nothing left to free.
+      // Already aborted: nothing left to free.
     }
   }
-  if (session.tailKey !== null) await bucket.delete(session.tailKey);
+  await bucket.delete([session.objectKey, ...(session.tailKey === null ? [] : [session.tailKey])]);
 }
 
 /** R2 verifies the bytes against the digest and stores nothing on a mismatch. */
 export function checksumOption(digest: ParsedDigest): R2PutOptions {
   return digest.algorithm === "sha256" ? { sha256: digest.hex } : { sha512: digest.hex };
 }
-

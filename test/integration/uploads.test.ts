@@ -108,6 +108,44 @@ describe("chunked uploads", () => {
     expect(await objectKeys("uploads/")).toEqual([]);
   });
 
+  it("stores a first chunk of known length as one object, without a multipart upload", async () => {
+    const bytes = randomBytes(9 * MiB);
+    const digest = await digestOf(bytes);
+    const location = await startSession(NAME);
+    expect((await patch(location, bytes)).status).toBe(202);
+    expect((await call("PUT", `${location}?digest=${digest}`)).status).toBe(201);
+    await expectBlob(NAME, digest, bytes);
+    const id = location.split("/").pop();
+    expect(await objectKeys()).toEqual([`blobs/assembled/${id}`]);
+    const object = await env.BLOBS.head(`blobs/assembled/${id}`);
+    expect(object?.size).toBe(bytes.length);
+  });
+
+  it("streams a chunk of unknown length into multipart parts", async () => {
+    const bytes = randomBytes(17 * MiB + 5);
+    const digest = await digestOf(bytes);
+    const location = await startSession(NAME);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += MiB) controller.enqueue(bytes.slice(at, at + MiB));
+        controller.close();
+      },
+    });
+    const response = await call("PATCH", location, { body: stream, duplex: "half" } as RequestInit);
+    expect(response.status, await response.clone().text()).toBe(202);
+    expect(response.headers.get("Range")).toBe(`0-${bytes.length - 1}`);
+    expect((await call("PUT", `${location}?digest=${digest}`)).status).toBe(201);
+    await expectBlob(NAME, digest, bytes);
+  });
+
+  it("rejects a first chunk shorter than its Content-Range and keeps nothing", async () => {
+    const location = await startSession(NAME);
+    const response = await call("PATCH", location, { body: randomBytes(50), headers: { "Content-Range": "0-99" } });
+    await expectError(response, 400, "SIZE_INVALID");
+    expect((await call("GET", location)).headers.get("Range")).toBe("0-0");
+    expect(await objectKeys()).toEqual([]);
+  });
+
   it("accepts the last chunk in the PUT body", async () => {
     const first = randomBytes(1000);
     const last = randomBytes(500);
