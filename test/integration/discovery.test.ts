@@ -145,3 +145,19 @@ describe("referrers", () => {
     expect(seen).toEqual(digests);
   });
 });
+
+describe("referrers tag schema", () => {
+  it("merges the entries of a sha256-<hex> tag index into the referrers list", async () => {
+    const image = await pushImage(NAME, "v1");
+    // A referrer pushed without a `subject` field, listed only through the tag schema index.
+    const signature = await pushImage(NAME, "legacy-signature");
+    const legacy = { mediaType: OCI_MANIFEST, digest: signature.digest, size: signature.bytes.length, artifactType: "application/legacy" };
+    const index = bytesOf(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [legacy] }));
+    const hexTag = image.digest.replace(":", "-");
+    expect((await putManifestBytes(NAME, hexTag, index, OCI_INDEX)).status).toBe(201);
+    const listed = (await (await call("GET", `/v2/${NAME}/referrers/${image.digest}`)).json()) as { manifests: unknown[] };
+    expect(listed.manifests).toEqual([legacy]);
+    const filtered = (await (await call("GET", `/v2/${NAME}/referrers/${image.digest}?artifactType=other`)).json()) as { manifests: unknown[] };
+    expect(filtered.manifests).toEqual([]);
+  });
+});
