@@ -1,0 +1,114 @@
+/**
+ * Starts and stops a registry process the way `npm start` runs it (scripts/start.mjs), in its
+ * own process group so that stopping it stops workerd too. Used by the global setup and by
+ * tests that restart a registry over the same state.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const STARTUP_TIMEOUT_MS = 90_000;
+const STOP_GRACE_MS = 10_000;
+
+export interface RegistryProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePromise(port));
+    });
+  });
+}
+
+export function readLog(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "(no log)";
+  }
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  signalGroup(pid, "SIGTERM");
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (groupAlive(pid)) {
+    signalGroup(pid, "SIGKILL");
+    const killDeadline = Date.now() + 5_000;
+    while (groupAlive(pid) && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, logPath: string): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let last = "no answer yet";
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the registry exited (${child.exitCode ?? child.signalCode}) before answering.\n--- server log ---\n${readLog(logPath)}`);
+    }
+    try {
+      const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2_000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+      last = `HTTP ${response.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the registry did not answer GET ${url}/v2/ with 200 within ${STARTUP_TIMEOUT_MS / 1000}s (last: ${last}).\n--- server log ---\n${readLog(logPath)}`);
+}
+
+
+/** Starts a registry on a free port over `stateDir`, logging to `logPath`, and waits until it answers. */
+export async function startRegistryProcess(stateDir: string, logPath: string, port?: number): Promise<RegistryProcess> {
+  const chosen = port ?? (await freePort());
+  const logFd = openSync(logPath, "a");
+  const child = spawn(process.execPath, [join(ROOT, "scripts/start.mjs")], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(chosen), HOST: "127.0.0.1", REGISTRY_STATE_DIR: stateDir, FORCE_COLOR: "0", NO_COLOR: "1" },
+    stdio: ["ignore", logFd, logFd],
+    detached: true, // its own process group, so stopping it stops workerd and any helper with it
+  });
+  closeSync(logFd);
+  const url = `http://127.0.0.1:${chosen}`;
+  const stop = () => stopGroup(child);
+  try {
+    await waitUntilReady(url, child, logPath);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, port: chosen, child, stop };
+}
