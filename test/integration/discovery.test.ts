@@ -1,10 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { bytesOf, call, digestOf, EMPTY_CONFIG, expectError, pushBlob, pushImage, putManifestBytes } from "../support/registry";
+import { bytesOf, call, digestOf, EMPTY_CONFIG, OCI_MANIFEST, OCI_INDEX, EMPTY_DIGEST, expectError, pushBlob, pushImage, putManifestBytes } from "../support/registry";
 
 const NAME = "team-a/web-app";
-const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-const EMPTY_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
 
 async function tagAll(name: string, tags: string[]): Promise<void> {
   const { bytes } = await pushImage(name, tags[0]!);

@@ -5,6 +5,11 @@ import {
   call,
   digestOf,
   EMPTY_CONFIG,
+  OCI_MANIFEST,
+  OCI_INDEX,
+  DOCKER_MANIFEST,
+  DOCKER_LIST,
+  EMPTY_DIGEST,
   expectError,
   pushBlob,
   pushImage,
@@ -13,11 +18,6 @@ import {
 } from "../support/registry";
 
 const NAME = "team-a/web-app";
-const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
-const EMPTY_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
 
 /** An image manifest over one pushed config blob, padded with an annotation to `pad` bytes. */
 async function imageManifest(name: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {

@@ -54,7 +54,13 @@ export async function startSession(name: string, query = ""): Promise<string> {
   return location!;
 }
 
+/** The spec's media types and the empty descriptor, spelled out as clients send them. */
+export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+export const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 export const EMPTY_CONFIG = bytesOf("{}");
+export const EMPTY_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
 
 /** Pushes an OCI image manifest over freshly pushed blobs; returns its digest and bytes. */
 export async function pushImage(
