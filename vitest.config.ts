@@ -1,5 +1,14 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { newAdminKey, newSigningKeyJwk } from "./scripts/dev-vars.mjs";
+
+// Fresh secrets for every test run: a bootstrap admin, the signing key, and a second key that
+// is still accepted for verification (a key being rotated out), whose private half the tests
+// use to sign with it.
+const admin = newAdminKey();
+const signingKey = await newSigningKeyJwk();
+const rotatedKey = await newSigningKeyJwk();
+const { d: _rotatedPrivate, ...rotatedPublic } = rotatedKey;
 
 export default defineConfig({
   test: {
@@ -11,7 +20,17 @@ export default defineConfig({
             const migrations = await readD1Migrations("./migrations");
             return {
               wrangler: { configPath: "./wrangler.toml" },
-              miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  REGISTRY_ACCOUNT_ID: "123456789012",
+                  REGISTRY_ADMIN_ACCESS_KEY_ID: admin.id,
+                  REGISTRY_ADMIN_SECRET_ACCESS_KEY: admin.secret,
+                  REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify(signingKey),
+                  REGISTRY_TOKEN_VERIFICATION_KEYS: JSON.stringify([rotatedPublic]),
+                  TEST_ROTATED_SIGNING_KEY: JSON.stringify(rotatedKey),
+                },
+              },
             };
           }),
         ],

@@ -16,6 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { ensureDevVars, SECRET_NAMES } from "./dev-vars.mjs";
 import { freePort, startTlsRefusingFront } from "./tls-refusing-front.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -48,7 +49,18 @@ const applied = new Set(migrated.match(/\d{4}_[\w-]+\.sql/g) ?? []).size;
 console.log(applied > 0 ? `Applied ${applied} D1 migration(s).` : "D1 schema is up to date.");
 wranglerStep("Bundling the Worker", ["deploy", "--dry-run", "--outdir", bundleDir]);
 
+const devVarsPath = join(root, ".dev.vars");
+if (await ensureDevVars(devVarsPath)) {
+  console.log(`Created ${devVarsPath} with a bootstrap admin access key and a token signing key.`);
+}
+console.log(`Admin credentials: REGISTRY_ADMIN_ACCESS_KEY_ID / REGISTRY_ADMIN_SECRET_ACCESS_KEY in ${devVarsPath}`);
+
 const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
+// Settings given in the environment win over .dev.vars (tests start registries this way).
+workerOptions.bindings = { ...workerOptions.bindings };
+for (const name of SECRET_NAMES) {
+  if (process.env[name] !== undefined) workerOptions.bindings[name] = process.env[name];
+}
 const internalPort = await freePort();
 const miniflare = new Miniflare({
   ...workerOptions,

@@ -3,12 +3,15 @@
  * `wrangler types` into worker-configuration.d.ts) and request-scoped variables.
  */
 import type { Context } from "hono";
+import type { Caller } from "./auth/authorizer";
 import type { Database } from "./storage/database";
 
 export interface AppEnv {
   Bindings: Env;
   Variables: {
     db: Database;
+    /** Who is calling, set by the authentication middleware. */
+    caller: Caller;
   };
 }
 

@@ -4,7 +4,8 @@
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { admin } from "./admin/routes";
+import { admin } from "./admin";
+import { tokenRoutes } from "./auth/token-routes";
 import type { AppEnv } from "./app-env";
 import { distribution } from "./distribution/routes";
 import { OciError, RegistryError, renderError } from "./errors";
@@ -20,6 +21,7 @@ export const app = new Hono<AppEnv>({ strict: false });
 app.use("*", withDatabase);
 app.route("/v2", distribution);
 app.route("/admin", admin);
+app.route("/", tokenRoutes);
 
 app.notFound((c) => renderError(new RegistryError(OciError.NAME_UNKNOWN, `no resource at ${new URL(c.req.url).pathname}`), c.req.method));
 

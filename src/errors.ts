@@ -40,6 +40,13 @@ export const OciError = {
   UNKNOWN: describe("UNKNOWN", 500, "unknown error"),
 } as const satisfies Record<string, ErrorDescriptor>;
 
+/** Errors of the admin API, rendered in the same JSON shape. */
+export const AdminError = {
+  INVALID_REQUEST: describe("INVALID_REQUEST", 400, "invalid request"),
+  NOT_FOUND: describe("NOT_FOUND", 404, "not found"),
+  CONFLICT: describe("CONFLICT", 409, "conflict"),
+} as const satisfies Record<string, ErrorDescriptor>;
+
 export class RegistryError extends Error {
   readonly descriptor: ErrorDescriptor;
   readonly detail: unknown;

@@ -1,15 +1,42 @@
 /**
- * Catalog resource: `GET /v2/_catalog` with `n`/`last` pagination.
+ * Catalog resource: `GET /v2/_catalog` with `n`/`last` pagination, listing only the
+ * repositories the caller may describe (`ecr:DescribeRepositories`).
  */
 import type { AppContext } from "../app-env";
-import { listRepositoryNames } from "../storage/repository-records";
+import { decideRepositoryAction } from "../auth/authorizer";
+import { authConfig } from "../auth/config";
+import { loadPrincipal, usernameFromArn, type Principal } from "../auth/principals";
+import { listRepositoriesWithFacts } from "../storage/repository-records";
 import { pageOf, readPageRequest } from "./pagination";
+
+/** Rows fetched per round while filling a page of visible repositories. */
+const BATCH = 200;
+
+async function callerPrincipal(c: AppContext): Promise<Principal | null> {
+  const caller = c.get("caller");
+  if (caller.kind === "principal") return caller.principal;
+  if (caller.kind !== "token" || caller.subject === "") return null;
+  const config = await authConfig(c.env);
+  const username = usernameFromArn(config, caller.subject);
+  return username === null ? null : loadPrincipal(c.get("db"), config, username);
+}
 
 export async function getCatalog(c: AppContext): Promise<Response> {
   const url = new URL(c.req.url);
   const page = readPageRequest(url.searchParams);
-  const names = await listRepositoryNames(c.get("db"), page.last, page.limit + 1);
-  const { items, link } = pageOf(names, page, (name) => name, url);
+  const config = await authConfig(c.env);
+  const principal = await callerPrincipal(c);
+  const visible: string[] = [];
+  let last = page.last;
+  while (visible.length <= page.limit) {
+    const rows = await listRepositoriesWithFacts(c.get("db"), last, BATCH);
+    for (const row of rows) {
+      if (decideRepositoryAction(config, c.req.raw, principal, row.name, "ecr:DescribeRepositories", row) === "Allow") visible.push(row.name);
+    }
+    if (rows.length < BATCH) break;
+    last = rows[rows.length - 1]!.name;
+  }
+  const { items, link } = pageOf(visible, page, (name) => name, url);
   const headers = new Headers({ "Content-Type": "application/json" });
   if (link) headers.set("Link", link);
   return new Response(JSON.stringify({ repositories: items }), { status: 200, headers });

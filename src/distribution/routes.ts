@@ -1,9 +1,12 @@
 /**
- * The `/v2` router: recognises the resource from the path, checks the repository name, and
- * hands the request to the resource's handler for its method. Unknown paths are 404
- * NAME_UNKNOWN-free plain 404s; known resources with an unsupported method are 405.
+ * The `/v2` router: recognises the resource from the path, checks the repository name,
+ * authorizes the method's ECR action for the caller, and hands the request to the
+ * resource's handler. Known resources with an unsupported method are 405.
  */
 import { Hono } from "hono";
+import { requireRepositoryAccess, unauthorized } from "../auth/authorizer";
+import { authConfig } from "../auth/config";
+import { authenticate } from "../auth/middleware";
 import type { AppContext, AppEnv } from "../app-env";
 import { OciError, RegistryError } from "../errors";
 import { deleteBlob, getBlob } from "./blobs";
@@ -15,37 +18,46 @@ import { getTags } from "./tags";
 import { cancelUpload, getUploadStatus, patchUpload, putUpload, startUpload } from "./uploads";
 import { requireName } from "./validate";
 
-type Handler = (c: AppContext, route: DistributionRoute & { name: string }) => Promise<Response>;
-type MethodTable = Partial<Record<string, Handler>>;
+type Handler<K extends DistributionRoute["kind"]> = (c: AppContext, route: Extract<DistributionRoute, { kind: K }>) => Promise<Response>;
 
-function on<K extends DistributionRoute["kind"]>(
-  handlers: Partial<Record<string, (c: AppContext, route: Extract<DistributionRoute, { kind: K }>) => Promise<Response>>>,
-): MethodTable {
-  return handlers as MethodTable;
+/** A method of a resource: the ECR action it needs and the handler. */
+interface Operation<K extends DistributionRoute["kind"]> {
+  action: string;
+  handle: Handler<K>;
 }
 
-const RESOURCES: { [K in DistributionRoute["kind"]]: MethodTable } = {
-  "upload-start": on<"upload-start">({ POST: (c, r) => startUpload(c, r.name) }),
-  upload: on<"upload">({
-    PATCH: (c, r) => patchUpload(c, r.name, r.id),
-    PUT: (c, r) => putUpload(c, r.name, r.id),
-    GET: (c, r) => getUploadStatus(c, r.name, r.id),
-    DELETE: (c, r) => cancelUpload(c, r.name, r.id),
-  }),
-  blob: on<"blob">({
-    GET: (c, r) => getBlob(c, r.name, r.digest),
-    HEAD: (c, r) => getBlob(c, r.name, r.digest),
-    DELETE: (c, r) => deleteBlob(c, r.name, r.digest),
-  }),
-  manifest: on<"manifest">({
-    GET: (c, r) => getManifest(c, r.name, r.reference),
-    HEAD: (c, r) => getManifest(c, r.name, r.reference),
-    PUT: (c, r) => putManifest(c, r.name, r.reference),
-    DELETE: (c, r) => deleteManifest(c, r.name, r.reference),
-  }),
-  tags: on<"tags">({ GET: (c, r) => getTags(c, r.name), HEAD: (c, r) => getTags(c, r.name) }),
-  referrers: on<"referrers">({ GET: (c, r) => getReferrers(c, r.name, r.digest) }),
+type ResourceTable = { [K in DistributionRoute["kind"]]: Partial<Record<string, Operation<K>>> };
+
+const RESOURCES: ResourceTable = {
+  "upload-start": { POST: { action: "ecr:InitiateLayerUpload", handle: (c, r) => startUpload(c, r.name) } },
+  upload: {
+    PATCH: { action: "ecr:UploadLayerPart", handle: (c, r) => patchUpload(c, r.name, r.id) },
+    PUT: { action: "ecr:CompleteLayerUpload", handle: (c, r) => putUpload(c, r.name, r.id) },
+    GET: { action: "ecr:UploadLayerPart", handle: (c, r) => getUploadStatus(c, r.name, r.id) },
+    DELETE: { action: "ecr:UploadLayerPart", handle: (c, r) => cancelUpload(c, r.name, r.id) },
+  },
+  blob: {
+    GET: { action: "ecr:GetDownloadUrlForLayer", handle: (c, r) => getBlob(c, r.name, r.digest) },
+    HEAD: { action: "ecr:BatchCheckLayerAvailability", handle: (c, r) => getBlob(c, r.name, r.digest) },
+    DELETE: { action: "ecr:BatchDeleteImage", handle: (c, r) => deleteBlob(c, r.name, r.digest) },
+  },
+  manifest: {
+    GET: { action: "ecr:BatchGetImage", handle: (c, r) => getManifest(c, r.name, r.reference) },
+    HEAD: { action: "ecr:BatchGetImage", handle: (c, r) => getManifest(c, r.name, r.reference) },
+    PUT: { action: "ecr:PutImage", handle: (c, r) => putManifest(c, r.name, r.reference) },
+    DELETE: { action: "ecr:BatchDeleteImage", handle: (c, r) => deleteManifest(c, r.name, r.reference) },
+  },
+  tags: {
+    GET: { action: "ecr:ListImages", handle: (c, r) => getTags(c, r.name) },
+    HEAD: { action: "ecr:ListImages", handle: (c, r) => getTags(c, r.name) },
+  },
+  referrers: { GET: { action: "ecr:BatchGetImage", handle: (c, r) => getReferrers(c, r.name, r.digest) } },
 };
+
+function operationFor(route: DistributionRoute, method: string): Operation<DistributionRoute["kind"]> | undefined {
+  const table = RESOURCES[route.kind] as Partial<Record<string, Operation<DistributionRoute["kind"]>>>;
+  return table[method];
+}
 
 export const distribution = new Hono<AppEnv>({ strict: false });
 
@@ -54,18 +66,29 @@ distribution.use("*", async (c, next) => {
   c.res.headers.set("Docker-Distribution-API-Version", "registry/2.0");
 });
 
-distribution.get("/", (c) => c.json({}));
+distribution.use("*", authenticate);
 
-distribution.get("/_catalog", (c) => getCatalog(c));
+distribution.get("/", async (c) => {
+  if (c.get("caller").kind === "anonymous") throw unauthorized(c, await authConfig(c.env), null, "authentication required");
+  return c.json({});
+});
 
-distribution.all("/*", (c) => {
+distribution.get("/_catalog", async (c) => {
+  if (c.get("caller").kind === "anonymous") {
+    throw unauthorized(c, await authConfig(c.env), "registry:catalog:*", "authentication required");
+  }
+  return getCatalog(c);
+});
+
+distribution.all("/*", async (c) => {
   const path = new URL(c.req.url).pathname.replace(/^\/v2\//, "");
   const route = parseDistributionPath(path);
   if (!route) throw new RegistryError(OciError.NAME_UNKNOWN, `no registry resource at ${new URL(c.req.url).pathname}`);
   requireName(route.name);
-  const handler = RESOURCES[route.kind][c.req.method];
-  if (!handler) {
+  const operation = operationFor(route, c.req.method);
+  if (!operation) {
     throw new RegistryError(OciError.UNSUPPORTED, `${c.req.method} is not supported on ${route.kind} resources`);
   }
-  return handler(c, route);
+  await requireRepositoryAccess(c, await authConfig(c.env), route.name, operation.action);
+  return (operation.handle as Handler<DistributionRoute["kind"]>)(c, route);
 });

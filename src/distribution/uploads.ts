@@ -7,6 +7,9 @@
  * fails leaves the session as it was before the request, so clients can resume it.
  */
 import type { AppContext } from "../app-env";
+import { CLASS_ACTIONS } from "../auth/access";
+import { repositoryAccess } from "../auth/authorizer";
+import { authConfig } from "../auth/config";
 import { OciError, RegistryError } from "../errors";
 import { findBlobObject, linkBlob, mountBlob, type BlobLocation } from "../storage/blob-links";
 import { canonicalBlobKey } from "../storage/keys";
@@ -118,7 +121,7 @@ export async function startUpload(c: AppContext, name: string): Promise<Response
   if (mount !== null) {
     const digest = requireDigest(mount);
     const from = query.get("from");
-    if (from !== null && isValidRepositoryName(from)) {
+    if (from !== null && isValidRepositoryName(from) && (await mayPullFrom(c, from))) {
       const db = c.get("db");
       const mounted = await withRepository(c.env, name, () => mountBlob(db, name, from, digest.digest, Date.now()));
       if (mounted) return blobCreated(name, digest.digest);
@@ -139,6 +142,15 @@ export async function startUpload(c: AppContext, name: string): Promise<Response
   }
   const session = await repositoryObject(c.env, name).createUpload(name, readAlgorithm(query));
   return new Response(null, { status: 202, headers: sessionHeaders(name, session) });
+}
+
+/** A mount reads the source repository: the caller needs pull there, else it uploads. */
+async function mayPullFrom(c: AppContext, from: string): Promise<boolean> {
+  const config = await authConfig(c.env);
+  for (const action of CLASS_ACTIONS.pull) {
+    if ((await repositoryAccess(c, config, from, action)) !== "allow") return false;
+  }
+  return true;
 }
 
 /** `?digest-algorithm=sha512` chooses the digest a chunked session computes (sha256 by default). */

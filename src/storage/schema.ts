@@ -15,7 +15,44 @@ export const repositories = sqliteTable("repositories", {
   name: text("name").primaryKey(),
   imageTagMutability: text("image_tag_mutability", { enum: TAG_MUTABILITY }).notNull().default("MUTABLE"),
   createdAt: integer("created_at").notNull(),
+  /** The repository policy document (JSON text as set), or null. */
+  policy: text("policy"),
+  /** Resource tags as a JSON object of strings (for `ecr:ResourceTag/<key>` conditions). */
+  tags: text("tags").notNull().default("{}"),
 });
+
+/** IAM-style users; the bootstrap admin comes from configuration and is not stored here. */
+export const users = sqliteTable("users", {
+  name: text("name").primaryKey(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Inline identity policies attached to users (like IAM's PutUserPolicy). */
+export const userPolicies = sqliteTable(
+  "user_policies",
+  {
+    user: text("user")
+      .notNull()
+      .references(() => users.name, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    document: text("document").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.user, t.name] })],
+);
+
+/** Access keys; the secret is kept only as a salted slow hash (src/auth/secrets.ts). */
+export const accessKeys = sqliteTable(
+  "access_keys",
+  {
+    id: text("id").primaryKey(),
+    user: text("user")
+      .notNull()
+      .references(() => users.name, { onDelete: "cascade" }),
+    secretHash: text("secret_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("access_keys_user").on(t.user)],
+);
 
 /** Which digests a repository may serve, and the R2 object holding their bytes. */
 export const repositoryBlobs = sqliteTable(

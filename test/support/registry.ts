@@ -1,13 +1,29 @@
 /**
  * Helpers for tests that drive the Worker through its HTTP interface inside workerd.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 
 export const ORIGIN = "http://registry.test";
 
-export async function call(method: string, path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(new Request(`${ORIGIN}${path}`, { ...init, method }));
+/** `Authorization` value of the bootstrap admin's access key. */
+export function adminAuthorization(): string {
+  return basicAuthorization(env.REGISTRY_ADMIN_ACCESS_KEY_ID, env.REGISTRY_ADMIN_SECRET_ACCESS_KEY);
+}
+
+export function basicAuthorization(user: string, password: string): string {
+  return `Basic ${btoa(`${user}:${password}`)}`;
+}
+
+/**
+ * Calls the Worker. Requests carry the bootstrap admin's credentials unless they set their
+ * own Authorization header, or `anonymous` is true.
+ */
+export async function call(method: string, path: string, init: RequestInit & { anonymous?: boolean } = {}): Promise<Response> {
+  const { anonymous, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (!anonymous && !headers.has("Authorization")) headers.set("Authorization", adminAuthorization());
+  return exports.default.fetch(new Request(`${ORIGIN}${path}`, { ...rest, headers, method }));
 }
 
 export function bytesOf(text: string): Uint8Array {

@@ -1,0 +1,55 @@
+// Local secrets for `npm start`: creates .dev.vars (the file wrangler and Miniflare read for
+// secrets in local development) with a random bootstrap admin key and a fresh ES256 token
+// signing key, the first time the registry is started. Never committed (.gitignore).
+import { randomBytes, webcrypto } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+
+/** Names of the settings that are secrets; the environment overrides .dev.vars for them. */
+export const SECRET_NAMES = [
+  "REGISTRY_ADMIN_ACCESS_KEY_ID",
+  "REGISTRY_ADMIN_SECRET_ACCESS_KEY",
+  "REGISTRY_TOKEN_SIGNING_KEY",
+  "REGISTRY_TOKEN_VERIFICATION_KEYS",
+];
+
+export async function newSigningKeyJwk() {
+  const pair = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+  const jwk = await webcrypto.subtle.exportKey("jwk", pair.privateKey);
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d, kid: randomBytes(8).toString("hex"), alg: "ES256" };
+}
+
+export function newAdminKey() {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const id = "AKIA" + [...randomBytes(16)].map((b) => alphabet[b % 32]).join("");
+  const secret = randomBytes(30).toString("base64").replace(/\+/g, "A").replace(/\//g, "B");
+  return { id, secret };
+}
+
+/** Creates `path` if it does not exist; returns true when it did. */
+export async function ensureDevVars(path) {
+  if (existsSync(path)) return false;
+  const admin = newAdminKey();
+  const signingKey = await newSigningKeyJwk();
+  const lines = [
+    "# Local secrets for `npm start` (created on first start; not committed).",
+    `REGISTRY_ADMIN_ACCESS_KEY_ID=${admin.id}`,
+    `REGISTRY_ADMIN_SECRET_ACCESS_KEY=${admin.secret}`,
+    `REGISTRY_TOKEN_SIGNING_KEY='${JSON.stringify(signingKey)}'`,
+    "",
+  ];
+  writeFileSync(path, lines.join("\n"), { mode: 0o600 });
+  return true;
+}
+
+/** Reads KEY=value lines (values optionally in single or double quotes). */
+export function readDevVars(path) {
+  const vars = {};
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/.exec(line);
+    if (!match) continue;
+    let value = match[2];
+    if ((value.startsWith("'") && value.endsWith("'")) || (value.startsWith('"') && value.endsWith('"'))) value = value.slice(1, -1);
+    vars[match[1]] = value;
+  }
+  return vars;
+}

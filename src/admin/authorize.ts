@@ -1,0 +1,56 @@
+/**
+ * Authorization of admin calls: the caller must be a known principal (Basic credentials or a
+ * token of a user) whose identity policies (and, for repository actions, the repository's
+ * policy) allow the action.
+ */
+import type { AppContext } from "../app-env";
+import { userArn } from "../auth/access";
+import { decideRepositoryAction, unauthorized } from "../auth/authorizer";
+import { authConfig } from "../auth/config";
+import { evaluate } from "../auth/policy/evaluate";
+import { loadPrincipal, usernameFromArn, type Principal } from "../auth/principals";
+import { OciError, RegistryError } from "../errors";
+import { findRepositoryAccessFacts } from "../storage/repository-records";
+
+async function principalOf(c: AppContext): Promise<Principal> {
+  const config = await authConfig(c.env);
+  const caller = c.get("caller");
+  if (caller.kind === "principal") return caller.principal;
+  if (caller.kind === "token" && caller.subject !== "") {
+    const username = usernameFromArn(config, caller.subject);
+    const principal = username === null ? null : await loadPrincipal(c.get("db"), config, username);
+    if (principal) return principal;
+  }
+  throw unauthorized(c, config, null, "authentication required");
+}
+
+function denied(action: string, resource: string): RegistryError {
+  return new RegistryError(OciError.DENIED, `not allowed to perform ${action} on ${resource}`, { action, resource });
+}
+
+/** For IAM-style actions on users (`iam:CreateUser` on `arn:aws:iam::<acct>:user/<name>`) or `*`. */
+export async function requireIdentityAction(c: AppContext, action: string, user: string | null): Promise<Principal> {
+  const principal = await principalOf(c);
+  const config = await authConfig(c.env);
+  const resource = user === null ? "*" : userArn(config.accountId, user);
+  const decision = evaluate(
+    {
+      caller: { arn: principal.arn, accountId: principal.accountId, username: principal.username },
+      action,
+      resource,
+      keys: { "aws:username": principal.username, "aws:PrincipalArn": principal.arn },
+    },
+    { identity: principal.identityPolicies, resource: [] },
+  );
+  if (decision !== "Allow") throw denied(action, resource);
+  return principal;
+}
+
+/** For ECR actions on one repository: identity policies and the repository policy decide. */
+export async function requireRepositoryAdminAction(c: AppContext, action: string, name: string): Promise<Principal> {
+  const principal = await principalOf(c);
+  const config = await authConfig(c.env);
+  const facts = (await findRepositoryAccessFacts(c.get("db"), [name])).get(name);
+  if (decideRepositoryAction(config, c.req.raw, principal, name, action, facts) !== "Allow") throw denied(action, `repository ${name}`);
+  return principal;
+}

@@ -1,0 +1,13 @@
+/**
+ * The admin API under `/admin`: every call is authenticated and authorized by policy.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { authenticate } from "../auth/middleware";
+import { repositoryRoutes } from "./repositories";
+import { userRoutes } from "./users";
+
+export const admin = new Hono<AppEnv>();
+admin.use("*", authenticate);
+admin.route("/", userRoutes);
+admin.route("/", repositoryRoutes);

@@ -1,0 +1,125 @@
+/**
+ * Authorization decisions. A bearer token is decided from its claims alone (no storage
+ * read); Basic credentials are decided by evaluating the caller's identity policies and the
+ * repository's policy with the ECR action of the operation. Anonymous callers are challenged.
+ */
+import type { AppContext } from "../app-env";
+import { OciError, RegistryError } from "../errors";
+import { findRepositoryAccessFacts, type RepositoryAccessFacts } from "../storage/repository-records";
+import { classesAllowing, challengeActions, repositoryArn } from "./access";
+import type { AuthConfig } from "./config";
+import { parsePolicyDocument, type PolicyDocument } from "./policy/document";
+import { evaluate, type Decision } from "./policy/evaluate";
+import type { Principal } from "./principals";
+import type { AccessEntry } from "./tokens";
+
+export type Caller =
+  | { kind: "anonymous" }
+  | { kind: "token"; subject: string; access: AccessEntry[] }
+  | { kind: "principal"; principal: Principal };
+
+const parsedResourcePolicies = new Map<string, PolicyDocument>();
+
+function resourcePolicy(text: string): PolicyDocument {
+  let parsed = parsedResourcePolicies.get(text);
+  if (!parsed) {
+    parsed = parsePolicyDocument(text, "resource");
+    if (parsedResourcePolicies.size > 1000) parsedResourcePolicies.clear();
+    parsedResourcePolicies.set(text, parsed);
+  }
+  return parsed;
+}
+
+/** Condition keys of a request (IAM global keys plus the repository's resource tags). */
+export function conditionKeys(request: Request, principal: Principal | null, tags: Record<string, string>): Record<string, string> {
+  const now = new Date();
+  const keys: Record<string, string> = {
+    "aws:CurrentTime": now.toISOString(),
+    "aws:EpochTime": String(Math.floor(now.getTime() / 1000)),
+    "aws:SecureTransport": String(new URL(request.url).protocol === "https:"),
+    "aws:PrincipalType": principal ? "User" : "Anonymous",
+  };
+  const ip = request.headers.get("CF-Connecting-IP");
+  if (ip) keys["aws:SourceIp"] = ip;
+  if (principal) {
+    keys["aws:username"] = principal.username;
+    keys["aws:userid"] = principal.username;
+    keys["aws:PrincipalArn"] = principal.arn;
+    keys["aws:PrincipalAccount"] = principal.accountId;
+  }
+  for (const [key, value] of Object.entries(tags)) {
+    keys[`ecr:ResourceTag/${key}`] = value;
+    keys[`aws:ResourceTag/${key}`] = value;
+  }
+  return keys;
+}
+
+/** Evaluates one ECR action on a repository for a principal (null: anonymous). */
+export function decideRepositoryAction(
+  config: AuthConfig,
+  request: Request,
+  principal: Principal | null,
+  name: string,
+  action: string,
+  facts: RepositoryAccessFacts | undefined,
+): Decision {
+  return evaluate(
+    {
+      caller: principal ? { arn: principal.arn, accountId: principal.accountId, username: principal.username } : null,
+      action,
+      resource: repositoryArn(config.region, config.accountId, name),
+      keys: conditionKeys(request, principal, facts?.tags ?? {}),
+    },
+    {
+      identity: principal?.identityPolicies ?? [],
+      resource: facts?.policy ? [resourcePolicy(facts.policy)] : [],
+    },
+  );
+}
+
+export function challengeHeader(c: AppContext, config: AuthConfig, scope: string | null, error?: string): string {
+  const origin = new URL(c.req.url).origin;
+  let value = `Bearer realm="${origin}/token",service="${config.service}"`;
+  if (scope) value += `,scope="${scope}"`;
+  if (error) value += `,error="${error}"`;
+  return value;
+}
+
+export function unauthorized(c: AppContext, config: AuthConfig, scope: string | null, message: string, error?: string): RegistryError {
+  return new RegistryError(OciError.UNAUTHORIZED, message, null, { "WWW-Authenticate": challengeHeader(c, config, scope, error) });
+}
+
+export type AccessResult = "allow" | "deny" | "challenge";
+
+/** May the caller perform `action` on repository `name`? */
+export async function repositoryAccess(c: AppContext, config: AuthConfig, name: string, action: string): Promise<AccessResult> {
+  const caller = c.get("caller");
+  switch (caller.kind) {
+    case "anonymous":
+      return "challenge";
+    case "token": {
+      const entry = caller.access.find((e) => e.type === "repository" && e.name === name);
+      if (!entry) return "challenge";
+      const granted = classesAllowing(action).some((cls) => entry.actions.includes(cls) || entry.actions.includes("*"));
+      if (granted) return "allow";
+      // An anonymous token lacking the action: the client should log in and ask again.
+      return caller.subject === "" ? "challenge" : "deny";
+    }
+    case "principal": {
+      const facts = (await findRepositoryAccessFacts(c.get("db"), [name])).get(name);
+      return decideRepositoryAction(config, c.req.raw, caller.principal, name, action, facts) === "Allow" ? "allow" : "deny";
+    }
+  }
+}
+
+/** Throws the spec's 401 (with the scope to ask for) or 403 unless the caller may act. */
+export async function requireRepositoryAccess(c: AppContext, config: AuthConfig, name: string, action: string): Promise<void> {
+  const result = await repositoryAccess(c, config, name, action);
+  if (result === "allow") return;
+  const scope = `repository:${name}:${challengeActions(action)}`;
+  if (result === "challenge") {
+    const caller = c.get("caller");
+    throw unauthorized(c, config, scope, "authentication required", caller.kind === "token" ? "insufficient_scope" : undefined);
+  }
+  throw new RegistryError(OciError.DENIED, `not allowed to perform ${action} on repository ${name}`, { action, repository: name });
+}

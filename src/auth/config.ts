@@ -1,0 +1,119 @@
+/**
+ * Authentication settings read from the Worker's environment, parsed once per isolate.
+ *
+ *   REGISTRY_ACCOUNT_ID               12-digit account id used in ARNs (default 000000000000)
+ *   REGISTRY_REGION                   region used in repository ARNs (default us-east-1)
+ *   REGISTRY_SERVICE                  token audience / `service` of the challenge
+ *   REGISTRY_ADMIN_ACCESS_KEY_ID      bootstrap admin's access key id (a secret)
+ *   REGISTRY_ADMIN_SECRET_ACCESS_KEY  bootstrap admin's secret (a secret)
+ *   REGISTRY_TOKEN_SIGNING_KEY        private ES256 JWK (JSON, with "kid") that signs tokens
+ *   REGISTRY_TOKEN_VERIFICATION_KEYS  optional JSON array of public JWKs still accepted
+ *                                     (keys being rotated out)
+ */
+import { importJWK, type JWK } from "jose";
+
+export const TOKEN_ALGORITHM = "ES256";
+export const TOKEN_ISSUER = "edge-registry";
+
+export interface AuthConfig {
+  accountId: string;
+  region: string;
+  service: string;
+  admin: { accessKeyId: string; secret: string } | null;
+  signingKey: { kid: string; key: CryptoKey } | null;
+  /** Public keys by kid: the signing key's and any still being accepted. */
+  verificationKeys: Map<string, CryptoKey>;
+  /** The public keys as a JWKS document. */
+  jwks: { keys: JWK[] };
+}
+
+interface AuthEnv {
+  REGISTRY_ACCOUNT_ID?: string;
+  REGISTRY_REGION?: string;
+  REGISTRY_SERVICE?: string;
+  REGISTRY_ADMIN_ACCESS_KEY_ID?: string;
+  REGISTRY_ADMIN_SECRET_ACCESS_KEY?: string;
+  REGISTRY_TOKEN_SIGNING_KEY?: string;
+  REGISTRY_TOKEN_VERIFICATION_KEYS?: string;
+}
+
+let cached: { source: string; config: Promise<AuthConfig> } | null = null;
+
+export function authConfig(env: Env): Promise<AuthConfig> {
+  const vars = env as unknown as AuthEnv;
+  const source = JSON.stringify([
+    vars.REGISTRY_ACCOUNT_ID,
+    vars.REGISTRY_REGION,
+    vars.REGISTRY_SERVICE,
+    vars.REGISTRY_ADMIN_ACCESS_KEY_ID,
+    vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY,
+    vars.REGISTRY_TOKEN_SIGNING_KEY,
+    vars.REGISTRY_TOKEN_VERIFICATION_KEYS,
+  ]);
+  if (cached?.source !== source) cached = { source, config: loadConfig(vars) };
+  return cached.config;
+}
+
+function parseJwk(text: string, what: string): JWK {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`${what} is not JSON`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${what} must be a JWK object`);
+  const jwk = value as JWK;
+  if (jwk.kty !== "EC" || jwk.crv !== "P-256") throw new Error(`${what} must be an EC P-256 key (ES256)`);
+  if (typeof jwk.kid !== "string" || jwk.kid === "") throw new Error(`${what} needs a "kid"`);
+  return jwk;
+}
+
+function publicPart(jwk: JWK): JWK {
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, kid: jwk.kid, alg: TOKEN_ALGORITHM, use: "sig" };
+}
+
+async function loadConfig(vars: AuthEnv): Promise<AuthConfig> {
+  const accountId = vars.REGISTRY_ACCOUNT_ID || "000000000000";
+  if (!/^\d{12}$/.test(accountId)) throw new Error("REGISTRY_ACCOUNT_ID must be 12 digits");
+  const admin =
+    vars.REGISTRY_ADMIN_ACCESS_KEY_ID && vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY
+      ? { accessKeyId: vars.REGISTRY_ADMIN_ACCESS_KEY_ID, secret: vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY }
+      : null;
+  const verificationKeys = new Map<string, CryptoKey>();
+  const published: JWK[] = [];
+  let signingKey: AuthConfig["signingKey"] = null;
+  if (vars.REGISTRY_TOKEN_SIGNING_KEY) {
+    const jwk = parseJwk(vars.REGISTRY_TOKEN_SIGNING_KEY, "REGISTRY_TOKEN_SIGNING_KEY");
+    if (typeof jwk.d !== "string") throw new Error("REGISTRY_TOKEN_SIGNING_KEY must be a private key");
+    const key = (await importJWK(jwk, TOKEN_ALGORITHM)) as CryptoKey;
+    signingKey = { kid: jwk.kid!, key };
+    const pub = publicPart(jwk);
+    verificationKeys.set(jwk.kid!, (await importJWK(pub, TOKEN_ALGORITHM)) as CryptoKey);
+    published.push(pub);
+  }
+  if (vars.REGISTRY_TOKEN_VERIFICATION_KEYS) {
+    let list: unknown;
+    try {
+      list = JSON.parse(vars.REGISTRY_TOKEN_VERIFICATION_KEYS);
+    } catch {
+      throw new Error("REGISTRY_TOKEN_VERIFICATION_KEYS is not JSON");
+    }
+    if (!Array.isArray(list)) throw new Error("REGISTRY_TOKEN_VERIFICATION_KEYS must be a JSON array of JWKs");
+    for (const [index, entry] of list.entries()) {
+      const jwk = parseJwk(JSON.stringify(entry), `REGISTRY_TOKEN_VERIFICATION_KEYS[${index}]`);
+      const pub = publicPart(jwk);
+      if (verificationKeys.has(jwk.kid!)) continue;
+      verificationKeys.set(jwk.kid!, (await importJWK(pub, TOKEN_ALGORITHM)) as CryptoKey);
+      published.push(pub);
+    }
+  }
+  return {
+    accountId,
+    region: vars.REGISTRY_REGION || "us-east-1",
+    service: vars.REGISTRY_SERVICE || "edge-registry",
+    admin,
+    signingKey,
+    verificationKeys,
+    jwks: { keys: published },
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Authentication middleware: turns the Authorization header into the request's caller
+ * (a verified bearer token, a principal from Basic credentials, or anonymous). Bad
+ * credentials are a 401 with the challenge; the credentials themselves are never echoed.
+ */
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app-env";
+import { unauthorized } from "./authorizer";
+import { authConfig } from "./config";
+import { authenticateBasic, decodeBasic } from "./principals";
+import { verifyRegistryToken } from "./tokens";
+
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header("Authorization");
+  if (!header) {
+    c.set("caller", { kind: "anonymous" });
+    return next();
+  }
+  const config = await authConfig(c.env);
+  const [scheme = "", value = ""] = header.split(/\s+/, 2);
+  if (scheme.toLowerCase() === "bearer") {
+    const claims = await verifyRegistryToken(config, value);
+    if (!claims) throw unauthorized(c, config, null, "invalid or expired token", "invalid_token");
+    c.set("caller", { kind: "token", subject: claims.sub, access: claims.access });
+    return next();
+  }
+  if (scheme.toLowerCase() === "basic") {
+    const credentials = decodeBasic(value);
+    const principal = credentials ? await authenticateBasic(c.get("db"), config, credentials.user, credentials.password) : null;
+    if (!principal) throw unauthorized(c, config, null, "invalid credentials");
+    c.set("caller", { kind: "principal", principal });
+    return next();
+  }
+  throw unauthorized(c, config, null, `unsupported authorization scheme "${scheme}"`);
+});

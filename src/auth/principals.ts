@@ -1,0 +1,84 @@
+/**
+ * Who is calling: resolves Basic credentials (an access key, the bootstrap admin's key, or
+ * user `AWS` with an authorization token) and token subjects to a principal with its
+ * identity policies. Secrets are never logged or echoed.
+ */
+import type { Database } from "../storage/database";
+import { findAccessKey, findUserPolicies } from "../storage/identity-records";
+import { userArn } from "./access";
+import type { AuthConfig } from "./config";
+import { parsePolicyDocument, type PolicyDocument } from "./policy/document";
+import { secretsEqual, verifySecret } from "./secrets";
+import { verifyLoginToken } from "./tokens";
+
+/** The bootstrap admin's user name; no stored user may take it. */
+export const ADMIN_USER = "admin";
+const ADMIN_POLICY = parsePolicyDocument(
+  JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }),
+  "identity",
+);
+
+export interface Principal {
+  arn: string;
+  username: string;
+  accountId: string;
+  identityPolicies: PolicyDocument[];
+}
+
+/** The user name in an ARN of this account (`arn:aws:iam::<account>:user/<name>`), or null. */
+export function usernameFromArn(config: AuthConfig, arn: string): string | null {
+  const prefix = `arn:aws:iam::${config.accountId}:user/`;
+  return arn.startsWith(prefix) ? arn.slice(prefix.length) : null;
+}
+
+const parsedPolicies = new Map<string, PolicyDocument>();
+
+/** Parses a stored identity policy, remembering the result per isolate. */
+function identityPolicy(text: string): PolicyDocument {
+  let parsed = parsedPolicies.get(text);
+  if (!parsed) {
+    parsed = parsePolicyDocument(text, "identity");
+    if (parsedPolicies.size > 1000) parsedPolicies.clear();
+    parsedPolicies.set(text, parsed);
+  }
+  return parsed;
+}
+
+/** The principal for a user name, or null when no such user exists (any more). */
+export async function loadPrincipal(db: Database, config: AuthConfig, username: string): Promise<Principal | null> {
+  const arn = userArn(config.accountId, username);
+  if (username === ADMIN_USER) {
+    return config.admin ? { arn, username, accountId: config.accountId, identityPolicies: [ADMIN_POLICY] } : null;
+  }
+  const found = await findUserPolicies(db, username);
+  if (!found.exists) return null;
+  return { arn, username, accountId: config.accountId, identityPolicies: found.documents.map(identityPolicy) };
+}
+
+/** Checks Basic credentials; null when they are not valid. */
+export async function authenticateBasic(db: Database, config: AuthConfig, user: string, password: string): Promise<Principal | null> {
+  if (user === "AWS") {
+    const arn = await verifyLoginToken(config, password);
+    const username = arn === null ? null : usernameFromArn(config, arn);
+    return username === null ? null : loadPrincipal(db, config, username);
+  }
+  if (config.admin && (await secretsEqual(user, config.admin.accessKeyId))) {
+    return (await secretsEqual(password, config.admin.secret)) ? loadPrincipal(db, config, ADMIN_USER) : null;
+  }
+  const key = await findAccessKey(db, user);
+  if (!key || !(await verifySecret(password, key.secretHash))) return null;
+  return loadPrincipal(db, config, key.user);
+}
+
+/** Decodes an `Authorization: Basic` value; null when it is not well formed. */
+export function decodeBasic(value: string): { user: string; password: string } | null {
+  let decoded: string;
+  try {
+    decoded = atob(value.trim());
+  } catch {
+    return null;
+  }
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return null;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}

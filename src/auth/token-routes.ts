@@ -1,0 +1,113 @@
+/**
+ * The Docker token service: `GET /token` (Basic credentials or anonymous, repeated `scope=`)
+ * and the OAuth2 `POST /token` form (password and refresh_token grants), plus the JWKS of
+ * the verification keys. The granted access is the intersection of what was asked and what
+ * policy allows; an empty grant is not an error here, the registry refuses later.
+ */
+import { Hono } from "hono";
+import type { AppContext, AppEnv } from "../app-env";
+import { isValidRepositoryName } from "../distribution/grammar";
+import { OciError, RegistryError } from "../errors";
+import { findRepositoryAccessFacts } from "../storage/repository-records";
+import { ACCESS_CLASSES, CLASS_ACTIONS, parseScopes, type AccessClass, type Scope } from "./access";
+import { decideRepositoryAction } from "./authorizer";
+import { authConfig, type AuthConfig } from "./config";
+import { authenticateBasic, decodeBasic, loadPrincipal, usernameFromArn, type Principal } from "./principals";
+import { issueLoginToken, issueRegistryToken, REGISTRY_TOKEN_SECONDS, verifyLoginToken, type AccessEntry } from "./tokens";
+
+export const tokenRoutes = new Hono<AppEnv>();
+
+function invalidCredentials(c: AppContext): RegistryError {
+  const realm = `${new URL(c.req.url).origin}/token`;
+  return new RegistryError(OciError.UNAUTHORIZED, "invalid credentials", null, { "WWW-Authenticate": `Basic realm="${realm}"` });
+}
+
+/** What policy lets the caller do of what it asked. Anonymous callers may only ever pull. */
+async function grant(c: AppContext, config: AuthConfig, principal: Principal | null, scopes: Scope[]): Promise<AccessEntry[]> {
+  const repositoryScopes = scopes.filter((scope) => scope.type === "repository" && isValidRepositoryName(scope.name));
+  const facts = await findRepositoryAccessFacts(
+    c.get("db"),
+    repositoryScopes.map((scope) => scope.name),
+  );
+  const entries = new Map<string, AccessEntry>();
+  for (const scope of repositoryScopes) {
+    const wanted = new Set<AccessClass>(
+      scope.actions.includes("*") ? ACCESS_CLASSES : ACCESS_CLASSES.filter((cls) => scope.actions.includes(cls)),
+    );
+    const entry = entries.get(scope.name) ?? { type: "repository", name: scope.name, actions: [] };
+    for (const cls of wanted) {
+      if (principal === null && cls !== "pull") continue;
+      const allowed = CLASS_ACTIONS[cls].every(
+        (action) => decideRepositoryAction(config, c.req.raw, principal, scope.name, action, facts.get(scope.name)) === "Allow",
+      );
+      if (allowed && !entry.actions.includes(cls)) entry.actions.push(cls);
+    }
+    entries.set(scope.name, entry);
+  }
+  for (const scope of scopes) {
+    // The catalog is filtered per repository when listed; the scope itself is granted to all.
+    if (scope.type === "registry" && scope.name === "catalog") entries.set("registry:catalog", { type: "registry", name: "catalog", actions: ["*"] });
+  }
+  return [...entries.values()];
+}
+
+async function tokenResponse(c: AppContext, config: AuthConfig, principal: Principal | null, scopes: Scope[], offline: boolean) {
+  const access = await grant(c, config, principal, scopes);
+  const issued = await issueRegistryToken(config, { sub: principal?.arn ?? "", access });
+  const body: Record<string, unknown> = {
+    token: issued.token,
+    access_token: issued.token,
+    expires_in: REGISTRY_TOKEN_SECONDS,
+    issued_at: issued.issuedAt.toISOString(),
+    scope: scopes.map((s) => `${s.type}:${s.name}:${s.actions.join(",")}`).join(" "),
+  };
+  if (offline && principal) body.refresh_token = (await issueLoginToken(config, principal.arn)).token;
+  return c.json(body, 200, { "Cache-Control": "no-store" });
+}
+
+function checkService(config: AuthConfig, service: string | undefined | null): void {
+  if (service && service !== config.service) {
+    throw new RegistryError(OciError.DENIED, `unknown service "${service}"; this registry's service is "${config.service}"`);
+  }
+}
+
+tokenRoutes.get("/token", async (c) => {
+  const config = await authConfig(c.env);
+  checkService(config, c.req.query("service"));
+  const scopes = parseScopes(c.req.queries("scope") ?? []);
+  const header = c.req.header("Authorization");
+  let principal: Principal | null = null;
+  if (header) {
+    const [scheme = "", value = ""] = header.split(/\s+/, 2);
+    const credentials = scheme.toLowerCase() === "basic" ? decodeBasic(value) : null;
+    principal = credentials ? await authenticateBasic(c.get("db"), config, credentials.user, credentials.password) : null;
+    if (!principal) throw invalidCredentials(c);
+  }
+  return tokenResponse(c, config, principal, scopes, c.req.query("offline_token") === "true");
+});
+
+tokenRoutes.post("/token", async (c) => {
+  const config = await authConfig(c.env);
+  const form = await c.req.parseBody();
+  const field = (name: string): string | null => (typeof form[name] === "string" ? (form[name] as string) : null);
+  checkService(config, field("service"));
+  const scopes = parseScopes(field("scope") ? [field("scope")!] : []);
+  const grantType = field("grant_type");
+  let principal: Principal | null;
+  if (grantType === "password") {
+    principal = await authenticateBasic(c.get("db"), config, field("username") ?? "", field("password") ?? "");
+  } else if (grantType === "refresh_token") {
+    const arn = await verifyLoginToken(config, field("refresh_token") ?? "");
+    const username = arn === null ? null : usernameFromArn(config, arn);
+    principal = username === null ? null : await loadPrincipal(c.get("db"), config, username);
+  } else {
+    throw new RegistryError(OciError.UNSUPPORTED, `unsupported grant_type "${grantType ?? ""}"`);
+  }
+  if (!principal) throw invalidCredentials(c);
+  return tokenResponse(c, config, principal, scopes, field("access_type") === "offline");
+});
+
+tokenRoutes.get("/.well-known/jwks.json", async (c) => {
+  const config = await authConfig(c.env);
+  return c.json(config.jwks, 200, { "Cache-Control": "public, max-age=300" });
+});

@@ -1,0 +1,93 @@
+/**
+ * Registry tokens (Docker token-auth JWTs) and ECR-style authorization tokens, signed with
+ * ES256 and verified with the algorithm pinned: a token in any other algorithm (`none`,
+ * HS256 keyed with the public key, ...) is refused, as is one whose `kid` is not a configured
+ * verification key.
+ */
+import { jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { TOKEN_ALGORITHM, TOKEN_ISSUER, type AuthConfig } from "./config";
+
+/** Lifetime of a registry token (the Docker spec's minimum is 60 s). */
+export const REGISTRY_TOKEN_SECONDS = 300;
+/** Lifetime of an authorization token (`docker login -u AWS`), as ECR's. */
+export const AUTHORIZATION_TOKEN_SECONDS = 12 * 60 * 60;
+
+export interface AccessEntry {
+  type: string;
+  name: string;
+  actions: string[];
+}
+
+export interface RegistryTokenClaims {
+  /** The principal's ARN, or "" for anonymous. */
+  sub: string;
+  access: AccessEntry[];
+}
+
+/** What a token is for; a token of one use is refused for the other. */
+type TokenUse = "registry" | "login";
+
+async function sign(config: AuthConfig, claims: JWTPayload, seconds: number): Promise<{ token: string; issuedAt: Date; expiresAt: Date }> {
+  if (!config.signingKey) throw new Error("REGISTRY_TOKEN_SIGNING_KEY is not configured");
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: config.signingKey.kid, typ: "JWT" })
+    .setIssuer(TOKEN_ISSUER)
+    .setAudience(config.service)
+    .setIssuedAt(now)
+    .setNotBefore(now)
+    .setExpirationTime(now + seconds)
+    .setJti(crypto.randomUUID())
+    .sign(config.signingKey.key);
+  return { token, issuedAt: new Date(now * 1000), expiresAt: new Date((now + seconds) * 1000) };
+}
+
+async function verify(config: AuthConfig, token: string, use: TokenUse): Promise<JWTPayload | null> {
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      async (header) => {
+        const key = header.kid ? config.verificationKeys.get(header.kid) : undefined;
+        if (!key) throw new Error("unknown signing key");
+        return key;
+      },
+      { algorithms: [TOKEN_ALGORITHM], issuer: TOKEN_ISSUER, audience: config.service, requiredClaims: ["exp", "nbf", "iat", "sub"] },
+    );
+    return payload.use === use ? payload : null;
+  } catch {
+    return null;
+  }
+}
+
+export function issueRegistryToken(config: AuthConfig, claims: RegistryTokenClaims) {
+  return sign(config, { sub: claims.sub, access: claims.access, use: "registry" satisfies TokenUse }, REGISTRY_TOKEN_SECONDS);
+}
+
+function isAccessEntry(value: unknown): value is AccessEntry {
+  if (typeof value !== "object" || value === null) return false;
+  const entry = value as Record<string, unknown>;
+  return (
+    typeof entry.type === "string" &&
+    typeof entry.name === "string" &&
+    Array.isArray(entry.actions) &&
+    entry.actions.every((action) => typeof action === "string")
+  );
+}
+
+export async function verifyRegistryToken(config: AuthConfig, token: string): Promise<RegistryTokenClaims | null> {
+  const payload = await verify(config, token, "registry");
+  if (!payload || typeof payload.sub !== "string" || !Array.isArray(payload.access)) return null;
+  if (!payload.access.every(isAccessEntry)) return null;
+  return { sub: payload.sub, access: payload.access };
+}
+
+/** A login token for `principalArn` (the password of user `AWS`), valid 12 hours. */
+export function issueLoginToken(config: AuthConfig, principalArn: string) {
+  return sign(config, { sub: principalArn, use: "login" satisfies TokenUse }, AUTHORIZATION_TOKEN_SECONDS);
+}
+
+/** The principal ARN a login token was issued to, or null. */
+export async function verifyLoginToken(config: AuthConfig, token: string): Promise<string | null> {
+  const payload = await verify(config, token, "login");
+  return typeof payload?.sub === "string" && payload.sub !== "" ? payload.sub : null;
+}
