@@ -32,6 +32,12 @@ declare module "vitest" {
     skopeoPolicyPath: string;
     /** An empty registries.conf, so the machine's own configuration does not leak in. */
     skopeoRegistriesConfPath: string;
+    /** A containers auth.json holding the bootstrap admin's credentials for the registry. */
+    skopeoAdminAuthFile: string;
+    /** An auth.json with no credentials (anonymous skopeo runs). */
+    skopeoAnonymousAuthFile: string;
+    /** `Authorization` header value with the bootstrap admin's key. */
+    adminAuthorization: string;
   }
 }
 
@@ -107,6 +113,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("e2eTempDir", tempDir);
     project.provide("skopeoPolicyPath", policyPath);
     project.provide("skopeoRegistriesConfPath", registriesConfPath);
+    const adminAuthFile = join(tempDir, "admin-auth.json");
+    const anonymousAuthFile = join(tempDir, "anonymous-auth.json");
+    await writeFile(adminAuthFile, JSON.stringify({ auths: { [`127.0.0.1:${port}`]: { auth: registry.adminAuthorization.slice("Basic ".length) } } }));
+    await writeFile(anonymousAuthFile, JSON.stringify({ auths: {} }));
+    project.provide("skopeoAdminAuthFile", adminAuthFile);
+    project.provide("skopeoAnonymousAuthFile", anonymousAuthFile);
+    project.provide("adminAuthorization", registry.adminAuthorization);
   } catch (error) {
     await teardown();
     throw error;

@@ -15,14 +15,17 @@ function sha256(bytes: Buffer): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
+let authorization = "";
+
 async function send(url: string, method: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method, body, headers, signal: AbortSignal.timeout(60_000) });
+  return fetch(url, { method, body, headers: { Authorization: authorization, ...headers }, signal: AbortSignal.timeout(60_000) });
 }
 
 /** Sends part of a PATCH body and then drops the connection. */
 function patchAndDrop(url: string, sent: Buffer, declared: number | null): Promise<void> {
   return new Promise((resolve) => {
-    const headers: Record<string, string> = declared === null ? {} : { "Content-Length": String(declared) };
+    const headers: Record<string, string> = { Authorization: authorization };
+    if (declared !== null) headers["Content-Length"] = String(declared);
     const req = request(url, { method: "PATCH", headers }, (res) => {
       res.resume();
       resolve();
@@ -41,6 +44,7 @@ describe("upload sessions", () => {
     const name = "team-a/resumed";
 
     let registry = await startRegistryProcess(stateDir, logPath);
+    authorization = registry.adminAuthorization;
     let location: string;
     try {
       const started = await send(`${registry.url}/v2/${name}/blobs/uploads/`, "POST");
@@ -58,7 +62,7 @@ describe("upload sessions", () => {
       await registry.stop();
     }
 
-    registry = await startRegistryProcess(stateDir, logPath, registry.port);
+    registry = await startRegistryProcess(stateDir, logPath, { port: registry.port, secrets: registry.secrets });
     try {
       const status = await send(`${registry.url}${location}`, "GET");
       expect(status.status).toBe(204);

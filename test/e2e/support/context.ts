@@ -27,8 +27,11 @@ export function useTempDir(prefix = "test-"): { readonly path: string } {
 }
 
 /** A request to the registry under test, e.g. `registryFetch("GET", "/v2/team-a/app/tags/list")`. */
+/** Sends the bootstrap admin's credentials unless the request sets its own Authorization. */
 export function registryFetch(method: string, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${inject("registryUrl")}${path}`, { ...init, method, signal: AbortSignal.timeout(60_000) });
+  const headers = new Headers(init.headers);
+  if (!headers.has("Authorization")) headers.set("Authorization", inject("adminAuthorization"));
+  return fetch(`${inject("registryUrl")}${path}`, { ...init, headers, method, signal: AbortSignal.timeout(60_000) });
 }
 
 export const MANIFEST_ACCEPT = [

@@ -8,15 +8,31 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { newAdminKey, newSigningKeyJwk } from "../../../scripts/dev-vars.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const STARTUP_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 10_000;
 
+/** The secrets a registry process is started with (what .dev.vars holds for `npm start`). */
+export interface RegistrySecrets {
+  adminAccessKeyId: string;
+  adminSecret: string;
+  signingKey: string;
+}
+
+export async function newRegistrySecrets(): Promise<RegistrySecrets> {
+  const admin = newAdminKey();
+  return { adminAccessKeyId: admin.id, adminSecret: admin.secret, signingKey: JSON.stringify(await newSigningKeyJwk()) };
+}
+
 export interface RegistryProcess {
   url: string;
   port: number;
   child: ChildProcess;
+  secrets: RegistrySecrets;
+  /** `Authorization` header value with the bootstrap admin's key. */
+  adminAuthorization: string;
   stop(): Promise<void>;
 }
 
@@ -80,7 +96,8 @@ async function waitUntilReady(url: string, child: ChildProcess, logPath: string)
     try {
       const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2_000) });
       await response.arrayBuffer();
-      if (response.status === 200) return;
+      // Any answer from the Worker means it is up (/v2/ asks for credentials).
+      if (response.status === 200 || response.status === 401) return;
       last = `HTTP ${response.status}`;
     } catch (error) {
       last = (error as Error).message;
@@ -92,12 +109,27 @@ async function waitUntilReady(url: string, child: ChildProcess, logPath: string)
 
 
 /** Starts a registry on a free port over `stateDir`, logging to `logPath`, and waits until it answers. */
-export async function startRegistryProcess(stateDir: string, logPath: string, port?: number): Promise<RegistryProcess> {
-  const chosen = port ?? (await freePort());
+export async function startRegistryProcess(
+  stateDir: string,
+  logPath: string,
+  options: { port?: number; secrets?: RegistrySecrets } = {},
+): Promise<RegistryProcess> {
+  const chosen = options.port ?? (await freePort());
+  const secrets = options.secrets ?? (await newRegistrySecrets());
   const logFd = openSync(logPath, "a");
   const child = spawn(process.execPath, [join(ROOT, "scripts/start.mjs")], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(chosen), HOST: "127.0.0.1", REGISTRY_STATE_DIR: stateDir, FORCE_COLOR: "0", NO_COLOR: "1" },
+    env: {
+      ...process.env,
+      PORT: String(chosen),
+      HOST: "127.0.0.1",
+      REGISTRY_STATE_DIR: stateDir,
+      REGISTRY_ADMIN_ACCESS_KEY_ID: secrets.adminAccessKeyId,
+      REGISTRY_ADMIN_SECRET_ACCESS_KEY: secrets.adminSecret,
+      REGISTRY_TOKEN_SIGNING_KEY: secrets.signingKey,
+      FORCE_COLOR: "0",
+      NO_COLOR: "1",
+    },
     stdio: ["ignore", logFd, logFd],
     detached: true, // its own process group, so stopping it stops workerd and any helper with it
   });
@@ -110,5 +142,6 @@ export async function startRegistryProcess(stateDir: string, logPath: string, po
     await stop();
     throw error;
   }
-  return { url, port: chosen, child, stop };
+  const adminAuthorization = `Basic ${Buffer.from(`${secrets.adminAccessKeyId}:${secrets.adminSecret}`).toString("base64")}`;
+  return { url, port: chosen, child, secrets, adminAuthorization, stop };
 }

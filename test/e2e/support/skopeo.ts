@@ -24,6 +24,11 @@ export interface SkopeoOptions {
   timeoutMs?: number;
   /** Directory for skopeo's temporary files (`--tmpdir`). */
   tmpDir?: string;
+  /**
+   * The containers auth.json skopeo reads credentials from (REGISTRY_AUTH_FILE): the
+   * bootstrap admin's unless given; pass inject("skopeoAnonymousAuthFile") to be anonymous.
+   */
+  authFile?: string;
 }
 
 /** Runs slower than this are reported on the console (each should take a few seconds at most). */
@@ -59,7 +64,7 @@ export function runSkopeo(args: string[], options: SkopeoOptions = {}): Promise<
         killSignal: "SIGKILL",
         maxBuffer: 256 * 1024 * 1024,
         // For non-root users this also keeps skopeo's blob-info cache in the run's scratch dir.
-        env: { ...process.env, XDG_DATA_HOME: inject("e2eTempDir") },
+        env: { ...process.env, XDG_DATA_HOME: inject("e2eTempDir"), REGISTRY_AUTH_FILE: options.authFile ?? inject("skopeoAdminAuthFile") },
       },
       (error, stdout, stderr) => {
         if (error && (error as NodeJS.ErrnoException).code === "ENOENT") {
