@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { newAdminKey, newSigningKeyJwk } from "../scripts/dev-vars.mjs";
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -30,7 +31,7 @@ function freePort() {
 async function waitReady(url, log) {
   for (let i = 0; i < 180; i++) {
     try {
-      if ((await fetch(`${url}/v2/`)).status === 200) return;
+      if ([200, 401].includes((await fetch(`${url}/v2/`)).status)) return;
     } catch {}
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -145,9 +146,19 @@ const work = mkdtempSync(join(tmpdir(), "registry-large-"));
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const log = join(work, "server.log");
+const admin = newAdminKey();
+const authFile = join(work, "auth.json");
+writeFileSync(authFile, JSON.stringify({ auths: { [`127.0.0.1:${port}`]: { auth: Buffer.from(`${admin.id}:${admin.secret}`).toString("base64") } } }));
 const server = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
   cwd: root,
-  env: { ...process.env, PORT: String(port), REGISTRY_STATE_DIR: join(work, "state") },
+  env: {
+    ...process.env,
+    PORT: String(port),
+    REGISTRY_STATE_DIR: join(work, "state"),
+    REGISTRY_ADMIN_ACCESS_KEY_ID: admin.id,
+    REGISTRY_ADMIN_SECRET_ACCESS_KEY: admin.secret,
+    REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify(await newSigningKeyJwk()),
+  },
   stdio: ["ignore", openSync(log, "a"), openSync(log, "a")],
   detached: true,
 });
@@ -159,11 +170,11 @@ try {
   const { layerDigest, layerSize: bytes } = await buildLayout(source, layerSize);
   const image = `docker://127.0.0.1:${port}/bench/large:big`;
   const push = await timed("push", server.pid, () =>
-    run("skopeo", ["copy", "--preserve-digests", "--dest-tls-verify=false", `oci:${source}:big`, image], { maxBuffer: 1 << 24 }),
+    run("skopeo", ["copy", "--authfile", authFile, "--preserve-digests", "--dest-tls-verify=false", `oci:${source}:big`, image], { maxBuffer: 1 << 24 }),
   );
   const target = join(work, "pulled");
   const pull = await timed("pull", server.pid, () =>
-    run("skopeo", ["copy", "--preserve-digests", "--src-tls-verify=false", image, `oci:${target}:big`], { maxBuffer: 1 << 24 }),
+    run("skopeo", ["copy", "--authfile", authFile, "--preserve-digests", "--src-tls-verify=false", image, `oci:${target}:big`], { maxBuffer: 1 << 24 }),
   );
   const pulled = join(target, "blobs", "sha256", layerDigest.slice(7));
   if (!existsSync(pulled)) throw new Error("pulled layout lacks the layer");

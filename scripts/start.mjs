@@ -50,10 +50,15 @@ console.log(applied > 0 ? `Applied ${applied} D1 migration(s).` : "D1 schema is 
 wranglerStep("Bundling the Worker", ["deploy", "--dry-run", "--outdir", bundleDir]);
 
 const devVarsPath = join(root, ".dev.vars");
-if (await ensureDevVars(devVarsPath)) {
-  console.log(`Created ${devVarsPath} with a bootstrap admin access key and a token signing key.`);
+const secretsFromEnvironment = ["REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_TOKEN_SIGNING_KEY"].every(
+  (name) => process.env[name],
+);
+if (!secretsFromEnvironment) {
+  if (await ensureDevVars(devVarsPath)) {
+    console.log(`Created ${devVarsPath} with a bootstrap admin access key and a token signing key.`);
+  }
+  console.log(`Admin credentials: REGISTRY_ADMIN_ACCESS_KEY_ID / REGISTRY_ADMIN_SECRET_ACCESS_KEY in ${devVarsPath}`);
 }
-console.log(`Admin credentials: REGISTRY_ADMIN_ACCESS_KEY_ID / REGISTRY_ADMIN_SECRET_ACCESS_KEY in ${devVarsPath}`);
 
 const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
 // Settings given in the environment win over .dev.vars (tests start registries this way).
