@@ -1,7 +1,6 @@
 declare namespace Cloudflare {
   interface Env {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
-    REGISTRY_ACCOUNT_ID: string;
     REGISTRY_ADMIN_ACCESS_KEY_ID: string;
     REGISTRY_ADMIN_SECRET_ACCESS_KEY: string;
     REGISTRY_TOKEN_SIGNING_KEY: string;
