@@ -17,8 +17,10 @@ CREATE TABLE `user_policies` (
 --> statement-breakpoint
 CREATE TABLE `users` (
 	`name` text PRIMARY KEY NOT NULL,
+	`id` text NOT NULL,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE UNIQUE INDEX `users_id_unique` ON `users` (`id`);--> statement-breakpoint
 ALTER TABLE `repositories` ADD `policy` text;--> statement-breakpoint
 ALTER TABLE `repositories` ADD `tags` text DEFAULT '{}' NOT NULL;

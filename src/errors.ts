@@ -47,6 +47,11 @@ export const AdminError = {
   CONFLICT: describe("CONFLICT", 409, "conflict"),
 } as const satisfies Record<string, ErrorDescriptor>;
 
+/** Errors of the token service's OAuth2 form. */
+export const TokenError = {
+  UNSUPPORTED_GRANT_TYPE: describe("unsupported_grant_type", 400, "unsupported grant type"),
+} as const satisfies Record<string, ErrorDescriptor>;
+
 export class RegistryError extends Error {
   readonly descriptor: ErrorDescriptor;
   readonly detail: unknown;

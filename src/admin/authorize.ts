@@ -8,20 +8,18 @@ import { userArn } from "../auth/access";
 import { decideRepositoryAction, unauthorized } from "../auth/authorizer";
 import { authConfig } from "../auth/config";
 import { evaluate } from "../auth/policy/evaluate";
-import { loadPrincipal, usernameFromArn, type Principal } from "../auth/principals";
+import type { Principal } from "../auth/principals";
 import { OciError, RegistryError } from "../errors";
 import { findRepositoryAccessFacts } from "../storage/repository-records";
 
+/**
+ * Admin calls need credentials (an access key, or user `AWS` with a login token): a registry
+ * token only carries repository scopes and must not stand for its user's IAM rights.
+ */
 async function principalOf(c: AppContext): Promise<Principal> {
-  const config = await authConfig(c.env);
   const caller = c.get("caller");
   if (caller.kind === "principal") return caller.principal;
-  if (caller.kind === "token" && caller.subject !== "") {
-    const username = usernameFromArn(config, caller.subject);
-    const principal = username === null ? null : await loadPrincipal(c.get("db"), config, username);
-    if (principal) return principal;
-  }
-  throw unauthorized(c, config, null, "authentication required");
+  throw unauthorized(c, await authConfig(c.env), null, "the admin API needs Basic credentials (an access key or an authorization token)");
 }
 
 function denied(action: string, resource: string): RegistryError {

@@ -122,7 +122,7 @@ userRoutes.delete("/users/:name/policies/:policy", async (c) => {
 userRoutes.get("/authorization-token", async (c) => {
   const principal = await requireIdentityAction(c, "ecr:GetAuthorizationToken", null);
   const config = await authConfig(c.env);
-  const login = await issueLoginToken(config, principal.arn);
+  const login = await issueLoginToken(config, principal);
   return c.json(
     {
       authorizationToken: btoa(`AWS:${login.token}`),

@@ -15,7 +15,7 @@ import type { AccessEntry } from "./tokens";
 
 export type Caller =
   | { kind: "anonymous" }
-  | { kind: "token"; subject: string; access: AccessEntry[] }
+  | { kind: "token"; subject: string; userId: string; access: AccessEntry[] }
   | { kind: "principal"; principal: Principal };
 
 const parsedResourcePolicies = new Map<string, PolicyDocument>();

@@ -21,7 +21,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   if (scheme.toLowerCase() === "bearer") {
     const claims = await verifyRegistryToken(config, value);
     if (!claims) throw unauthorized(c, config, null, "invalid or expired token", "invalid_token");
-    c.set("caller", { kind: "token", subject: claims.sub, access: claims.access });
+    c.set("caller", { kind: "token", subject: claims.sub, userId: claims.uid, access: claims.access });
     return next();
   }
   if (scheme.toLowerCase() === "basic") {

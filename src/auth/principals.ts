@@ -13,6 +13,7 @@ import { verifyLoginToken } from "./tokens";
 
 /** The bootstrap admin's user name; no stored user may take it. */
 export const ADMIN_USER = "admin";
+const ADMIN_USER_ID = "bootstrap-admin";
 const ADMIN_POLICY = parsePolicyDocument(
   JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }),
   "identity",
@@ -21,6 +22,8 @@ const ADMIN_POLICY = parsePolicyDocument(
 export interface Principal {
   arn: string;
   username: string;
+  /** Unique per user ever created; tokens name it so a recreated user name is not the same identity. */
+  userId: string;
   accountId: string;
   identityPolicies: PolicyDocument[];
 }
@@ -48,19 +51,28 @@ function identityPolicy(text: string): PolicyDocument {
 export async function loadPrincipal(db: Database, config: AuthConfig, username: string): Promise<Principal | null> {
   const arn = userArn(config.accountId, username);
   if (username === ADMIN_USER) {
-    return config.admin ? { arn, username, accountId: config.accountId, identityPolicies: [ADMIN_POLICY] } : null;
+    return config.admin ? { arn, username, userId: ADMIN_USER_ID, accountId: config.accountId, identityPolicies: [ADMIN_POLICY] } : null;
   }
   const found = await findUserPolicies(db, username);
-  if (!found.exists) return null;
-  return { arn, username, accountId: config.accountId, identityPolicies: found.documents.map(identityPolicy) };
+  if (!found) return null;
+  return { arn, username, userId: found.id, accountId: config.accountId, identityPolicies: found.documents.map(identityPolicy) };
+}
+
+/**
+ * The principal a token was issued to, if that very user still exists: a user deleted and
+ * created again under the same name does not inherit the old user's tokens.
+ */
+export async function loadTokenPrincipal(db: Database, config: AuthConfig, subject: { arn: string; userId: string }): Promise<Principal | null> {
+  const username = usernameFromArn(config, subject.arn);
+  const principal = username === null ? null : await loadPrincipal(db, config, username);
+  return principal?.userId === subject.userId ? principal : null;
 }
 
 /** Checks Basic credentials; null when they are not valid. */
 export async function authenticateBasic(db: Database, config: AuthConfig, user: string, password: string): Promise<Principal | null> {
   if (user === "AWS") {
-    const arn = await verifyLoginToken(config, password);
-    const username = arn === null ? null : usernameFromArn(config, arn);
-    return username === null ? null : loadPrincipal(db, config, username);
+    const subject = await verifyLoginToken(config, password);
+    return subject === null ? null : loadTokenPrincipal(db, config, subject);
   }
   if (config.admin && (await secretsEqual(user, config.admin.accessKeyId))) {
     return (await secretsEqual(password, config.admin.secret)) ? loadPrincipal(db, config, ADMIN_USER) : null;

@@ -7,12 +7,12 @@
 import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../app-env";
 import { isValidRepositoryName } from "../distribution/grammar";
-import { OciError, RegistryError } from "../errors";
+import { OciError, RegistryError, TokenError } from "../errors";
 import { findRepositoryAccessFacts } from "../storage/repository-records";
 import { ACCESS_CLASSES, CLASS_ACTIONS, parseScopes, type AccessClass, type Scope } from "./access";
 import { decideRepositoryAction } from "./authorizer";
 import { authConfig, type AuthConfig } from "./config";
-import { authenticateBasic, decodeBasic, loadPrincipal, usernameFromArn, type Principal } from "./principals";
+import { authenticateBasic, decodeBasic, loadTokenPrincipal, type Principal } from "./principals";
 import { issueLoginToken, issueRegistryToken, REGISTRY_TOKEN_SECONDS, verifyLoginToken, type AccessEntry } from "./tokens";
 
 export const tokenRoutes = new Hono<AppEnv>();
@@ -53,15 +53,19 @@ async function grant(c: AppContext, config: AuthConfig, principal: Principal | n
 
 async function tokenResponse(c: AppContext, config: AuthConfig, principal: Principal | null, scopes: Scope[], offline: boolean) {
   const access = await grant(c, config, principal, scopes);
-  const issued = await issueRegistryToken(config, { sub: principal?.arn ?? "", access });
+  const issued = await issueRegistryToken(config, { sub: principal?.arn ?? "", uid: principal?.userId ?? "", access });
   const body: Record<string, unknown> = {
     token: issued.token,
     access_token: issued.token,
     expires_in: REGISTRY_TOKEN_SECONDS,
     issued_at: issued.issuedAt.toISOString(),
-    scope: scopes.map((s) => `${s.type}:${s.name}:${s.actions.join(",")}`).join(" "),
+    // What was granted (OAuth2 returns the granted scope).
+    scope: access
+      .filter((entry) => entry.actions.length > 0)
+      .map((entry) => `${entry.type}:${entry.name}:${entry.actions.join(",")}`)
+      .join(" "),
   };
-  if (offline && principal) body.refresh_token = (await issueLoginToken(config, principal.arn)).token;
+  if (offline && principal) body.refresh_token = (await issueLoginToken(config, principal)).token;
   return c.json(body, 200, { "Cache-Control": "no-store" });
 }
 
@@ -97,11 +101,10 @@ tokenRoutes.post("/token", async (c) => {
   if (grantType === "password") {
     principal = await authenticateBasic(c.get("db"), config, field("username") ?? "", field("password") ?? "");
   } else if (grantType === "refresh_token") {
-    const arn = await verifyLoginToken(config, field("refresh_token") ?? "");
-    const username = arn === null ? null : usernameFromArn(config, arn);
-    principal = username === null ? null : await loadPrincipal(c.get("db"), config, username);
+    const subject = await verifyLoginToken(config, field("refresh_token") ?? "");
+    principal = subject === null ? null : await loadTokenPrincipal(c.get("db"), config, subject);
   } else {
-    throw new RegistryError(OciError.UNSUPPORTED, `unsupported grant_type "${grantType ?? ""}"`);
+    throw new RegistryError(TokenError.UNSUPPORTED_GRANT_TYPE, `unsupported grant_type "${grantType ?? ""}"`);
   }
   if (!principal) throw invalidCredentials(c);
   return tokenResponse(c, config, principal, scopes, field("access_type") === "offline");

@@ -21,7 +21,15 @@ export interface AccessEntry {
 export interface RegistryTokenClaims {
   /** The principal's ARN, or "" for anonymous. */
   sub: string;
+  /** The principal's unique user id, or "" for anonymous. */
+  uid: string;
   access: AccessEntry[];
+}
+
+/** Whom a login token was issued to. */
+export interface TokenSubject {
+  arn: string;
+  userId: string;
 }
 
 /** What a token is for; a token of one use is refused for the other. */
@@ -60,7 +68,7 @@ async function verify(config: AuthConfig, token: string, use: TokenUse): Promise
 }
 
 export function issueRegistryToken(config: AuthConfig, claims: RegistryTokenClaims) {
-  return sign(config, { sub: claims.sub, access: claims.access, use: "registry" satisfies TokenUse }, REGISTRY_TOKEN_SECONDS);
+  return sign(config, { sub: claims.sub, uid: claims.uid, access: claims.access, use: "registry" satisfies TokenUse }, REGISTRY_TOKEN_SECONDS);
 }
 
 function isAccessEntry(value: unknown): value is AccessEntry {
@@ -76,18 +84,19 @@ function isAccessEntry(value: unknown): value is AccessEntry {
 
 export async function verifyRegistryToken(config: AuthConfig, token: string): Promise<RegistryTokenClaims | null> {
   const payload = await verify(config, token, "registry");
-  if (!payload || typeof payload.sub !== "string" || !Array.isArray(payload.access)) return null;
+  if (!payload || typeof payload.sub !== "string" || typeof payload.uid !== "string" || !Array.isArray(payload.access)) return null;
   if (!payload.access.every(isAccessEntry)) return null;
-  return { sub: payload.sub, access: payload.access };
+  return { sub: payload.sub, uid: payload.uid, access: payload.access };
 }
 
-/** A login token for `principalArn` (the password of user `AWS`), valid 12 hours. */
-export function issueLoginToken(config: AuthConfig, principalArn: string) {
-  return sign(config, { sub: principalArn, use: "login" satisfies TokenUse }, AUTHORIZATION_TOKEN_SECONDS);
+/** A login token (the password of user `AWS`, or a refresh token), valid 12 hours. */
+export function issueLoginToken(config: AuthConfig, subject: TokenSubject) {
+  return sign(config, { sub: subject.arn, uid: subject.userId, use: "login" satisfies TokenUse }, AUTHORIZATION_TOKEN_SECONDS);
 }
 
-/** The principal ARN a login token was issued to, or null. */
-export async function verifyLoginToken(config: AuthConfig, token: string): Promise<string | null> {
+/** Whom a login token was issued to, or null. */
+export async function verifyLoginToken(config: AuthConfig, token: string): Promise<TokenSubject | null> {
   const payload = await verify(config, token, "login");
-  return typeof payload?.sub === "string" && payload.sub !== "" ? payload.sub : null;
+  if (typeof payload?.sub !== "string" || payload.sub === "" || typeof payload.uid !== "string") return null;
+  return { arn: payload.sub, userId: payload.uid };
 }

@@ -3,22 +3,25 @@
  * repositories the caller may describe (`ecr:DescribeRepositories`).
  */
 import type { AppContext } from "../app-env";
-import { decideRepositoryAction } from "../auth/authorizer";
+import { decideRepositoryAction, unauthorized } from "../auth/authorizer";
 import { authConfig } from "../auth/config";
-import { loadPrincipal, usernameFromArn, type Principal } from "../auth/principals";
+import { loadTokenPrincipal, type Principal } from "../auth/principals";
 import { listRepositoriesWithFacts } from "../storage/repository-records";
 import { pageOf, readPageRequest } from "./pagination";
 
 /** Rows fetched per round while filling a page of visible repositories. */
 const BATCH = 200;
 
+/** Whose view of the catalog to show; a token must have been granted the catalog scope. */
 async function callerPrincipal(c: AppContext): Promise<Principal | null> {
   const caller = c.get("caller");
   if (caller.kind === "principal") return caller.principal;
-  if (caller.kind !== "token" || caller.subject === "") return null;
+  if (caller.kind !== "token") return null;
   const config = await authConfig(c.env);
-  const username = usernameFromArn(config, caller.subject);
-  return username === null ? null : loadPrincipal(c.get("db"), config, username);
+  const granted = caller.access.some((entry) => entry.type === "registry" && entry.name === "catalog");
+  if (!granted) throw unauthorized(c, config, "registry:catalog:*", "the token was not granted the catalog", "insufficient_scope");
+  if (caller.subject === "") return null;
+  return loadTokenPrincipal(c.get("db"), config, { arn: caller.subject, userId: caller.userId });
 }
 
 export async function getCatalog(c: AppContext): Promise<Response> {

@@ -7,6 +7,7 @@ import { accessKeys, userPolicies, users } from "./schema";
 
 export interface UserRecord {
   name: string;
+  id: string;
   createdAt: number;
   policies: { name: string; document: string }[];
   accessKeyIds: string[];
@@ -17,13 +18,14 @@ export async function findAccessKey(db: Database, id: string): Promise<{ user: s
   return db.select({ user: accessKeys.user, secretHash: accessKeys.secretHash }).from(accessKeys).where(eq(accessKeys.id, id)).get();
 }
 
-/** Whether the user exists, and its policy documents; one round trip. */
-export async function findUserPolicies(db: Database, name: string): Promise<{ exists: boolean; documents: string[] }> {
+/** The user's unique id and policy documents, or undefined when there is no such user; one round trip. */
+export async function findUserPolicies(db: Database, name: string): Promise<{ id: string; documents: string[] } | undefined> {
   const [userRows, policyRows] = await db.batch([
-    db.select({ name: users.name }).from(users).where(eq(users.name, name)),
+    db.select({ id: users.id }).from(users).where(eq(users.name, name)),
     db.select({ document: userPolicies.document }).from(userPolicies).where(eq(userPolicies.user, name)),
   ]);
-  return { exists: userRows.length > 0, documents: policyRows.map((row) => row.document) };
+  const user = userRows[0];
+  return user ? { id: user.id, documents: policyRows.map((row) => row.document) } : undefined;
 }
 
 export async function findUser(db: Database, name: string): Promise<UserRecord | undefined> {
@@ -34,7 +36,7 @@ export async function findUser(db: Database, name: string): Promise<UserRecord |
   ]);
   const user = userRows[0];
   if (!user) return undefined;
-  return { name: user.name, createdAt: user.createdAt, policies: policyRows, accessKeyIds: keyRows.map((row) => row.id) };
+  return { name: user.name, id: user.id, createdAt: user.createdAt, policies: policyRows, accessKeyIds: keyRows.map((row) => row.id) };
 }
 
 export async function listUserNames(db: Database): Promise<string[]> {
@@ -44,7 +46,11 @@ export async function listUserNames(db: Database): Promise<string[]> {
 
 /** False when the user already exists. */
 export async function insertUser(db: Database, name: string, now: number): Promise<boolean> {
-  const inserted = await db.insert(users).values({ name, createdAt: now }).onConflictDoNothing().returning({ name: users.name });
+  const inserted = await db
+    .insert(users)
+    .values({ name, id: crypto.randomUUID(), createdAt: now })
+    .onConflictDoNothing()
+    .returning({ name: users.name });
   return inserted.length > 0;
 }
 

@@ -24,6 +24,8 @@ export const repositories = sqliteTable("repositories", {
 /** IAM-style users; the bootstrap admin comes from configuration and is not stored here. */
 export const users = sqliteTable("users", {
   name: text("name").primaryKey(),
+  /** Unique per user ever created: tokens carry it, so a recreated name is a new identity. */
+  id: text("id").notNull().unique(),
   createdAt: integer("created_at").notNull(),
 });
 

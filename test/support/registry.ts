@@ -120,3 +120,119 @@ export async function setImmutable(name: string): Promise<void> {
   });
   expect(response.status, await response.clone().text()).toBe(200);
 }
+
+// ---- Authentication and authorization helpers ----------------------------------------------
+
+/** The token service's name (audience), and the account and region of the test bindings. */
+export const SERVICE = "edge-registry";
+export const ACCOUNT_ID = "123456789012";
+
+export function userArnOf(name: string): string {
+  return `arn:aws:iam::${ACCOUNT_ID}:user/${name}`;
+}
+
+export function repositoryArnOf(name: string): string {
+  return `arn:aws:ecr:us-east-1:${ACCOUNT_ID}:repository/${name}`;
+}
+
+export function bearerAuthorization(token: string): string {
+  return `Bearer ${token}`;
+}
+
+/** An identity policy with one Allow statement. */
+export function allowPolicy(actions: string[], resources: string[] = ["*"], condition?: Record<string, unknown>): Record<string, unknown> {
+  const statement: Record<string, unknown> = { Effect: "Allow", Action: actions, Resource: resources };
+  if (condition) statement.Condition = condition;
+  return { Version: "2012-10-17", Statement: [statement] };
+}
+
+/** Calls the admin API with a JSON body (as the bootstrap admin unless `authorization` is given). */
+export async function adminCall(method: string, path: string, body?: unknown, authorization?: string): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (authorization) headers.Authorization = authorization;
+  return call(method, path, { headers, body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body) });
+}
+
+export interface TestUser {
+  name: string;
+  arn: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** `Authorization: Basic` value of the user's access key. */
+  authorization: string;
+}
+
+/** Creates a user with an access key and, optionally, an inline identity policy. */
+export async function createUser(name: string, policy?: Record<string, unknown>): Promise<TestUser> {
+  const created = await adminCall("POST", "/admin/users", { name });
+  expect(created.status, await created.clone().text()).toBe(201);
+  const keyResponse = await adminCall("POST", `/admin/users/${name}/access-keys`);
+  expect(keyResponse.status, await keyResponse.clone().text()).toBe(201);
+  const key = (await keyResponse.json()) as { accessKeyId: string; secretAccessKey: string };
+  if (policy) await putUserPolicy(name, "main", policy);
+  return {
+    name,
+    arn: userArnOf(name),
+    accessKeyId: key.accessKeyId,
+    secretAccessKey: key.secretAccessKey,
+    authorization: basicAuthorization(key.accessKeyId, key.secretAccessKey),
+  };
+}
+
+export async function putUserPolicy(user: string, policyName: string, policy: Record<string, unknown>): Promise<void> {
+  const response = await adminCall("PUT", `/admin/users/${user}/policies/${policyName}`, policy);
+  expect(response.status, await response.clone().text()).toBe(204);
+}
+
+/** Creates (or updates) a repository through the admin API. */
+export async function createRepository(name: string, settings: { imageTagMutability?: string; tags?: Record<string, string> } = {}): Promise<void> {
+  const response = await adminCall("PUT", `/admin/repositories/${name}`, settings);
+  expect(response.status, await response.clone().text()).toBe(200);
+}
+
+export async function putRepositoryPolicy(name: string, policy: Record<string, unknown>): Promise<void> {
+  const response = await adminCall("PUT", `/admin/repository-policies/${name}`, policy);
+  expect(response.status, await response.clone().text()).toBe(200);
+}
+
+export interface TokenBody {
+  token: string;
+  access_token: string;
+  expires_in: number;
+  issued_at: string;
+  scope: string;
+  refresh_token?: string;
+}
+
+export interface AccessClaim {
+  type: string;
+  name: string;
+  actions: string[];
+}
+
+/** `GET /token` for the scopes, anonymous unless `authorization` is given. */
+export async function requestToken(scopes: string[], authorization?: string, service = SERVICE): Promise<Response> {
+  const query = new URLSearchParams({ service });
+  for (const scope of scopes) query.append("scope", scope);
+  return call("GET", `/token?${query}`, authorization ? { headers: { Authorization: authorization } } : { anonymous: true });
+}
+
+/** A token for the scopes (asserting the token endpoint answered 200). */
+export async function fetchToken(scopes: string[], authorization?: string): Promise<string> {
+  const response = await requestToken(scopes, authorization);
+  expect(response.status, await response.clone().text()).toBe(200);
+  return ((await response.json()) as TokenBody).token;
+}
+
+/** The `access` claim of a token (not verified: for inspecting what was granted). */
+export function accessOf(token: string): AccessClaim[] {
+  const [, payload = ""] = token.split(".");
+  const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+  return (JSON.parse(json) as { access?: AccessClaim[] }).access ?? [];
+}
+
+/** The actions a token grants on a repository ([] when it does not name it). */
+export function grantedActions(token: string, name: string): string[] {
+  return accessOf(token).find((entry) => entry.type === "repository" && entry.name === name)?.actions ?? [];
+}
