@@ -10,6 +10,8 @@ export const SECRET_NAMES = [
   "REGISTRY_ADMIN_SECRET_ACCESS_KEY",
   "REGISTRY_TOKEN_SIGNING_KEY",
   "REGISTRY_TOKEN_VERIFICATION_KEYS",
+  // Not a secret: turns on the benchmark routes and operation counters (bench/ sets it).
+  "REGISTRY_BENCH_MODE",
 ];
 
 export async function newSigningKeyJwk() {

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { admin } from "./admin";
 import { tokenRoutes } from "./auth/token-routes";
+import { benchRoutes } from "./bench/routes";
 import type { AppEnv } from "./app-env";
 import { distribution } from "./distribution/routes";
 import { OciError, RegistryError, renderError } from "./errors";
@@ -22,6 +23,7 @@ app.use("*", withDatabase);
 app.route("/v2", distribution);
 app.route("/admin", admin);
 app.route("/", tokenRoutes);
+app.route("/_bench", benchRoutes);
 
 app.notFound((c) => renderError(new RegistryError(OciError.NAME_UNKNOWN, `no resource at ${new URL(c.req.url).pathname}`), c.req.method));
 

@@ -2,11 +2,12 @@
  * Worker entry point: the HTTP app, the cron dispatcher and the Durable Object classes.
  */
 import { app } from "./app";
+import { instrumentEnv } from "./bench/counters";
 import { runScheduled } from "./jobs/scheduled";
 
 export { RepositoryObject } from "./repository/repository-object";
 
 export default {
-  fetch: app.fetch,
+  fetch: (request, env, ctx) => app.fetch(request, instrumentEnv(env), ctx),
   scheduled: runScheduled,
 } satisfies ExportedHandler<Env>;

@@ -5,6 +5,7 @@
  * SQLite storage. Pulls never come here: they read D1 and R2 directly.
  */
 import { DurableObject } from "cloudflare:workers";
+import { instrumentEnv } from "../bench/counters";
 import type { DigestAlgorithm } from "../distribution/grammar";
 import { database, isForeignKeyFailure, type Database } from "../storage/database";
 import { assembledBlobKey } from "../storage/keys";
@@ -39,7 +40,8 @@ export class RepositoryObject extends DurableObject<Env> {
   private writeQueue: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, instrumentEnv(env));
+    env = this.env;
     this.sessions = new UploadSessionTable(ctx.storage.sql);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     this.db = database(env.DB);

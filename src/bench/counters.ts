@@ -1,0 +1,128 @@
+/**
+ * Operation counting for the benchmark suite (bench/): wraps the D1 and R2 bindings so every
+ * D1 statement (with rows read and written) and every R2 class A / class B operation is
+ * counted. Enabled only when REGISTRY_BENCH_MODE is "1"; otherwise the bindings are used
+ * untouched. Counters live per isolate (locally the Worker and its Durable Objects share one).
+ */
+
+export interface OperationCounts {
+  d1Queries: number;
+  d1WriteStatements: number;
+  d1RowsRead: number;
+  d1RowsWritten: number;
+  r2ClassA: number;
+  r2ClassB: number;
+}
+
+const counts: OperationCounts = emptyCounts();
+
+function emptyCounts(): OperationCounts {
+  return { d1Queries: 0, d1WriteStatements: 0, d1RowsRead: 0, d1RowsWritten: 0, r2ClassA: 0, r2ClassB: 0 };
+}
+
+/** Returns the counts so far and starts again from zero. */
+export function drainCounts(): OperationCounts {
+  const snapshot = { ...counts };
+  Object.assign(counts, emptyCounts());
+  return snapshot;
+}
+
+export function benchModeEnabled(env: Env): boolean {
+  return (env as unknown as { REGISTRY_BENCH_MODE?: string }).REGISTRY_BENCH_MODE === "1";
+}
+
+const WRITE_SQL = /^\s*(insert|update|delete|replace)\b/i;
+
+function record(sql: string, meta: D1Meta | undefined): void {
+  counts.d1Queries += 1;
+  if (WRITE_SQL.test(sql)) counts.d1WriteStatements += 1;
+  counts.d1RowsRead += meta?.rows_read ?? 0;
+  counts.d1RowsWritten += meta?.rows_written ?? 0;
+}
+
+/** The SQL and the real statement behind each counted statement (batch needs the real one). */
+const statementSql = new WeakMap<D1PreparedStatement, string>();
+const realStatement = new WeakMap<D1PreparedStatement, D1PreparedStatement>();
+
+function countStatement(statement: D1PreparedStatement, sql: string): D1PreparedStatement {
+  const counted: D1PreparedStatement = new Proxy(statement, {
+    get(target, property, receiver) {
+      if (property === "bind") {
+        return (...values: unknown[]) => countStatement(target.bind(...values), sql);
+      }
+      if (property === "all" || property === "run") {
+        return async () => {
+          const result = (await (target[property] as () => Promise<D1Result>).call(target)) as D1Result;
+          record(sql, result.meta);
+          return result;
+        };
+      }
+      if (property === "first" || property === "raw") {
+        return async (...args: unknown[]) => {
+          record(sql, undefined);
+          return (target[property] as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
+  statementSql.set(counted, sql);
+  realStatement.set(counted, statement);
+  return counted;
+}
+
+function countD1(db: D1Database): D1Database {
+  return new Proxy(db, {
+    get(target, property, receiver) {
+      if (property === "prepare") return (sql: string) => countStatement(target.prepare(sql), sql);
+      if (property === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          const results = await target.batch(statements.map((statement) => realStatement.get(statement) ?? statement));
+          results.forEach((result, index) => record(statementSql.get(statements[index]!) ?? "", result.meta));
+          return results;
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
+}
+
+const CLASS_A = new Set(["put", "list", "createMultipartUpload"]);
+const CLASS_B = new Set(["get", "head"]);
+
+function countMultipart(upload: R2MultipartUpload): R2MultipartUpload {
+  return new Proxy(upload, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (property === "uploadPart" || property === "complete") counts.r2ClassA += 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+function countR2(bucket: R2Bucket): R2Bucket {
+  return new Proxy(bucket, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      const name = String(property);
+      return (...args: unknown[]) => {
+        if (CLASS_A.has(name)) counts.r2ClassA += 1;
+        if (CLASS_B.has(name)) counts.r2ClassB += 1;
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (name === "resumeMultipartUpload") return countMultipart(result as R2MultipartUpload);
+        if (name === "createMultipartUpload") return (result as Promise<R2MultipartUpload>).then(countMultipart);
+        return result;
+      };
+    },
+  });
+}
+
+/** The environment with counted D1 and R2 bindings when bench mode is on. */
+export function instrumentEnv(env: Env): Env {
+  if (!benchModeEnabled(env)) return env;
+  return { ...env, DB: countD1(env.DB), BLOBS: countR2(env.BLOBS) };
+}

@@ -1,0 +1,33 @@
+/**
+ * Bench-only routes (REGISTRY_BENCH_MODE=1), used by bench/ to measure the runtime's own
+ * ceilings next to the registry: a raw R2 put/get of the same bytes, a constant response
+ * (the local server's request ceiling), and the operation counters. 404 otherwise.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { OciError, RegistryError } from "../errors";
+import { benchModeEnabled, drainCounts } from "./counters";
+
+export const benchRoutes = new Hono<AppEnv>();
+
+benchRoutes.use("*", async (c, next) => {
+  if (!benchModeEnabled(c.env)) throw new RegistryError(OciError.NAME_UNKNOWN, "no such resource");
+  await next();
+});
+
+benchRoutes.get("/counters", (c) => c.json(drainCounts()));
+
+benchRoutes.get("/constant", (c) => c.text("ok"));
+
+benchRoutes.put("/raw/:key", async (c) => {
+  const body = c.req.raw.body;
+  if (body === null) throw new RegistryError(OciError.SIZE_INVALID, "body required");
+  await c.env.BLOBS.put(`bench/${c.req.param("key")}`, body);
+  return c.body(null, 201);
+});
+
+benchRoutes.get("/raw/:key", async (c) => {
+  const object = await c.env.BLOBS.get(`bench/${c.req.param("key")}`);
+  if (object === null) throw new RegistryError(OciError.BLOB_UNKNOWN, "no such object");
+  return new Response(object.body, { headers: { "Content-Length": String(object.size), "Content-Type": "application/octet-stream" } });
+});
