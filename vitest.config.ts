@@ -10,39 +10,41 @@ const signingKey = await newSigningKeyJwk();
 const rotatedKey = await newSigningKeyJwk();
 const { d: _rotatedPrivate, ...rotatedPublic } = rotatedKey;
 
+/** A project running inside workerd with real D1, R2 and Durable Objects. */
+function workersProject(name: string, include: string[], extraBindings: Record<string, string> = {}) {
+  return {
+    plugins: [
+      cloudflareTest(async () => {
+        const migrations = await readD1Migrations("./migrations");
+        return {
+          wrangler: { configPath: "./wrangler.toml" },
+          miniflare: {
+            bindings: {
+              TEST_MIGRATIONS: migrations,
+              REGISTRY_ACCOUNT_ID: "123456789012",
+              REGISTRY_ADMIN_ACCESS_KEY_ID: admin.id,
+              REGISTRY_ADMIN_SECRET_ACCESS_KEY: admin.secret,
+              REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify(signingKey),
+              REGISTRY_TOKEN_VERIFICATION_KEYS: JSON.stringify([rotatedPublic]),
+              TEST_ROTATED_SIGNING_KEY: JSON.stringify(rotatedKey),
+              ...extraBindings,
+            },
+          },
+        };
+      }),
+    ],
+    test: { name, include, setupFiles: ["./test/support/apply-migrations.ts"], testTimeout: 30_000 },
+  };
+}
+
 export default defineConfig({
   test: {
     projects: [
+      workersProject("workers", ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"]),
+      // The same, with the bench-only operation counters on: asserts what each operation costs.
+      workersProject("workers-cost", ["test/cost/**/*.test.ts"], { REGISTRY_BENCH_MODE: "1" }),
       {
-        // Everything that runs inside workerd with real D1, R2 and Durable Objects.
-        plugins: [
-          cloudflareTest(async () => {
-            const migrations = await readD1Migrations("./migrations");
-            return {
-              wrangler: { configPath: "./wrangler.toml" },
-              miniflare: {
-                bindings: {
-                  TEST_MIGRATIONS: migrations,
-                  REGISTRY_ACCOUNT_ID: "123456789012",
-                  REGISTRY_ADMIN_ACCESS_KEY_ID: admin.id,
-                  REGISTRY_ADMIN_SECRET_ACCESS_KEY: admin.secret,
-                  REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify(signingKey),
-                  REGISTRY_TOKEN_VERIFICATION_KEYS: JSON.stringify([rotatedPublic]),
-                  TEST_ROTATED_SIGNING_KEY: JSON.stringify(rotatedKey),
-                },
-              },
-            };
-          }),
-        ],
-        test: {
-          name: "workers",
-          include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
-          setupFiles: ["./test/support/apply-migrations.ts"],
-          testTimeout: 30_000,
-        },
-      },
-      {
-        // Real clients (skopeo) against a registry started with `wrangler dev`.
+        // Real clients (skopeo) against a registry started with `npm start`.
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
