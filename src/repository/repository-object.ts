@@ -106,6 +106,7 @@ export class RepositoryObject extends DurableObject<Env> {
       offset: 0,
       algorithm,
       hashState: ResumableDigest.create(algorithm).save(),
+      wholeDigest: null,
       partSize: UPLOAD_PART_SIZE,
       layout: "parts",
       objectKey: assembledBlobKey(id),

@@ -19,8 +19,13 @@ export interface UploadSession {
   /** Bytes received and durably stored (multipart parts plus tail object). */
   offset: number;
   algorithm: DigestAlgorithm;
-  /** Saved hasher state over bytes [0, offset). */
+  /** Saved hasher state over bytes [0, offset) when layout is "parts". */
   hashState: string;
+  /**
+   * With layout "whole": the digest of the whole object, computed natively as it was stored
+   * (a native digest cannot be resumed; a session that grows replays the object instead).
+   */
+  wholeDigest: string | null;
   partSize: number;
   /**
    * How bytes [0, offset) are stored: "parts" as multipart parts plus a tail object, or

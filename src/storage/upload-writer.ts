@@ -2,7 +2,8 @@
  * Streams the bytes of a blob upload session into R2 without holding the blob in memory.
  *
  * A session's first chunk, when its length is known (the usual single-PATCH push of docker,
- * skopeo and containerd), is written as one object at the session's key while it is hashed.
+ * skopeo and containerd), is written as one object at the session's key while it is hashed
+ * natively (crypto.DigestStream).
  * Otherwise (unknown length, or more chunks after the first) bytes go into an R2 multipart
  * upload: clients send chunks of any size, R2 wants parts of one size (>= 5 MiB) but the
  * last, so the writer re-cuts the stream into `partSize` parts as bytes arrive, uploads each
@@ -15,12 +16,15 @@
  * digest without reading the stored object again. A session that never fills a part is
  * written at its digest's key with one `put`.
  */
-import { concatBytes } from "../bytes";
+import { concatBytes, toHex } from "../bytes";
 import type { ParsedDigest } from "../distribution/grammar";
 import type { UploadSession } from "../repository/upload-session";
 import type { BlobLocation } from "./blob-links";
 import { canonicalBlobKey, uploadTailKey } from "./keys";
 import { ResumableDigest } from "./resumable-digest";
+
+/** Size of the writes a whole-object upload makes into storage and the digest. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
 
 export type CompleteResult = { ok: true; location: BlobLocation } | { ok: false; actualDigest: string };
 
@@ -75,38 +79,55 @@ export class UploadWriter {
   }
 
   /**
-   * Stores a first chunk of known length as one object at the session's key, hashing it on
-   * the way. Returns the number of bytes the body really had; on a mismatch nothing is kept.
+   * Stores a first chunk of known length as one object at the session's key, digesting it
+   * natively on the way (both writes wait for room, so memory stays bounded). Returns the
+   * number of bytes the body really had; on a mismatch nothing is kept.
    */
   async storeWhole(body: ReadableStream<Uint8Array>, length: number): Promise<number> {
     const sized = new FixedLengthStream(length);
     const storing = this.bucket.put(this.session.objectKey, sized.readable);
     storing.catch(() => undefined);
-    const writer = sized.writable.getWriter();
+    const digesting = new crypto.DigestStream(this.session.algorithm === "sha256" ? "SHA-256" : "SHA-512");
+    const store = sized.writable.getWriter();
+    const digest = digesting.getWriter();
     const reader = body.getReader();
     let received = 0;
+    // Small request chunks are gathered into larger writes: each write crosses into the runtime.
+    let batch: Uint8Array[] = [];
+    let batchLength = 0;
+    const flush = async (): Promise<void> => {
+      if (batchLength === 0) return;
+      const bytes = concatBytes(batch, batchLength);
+      batch = [];
+      batchLength = 0;
+      await Promise.all([store.ready, digest.ready]);
+      store.write(bytes).catch(() => undefined);
+      digest.write(bytes).catch(() => undefined);
+    };
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         received += value.length;
         if (received > length) break;
-        this.digest.update(value);
-        await writer.ready;
-        writer.write(value).catch(() => undefined);
+        batch.push(value);
+        batchLength += value.length;
+        if (batchLength >= WRITE_BATCH_BYTES) await flush();
       }
       if (received !== length) {
-        await writer.abort(new Error("chunk length mismatch")).catch(() => undefined);
+        await store.abort(new Error("chunk length mismatch")).catch(() => undefined);
         await storing.catch(() => undefined);
         return received;
       }
-      await writer.close();
+      await flush();
+      await Promise.all([store.close(), digest.close()]);
       await storing;
     } finally {
       reader.releaseLock();
     }
     this.receivedNow = length;
     this.session.layout = "whole";
+    this.session.wholeDigest = `${this.session.algorithm}:${toHex(new Uint8Array(await digesting.digest))}`;
     return received;
   }
 
@@ -158,7 +179,7 @@ export class UploadWriter {
     findExisting: (digest: string) => Promise<BlobLocation | undefined>,
   ): Promise<CompleteResult> {
     await this.settle();
-    const actualDigest = this.digest.digest();
+    const actualDigest = this.session.layout === "whole" ? this.session.wholeDigest ?? "" : this.digest.digest();
     if (actualDigest !== expected.digest) return { ok: false, actualDigest };
     const size = this.offset;
     if (this.session.layout === "whole") {
@@ -184,16 +205,21 @@ export class UploadWriter {
     return { ok: true, location: { size, objectKey: this.session.objectKey } };
   }
 
-  /** Moves a whole first object into the multipart upload (its bytes are already hashed). */
+  /**
+   * Moves a whole first object into the multipart upload, hashing it into the resumable
+   * state (its native digest could not be carried on). Happens at most once per session.
+   */
   private async replayWholeObject(): Promise<void> {
     const object = await this.bucket.get(this.session.objectKey);
     if (object === null) throw new Error(`upload ${this.session.id}: object ${this.session.objectKey} is missing`);
     this.session.layout = "parts";
+    this.session.wholeDigest = null;
     const reader = object.body.getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
+        this.digest.update(value);
         await this.cut(value);
       }
     } finally {
