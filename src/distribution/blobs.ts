@@ -1,10 +1,12 @@
 /**
  * Blob resource: GET/HEAD (with Range) and DELETE of `/v2/<name>/blobs/<digest>`.
- * A GET costs one D1 query (the link, which must exist in this repository) and one R2 read.
+ * A GET costs one D1 query (the link, which must exist in this repository: checked before
+ * anything is served, cached or not) and one R2 read, or none when the location's edge cache
+ * (Workers Cache API, keyed by digest) already holds the blob.
  */
 import type { AppContext } from "../app-env";
 import { OciError, RegistryError } from "../errors";
-import { findBlobLink, unlinkBlob } from "../storage/blob-links";
+import { findBlobLink, unlinkBlob, type BlobLocation } from "../storage/blob-links";
 import { contentRange, parseRange } from "./range";
 import { requireDigest } from "./validate";
 
@@ -17,13 +19,16 @@ export async function getBlob(c: AppContext, name: string, digestParam: string):
     "Docker-Content-Digest": digest.digest,
     ETag: `"${digest.digest}"`,
     "Accept-Ranges": "bytes",
+    "Cache-Control": IMMUTABLE_CACHE_CONTROL,
   });
   if (c.req.header("If-None-Match") === `"${digest.digest}"`) return new Response(null, { status: 304, headers });
   if (c.req.method === "HEAD") {
     headers.set("Content-Length", String(link.size));
     return new Response(null, { status: 200, headers });
   }
-  const range = parseRange(c.req.header("Range") ?? null, link.size);
+  const rangeHeader = c.req.header("Range") ?? null;
+  if (rangeHeader === null && link.size <= EDGE_CACHE_MAX_BYTES) return serveThroughEdgeCache(c, digest.digest, link, headers);
+  const range = parseRange(rangeHeader, link.size);
   if (range.kind === "unsatisfiable") {
     throw new RegistryError(OciError.RANGE_INVALID, `range not satisfiable for a blob of ${link.size} bytes`, undefined, {
       "Content-Range": `bytes */${link.size}`,
@@ -41,6 +46,32 @@ export async function getBlob(c: AppContext, name: string, digestParam: string):
   }
   headers.set("Content-Length", String(link.size));
   return new Response(object.body, { status: 200, headers });
+}
+
+/** Blobs up to this size are kept in the edge cache; larger ones would be held in memory twice. */
+const EDGE_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+/** Blobs are immutable: a client or the edge may keep them for a year. */
+export const IMMUTABLE_CACHE_CONTROL = "private, max-age=31536000, immutable";
+
+function edgeCacheKey(digest: string): Request {
+  return new Request(`https://edge-cache.registry.internal/blobs/${digest}`);
+}
+
+/** Serves a whole blob from the edge cache, filling it from R2 on a miss. */
+async function serveThroughEdgeCache(c: AppContext, digest: string, link: BlobLocation, headers: Headers): Promise<Response> {
+  const cache = caches.default;
+  const key = edgeCacheKey(digest);
+  headers.set("Content-Length", String(link.size));
+  const cached = await cache.match(key);
+  if (cached?.body) return new Response(cached.body, { status: 200, headers });
+  const object = await c.env.BLOBS.get(link.objectKey);
+  if (object === null) throw new RegistryError(OciError.BLOB_UNKNOWN, `blob ${digest} has no stored content`);
+  const [toClient, toCache] = object.body.tee();
+  const entry = new Response(toCache, {
+    headers: { "Content-Length": String(link.size), "Cache-Control": "public, max-age=31536000, immutable", ETag: `"${digest}"` },
+  });
+  c.executionCtx.waitUntil(cache.put(key, entry));
+  return new Response(toClient, { status: 200, headers });
 }
 
 /** Unlinks the blob from this repository; the bytes stay while other repositories link them. */

@@ -20,6 +20,7 @@ import { checksumOption } from "../storage/upload-writer";
 import { isValidTag, looksLikeDigest, parseDigest, type ParsedDigest } from "./grammar";
 import { parseManifest } from "./manifest-format";
 import { essence, MANIFEST_TYPES } from "./media-types";
+import { IMMUTABLE_CACHE_CONTROL } from "./blobs";
 import { contentLength, requireDigest } from "./validate";
 
 /** Manifests up to this size are kept inline in their D1 row (D1 rows hold up to 2 MB). */
@@ -83,6 +84,8 @@ export async function getManifest(c: AppContext, name: string, reference: string
     "Content-Length": String(manifest.size),
     "Docker-Content-Digest": manifest.digest,
     ETag: `"${manifest.digest}"`,
+    // By digest the bytes never change; a tag may move, so it is revalidated (ETag).
+    "Cache-Control": looksLikeDigest(reference) ? IMMUTABLE_CACHE_CONTROL : "no-cache",
   });
   if (c.req.header("If-None-Match") === `"${manifest.digest}"`) return new Response(null, { status: 304, headers });
   if (c.req.method === "HEAD") return new Response(null, { status: 200, headers });

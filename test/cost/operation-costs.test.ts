@@ -84,3 +84,27 @@ describe("operation costs", () => {
     expect(await drain()).toMatchObject({ d1Queries: 1, r2ClassA: 0, r2ClassB: 0 });
   });
 });
+
+describe("edge cache", () => {
+  it("serves a repeated blob GET from the edge cache, never before the repository check", async () => {
+    const name = "team-a/cached";
+    const token = bearerAuthorization(await fetchToken([`repository:${name}:pull,push,delete`, "repository:team-b/other:pull"], adminAuthorization()));
+    const { layerDigests } = await pushLikeAClient(name, 1, token);
+    const digest = layerDigests[0]!;
+    await drain();
+    const first = await call("GET", `/v2/${name}/blobs/${digest}`, { headers: { Authorization: token } });
+    const bytes = new Uint8Array(await first.arrayBuffer());
+    expect(first.headers.get("Cache-Control")).toBe("private, max-age=31536000, immutable");
+    expect(await drain()).toMatchObject({ d1Queries: 1, r2ClassB: 1 });
+    const second = await call("GET", `/v2/${name}/blobs/${digest}`, { headers: { Authorization: token } });
+    expect(new Uint8Array(await second.arrayBuffer())).toEqual(bytes);
+    expect(second.headers.get("Content-Length")).toBe(String(bytes.length));
+    expect(await drain()).toMatchObject({ d1Queries: 1, r2ClassB: 0 });
+    // Another repository without the blob is refused although the bytes are cached.
+    const other = await call("GET", `/v2/team-b/other/blobs/${digest}`, { headers: { Authorization: token } });
+    expect(other.status).toBe(404);
+    // So is this repository once the blob is unlinked.
+    expect((await call("DELETE", `/v2/${name}/blobs/${digest}`, { headers: { Authorization: token } })).status).toBe(202);
+    expect((await call("GET", `/v2/${name}/blobs/${digest}`, { headers: { Authorization: token } })).status).toBe(404);
+  });
+});
