@@ -43,6 +43,13 @@ export default defineConfig({
       workersProject("workers", ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"]),
       // The same, with the bench-only operation counters on: asserts what each operation costs.
       workersProject("workers-cost", ["test/cost/**/*.test.ts"], { REGISTRY_BENCH_MODE: "1" }),
+      // The same, with blob GETs redirected to presigned R2 URLs (the optional production path).
+      workersProject("workers-redirect", ["test/redirect/**/*.test.ts"], {
+        R2_S3_ACCESS_KEY_ID: "test-access-key",
+        R2_S3_SECRET_ACCESS_KEY: "test-secret-key",
+        R2_S3_BUCKET_URL: "https://0123456789abcdef.r2.cloudflarestorage.com/edge-registry-blobs",
+        BLOB_REDIRECT_SECONDS: "120",
+      }),
       {
         // Real clients (skopeo) against a registry started with `npm start`.
         test: {

@@ -2,11 +2,13 @@
  * Blob resource: GET/HEAD (with Range) and DELETE of `/v2/<name>/blobs/<digest>`.
  * A GET costs one D1 query (the link, which must exist in this repository: checked before
  * anything is served, cached or not) and one R2 read, or none when the location's edge cache
- * (Workers Cache API, keyed by digest) already holds the blob.
+ * (Workers Cache API, keyed by digest) already holds the blob. With R2's S3 API configured
+ * (src/storage/presign.ts) a GET is answered by a redirect to a short-lived presigned URL.
  */
 import type { AppContext } from "../app-env";
 import { OciError, RegistryError } from "../errors";
 import { findBlobLink, unlinkBlob, type BlobLocation } from "../storage/blob-links";
+import { presignConfig, presignGet } from "../storage/presign";
 import { contentRange, parseRange } from "./range";
 import { requireDigest } from "./validate";
 
@@ -25,6 +27,13 @@ export async function getBlob(c: AppContext, name: string, digestParam: string):
   if (c.req.method === "HEAD") {
     headers.set("Content-Length", String(link.size));
     return new Response(null, { status: 200, headers });
+  }
+  const presign = presignConfig(c.env);
+  if (presign) {
+    // The bytes come straight from R2; the client follows the redirect (with its Range).
+    headers.set("Location", await presignGet(presign, link.objectKey));
+    headers.set("Cache-Control", "no-store");
+    return new Response(null, { status: 307, headers });
   }
   const rangeHeader = c.req.header("Range") ?? null;
   if (rangeHeader === null && link.size <= EDGE_CACHE_MAX_BYTES) return serveThroughEdgeCache(c, digest.digest, link, headers);

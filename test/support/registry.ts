@@ -23,7 +23,7 @@ export async function call(method: string, path: string, init: RequestInit & { a
   const { anonymous, ...rest } = init;
   const headers = new Headers(rest.headers);
   if (!anonymous && !headers.has("Authorization")) headers.set("Authorization", adminAuthorization());
-  return exports.default.fetch(new Request(`${ORIGIN}${path}`, { ...rest, headers, method }));
+  return exports.default.fetch(new Request(`${ORIGIN}${path}`, { redirect: "manual", ...rest, headers, method }));
 }
 
 export function bytesOf(text: string): Uint8Array {
