@@ -21,6 +21,8 @@ export interface AccessEntry {
 export interface RegistryTokenClaims {
   /** The principal's ARN, or "" for anonymous. */
   sub: string;
+  /** Expiry, seconds since the epoch (set when verified). */
+  exp: number;
   /** The principal's unique user id, or "" for anonymous. */
   uid: string;
   access: AccessEntry[];
@@ -67,7 +69,7 @@ async function verify(config: AuthConfig, token: string, use: TokenUse): Promise
   }
 }
 
-export function issueRegistryToken(config: AuthConfig, claims: RegistryTokenClaims) {
+export function issueRegistryToken(config: AuthConfig, claims: Omit<RegistryTokenClaims, "exp">) {
   return sign(config, { sub: claims.sub, uid: claims.uid, access: claims.access, use: "registry" satisfies TokenUse }, REGISTRY_TOKEN_SECONDS);
 }
 
@@ -82,11 +84,30 @@ function isAccessEntry(value: unknown): value is AccessEntry {
   );
 }
 
+/**
+ * Verified registry tokens, remembered per isolate until they expire: a client sends the same
+ * token with every request of a pull, and the signature need only be checked once.
+ */
+const verifiedTokens = new Map<string, { claims: RegistryTokenClaims; expiresAt: number; keys: AuthConfig["verificationKeys"] }>();
+const VERIFIED_TOKENS_LIMIT = 10_000;
+
 export async function verifyRegistryToken(config: AuthConfig, token: string): Promise<RegistryTokenClaims | null> {
+  const known = verifiedTokens.get(token);
+  // Reused only while it has not expired and the same verification keys are configured.
+  if (known && known.expiresAt > Date.now() && known.keys === config.verificationKeys) return known.claims;
+  const claims = await verifyRegistryTokenSignature(config, token);
+  if (claims) {
+    if (verifiedTokens.size >= VERIFIED_TOKENS_LIMIT) verifiedTokens.clear();
+    verifiedTokens.set(token, { claims, expiresAt: claims.exp * 1000, keys: config.verificationKeys });
+  }
+  return claims;
+}
+
+async function verifyRegistryTokenSignature(config: AuthConfig, token: string): Promise<RegistryTokenClaims | null> {
   const payload = await verify(config, token, "registry");
   if (!payload || typeof payload.sub !== "string" || typeof payload.uid !== "string" || !Array.isArray(payload.access)) return null;
-  if (!payload.access.every(isAccessEntry)) return null;
-  return { sub: payload.sub, uid: payload.uid, access: payload.access };
+  if (!payload.access.every(isAccessEntry) || typeof payload.exp !== "number") return null;
+  return { sub: payload.sub, uid: payload.uid, access: payload.access, exp: payload.exp };
 }
 
 /** A login token (the password of user `AWS`, or a refresh token), valid 12 hours. */
