@@ -8,7 +8,7 @@ import { OciError, RegistryError } from "../errors";
 import { findRepositoryAccessFacts, type RepositoryAccessFacts } from "../storage/repository-records";
 import { classesAllowing, challengeActions, repositoryArn } from "./access";
 import type { AuthConfig } from "./config";
-import { parsePolicyDocument, type PolicyDocument } from "./policy/document";
+import { storedPolicy } from "./policy/cache";
 import { evaluate, type Decision } from "./policy/evaluate";
 import type { Principal } from "./principals";
 import type { AccessEntry } from "./tokens";
@@ -17,18 +17,6 @@ export type Caller =
   | { kind: "anonymous" }
   | { kind: "token"; subject: string; userId: string; access: AccessEntry[] }
   | { kind: "principal"; principal: Principal };
-
-const parsedResourcePolicies = new Map<string, PolicyDocument>();
-
-function resourcePolicy(text: string): PolicyDocument {
-  let parsed = parsedResourcePolicies.get(text);
-  if (!parsed) {
-    parsed = parsePolicyDocument(text, "resource");
-    if (parsedResourcePolicies.size > 1000) parsedResourcePolicies.clear();
-    parsedResourcePolicies.set(text, parsed);
-  }
-  return parsed;
-}
 
 /** Condition keys of a request (IAM global keys plus the repository's resource tags). */
 export function conditionKeys(request: Request, principal: Principal | null, tags: Record<string, string>): Record<string, string> {
@@ -72,7 +60,7 @@ export function decideRepositoryAction(
     },
     {
       identity: principal?.identityPolicies ?? [],
-      resource: facts?.policy ? [resourcePolicy(facts.policy)] : [],
+      resource: facts?.policy ? [storedPolicy(facts.policy, "resource")] : [],
     },
   );
 }

@@ -7,6 +7,7 @@ import type { Database } from "../storage/database";
 import { findAccessKey, findUserPolicies } from "../storage/identity-records";
 import { userArn } from "./access";
 import type { AuthConfig } from "./config";
+import { storedPolicy } from "./policy/cache";
 import { parsePolicyDocument, type PolicyDocument } from "./policy/document";
 import { secretsEqual, verifySecret } from "./secrets";
 import { verifyLoginToken } from "./tokens";
@@ -34,19 +35,6 @@ export function usernameFromArn(config: AuthConfig, arn: string): string | null 
   return arn.startsWith(prefix) ? arn.slice(prefix.length) : null;
 }
 
-const parsedPolicies = new Map<string, PolicyDocument>();
-
-/** Parses a stored identity policy, remembering the result per isolate. */
-function identityPolicy(text: string): PolicyDocument {
-  let parsed = parsedPolicies.get(text);
-  if (!parsed) {
-    parsed = parsePolicyDocument(text, "identity");
-    if (parsedPolicies.size > 1000) parsedPolicies.clear();
-    parsedPolicies.set(text, parsed);
-  }
-  return parsed;
-}
-
 /** The principal for a user name, or null when no such user exists (any more). */
 export async function loadPrincipal(db: Database, config: AuthConfig, username: string): Promise<Principal | null> {
   const arn = userArn(config.accountId, username);
@@ -55,7 +43,7 @@ export async function loadPrincipal(db: Database, config: AuthConfig, username: 
   }
   const found = await findUserPolicies(db, username);
   if (!found) return null;
-  return { arn, username, userId: found.id, accountId: config.accountId, identityPolicies: found.documents.map(identityPolicy) };
+  return { arn, username, userId: found.id, accountId: config.accountId, identityPolicies: found.documents.map((text) => storedPolicy(text, "identity")) };
 }
 
 /**
