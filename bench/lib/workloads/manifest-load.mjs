@@ -1,0 +1,106 @@
+// Workload 3: manifest GET by tag and by digest and a small-blob HEAD under autocannon at 1 and
+// 16 connections, on this registry (bearer token) and distribution; plus this registry's
+// constant route, the local server's own request ceiling.
+import { pullHeaders } from "../auth.mjs";
+import { OCI_MANIFEST } from "../images.mjs";
+import { load } from "../load.mjs";
+import { skopeoCopy } from "../skopeo.mjs";
+import { fmt, fmtRatio, median, ms, ratio, table } from "../stats.mjs";
+
+const MANIFEST_ACCEPT = [
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+].join(", ");
+
+export async function runManifestLoad(ctx) {
+  const { peers, images, opts, log } = ctx;
+  const image = images.many;
+  const repo = "load/img";
+  const tag = "t1";
+  for (const peer of [peers.edge, peers.distribution]) {
+    await skopeoCopy(image.ref, `docker://${peer.host}/${repo}:${tag}`, { authFile: peer.authFile, scratch: ctx.scratch });
+  }
+  const endpoints = [
+    { key: "tag", label: "manifest GET by tag", method: "GET", path: `/v2/${repo}/manifests/${tag}`, accept: true, body: image.manifest },
+    { key: "digest", label: "manifest GET by digest", method: "GET", path: `/v2/${repo}/manifests/${image.manifest.digest}`, accept: true, body: image.manifest },
+    { key: "head", label: `blob HEAD (${image.config.size} B config)`, method: "HEAD", path: `/v2/${repo}/blobs/${image.config.digest}`, accept: false },
+  ];
+  const headersFor = async (peer, endpoint) => ({
+    ...(await pullHeaders(peer, repo)),
+    ...(endpoint.accept ? { Accept: MANIFEST_ACCEPT } : {}),
+  });
+  // Check every endpoint answers as it should before loading it.
+  for (const peer of [peers.edge, peers.distribution]) {
+    for (const endpoint of endpoints) {
+      const response = await fetch(peer.url + endpoint.path, { method: endpoint.method, headers: await headersFor(peer, endpoint) });
+      const body = Buffer.from(await response.arrayBuffer());
+      const problems = [];
+      if (response.status !== 200) problems.push(`status ${response.status}`);
+      if (endpoint.body) {
+        if (!body.equals(endpoint.body.bytes)) problems.push("manifest bytes differ");
+        if (response.headers.get("content-type") !== OCI_MANIFEST) problems.push(`Content-Type ${response.headers.get("content-type")}`);
+        if (response.headers.get("docker-content-digest") !== image.manifest.digest) problems.push("Docker-Content-Digest differs");
+      } else if (Number(response.headers.get("content-length")) !== image.config.size) problems.push(`Content-Length ${response.headers.get("content-length")}`);
+      if (problems.length) throw new Error(`${endpoint.method} ${endpoint.path} on ${peer.name}: ${problems.join(", ")}`);
+    }
+  }
+  const samples = {}; // samples[case] = [{rps,p50,p99,...}]
+  const record = (key, value) => (samples[key] ??= []).push(value);
+  const connectionsList = [1, 16];
+  for (let rep = 1; rep <= opts.reps; rep++) {
+    for (const connections of connectionsList) {
+      for (const endpoint of endpoints) {
+        for (const peer of [peers.edge, peers.distribution]) {
+          const r = await load({ url: peer.url + endpoint.path, method: endpoint.method, headers: await headersFor(peer, endpoint), connections, seconds: opts.loadSeconds });
+          record(`${endpoint.key}|${connections}|${peer.name}`, r);
+          log(`w3 rep ${rep} ${endpoint.key} c=${connections} ${peer.name}: ${Math.round(r.rps)} req/s p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms${r.non2xx || r.errors ? ` (non-2xx ${r.non2xx}, errors ${r.errors})` : ""}`);
+        }
+      }
+      const r = await load({ url: `${peers.edge.url}/_bench/constant`, connections, seconds: opts.loadSeconds });
+      record(`constant|${connections}|edge-registry`, r);
+      log(`w3 rep ${rep} constant c=${connections}: ${Math.round(r.rps)} req/s p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms`);
+    }
+  }
+  const summary = {};
+  for (const [key, runs] of Object.entries(samples)) {
+    summary[key] = {
+      rps: median(runs.map((r) => r.rps)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+      errors: runs.reduce((a, r) => a + r.errors, 0),
+      allRps: runs.map((r) => r.rps),
+    };
+  }
+  return { summary, endpoints: endpoints.map(({ key, label }) => ({ key, label })), connectionsList, seconds: opts.loadSeconds };
+}
+
+export function reportManifestLoad(result) {
+  const rows = [];
+  for (const connections of result.connectionsList) {
+    for (const endpoint of result.endpoints) {
+      const e = result.summary[`${endpoint.key}|${connections}|edge-registry`];
+      const d = result.summary[`${endpoint.key}|${connections}|distribution`];
+      rows.push([
+        endpoint.label,
+        connections,
+        fmt(e.rps, 0),
+        ms(e.p50),
+        ms(e.p99),
+        fmt(d.rps, 0),
+        ms(d.p50),
+        ms(d.p99),
+        fmtRatio(ratio(e.rps, d.rps)),
+        e.non2xx + e.errors + d.non2xx + d.errors,
+      ]);
+    }
+    const c = result.summary[`constant|${connections}|edge-registry`];
+    rows.push(["edge `GET /_bench/constant` (ceiling)", connections, fmt(c.rps, 0), ms(c.p50), ms(c.p99), "—", "—", "—", "—", c.non2xx + c.errors]);
+  }
+  return table(
+    ["endpoint", "conns", "edge req/s", "edge p50 ms", "edge p99 ms", "distribution req/s", "distribution p50 ms", "distribution p99 ms", "edge ÷ distribution (req/s)", "non-2xx + errors"],
+    rows,
+  );
+}
