@@ -4,21 +4,13 @@
  * budgets the pull path is held to.
  */
 import { describe, expect, it } from "vitest";
+import type { OperationCounts } from "../../src/bench/counters";
 import { adminAuthorization, bearerAuthorization, bytesOf, call, digestOf, fetchToken, randomBytes } from "../support/registry";
 
-interface Counts {
-  d1Queries: number;
-  d1WriteStatements: number;
-  d1RowsRead: number;
-  d1RowsWritten: number;
-  r2ClassA: number;
-  r2ClassB: number;
-}
-
-async function drain(): Promise<Counts> {
+async function drain(): Promise<OperationCounts> {
   const response = await call("GET", "/_bench/counters");
   expect(response.status).toBe(200);
-  return (await response.json()) as Counts;
+  return (await response.json()) as OperationCounts;
 }
 
 /** Pushes an image the way skopeo does (HEAD, POST, PATCH, PUT per blob; then the manifest). */
