@@ -183,6 +183,8 @@ export async function patchUpload(c: AppContext, name: string, idParam: string):
     let received: number;
     if (body !== null && declared !== null && declared > 0 && writer.canStoreWhole()) {
       received = await writer.storeWhole(body, declared);
+    } else if (body !== null && declared === null && writer.canStoreWhole()) {
+      received = await writer.storeStreamed(body);
     } else {
       await writer.append(body);
       received = writer.received;
@@ -233,7 +235,9 @@ async function finishUpload(c: AppContext, name: string, id: string, digest: Par
         );
       }
       const writer = await UploadWriter.open(c.env.BLOBS, session);
-      await writer.append(c.req.raw.body);
+      const body = c.req.raw.body;
+      if (body !== null && writer.canStoreWhole()) await writer.storeStreamed(body);
+      else await writer.append(body);
       if (declared !== null && writer.received !== declared) {
         throw new RegistryError(OciError.SIZE_INVALID, `final chunk declared ${declared} bytes but carried ${writer.received}`);
       }

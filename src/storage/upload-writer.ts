@@ -1,13 +1,14 @@
 /**
  * Streams the bytes of a blob upload session into R2 without holding the blob in memory.
  *
- * A session's first chunk, when its length is known (the usual single-PATCH push of docker,
- * skopeo and containerd), is written as one object at the session's key while it is hashed
- * natively (crypto.DigestStream).
- * Otherwise (unknown length, or more chunks after the first) bytes go into an R2 multipart
+ * A session's first chunk (the usual single-PATCH push of docker, skopeo and containerd) is
+ * written as one object at the session's key while it is hashed natively
+ * (crypto.DigestStream): with one `put` when its length is known or it is shorter than a part,
+ * else through a multipart upload completed at the end of the request.
+ * Later chunks go into an R2 multipart
  * upload: clients send chunks of any size, R2 wants parts of one size (>= 5 MiB) but the
  * last, so the writer re-cuts the stream into `partSize` parts as bytes arrive, uploads each
- * full part (one in flight while the next fills, so at most two parts are in memory), and
+ * full part (two in flight while the next fills, so at most three parts are in memory), and
  * keeps the remainder of a request (less than a part) as a tail object that the next request
  * reads back first. A session that outgrows its whole first object replays that object into
  * the multipart upload once.
@@ -16,15 +17,17 @@
  * digest without reading the stored object again. A session that never fills a part is
  * written at its digest's key with one `put`.
  */
-import { concatBytes, toHex } from "../bytes";
+import { concatBytes, readChunks, toHex } from "../bytes";
 import type { ParsedDigest } from "../distribution/grammar";
 import type { UploadSession } from "../repository/upload-session";
 import type { BlobLocation } from "./blob-links";
 import { canonicalBlobKey, uploadTailKey } from "./keys";
 import { ResumableDigest } from "./resumable-digest";
 
-/** Size of the writes a whole-object upload makes into storage and the digest. */
-const WRITE_BATCH_BYTES = 1024 * 1024;
+/** Size of the reads from a request body, and so of the writes into storage and the digest. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+/** Parts uploading at once while the next fills: bounds memory to (this + 1) parts. */
+const PARTS_IN_FLIGHT = 2;
 
 export type CompleteResult = { ok: true; location: BlobLocation } | { ok: false; actualDigest: string };
 
@@ -34,7 +37,7 @@ export class UploadWriter {
   private pending: Uint8Array[] = [];
   private pendingLength = 0;
   private upload: R2MultipartUpload | null = null;
-  private inflight: Promise<void> | null = null;
+  private inflight: Promise<void>[] = [];
   private receivedNow = 0;
 
   private constructor(
@@ -90,42 +93,66 @@ export class UploadWriter {
     const digesting = new crypto.DigestStream(this.session.algorithm === "sha256" ? "SHA-256" : "SHA-512");
     const store = sized.writable.getWriter();
     const digest = digesting.getWriter();
-    const reader = body.getReader();
     let received = 0;
-    // Small request chunks are gathered into larger writes: each write crosses into the runtime.
-    let batch: Uint8Array[] = [];
-    let batchLength = 0;
-    const flush = async (): Promise<void> => {
-      if (batchLength === 0) return;
-      const bytes = concatBytes(batch, batchLength);
-      batch = [];
-      batchLength = 0;
+    for await (const chunk of readChunks(body, READ_CHUNK_BYTES)) {
+      received += chunk.length;
+      if (received > length) break;
       await Promise.all([store.ready, digest.ready]);
-      store.write(bytes).catch(() => undefined);
-      digest.write(bytes).catch(() => undefined);
-    };
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        received += value.length;
-        if (received > length) break;
-        batch.push(value);
-        batchLength += value.length;
-        if (batchLength >= WRITE_BATCH_BYTES) await flush();
-      }
-      if (received !== length) {
-        await store.abort(new Error("chunk length mismatch")).catch(() => undefined);
-        await storing.catch(() => undefined);
-        return received;
-      }
-      await flush();
-      await Promise.all([store.close(), digest.close()]);
-      await storing;
-    } finally {
-      reader.releaseLock();
+      store.write(chunk).catch(() => undefined);
+      digest.write(chunk).catch(() => undefined);
     }
+    if (received !== length) {
+      await store.abort(new Error("chunk length mismatch")).catch(() => undefined);
+      await storing.catch(() => undefined);
+      return received;
+    }
+    await Promise.all([store.close(), digest.close()]);
+    await storing;
     this.receivedNow = length;
+    this.session.layout = "whole";
+    this.session.wholeDigest = `${this.session.algorithm}:${toHex(new Uint8Array(await digesting.digest))}`;
+    return received;
+  }
+
+  /**
+   * Stores a first chunk of unknown length (skopeo, docker and containerd stream a layer they
+   * compress on the fly) as the session's one whole object, digesting it natively on the way:
+   * a body shorter than a part becomes one `put`, a longer one goes through a multipart upload
+   * that is completed at the end of the request. Returns the number of bytes stored.
+   */
+  async storeStreamed(body: ReadableStream<Uint8Array>): Promise<number> {
+    const digesting = new crypto.DigestStream(this.session.algorithm === "sha256" ? "SHA-256" : "SHA-512");
+    const digest = digesting.getWriter();
+    let received = 0;
+    try {
+      for await (const chunk of readChunks(body, READ_CHUNK_BYTES)) {
+        received += chunk.length;
+        await digest.ready;
+        digest.write(chunk).catch(() => undefined);
+        await this.cut(chunk);
+      }
+      await digest.close();
+      if (received === 0) return 0;
+      const multipart = this.multipart();
+      if (multipart === null) {
+        await this.bucket.put(this.session.objectKey, concatBytes(this.pending, this.pendingLength));
+      } else {
+        if (this.pendingLength > 0) await this.uploadPart(concatBytes(this.pending, this.pendingLength));
+        await this.settle();
+        await multipart.complete(this.session.partEtags.map((etag, index) => ({ partNumber: index + 1, etag })));
+      }
+    } catch (error) {
+      // Nothing of this request is kept: the session stays as it was before it.
+      await this.settle().catch(() => undefined);
+      await this.upload?.abort().catch(() => undefined);
+      throw error;
+    }
+    this.pending = [];
+    this.pendingLength = 0;
+    this.upload = null;
+    this.session.multipartId = null;
+    this.session.partEtags = [];
+    this.receivedNow = received;
     this.session.layout = "whole";
     this.session.wholeDigest = `${this.session.algorithm}:${toHex(new Uint8Array(await digesting.digest))}`;
     return received;
@@ -134,19 +161,11 @@ export class UploadWriter {
   /** Reads the whole stream into the session's multipart upload. */
   async append(body: ReadableStream<Uint8Array> | null): Promise<void> {
     if (body === null) return;
-    const reader = body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (value.length === 0) continue;
-        if (this.session.layout === "whole") await this.replayWholeObject();
-        this.digest.update(value);
-        this.receivedNow += value.length;
-        await this.cut(value);
-      }
-    } finally {
-      reader.releaseLock();
+    for await (const chunk of readChunks(body, READ_CHUNK_BYTES)) {
+      if (this.session.layout === "whole") await this.replayWholeObject();
+      this.digest.update(chunk);
+      this.receivedNow += chunk.length;
+      await this.cut(chunk);
     }
   }
 
@@ -214,16 +233,9 @@ export class UploadWriter {
     if (object === null) throw new Error(`upload ${this.session.id}: object ${this.session.objectKey} is missing`);
     this.session.layout = "parts";
     this.session.wholeDigest = null;
-    const reader = object.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        this.digest.update(value);
-        await this.cut(value);
-      }
-    } finally {
-      reader.releaseLock();
+    for await (const chunk of readChunks(object.body, READ_CHUNK_BYTES)) {
+      this.digest.update(chunk);
+      await this.cut(chunk);
     }
   }
 
@@ -247,23 +259,24 @@ export class UploadWriter {
     }
   }
 
-  /** Starts uploading the next part once the previous one has finished. */
+  /** Starts uploading the next part once fewer than `PARTS_IN_FLIGHT` are uploading. */
   private async uploadPart(part: Uint8Array): Promise<void> {
-    await this.settle();
+    while (this.inflight.length >= PARTS_IN_FLIGHT) await this.inflight.shift();
     const upload = this.multipart() ?? (await this.createMultipart());
     const index = this.session.partEtags.length;
     this.session.partEtags.push("");
-    this.inflight = upload.uploadPart(index + 1, part).then((uploaded) => {
+    const uploading = upload.uploadPart(index + 1, part).then((uploaded) => {
       this.session.partEtags[index] = uploaded.etag;
     });
     // Keep a rejection from going unhandled while the next part fills; settle() rethrows it.
-    this.inflight.catch(() => undefined);
+    uploading.catch(() => undefined);
+    this.inflight.push(uploading);
   }
 
   private async settle(): Promise<void> {
     const inflight = this.inflight;
-    this.inflight = null;
-    if (inflight) await inflight;
+    this.inflight = [];
+    await Promise.all(inflight);
   }
 
   private multipart(): R2MultipartUpload | null {

@@ -19,6 +19,16 @@ async function expectBlob(name: string, digest: string, bytes: Uint8Array): Prom
   expect(await digestOf(body)).toBe(digest);
 }
 
+/** A body of unknown length: the runtime sends it with chunked transfer encoding. */
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let at = 0; at < bytes.length; at += MiB) controller.enqueue(bytes.slice(at, at + MiB));
+      controller.close();
+    },
+  });
+}
+
 async function objectKeys(prefix = ""): Promise<string[]> {
   return (await env.BLOBS.list({ prefix })).objects.map((o) => o.key);
 }
@@ -125,16 +135,56 @@ describe("chunked uploads", () => {
     const bytes = randomBytes(17 * MiB + 5);
     const digest = await digestOf(bytes);
     const location = await startSession(NAME);
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (let at = 0; at < bytes.length; at += MiB) controller.enqueue(bytes.slice(at, at + MiB));
-        controller.close();
-      },
-    });
-    const response = await call("PATCH", location, { body: stream, duplex: "half" } as RequestInit);
+    const response = await call("PATCH", location, { body: streamOf(bytes), duplex: "half" } as RequestInit);
     expect(response.status, await response.clone().text()).toBe(202);
     expect(response.headers.get("Range")).toBe(`0-${bytes.length - 1}`);
     expect((await call("PUT", `${location}?digest=${digest}`)).status).toBe(201);
+    await expectBlob(NAME, digest, bytes);
+  });
+
+  it("stores a short chunk of unknown length as one object and needs no tail", async () => {
+    const bytes = randomBytes(3 * MiB + 7);
+    const digest = await digestOf(bytes);
+    const location = await startSession(NAME);
+    const id = location.split("/").pop() ?? "";
+    const response = await call("PATCH", location, { body: streamOf(bytes), duplex: "half" } as RequestInit);
+    expect(response.status, await response.clone().text()).toBe(202);
+    expect(response.headers.get("Range")).toBe(`0-${bytes.length - 1}`);
+    expect(await objectKeys()).toEqual([`blobs/assembled/${id}`]);
+    expect((await call("PUT", `${location}?digest=${digest}`)).status).toBe(201);
+    await expectBlob(NAME, digest, bytes);
+  });
+
+  it("goes on with more chunks after a first chunk of unknown length", async () => {
+    const first = randomBytes(9 * MiB + 3);
+    const second = randomBytes(2 * MiB);
+    const third = randomBytes(7 * MiB + 1);
+    const whole = new Uint8Array([...first, ...second, ...third]);
+    const digest = await digestOf(whole);
+    const location = await startSession(NAME);
+    expect((await call("PATCH", location, { body: streamOf(first), duplex: "half" } as RequestInit)).status).toBe(202);
+    expect((await call("PATCH", location, { body: streamOf(second), duplex: "half" } as RequestInit)).status).toBe(202);
+    const done = await call("PUT", `${location}?digest=${digest}`, { body: third });
+    expect(done.status, await done.clone().text()).toBe(201);
+    await expectBlob(NAME, digest, whole);
+  });
+
+  it("rejects a wrong digest after a first chunk of unknown length and keeps nothing", async () => {
+    const bytes = randomBytes(9 * MiB);
+    const wrong = await digestOf(randomBytes(10));
+    const location = await startSession(NAME);
+    expect((await call("PATCH", location, { body: streamOf(bytes), duplex: "half" } as RequestInit)).status).toBe(202);
+    await expectError(await call("PUT", `${location}?digest=${wrong}`), 400, "DIGEST_INVALID");
+    expect((await call("GET", location)).status).toBe(404);
+    expect(await objectKeys()).toEqual([]);
+  });
+
+  it("stores a whole blob streamed in a PUT body of unknown length", async () => {
+    const bytes = randomBytes(6 * MiB + 11);
+    const digest = await digestOf(bytes);
+    const location = await startSession(NAME);
+    const done = await call("PUT", `${location}?digest=${digest}`, { body: streamOf(bytes), duplex: "half" } as RequestInit);
+    expect(done.status, await done.clone().text()).toBe(201);
     await expectBlob(NAME, digest, bytes);
   });
 
