@@ -84,7 +84,7 @@ let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
-  front.close();
+  await front.close();
   await miniflare.dispose();
   process.exit(0);
 }
