@@ -1,7 +1,8 @@
 /**
  * Bench-only routes (REGISTRY_BENCH_MODE=1), used by bench/ to measure the runtime's own
  * ceilings next to the registry: a raw R2 put/get of the same bytes, a constant response
- * (the local server's request ceiling), and the operation counters. 404 otherwise.
+ * (the local server's request ceiling) with and without one trivial D1 query, and the
+ * operation counters. 404 otherwise.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
@@ -18,6 +19,12 @@ benchRoutes.use("*", async (c, next) => {
 benchRoutes.get("/counters", (c) => c.json(drainCounts()));
 
 benchRoutes.get("/constant", (c) => c.text("ok"));
+
+/** A constant answer after one trivial D1 query: the ceiling of any route that must query D1. */
+benchRoutes.get("/one-query", async (c) => {
+  await c.env.DB.prepare("SELECT 1 AS one").first();
+  return c.text("ok");
+});
 
 benchRoutes.put("/raw/:key", async (c) => {
   const body = c.req.raw.body;

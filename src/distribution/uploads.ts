@@ -177,6 +177,7 @@ export async function patchUpload(c: AppContext, name: string, idParam: string):
   const declared = declaredLength(c.req.raw, range);
   const repository = repositoryObject(c.env, name);
   const { session, lease } = await takeSession(repository, name, id, range?.start ?? null);
+  let held = true;
   try {
     const writer = await UploadWriter.open(c.env.BLOBS, session);
     const body = c.req.raw.body;
@@ -197,10 +198,11 @@ export async function patchUpload(c: AppContext, name: string, idParam: string):
       if (next.tailKey !== null && next.tailKey !== session.tailKey) await c.env.BLOBS.delete(next.tailKey);
       throw new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, `upload ${id} was cancelled while this chunk was written`);
     }
+    held = false; // The commit released the session.
     if (session.tailKey !== null && session.tailKey !== next.tailKey) c.executionCtx.waitUntil(c.env.BLOBS.delete(session.tailKey));
     return new Response(null, { status: 202, headers: sessionHeaders(name, next) });
   } finally {
-    await repository.releaseChunk(id, lease);
+    if (held) await repository.releaseChunk(id, lease);
   }
 }
 
@@ -217,6 +219,7 @@ async function finishUpload(c: AppContext, name: string, id: string, digest: Par
   const declared = declaredLength(c.req.raw, range);
   const repository = repositoryObject(c.env, name);
   const { session, lease } = await takeSession(repository, name, id, range?.start ?? null);
+  let held = true;
   try {
     let location: BlobLocation;
     if (session.offset === 0 && declared !== null) {
@@ -252,10 +255,11 @@ async function finishUpload(c: AppContext, name: string, id: string, digest: Par
     // Forget the session before linking: an expired session's storage is discarded, and it
     // must never be discarded once a link points at its object.
     await repository.closeUpload(id);
+    held = false;
     await link(c, name, digest.digest, location);
     return blobCreated(name, digest.digest);
   } finally {
-    await repository.releaseChunk(id, lease);
+    if (held) await repository.releaseChunk(id, lease);
   }
 }
 
