@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { newAdminKey, newSigningKeyJwk } from "./scripts/dev-vars.mjs";
+import { newAdminKey, newSecretsKey, newSigningKeyJwk } from "./scripts/dev-vars.mjs";
 
 // Fresh secrets for every test run: a bootstrap admin, the signing key, and a second key that
 // is still accepted for verification (a key being rotated out), whose private half the tests
@@ -26,6 +26,7 @@ function workersProject(name: string, include: string[], extraBindings: Record<s
               REGISTRY_ADMIN_SECRET_ACCESS_KEY: admin.secret,
               REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify(signingKey),
               REGISTRY_TOKEN_VERIFICATION_KEYS: JSON.stringify([rotatedPublic]),
+              REGISTRY_SECRETS_KEY: newSecretsKey(),
               TEST_ROTATED_SIGNING_KEY: JSON.stringify(rotatedKey),
               ...extraBindings,
             },

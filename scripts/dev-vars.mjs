@@ -1,8 +1,9 @@
 // Local secrets for `npm start`: creates .dev.vars (the file wrangler and Miniflare read for
-// secrets in local development) with a random bootstrap admin key and a fresh ES256 token
-// signing key, the first time the registry is started. Never committed (.gitignore).
+// secrets in local development) with a random bootstrap admin key, a fresh ES256 token
+// signing key and a key that seals access-key secrets, the first time the registry is
+// started. Never committed (.gitignore).
 import { randomBytes, webcrypto } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
 /** Names of the settings that are secrets; the environment overrides .dev.vars for them. */
 export const SECRET_NAMES = [
@@ -10,6 +11,7 @@ export const SECRET_NAMES = [
   "REGISTRY_ADMIN_SECRET_ACCESS_KEY",
   "REGISTRY_TOKEN_SIGNING_KEY",
   "REGISTRY_TOKEN_VERIFICATION_KEYS",
+  "REGISTRY_SECRETS_KEY",
   // Not a secret: turns on the benchmark routes and operation counters (bench/ sets it).
   "REGISTRY_BENCH_MODE",
 ];
@@ -27,9 +29,21 @@ export function newAdminKey() {
   return { id, secret };
 }
 
-/** Creates `path` if it does not exist; returns true when it did. */
+/** 32 random bytes, base64: the key that seals access-key secrets for SigV4. */
+export function newSecretsKey() {
+  return randomBytes(32).toString("base64");
+}
+
+/**
+ * Creates `path` if it does not exist, and adds settings that a file from an older version
+ * lacks; returns true when it wrote anything.
+ */
 export async function ensureDevVars(path) {
-  if (existsSync(path)) return false;
+  if (existsSync(path)) {
+    if ("REGISTRY_SECRETS_KEY" in readDevVars(path)) return false;
+    appendFileSync(path, `REGISTRY_SECRETS_KEY=${newSecretsKey()}\n`);
+    return true;
+  }
   const admin = newAdminKey();
   const signingKey = await newSigningKeyJwk();
   const lines = [
@@ -37,6 +51,7 @@ export async function ensureDevVars(path) {
     `REGISTRY_ADMIN_ACCESS_KEY_ID=${admin.id}`,
     `REGISTRY_ADMIN_SECRET_ACCESS_KEY=${admin.secret}`,
     `REGISTRY_TOKEN_SIGNING_KEY='${JSON.stringify(signingKey)}'`,
+    `REGISTRY_SECRETS_KEY=${newSecretsKey()}`,
     "",
   ];
   writeFileSync(path, lines.join("\n"), { mode: 0o600 });

@@ -55,7 +55,7 @@ const secretsFromEnvironment = ["REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_
 );
 if (!secretsFromEnvironment) {
   if (await ensureDevVars(devVarsPath)) {
-    console.log(`Created ${devVarsPath} with a bootstrap admin access key and a token signing key.`);
+    console.log(`Wrote ${devVarsPath}: a bootstrap admin access key, a token signing key and a secrets key.`);
   }
   console.log(`Admin credentials: REGISTRY_ADMIN_ACCESS_KEY_ID / REGISTRY_ADMIN_SECRET_ACCESS_KEY in ${devVarsPath}`);
 }

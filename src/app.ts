@@ -7,9 +7,10 @@ import { createMiddleware } from "hono/factory";
 import { admin } from "./admin";
 import { tokenRoutes } from "./auth/token-routes";
 import { benchRoutes } from "./bench/routes";
+import { controlRoutes } from "./control/routes";
 import type { AppEnv } from "./app-env";
 import { distribution } from "./distribution/routes";
-import { OciError, RegistryError, renderError } from "./errors";
+import { EcrError, OciError, RegistryError, renderError } from "./errors";
 import { database } from "./storage/database";
 
 const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
@@ -23,6 +24,7 @@ app.use("*", withDatabase);
 app.route("/v2", distribution);
 app.route("/admin", admin);
 app.route("/", tokenRoutes);
+app.route("/", controlRoutes);
 app.route("/_bench", benchRoutes);
 
 app.notFound((c) => renderError(new RegistryError(OciError.NAME_UNKNOWN, `no resource at ${new URL(c.req.url).pathname}`), c.req.method));
@@ -30,5 +32,7 @@ app.notFound((c) => renderError(new RegistryError(OciError.NAME_UNKNOWN, `no res
 app.onError((error, c) => {
   if (error instanceof RegistryError) return renderError(error, c.req.method);
   console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, error);
-  return renderError(new RegistryError(OciError.UNKNOWN, "internal error"), c.req.method);
+  // The control plane (POST / with an ECR target) answers in AWS JSON; everything else in OCI JSON.
+  const fault = c.req.header("X-Amz-Target") !== undefined ? EcrError.ServerException : OciError.UNKNOWN;
+  return renderError(new RegistryError(fault, "internal error"), c.req.method);
 });

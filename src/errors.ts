@@ -6,15 +6,21 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 export interface ErrorDescriptor {
-  /** The wire code, e.g. `BLOB_UNKNOWN`. */
+  /** The wire code, e.g. `BLOB_UNKNOWN`, or the `__type` of an ECR exception. */
   readonly code: string;
   readonly status: ContentfulStatusCode;
   /** Default human-readable message. */
   readonly message: string;
+  /** Which body the error is rendered as: the OCI `errors` list, or AWS JSON 1.1. */
+  readonly format: "oci" | "aws";
 }
 
 function describe(code: string, status: ContentfulStatusCode, message: string): ErrorDescriptor {
-  return { code, status, message };
+  return { code, status, message, format: "oci" };
+}
+
+function awsException(code: string, message: string, status: ContentfulStatusCode = 400): ErrorDescriptor {
+  return { code, status, message, format: "aws" };
 }
 
 /** OCI distribution-spec v1.1 error codes, with the statuses the CNCF registry uses. */
@@ -52,6 +58,46 @@ export const TokenError = {
   UNSUPPORTED_GRANT_TYPE: describe("unsupported_grant_type", 400, "unsupported grant type"),
 } as const satisfies Record<string, ErrorDescriptor>;
 
+/**
+ * Exceptions of ECR's control plane (AWS JSON 1.1): `{"__type", "message"}`, HTTP 400 for a
+ * client fault, 403 when the request's signature or credentials are refused, 500 only for a
+ * real fault. `detail`, when an object, adds its fields to the body (e.g.
+ * `lastValidByteReceived`).
+ */
+export const EcrError = {
+  SerializationException: awsException("SerializationException", "the request body is not valid JSON"),
+  UnknownOperationException: awsException("UnknownOperationException", "unknown operation"),
+  InvalidParameterException: awsException("InvalidParameterException", "invalid parameter"),
+  ValidationException: awsException("ValidationException", "validation failed"),
+  ServerException: awsException("ServerException", "internal error", 500),
+  MissingAuthenticationTokenException: awsException("MissingAuthenticationTokenException", "Missing Authentication Token", 403),
+  IncompleteSignatureException: awsException("IncompleteSignatureException", "incomplete signature", 403),
+  InvalidSignatureException: awsException("InvalidSignatureException", "the request signature does not match", 403),
+  UnrecognizedClientException: awsException("UnrecognizedClientException", "The security token included in the request is invalid.", 403),
+  AccessDeniedException: awsException("AccessDeniedException", "access denied"),
+  RepositoryAlreadyExistsException: awsException("RepositoryAlreadyExistsException", "repository already exists"),
+  RepositoryNotFoundException: awsException("RepositoryNotFoundException", "repository does not exist"),
+  RepositoryNotEmptyException: awsException("RepositoryNotEmptyException", "repository contains images"),
+  RepositoryPolicyNotFoundException: awsException("RepositoryPolicyNotFoundException", "repository policy does not exist"),
+  RegistryPolicyNotFoundException: awsException("RegistryPolicyNotFoundException", "registry policy does not exist"),
+  InvalidTagParameterException: awsException("InvalidTagParameterException", "invalid tag"),
+  TooManyTagsException: awsException("TooManyTagsException", "too many tags"),
+  LimitExceededException: awsException("LimitExceededException", "limit exceeded"),
+  ImageNotFoundException: awsException("ImageNotFoundException", "image not found"),
+  ImageAlreadyExistsException: awsException("ImageAlreadyExistsException", "image already exists"),
+  ImageTagAlreadyExistsException: awsException("ImageTagAlreadyExistsException", "image tag already exists"),
+  ImageDigestDoesNotMatchException: awsException("ImageDigestDoesNotMatchException", "image digest does not match"),
+  LayersNotFoundException: awsException("LayersNotFoundException", "layers not found"),
+  ReferencedImagesNotFoundException: awsException("ReferencedImagesNotFoundException", "referenced images not found"),
+  UploadNotFoundException: awsException("UploadNotFoundException", "upload not found"),
+  InvalidLayerPartException: awsException("InvalidLayerPartException", "invalid layer part"),
+  InvalidLayerException: awsException("InvalidLayerException", "invalid layer"),
+  LayerPartTooSmallException: awsException("LayerPartTooSmallException", "layer part too small"),
+  LayerAlreadyExistsException: awsException("LayerAlreadyExistsException", "layer already exists"),
+  EmptyUploadException: awsException("EmptyUploadException", "empty upload"),
+  LayerInaccessibleException: awsException("LayerInaccessibleException", "layer inaccessible"),
+} as const satisfies Record<string, ErrorDescriptor>;
+
 export class RegistryError extends Error {
   readonly descriptor: ErrorDescriptor;
   readonly detail: unknown;
@@ -71,9 +117,19 @@ export class RegistryError extends Error {
   }
 }
 
-/** Renders an error as the OCI JSON body `{"errors":[{code,message,detail}]}`. */
+/**
+ * Renders an error: the OCI JSON body `{"errors":[{code,message,detail}]}`, or for the
+ * control plane AWS JSON 1.1's `{"__type","message"}` with `x-amzn-ErrorType`.
+ */
 export function renderError(error: RegistryError, method: string): Response {
   const headers = new Headers(error.headers);
+  if (error.descriptor.format === "aws") {
+    headers.set("Content-Type", "application/x-amz-json-1.1");
+    headers.set("x-amzn-ErrorType", error.descriptor.code);
+    const extra = typeof error.detail === "object" && error.detail !== null ? error.detail : {};
+    const body = { ...extra, __type: error.descriptor.code, message: error.message };
+    return new Response(JSON.stringify(body), { status: error.status, headers });
+  }
   headers.set("Docker-Distribution-API-Version", "registry/2.0");
   if (method === "HEAD") return new Response(null, { status: error.status, headers });
   headers.set("Content-Type", "application/json");

@@ -9,6 +9,7 @@ import { userArn } from "../auth/access";
 import { authConfig } from "../auth/config";
 import { parsePolicyDocument, PolicyError } from "../auth/policy/document";
 import { ADMIN_USER } from "../auth/principals";
+import { sealSecret } from "../auth/sealed-secrets";
 import { hashSecret, newAccessKey } from "../auth/secrets";
 import { issueLoginToken } from "../auth/tokens";
 import { AdminError, RegistryError } from "../errors";
@@ -81,7 +82,9 @@ userRoutes.post("/users/:name/access-keys", async (c) => {
   await requireIdentityAction(c, "iam:CreateAccessKey", name);
   await requireUser(c, name);
   const key = newAccessKey();
-  await insertAccessKey(c.get("db"), name, key.accessKeyId, await hashSecret(key.secret), Date.now());
+  const { secretsKey } = await authConfig(c.env);
+  const sealed = secretsKey === null ? null : await sealSecret(secretsKey, key.accessKeyId, key.secret);
+  await insertAccessKey(c.get("db"), name, key.accessKeyId, { hash: await hashSecret(key.secret), sealed }, Date.now());
   return c.json({ userName: name, accessKeyId: key.accessKeyId, secretAccessKey: key.secret }, 201, { "Cache-Control": "no-store" });
 });
 

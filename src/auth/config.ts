@@ -9,8 +9,11 @@
  *   REGISTRY_TOKEN_SIGNING_KEY        private ES256 JWK (JSON, with "kid") that signs tokens
  *   REGISTRY_TOKEN_VERIFICATION_KEYS  optional JSON array of public JWKs still accepted
  *                                     (keys being rotated out)
+ *   REGISTRY_SECRETS_KEY              32 random bytes, base64: seals access-key secrets so the
+ *                                     control plane can check SigV4 signatures (a secret)
  */
 import { importJWK, type JWK } from "jose";
+import { importSecretsKey } from "./sealed-secrets";
 
 export const TOKEN_ALGORITHM = "ES256";
 export const TOKEN_ISSUER = "edge-registry";
@@ -25,6 +28,8 @@ export interface AuthConfig {
   verificationKeys: Map<string, CryptoKey>;
   /** The public keys as a JWKS document. */
   jwks: { keys: JWK[] };
+  /** Seals access-key secrets for SigV4 (src/auth/sealed-secrets.ts); null when not configured. */
+  secretsKey: CryptoKey | null;
 }
 
 interface AuthEnv {
@@ -35,6 +40,7 @@ interface AuthEnv {
   REGISTRY_ADMIN_SECRET_ACCESS_KEY?: string;
   REGISTRY_TOKEN_SIGNING_KEY?: string;
   REGISTRY_TOKEN_VERIFICATION_KEYS?: string;
+  REGISTRY_SECRETS_KEY?: string;
 }
 
 let cached: { source: string; config: Promise<AuthConfig> } | null = null;
@@ -49,6 +55,7 @@ export function authConfig(env: Env): Promise<AuthConfig> {
     vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY,
     vars.REGISTRY_TOKEN_SIGNING_KEY,
     vars.REGISTRY_TOKEN_VERIFICATION_KEYS,
+    vars.REGISTRY_SECRETS_KEY,
   ]);
   if (cached?.source !== source) cached = { source, config: loadConfig(vars) };
   return cached.config;
@@ -115,5 +122,6 @@ async function loadConfig(vars: AuthEnv): Promise<AuthConfig> {
     signingKey,
     verificationKeys,
     jwks: { keys: published },
+    secretsKey: vars.REGISTRY_SECRETS_KEY ? await importSecretsKey(vars.REGISTRY_SECRETS_KEY) : null,
   };
 }

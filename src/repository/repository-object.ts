@@ -16,7 +16,14 @@ import {
   writeManifest,
   type ManifestRecord,
 } from "../storage/manifest-records";
-import { insertRepositoryIfAbsent, setTagMutability } from "../storage/repository-records";
+import {
+  deleteRepositoryRow,
+  insertRepository,
+  insertRepositoryIfAbsent,
+  setTagMutability,
+  type DeleteRepositoryResult,
+  type NewRepository,
+} from "../storage/repository-records";
 import type { TagMutability } from "../storage/schema";
 import { ResumableDigest } from "../storage/resumable-digest";
 import { discardUploadStorage } from "../storage/upload-writer";
@@ -57,6 +64,32 @@ export class RepositoryObject extends DurableObject<Env> {
     if (!force && this.fact("repository") === name) return;
     await insertRepositoryIfAbsent(this.db, name, Date.now());
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO facts (key, value) VALUES ('repository', ?)", name);
+  }
+
+  /** CreateRepository: the row with all its settings, or false when it exists. */
+  async createRepository(repository: NewRepository): Promise<boolean> {
+    return this.serialized(async () => {
+      const created = await insertRepository(this.db, repository);
+      if (created) this.ctx.storage.sql.exec("INSERT OR REPLACE INTO facts (key, value) VALUES ('repository', ?)", repository.name);
+      return created;
+    });
+  }
+
+  /**
+   * DeleteRepository: serialized with manifest writes, so a push cannot land between the
+   * emptiness check and the delete. Open upload sessions are aborted with it.
+   */
+  async deleteRepository(name: string, force: boolean): Promise<DeleteRepositoryResult> {
+    return this.serialized(async () => {
+      const result = await deleteRepositoryRow(this.db, name, force);
+      if (result.status !== "deleted") return result;
+      this.ctx.storage.sql.exec("DELETE FROM facts WHERE key = 'repository'");
+      for (const session of this.sessions.idleSince(Number.MAX_SAFE_INTEGER)) {
+        this.sessions.delete(session.id);
+        await discardUploadStorage(this.env.BLOBS, session);
+      }
+      return result;
+    });
   }
 
   async setTagMutability(name: string, mutability: TagMutability): Promise<boolean> {

@@ -13,9 +13,16 @@ export interface UserRecord {
   accessKeyIds: string[];
 }
 
-/** The user owning an access key, with the key's stored hash; one query. */
-export async function findAccessKey(db: Database, id: string): Promise<{ user: string; secretHash: string } | undefined> {
-  return db.select({ user: accessKeys.user, secretHash: accessKeys.secretHash }).from(accessKeys).where(eq(accessKeys.id, id)).get();
+/** The user owning an access key, with the key's stored hash and sealed secret; one query. */
+export async function findAccessKey(
+  db: Database,
+  id: string,
+): Promise<{ user: string; secretHash: string; secretSealed: string | null } | undefined> {
+  return db
+    .select({ user: accessKeys.user, secretHash: accessKeys.secretHash, secretSealed: accessKeys.secretSealed })
+    .from(accessKeys)
+    .where(eq(accessKeys.id, id))
+    .get();
 }
 
 /** The user's unique id and policy documents, or undefined when there is no such user; one round trip. */
@@ -60,8 +67,14 @@ export async function deleteUser(db: Database, name: string): Promise<boolean> {
   return removed.length > 0;
 }
 
-export async function insertAccessKey(db: Database, user: string, id: string, secretHash: string, now: number): Promise<void> {
-  await db.insert(accessKeys).values({ id, user, secretHash, createdAt: now });
+export async function insertAccessKey(
+  db: Database,
+  user: string,
+  id: string,
+  secret: { hash: string; sealed: string | null },
+  now: number,
+): Promise<void> {
+  await db.insert(accessKeys).values({ id, user, secretHash: secret.hash, secretSealed: secret.sealed, createdAt: now });
 }
 
 export async function deleteAccessKey(db: Database, user: string, id: string): Promise<boolean> {

@@ -1,9 +1,9 @@
 /**
  * D1 access to repository rows.
  */
-import { asc, eq, gt, inArray } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, not, sql } from "drizzle-orm";
 import type { Database } from "./database";
-import { repositories, type RepositoryRow, type TagMutability } from "./schema";
+import { manifests, repositories, type EncryptionType, type RepositoryRow, type TagMutability } from "./schema";
 
 /** Creates the repository if it does not exist (create-on-push). */
 export async function insertRepositoryIfAbsent(db: Database, name: string, now: number): Promise<void> {
@@ -67,3 +67,61 @@ export async function setTagMutability(db: Database, name: string, mutability: T
   return updated.length > 0;
 }
 
+
+/** A repository as CreateRepository makes it. */
+export interface NewRepository {
+  name: string;
+  imageTagMutability: TagMutability;
+  scanOnPush: boolean;
+  encryptionType: EncryptionType;
+  kmsKey: string | null;
+  tags: Record<string, string>;
+  createdAt: number;
+}
+
+/** Inserts the repository with all its settings in one statement; false if it exists. */
+export async function insertRepository(db: Database, repository: NewRepository): Promise<boolean> {
+  const inserted = await db
+    .insert(repositories)
+    .values({ ...repository, tags: JSON.stringify(repository.tags) })
+    .onConflictDoNothing()
+    .returning({ name: repositories.name });
+  return inserted.length > 0;
+}
+
+export type DeleteRepositoryResult = { status: "deleted"; row: RepositoryRow } | { status: "not-found" } | { status: "not-empty" };
+
+/**
+ * Deletes the repository and, through foreign keys, its manifests, tags and blob links; unless
+ * `force`, only when it holds no manifest (decided in the same statement).
+ */
+export async function deleteRepositoryRow(db: Database, name: string, force: boolean): Promise<DeleteRepositoryResult> {
+  const holdsImages = sql`exists (select 1 from ${manifests} where ${manifests.repository} = ${name})`;
+  const removed = await db
+    .delete(repositories)
+    .where(and(eq(repositories.name, name), force ? undefined : not(holdsImages)))
+    .returning();
+  const row = removed[0];
+  if (row) return { status: "deleted", row };
+  return (await findRepository(db, name)) ? { status: "not-empty" } : { status: "not-found" };
+}
+
+/** Repositories by name after `after`, at most `limit`. */
+export async function listRepositories(db: Database, after: string | null, limit: number): Promise<RepositoryRow[]> {
+  return db
+    .select()
+    .from(repositories)
+    .where(after === null ? undefined : gt(repositories.name, after))
+    .orderBy(asc(repositories.name))
+    .limit(limit);
+}
+
+export async function findRepositories(db: Database, names: readonly string[]): Promise<RepositoryRow[]> {
+  if (names.length === 0) return [];
+  return db.select().from(repositories).where(inArray(repositories.name, [...names]));
+}
+
+export async function setScanOnPush(db: Database, name: string, scanOnPush: boolean): Promise<boolean> {
+  const updated = await db.update(repositories).set({ scanOnPush }).where(eq(repositories.name, name)).returning({ name: repositories.name });
+  return updated.length > 0;
+}

@@ -10,6 +10,8 @@ import { foreignKey, index, integer, primaryKey, sqliteTable, text } from "drizz
 
 export const TAG_MUTABILITY = ["MUTABLE", "IMMUTABLE"] as const;
 export type TagMutability = (typeof TAG_MUTABILITY)[number];
+export const ENCRYPTION_TYPES = ["AES256", "KMS", "KMS_DSSE"] as const;
+export type EncryptionType = (typeof ENCRYPTION_TYPES)[number];
 
 export const repositories = sqliteTable("repositories", {
   name: text("name").primaryKey(),
@@ -19,6 +21,17 @@ export const repositories = sqliteTable("repositories", {
   policy: text("policy"),
   /** Resource tags as a JSON object of strings (for `ecr:ResourceTag/<key>` conditions). */
   tags: text("tags").notNull().default("{}"),
+  scanOnPush: integer("scan_on_push", { mode: "boolean" }).notNull().default(false),
+  /** ECR's encryptionConfiguration, accepted and reported (R2 encrypts everything at rest). */
+  encryptionType: text("encryption_type", { enum: ENCRYPTION_TYPES }).notNull().default("AES256"),
+  kmsKey: text("kms_key"),
+});
+
+/** Registry-wide settings (the registry policy, ...) as JSON text by key. */
+export const registrySettings = sqliteTable("registry_settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: integer("updated_at").notNull(),
 });
 
 /** IAM-style users; the bootstrap admin comes from configuration and is not stored here. */
@@ -51,6 +64,11 @@ export const accessKeys = sqliteTable(
       .notNull()
       .references(() => users.name, { onDelete: "cascade" }),
     secretHash: text("secret_hash").notNull(),
+    /**
+     * The secret sealed with REGISTRY_SECRETS_KEY (AES-GCM, src/auth/sealed-secrets.ts): SigV4
+     * needs the secret itself to check a signature. Null for keys made without that key.
+     */
+    secretSealed: text("secret_sealed"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("access_keys_user").on(t.user)],
@@ -92,6 +110,11 @@ export const manifests = sqliteTable(
     /** JSON array of the manifest digests an index references. */
     childDigests: text("child_digests").notNull().default("[]"),
     pushedAt: integer("pushed_at").notNull(),
+    /** Config plus layer sizes of an image manifest (ECR's imageSizeInBytes); null for an index. */
+    imageSize: integer("image_size"),
+    /** Pulls are recorded in batches (src/control/pull-records.ts), not on every pull. */
+    lastPulledAt: integer("last_pulled_at"),
+    pullCount: integer("pull_count").notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.repository, t.digest] }),

@@ -38,6 +38,9 @@ declare module "vitest" {
     skopeoAnonymousAuthFile: string;
     /** `Authorization` header value with the bootstrap admin's key. */
     adminAuthorization: string;
+    /** The bootstrap admin's access key, for SigV4 clients (AWS SDK and CLI). */
+    adminAccessKeyId: string;
+    adminSecretAccessKey: string;
   }
 }
 
@@ -120,6 +123,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("skopeoAdminAuthFile", adminAuthFile);
     project.provide("skopeoAnonymousAuthFile", anonymousAuthFile);
     project.provide("adminAuthorization", registry.adminAuthorization);
+    project.provide("adminAccessKeyId", registry.secrets.adminAccessKeyId);
+    project.provide("adminSecretAccessKey", registry.secrets.adminSecret);
   } catch (error) {
     await teardown();
     throw error;

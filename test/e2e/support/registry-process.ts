@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { newAdminKey, newSigningKeyJwk } from "../../../scripts/dev-vars.mjs";
+import { newAdminKey, newSecretsKey, newSigningKeyJwk } from "../../../scripts/dev-vars.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const STARTUP_TIMEOUT_MS = 90_000;
@@ -19,11 +19,17 @@ export interface RegistrySecrets {
   adminAccessKeyId: string;
   adminSecret: string;
   signingKey: string;
+  secretsKey: string;
 }
 
 export async function newRegistrySecrets(): Promise<RegistrySecrets> {
   const admin = newAdminKey();
-  return { adminAccessKeyId: admin.id, adminSecret: admin.secret, signingKey: JSON.stringify(await newSigningKeyJwk()) };
+  return {
+    adminAccessKeyId: admin.id,
+    adminSecret: admin.secret,
+    signingKey: JSON.stringify(await newSigningKeyJwk()),
+    secretsKey: newSecretsKey(),
+  };
 }
 
 export interface RegistryProcess {
@@ -127,6 +133,7 @@ export async function startRegistryProcess(
       REGISTRY_ADMIN_ACCESS_KEY_ID: secrets.adminAccessKeyId,
       REGISTRY_ADMIN_SECRET_ACCESS_KEY: secrets.adminSecret,
       REGISTRY_TOKEN_SIGNING_KEY: secrets.signingKey,
+      REGISTRY_SECRETS_KEY: secrets.secretsKey,
       FORCE_COLOR: "0",
       NO_COLOR: "1",
     },

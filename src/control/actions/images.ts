@@ -1,0 +1,6 @@
+/**
+ * Image actions: DescribeImages, ListImages, BatchGetImage, BatchDeleteImage, PutImage.
+ */
+import type { ActionHandler } from "../context";
+
+export const imageActions: Record<string, ActionHandler> = {};

@@ -1,0 +1,65 @@
+/**
+ * Registry-wide actions: GetAuthorizationToken, DescribeRegistry, and the registry policy.
+ */
+import { parsePolicyDocument, PolicyError, MAX_POLICY_LENGTH } from "../../auth/policy/document";
+import { issueLoginToken } from "../../auth/tokens";
+import { EcrError, RegistryError } from "../../errors";
+import { deleteRegistrySetting, findRegistrySetting, putRegistrySetting } from "../../storage/registry-settings";
+import type { ActionHandler } from "../context";
+import { epochSeconds, invalidParameter } from "../input";
+
+const REGISTRY_POLICY = "registryPolicy";
+
+export const registryActions: Record<string, ActionHandler> = {
+  async GetAuthorizationToken(ctx) {
+    ctx.input.optionalStringList("registryIds", 1, 10, { pattern: /^[0-9]{12}$/ });
+    await ctx.authorize("ecr:GetAuthorizationToken", null);
+    const login = await issueLoginToken(ctx.config, ctx.principal);
+    return {
+      authorizationData: [
+        {
+          authorizationToken: btoa(`AWS:${login.token}`),
+          expiresAt: epochSeconds(login.expiresAt.getTime()),
+          proxyEndpoint: new URL(ctx.c.req.url).origin,
+        },
+      ],
+    };
+  },
+
+  async DescribeRegistry(ctx) {
+    await ctx.authorize("ecr:DescribeRegistry", null);
+    return { registryId: ctx.config.accountId, replicationConfiguration: { rules: [] } };
+  },
+
+  async PutRegistryPolicy(ctx) {
+    const policyText = ctx.input.string("policyText", { min: 1, max: MAX_POLICY_LENGTH });
+    await ctx.authorize("ecr:PutRegistryPolicy", null);
+    try {
+      parsePolicyDocument(policyText, "resource");
+    } catch (error) {
+      if (error instanceof PolicyError) throw invalidParameter(`Invalid registry policy provided: ${error.message}`);
+      throw error;
+    }
+    await putRegistrySetting(ctx.db, REGISTRY_POLICY, policyText, Date.now());
+    return { registryId: ctx.config.accountId, policyText };
+  },
+
+  async GetRegistryPolicy(ctx) {
+    await ctx.authorize("ecr:GetRegistryPolicy", null);
+    const policyText = await findRegistrySetting(ctx.db, REGISTRY_POLICY);
+    if (policyText === undefined) throw noRegistryPolicy(ctx.config.accountId);
+    return { registryId: ctx.config.accountId, policyText };
+  },
+
+  async DeleteRegistryPolicy(ctx) {
+    await ctx.authorize("ecr:DeleteRegistryPolicy", null);
+    const policyText = await deleteRegistrySetting(ctx.db, REGISTRY_POLICY);
+    if (policyText === undefined) throw noRegistryPolicy(ctx.config.accountId);
+    return { registryId: ctx.config.accountId, policyText };
+  },
+};
+
+function noRegistryPolicy(accountId: string): RegistryError {
+  return new RegistryError(EcrError.RegistryPolicyNotFoundException, `Registry policy does not exist in the registry with id '${accountId}'`);
+}
+

@@ -1,0 +1,88 @@
+/**
+ * ECR's control plane: `POST /` speaking AWS JSON 1.1
+ * (`X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.<Action>`), SigV4-signed with the
+ * registry's access keys, so the AWS CLI and SDKs work with `--endpoint-url` / `endpoint`.
+ * Each action is one entry of the dispatch table; the handlers live in `actions/` by group.
+ */
+import { Hono } from "hono";
+import type { AppContext, AppEnv } from "../app-env";
+import { authConfig } from "../auth/config";
+import { ADMIN_USER, loadPrincipal, type Principal } from "../auth/principals";
+import { openSecret } from "../auth/sealed-secrets";
+import { secretsEqual } from "../auth/secrets";
+import { EcrError, RegistryError } from "../errors";
+import { findAccessKey } from "../storage/identity-records";
+import { imageActions } from "./actions/images";
+import { layerActions } from "./actions/layers";
+import { registryActions } from "./actions/registry";
+import { repositoryActions } from "./actions/repositories";
+import { controlContext, type ActionHandler } from "./context";
+import { Input, isObject } from "./input";
+import { verifySigV4 } from "./sigv4";
+
+export const TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921.";
+export const AWS_JSON_CONTENT_TYPE = "application/x-amz-json-1.1";
+/** Bodies above this are refused before they are read (an UploadLayerPart of 20 MiB, base64). */
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+const ACTIONS: Readonly<Record<string, ActionHandler>> = {
+  ...registryActions,
+  ...repositoryActions,
+  ...imageActions,
+  ...layerActions,
+};
+
+/** Names of the actions served, for documentation and tests. */
+export const SUPPORTED_ACTIONS: readonly string[] = Object.keys(ACTIONS).sort();
+
+export const controlRoutes = new Hono<AppEnv>();
+
+controlRoutes.post("/", async (c) => {
+  const declared = Number(c.req.header("Content-Length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw new RegistryError(EcrError.InvalidParameterException, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  if (body.length > MAX_BODY_BYTES) throw new RegistryError(EcrError.InvalidParameterException, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  const principal = await authenticate(c, body);
+
+  const target = c.req.header("X-Amz-Target") ?? "";
+  const handler = target.startsWith(TARGET_PREFIX) ? ACTIONS[target.slice(TARGET_PREFIX.length)] : undefined;
+  if (handler === undefined) throw new RegistryError(EcrError.UnknownOperationException, `unknown operation "${target}"`);
+
+  let parsed: unknown;
+  try {
+    parsed = body.length === 0 ? {} : JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
+  } catch {
+    throw new RegistryError(EcrError.SerializationException, "the request body is not valid JSON");
+  }
+  if (!isObject(parsed)) throw new RegistryError(EcrError.SerializationException, "the request body must be a JSON object");
+
+  const output = await handler(controlContext(c, await authConfig(c.env), principal, new Input(parsed)));
+  return new Response(JSON.stringify(output), { status: 200, headers: { "Content-Type": AWS_JSON_CONTENT_TYPE } });
+});
+
+/** Verifies the SigV4 signature and returns the principal of the access key that made it. */
+async function authenticate(c: AppContext, body: Uint8Array): Promise<Principal> {
+  const config = await authConfig(c.env);
+  const db = c.get("db");
+  let username: string | null = null;
+  const findSecret = async (accessKeyId: string): Promise<string | null> => {
+    if (config.admin && (await secretsEqual(accessKeyId, config.admin.accessKeyId))) {
+      username = ADMIN_USER;
+      return config.admin.secret;
+    }
+    const key = await findAccessKey(db, accessKeyId);
+    if (!key) return null;
+    if (key.secretSealed === null || config.secretsKey === null) {
+      throw new RegistryError(
+        EcrError.UnrecognizedClientException,
+        `access key ${accessKeyId} cannot sign requests: it was created before REGISTRY_SECRETS_KEY was configured; create a new access key`,
+      );
+    }
+    username = key.user;
+    return openSecret(config.secretsKey, accessKeyId, key.secretSealed);
+  };
+  await verifySigV4({ method: c.req.method, url: new URL(c.req.url), headers: c.req.raw.headers, body }, findSecret);
+  const principal = username === null ? null : await loadPrincipal(db, config, username);
+  if (principal === null) throw new RegistryError(EcrError.UnrecognizedClientException);
+  return principal;
+}
