@@ -8,19 +8,31 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { describe, expect, inject, it } from "vitest";
 import { adminCredentials, REGION, type Credentials } from "./support/ecr";
 
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+function bytesOf(data: SourceData): Uint8Array | string {
+  if (typeof data === "string") return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
+}
+
+/** SHA-256 / HMAC-SHA256 on node:crypto, in the shape the signer wants. */
 class NodeSha256 {
   private hash: Hash | Hmac;
-  constructor(private readonly secret?: string | Uint8Array) {
-    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", secret);
+  constructor(private readonly secret?: SourceData) {
+    this.hash = this.fresh();
   }
-  update(data: Uint8Array | string): void {
-    this.hash.update(data);
+  private fresh(): Hash | Hmac {
+    return this.secret === undefined ? createHash("sha256") : createHmac("sha256", bytesOf(this.secret));
+  }
+  update(data: SourceData): void {
+    this.hash.update(bytesOf(data));
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.hash.digest());
   }
   reset(): void {
-    this.hash = this.secret === undefined ? createHash("sha256") : createHmac("sha256", this.secret);
+    this.hash = this.fresh();
   }
 }
 
