@@ -11,6 +11,7 @@ declare namespace Cloudflare {
 		MANIFEST_MAX_BYTES: "4194304";
 		REGISTRY_ACCOUNT_ID: "000000000000";
 		REGISTRY_REGION: "us-east-1";
+		PULL_RECORD_INTERVAL_SECONDS: "60";
 		REGISTRY_SERVICE: "edge-registry";
 		REPOSITORY: DurableObjectNamespace<import("./src/index").RepositoryObject>;
 	}

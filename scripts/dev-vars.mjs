@@ -14,6 +14,8 @@ export const SECRET_NAMES = [
   "REGISTRY_SECRETS_KEY",
   // Not a secret: turns on the benchmark routes and operation counters (bench/ sets it).
   "REGISTRY_BENCH_MODE",
+  // Not a secret: how often pull records are written (tests set it to 0 to write every pull).
+  "PULL_RECORD_INTERVAL_SECONDS",
 ];
 
 export async function newSigningKeyJwk() {

@@ -26,6 +26,8 @@ export interface ManifestSummary {
   blobDigests: string[];
   /** Manifests that must exist in the repository (children of an index). */
   childDigests: string[];
+  /** ECR's imageSizeInBytes: config plus every layer for an image manifest; null for an index. */
+  imageSize: number | null;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -135,6 +137,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Ma
       annotations,
       blobDigests: unique([config.digest, ...storedLayers.map((layer) => layer.digest)]),
       childDigests: [],
+      imageSize: layers.reduce((total, layer) => total + layer.size, config.size),
     };
   }
   if (INDEX_TYPES.has(mediaType)) {
@@ -146,9 +149,26 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Ma
       annotations,
       blobDigests: [],
       childDigests: unique(children.map((child) => child.digest)),
+      imageSize: null,
     };
   }
   throw invalid(`unsupported manifest media type "${mediaType}"`);
+}
+
+/**
+ * imageSizeInBytes of a stored image manifest (config plus layer sizes), for rows written
+ * before the size was kept; null when the text is not an image manifest.
+ */
+export function imageSizeOfStored(text: string): number | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObject(value) || !isObject(value.config) || !Array.isArray(value.layers)) return null;
+  const sizes = [value.config, ...value.layers].map((entry: unknown) => (isObject(entry) && typeof entry.size === "number" ? entry.size : 0));
+  return sizes.reduce((total, size) => total + size, 0);
 }
 
 function unique(values: string[]): string[] {

@@ -14,11 +14,12 @@ import {
   type ManifestRecord,
   type StoredManifest,
 } from "../storage/manifest-records";
+import { recordPull } from "../control/pull-records";
 import { repositoryObject } from "../repository/stub";
 import { concatBytes, toHex } from "../bytes";
 import { checksumOption } from "../storage/upload-writer";
 import { isValidTag, looksLikeDigest, parseDigest, type ParsedDigest } from "./grammar";
-import { parseManifest } from "./manifest-format";
+import { parseManifest, type ManifestSummary } from "./manifest-format";
 import { essence, MANIFEST_TYPES } from "./media-types";
 import { IMMUTABLE_CACHE_CONTROL } from "./blobs";
 import { contentLength, requireDigest } from "./validate";
@@ -89,6 +90,7 @@ export async function getManifest(c: AppContext, name: string, reference: string
   });
   if (c.req.header("If-None-Match") === `"${manifest.digest}"`) return new Response(null, { status: 304, headers });
   if (c.req.method === "HEAD") return new Response(null, { status: 200, headers });
+  recordPull(c, name, manifest.digest);
   if (manifest.body !== null) return new Response(manifest.body, { status: 200, headers });
   const object = await c.env.BLOBS.get(manifestKey(requireDigest(manifest.digest)));
   if (object === null) throw unknownManifest(name, reference);
@@ -120,9 +122,67 @@ async function readManifestBody(c: AppContext): Promise<Uint8Array> {
   return concatBytes(chunks, total);
 }
 
-async function digestOf(bytes: Uint8Array, algorithm: ParsedDigest["algorithm"]): Promise<string> {
+/** The digest of manifest bytes with the given algorithm (`sha256:<hex>`). */
+export async function digestOf(bytes: Uint8Array, algorithm: ParsedDigest["algorithm"]): Promise<string> {
   const hash = await crypto.subtle.digest(algorithm === "sha256" ? "SHA-256" : "SHA-512", bytes);
   return `${algorithm}:${toHex(new Uint8Array(hash))}`;
+}
+
+/** A manifest to store, already read and digested by the caller. */
+export interface ManifestPush {
+  bytes: Uint8Array;
+  digest: string;
+  /** The declared media type (Content-Type, or ECR's imageManifestMediaType), if any. */
+  contentType: string | null;
+  tag: string | null;
+  /** Whether a missing repository is created (a /v2 push) or reported (ECR's PutImage). */
+  createRepository: boolean;
+}
+
+export type ManifestPushResult =
+  | { status: "stored"; summary: ManifestSummary; unchanged: boolean }
+  | { status: "missing-references"; blobs: string[]; manifests: string[] }
+  | { status: "tag-immutable"; currentDigest: string }
+  | { status: "no-repository" };
+
+/**
+ * The push shared by `/v2` PUT and ECR's PutImage: validates the manifest (throws
+ * MANIFEST_INVALID), checks that what it references is in the repository, stores the bytes
+ * and has the repository's object write the row and the tag.
+ */
+export async function pushManifest(c: AppContext, name: string, push: ManifestPush): Promise<ManifestPushResult> {
+  const summary = parseManifest(push.bytes, push.contentType);
+  const db = c.get("db");
+  const [linkedBlobs, knownManifests] = await Promise.all([
+    findLinkedDigests(db, name, summary.blobDigests),
+    findManifestDigests(db, name, summary.childDigests),
+  ]);
+  const blobs = summary.blobDigests.filter((d) => !linkedBlobs.has(d));
+  const manifests = summary.childDigests.filter((d) => !knownManifests.has(d));
+  if (blobs.length > 0 || manifests.length > 0) return { status: "missing-references", blobs, manifests };
+
+  let body: string | null = null;
+  if (push.bytes.length <= INLINE_MANIFEST_MAX_BYTES) {
+    body = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(push.bytes);
+  } else {
+    const parsed = requireDigest(push.digest);
+    await c.env.BLOBS.put(manifestKey(parsed), push.bytes, checksumOption(parsed));
+  }
+  const record: ManifestRecord = {
+    digest: push.digest,
+    mediaType: summary.mediaType,
+    size: push.bytes.length,
+    body,
+    artifactType: summary.artifactType,
+    subject: summary.subject,
+    annotations: storedAnnotations(summary.annotations),
+    blobDigests: summary.blobDigests,
+    childDigests: summary.childDigests,
+    imageSize: summary.imageSize,
+  };
+  const result = await repositoryObject(c.env, name).putManifest(name, record, push.tag, push.createRepository);
+  if (result.status !== "ok") return result;
+  return { status: "stored", summary, unchanged: result.unchanged };
 }
 
 export async function putManifest(c: AppContext, name: string, referenceParam: string): Promise<Response> {
@@ -135,43 +195,14 @@ export async function putManifest(c: AppContext, name: string, referenceParam: s
       digest: reference.digest.digest,
     });
   }
-  const summary = parseManifest(bytes, c.req.header("Content-Type") ?? null);
-
-  const db = c.get("db");
-  const [linkedBlobs, knownManifests] = await Promise.all([
-    findLinkedDigests(db, name, summary.blobDigests),
-    findManifestDigests(db, name, summary.childDigests),
-  ]);
-  const missing = [
-    ...summary.blobDigests.filter((d) => !linkedBlobs.has(d)),
-    ...summary.childDigests.filter((d) => !knownManifests.has(d)),
-  ];
-  if (missing.length > 0) {
+  const tag = reference.kind === "tag" ? reference.tag : null;
+  const result = await pushManifest(c, name, { bytes, digest, contentType: c.req.header("Content-Type") ?? null, tag, createRepository: true });
+  if (result.status === "missing-references") {
+    const missing = [...result.blobs, ...result.manifests];
     throw new RegistryError(OciError.MANIFEST_BLOB_UNKNOWN, `manifest references content not in repository ${name}: ${missing.join(", ")}`, {
       digests: missing,
     });
   }
-
-  let body: string | null = null;
-  if (bytes.length <= INLINE_MANIFEST_MAX_BYTES) {
-    body = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes);
-  } else {
-    const parsed = requireDigest(digest);
-    await c.env.BLOBS.put(manifestKey(parsed), bytes, checksumOption(parsed));
-  }
-  const record: ManifestRecord = {
-    digest,
-    mediaType: summary.mediaType,
-    size: bytes.length,
-    body,
-    artifactType: summary.artifactType,
-    subject: summary.subject,
-    annotations: storedAnnotations(summary.annotations),
-    blobDigests: summary.blobDigests,
-    childDigests: summary.childDigests,
-  };
-  const tag = reference.kind === "tag" ? reference.tag : null;
-  const result = await repositoryObject(c.env, name).putManifest(name, record, tag);
   if (result.status === "tag-immutable") {
     throw new RegistryError(
       OciError.TAG_INVALID,
@@ -179,8 +210,9 @@ export async function putManifest(c: AppContext, name: string, referenceParam: s
       { tag, digest: result.currentDigest },
     );
   }
+  if (result.status === "no-repository") throw new RegistryError(OciError.NAME_UNKNOWN, `repository ${name} does not exist`);
   const headers = new Headers({ Location: `/v2/${name}/manifests/${digest}`, "Docker-Content-Digest": digest, "Content-Length": "0" });
-  if (summary.subject !== null) headers.set("OCI-Subject", summary.subject);
+  if (result.summary.subject !== null) headers.set("OCI-Subject", result.summary.subject);
   return new Response(null, { status: 201, headers });
 }
 

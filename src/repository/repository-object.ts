@@ -9,9 +9,11 @@ import { instrumentEnv } from "../bench/counters";
 import type { DigestAlgorithm } from "../distribution/grammar";
 import { database, isForeignKeyFailure, type Database } from "../storage/database";
 import { assembledBlobKey } from "../storage/keys";
+import { deleteImageRows, findParentIndexes, findTagDigests, findTagsOf } from "../storage/image-records";
 import {
   deleteManifest,
   deleteTag,
+  findManifestDigests,
   readTagState,
   writeManifest,
   type ManifestRecord,
@@ -25,6 +27,7 @@ import {
   type NewRepository,
 } from "../storage/repository-records";
 import type { TagMutability } from "../storage/schema";
+import { planDeletion, type DeletionPlan, type ImageTarget } from "./image-deletion";
 import { ResumableDigest } from "../storage/resumable-digest";
 import { discardUploadStorage } from "../storage/upload-writer";
 import {
@@ -37,9 +40,12 @@ import {
 import { UploadSessionTable } from "./upload-session-table";
 
 export type PutManifestResult =
-  | { status: "ok" }
+  /** `unchanged`: the manifest was already stored and the tag (if any) already pointed at it. */
+  | { status: "ok"; unchanged: boolean }
   /** The tag exists with another digest and the repository's tags are immutable. */
-  | { status: "tag-immutable"; currentDigest: string };
+  | { status: "tag-immutable"; currentDigest: string }
+  /** The repository does not exist and the push may not create it (ECR's PutImage). */
+  | { status: "no-repository" };
 
 export class RepositoryObject extends DurableObject<Env> {
   private readonly sessions: UploadSessionTable;
@@ -98,23 +104,29 @@ export class RepositoryObject extends DurableObject<Env> {
 
   // ---- manifests and tags -----------------------------------------------------------------
 
-  async putManifest(name: string, record: ManifestRecord, tag: string | null): Promise<PutManifestResult> {
+  /** `createRepository`: a /v2 push creates a missing repository; ECR's PutImage does not. */
+  async putManifest(name: string, record: ManifestRecord, tag: string | null, createRepository = true): Promise<PutManifestResult> {
     return this.serialized(async () => {
-      await this.ensureRepository(name);
+      if (createRepository) await this.ensureRepository(name);
+      let previousDigest: string | null = null;
       if (tag !== null) {
         const state = await readTagState(this.db, name, tag);
+        if (state === null && !createRepository) return { status: "no-repository" };
         if (state?.mutability === "IMMUTABLE" && state.currentDigest !== null && state.currentDigest !== record.digest) {
           return { status: "tag-immutable", currentDigest: state.currentDigest };
         }
+        previousDigest = state?.currentDigest ?? null;
       }
+      let created: boolean;
       try {
-        await writeManifest(this.db, name, record, tag, Date.now());
+        created = await writeManifest(this.db, name, record, tag, Date.now());
       } catch (error) {
         if (!isForeignKeyFailure(error)) throw error;
+        if (!createRepository) return { status: "no-repository" };
         await this.ensureRepository(name, true);
-        await writeManifest(this.db, name, record, tag, Date.now());
+        created = await writeManifest(this.db, name, record, tag, Date.now());
       }
-      return { status: "ok" };
+      return { status: "ok", unchanged: !created && (tag === null || previousDigest === record.digest) };
     });
   }
 
@@ -124,6 +136,29 @@ export class RepositoryObject extends DurableObject<Env> {
 
   async deleteManifest(name: string, digest: string): Promise<boolean> {
     return this.serialized(() => deleteManifest(this.db, name, digest));
+  }
+
+  /**
+   * BatchDeleteImage: reads what the request touches and deletes in one D1 batch, serialized
+   * with pushes so an index cannot start listing a manifest between the check and the delete.
+   */
+  async deleteImages(name: string, targets: ImageTarget[]): Promise<DeletionPlan> {
+    return this.serialized(async () => {
+      const requestedTags = targets.flatMap((target) => (target.tag === undefined ? [] : [target.tag]));
+      const requestedDigests = targets.flatMap((target) => (target.tag === undefined && target.digest !== undefined ? [target.digest] : []));
+      const [tagDigests, existing] = await Promise.all([
+        findTagDigests(this.db, name, requestedTags),
+        findManifestDigests(this.db, name, requestedDigests),
+      ]);
+      const resolvedDigests = [...new Set([...tagDigests.values(), ...existing])];
+      const [tagsOf, parentsOf] = await Promise.all([
+        findTagsOf(this.db, name, resolvedDigests),
+        findParentIndexes(this.db, name, resolvedDigests),
+      ]);
+      const plan = planDeletion(targets, { tagDigests, existing, tagsOf, parentsOf });
+      await deleteImageRows(this.db, name, plan.manifests, plan.tags);
+      return plan;
+    });
   }
 
   // ---- upload sessions --------------------------------------------------------------------

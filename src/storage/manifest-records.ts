@@ -1,6 +1,7 @@
 /**
  * D1 access to manifests and tags. Reads are used on the pull path; every write is made by the
- * repository's Durable Object (src/repository/repository-object.ts), which serializes them.
+ * repository's Durable Object (src/repository/repository-object.ts), which serializes them,
+ * except the pull counters (addPulls), which only ever grow.
  */
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "./database";
@@ -117,6 +118,8 @@ export interface ManifestRecord {
   annotations: string | null;
   blobDigests: string[];
   childDigests: string[];
+  /** Config plus layer sizes of an image manifest; null for an index. */
+  imageSize: number | null;
 }
 
 export interface TagState {
@@ -136,14 +139,17 @@ export async function readTagState(db: Database, repository: string, tag: string
   return row ? { mutability: row.mutability, currentDigest: row.digest } : null;
 }
 
-/** Inserts the manifest (kept if already present) and points the tag at it, atomically. */
+/**
+ * Inserts the manifest (kept if already present) and points the tag at it, atomically.
+ * True when the manifest row is new.
+ */
 export async function writeManifest(
   db: Database,
   repository: string,
   record: ManifestRecord,
   tag: string | null,
   now: number,
-): Promise<void> {
+): Promise<boolean> {
   const insertManifest = db
     .insert(manifests)
     .values({
@@ -158,17 +164,17 @@ export async function writeManifest(
       blobDigests: JSON.stringify(record.blobDigests),
       childDigests: JSON.stringify(record.childDigests),
       pushedAt: now,
+      imageSize: record.imageSize,
     })
-    .onConflictDoNothing();
-  if (tag === null) {
-    await insertManifest;
-    return;
-  }
+    .onConflictDoNothing()
+    .returning({ digest: manifests.digest });
+  if (tag === null) return (await insertManifest).length > 0;
   const upsertTag = db
     .insert(tags)
     .values({ repository, tag, digest: record.digest, updatedAt: now })
     .onConflictDoUpdate({ target: [tags.repository, tags.tag], set: { digest: record.digest, updatedAt: now } });
-  await db.batch([insertManifest, upsertTag]);
+  const [inserted] = await db.batch([insertManifest, upsertTag]);
+  return inserted.length > 0;
 }
 
 export async function deleteTag(db: Database, repository: string, tag: string): Promise<boolean> {
@@ -186,4 +192,31 @@ export async function deleteManifest(db: Database, repository: string, digest: s
     .where(and(eq(manifests.repository, repository), eq(manifests.digest, digest)))
     .returning({ digest: manifests.digest });
   return removed.length > 0;
+}
+
+/** Pulls of one manifest counted since the last write. */
+export interface PullTally {
+  repository: string;
+  digest: string;
+  /** Time of the latest pull (ms). */
+  last: number;
+  count: number;
+}
+
+/**
+ * Adds counted pulls to their manifests in one D1 batch. The one write not made by the
+ * repository's object: counters only ever grow, so concurrent writers cannot lose each other's.
+ */
+export async function addPulls(db: Database, tallies: readonly PullTally[]): Promise<void> {
+  const [first, ...rest] = tallies.map((tally) =>
+    db
+      .update(manifests)
+      .set({
+        lastPulledAt: sql`max(coalesce(${manifests.lastPulledAt}, 0), ${tally.last})`,
+        pullCount: sql`${manifests.pullCount} + ${tally.count}`,
+      })
+      .where(and(eq(manifests.repository, tally.repository), eq(manifests.digest, tally.digest))),
+  );
+  if (first === undefined) return;
+  await db.batch([first, ...rest]);
 }

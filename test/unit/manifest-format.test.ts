@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { OciError, RegistryError } from "../../src/errors";
-import { parseManifest, type ManifestSummary } from "../../src/distribution/manifest-format";
+import { imageSizeOfStored, parseManifest, type ManifestSummary } from "../../src/distribution/manifest-format";
 
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
@@ -70,7 +70,7 @@ function failure(body: Uint8Array, contentType: string | null): RegistryError {
 }
 
 describe("parseManifest: accepted manifests", () => {
-  it.each<[string, Uint8Array, string | null, ManifestSummary]>([
+  it.each<[string, Uint8Array, string | null, Omit<ManifestSummary, "imageSize">]>([
     [
       "OCI image manifest",
       bytes(ociManifest()),
@@ -516,7 +516,29 @@ describe("parseManifest: accepted manifests", () => {
       },
     ],
   ])("%s", (_label, body, contentType, expected) => {
-    expect(parseManifest(body, contentType)).toEqual(expected);
+    const { imageSize: _imageSize, ...summary } = parseManifest(body, contentType);
+    expect(summary).toEqual(expected);
+  });
+});
+
+describe("parseManifest: imageSize (ECR's imageSizeInBytes)", () => {
+  it.each<[string, Uint8Array, number | null]>([
+    ["OCI image manifest: config plus layers", bytes(ociManifest()), 1234 + 5678 + 9],
+    ["image manifest without layers: the config alone", bytes(withKey(ociManifest(), "layers", [])), 1234],
+    [
+      "non-distributable layers count too",
+      bytes(ociManifest({ layers: [descriptor("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", d("7"), 70)] })),
+      1234 + 70,
+    ],
+    ["an index has none", bytes(ociIndex()), null],
+  ])("%s", (_label, body, expected) => {
+    expect(parseManifest(body, null).imageSize).toBe(expected);
+  });
+
+  it("is computed the same way from stored manifest text", () => {
+    expect(imageSizeOfStored(JSON.stringify(ociManifest()))).toBe(1234 + 5678 + 9);
+    expect(imageSizeOfStored(JSON.stringify(ociIndex()))).toBeNull();
+    expect(imageSizeOfStored("not json")).toBeNull();
   });
 });
 

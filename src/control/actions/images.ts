@@ -1,6 +1,367 @@
 /**
  * Image actions: DescribeImages, ListImages, BatchGetImage, BatchDeleteImage, PutImage.
+ * Reads go to D1; deletions go through the repository's Durable Object, and PutImage through
+ * the same push as `/v2` (pushManifest), except that it never creates a repository.
  */
-import type { ActionHandler } from "../context";
+import { parseDigest, isValidTag } from "../../distribution/grammar";
+import { imageSizeOfStored } from "../../distribution/manifest-format";
+import { digestOf, pushManifest } from "../../distribution/manifests";
+import { essence, IMAGE_MANIFEST_TYPES, INDEX_TYPES } from "../../distribution/media-types";
+import { EcrError, OciError, RegistryError } from "../../errors";
+import type { DeletionFailure, ImageTarget } from "../../repository/image-deletion";
+import { repositoryObject } from "../../repository/stub";
+import {
+  findImageRows,
+  findManifestBodies,
+  findTagDigests,
+  listImageIdRows,
+  listImageRows,
+  type ImageRow,
+  type ManifestBodyRow,
+  type TagStatus,
+} from "../../storage/image-records";
+import { manifestKey } from "../../storage/keys";
+import type { ActionHandler, ControlContext } from "../context";
+import { decodeNextToken, encodeNextToken, epochSeconds, invalidParameter, isObject, type Input, type JsonObject } from "../input";
+import { flushPullRecords, recordPull } from "../pull-records";
+import { repositoryName, repositoryNotFound, requireRepository } from "./repositories";
 
-export const imageActions: Record<string, ActionHandler> = {};
+const DEFAULT_PAGE = 100;
+const TAG_STATUSES = ["TAGGED", "UNTAGGED", "ANY"] as const;
+const MAX_TAG_LENGTH = 300;
+
+// ---- image ids ------------------------------------------------------------------------------
+
+type ImageIdFailureCode = "InvalidImageDigest" | "InvalidImageTag" | "MissingDigestAndTag";
+
+/** A requested image id: well formed (a target), or a failure BatchGet/BatchDelete report. */
+type ParsedImageId = { target: ImageTarget } | { failure: { imageId: JsonObject; failureCode: ImageIdFailureCode; failureReason: string } };
+
+function readImageId(item: unknown, where: string): ParsedImageId {
+  if (!isObject(item)) throw invalidParameter(`${where} must be an object with imageDigest and/or imageTag`);
+  const { imageDigest, imageTag } = item;
+  if (imageDigest !== undefined && imageDigest !== null && typeof imageDigest !== "string") throw invalidParameter(`${where}.imageDigest must be a string`);
+  if (imageTag !== undefined && imageTag !== null && typeof imageTag !== "string") throw invalidParameter(`${where}.imageTag must be a string`);
+  const digest = typeof imageDigest === "string" ? imageDigest : undefined;
+  const tag = typeof imageTag === "string" ? imageTag : undefined;
+  const imageId = imageIdShape(digest, tag);
+  if (digest === undefined && tag === undefined) {
+    return { failure: { imageId, failureCode: "MissingDigestAndTag", failureReason: "Invalid request parameters: both tag and digest cannot be null" } };
+  }
+  if (digest !== undefined && parseDigest(digest) === null) {
+    return { failure: { imageId, failureCode: "InvalidImageDigest", failureReason: `Invalid request parameters: image digest "${digest}" is not a sha256 or sha512 digest` } };
+  }
+  if (tag !== undefined && (tag.length > MAX_TAG_LENGTH || !isValidTag(tag))) {
+    return { failure: { imageId, failureCode: "InvalidImageTag", failureReason: `Invalid request parameters: image tag "${tag}" does not match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}` } };
+  }
+  return { target: { ...(digest === undefined ? {} : { digest }), ...(tag === undefined ? {} : { tag }) } };
+}
+
+function readImageIds(input: Input, required: boolean): ParsedImageId[] | undefined {
+  const list = required ? input.list("imageIds", 1, 100) : input.optionalList("imageIds", 1, 100);
+  return list?.map((item, index) => readImageId(item, `imageIds[${index}]`));
+}
+
+function imageIdShape(digest: string | undefined | null, tag: string | undefined | null): JsonObject {
+  return { ...(digest ? { imageDigest: digest } : {}), ...(tag ? { imageTag: tag } : {}) };
+}
+
+function targetShape(target: ImageTarget): JsonObject {
+  return imageIdShape(target.digest, target.tag);
+}
+
+/** Where requested ids point: the digest a tag names, checked against a digest given with it. */
+type Resolution = { digest: string } | { missing: "not-found" | "tag-mismatch" };
+
+async function resolveTargets(ctx: ControlContext, name: string, targets: readonly ImageTarget[]): Promise<Resolution[]> {
+  const tags = targets.flatMap((target) => (target.tag === undefined ? [] : [target.tag]));
+  const tagDigests = await findTagDigests(ctx.db, name, tags);
+  return targets.map((target) => {
+    if (target.tag === undefined) return target.digest === undefined ? { missing: "not-found" } : { digest: target.digest };
+    const digest = tagDigests.get(target.tag);
+    if (digest === undefined) return { missing: "not-found" };
+    if (target.digest !== undefined && target.digest !== digest) return { missing: "tag-mismatch" };
+    return { digest };
+  });
+}
+
+function readTagStatus(input: Input): TagStatus {
+  const filter = input.optionalObject("filter");
+  return (filter?.optionalString("tagStatus", { oneOf: TAG_STATUSES }) ?? "ANY") as TagStatus;
+}
+
+// ---- image details ------------------------------------------------------------------------
+
+async function manifestText(ctx: ControlContext, row: ManifestBodyRow): Promise<string | null> {
+  if (row.body !== null) return row.body;
+  const digest = parseDigest(row.digest);
+  const object = digest === null ? null : await ctx.c.env.BLOBS.get(manifestKey(digest));
+  return object === null ? null : object.text();
+}
+
+/** imageSizeInBytes of a manifest row: stored at push, else computed from the bytes (older rows). */
+async function storedImageSize(ctx: ControlContext, row: ManifestBodyRow): Promise<number | null> {
+  if (row.imageSize !== null) return row.imageSize;
+  if (!IMAGE_MANIFEST_TYPES.has(row.mediaType)) return null;
+  const text = await manifestText(ctx, row);
+  return text === null ? null : imageSizeOfStored(text);
+}
+
+/** ECR's imageSizeInBytes per image; an index reports its largest child. */
+async function imageSizes(ctx: ControlContext, name: string, rows: readonly ImageRow[]): Promise<Map<string, number>> {
+  const needed = rows.flatMap((row) => (INDEX_TYPES.has(row.mediaType) ? row.childDigests : row.imageSize === null ? [row.digest] : []));
+  const bodies = await findManifestBodies(ctx.db, name, [...new Set(needed)]);
+  const sizeOf = async (digest: string): Promise<number | null> => {
+    const body = bodies.get(digest);
+    return body === undefined ? null : storedImageSize(ctx, body);
+  };
+  const sizes = new Map<string, number>();
+  for (const row of rows) {
+    if (INDEX_TYPES.has(row.mediaType)) {
+      const children = await Promise.all(row.childDigests.map(sizeOf));
+      sizes.set(row.digest, Math.max(0, ...children.map((size) => size ?? 0)));
+    } else {
+      sizes.set(row.digest, row.imageSize ?? (await sizeOf(row.digest)) ?? 0);
+    }
+  }
+  return sizes;
+}
+
+async function describeRows(ctx: ControlContext, name: string, rows: readonly ImageRow[]): Promise<JsonObject[]> {
+  const sizes = await imageSizes(ctx, name, rows);
+  return rows.map((row) => ({
+    registryId: ctx.config.accountId,
+    repositoryName: name,
+    imageDigest: row.digest,
+    ...(row.tags.length > 0 ? { imageTags: row.tags } : {}),
+    imageSizeInBytes: sizes.get(row.digest) ?? 0,
+    imagePushedAt: epochSeconds(row.pushedAt),
+    imageManifestMediaType: row.mediaType,
+    ...(row.artifactType === null ? {} : { artifactMediaType: row.artifactType }),
+    ...(row.lastPulledAt === null ? {} : { lastRecordedPullTime: epochSeconds(row.lastPulledAt) }),
+  }));
+}
+
+function imageNotFound(ctx: ControlContext, name: string, target: ImageTarget): RegistryError {
+  return new RegistryError(
+    EcrError.ImageNotFoundException,
+    `The image with imageId {imageDigest:'${target.digest ?? "null"}', imageTag:'${target.tag ?? "null"}'} does not exist within the repository with name '${name}' in the registry with id '${ctx.config.accountId}'`,
+  );
+}
+
+/** DescribeImages with imageIds: every id must name an image; each image is reported once. */
+async function describeRequested(ctx: ControlContext, name: string, ids: readonly ParsedImageId[]): Promise<JsonObject[]> {
+  const targets = ids.map((id) => {
+    if ("failure" in id) throw invalidParameter(`imageIds: ${id.failure.failureReason}`);
+    return id.target;
+  });
+  const resolutions = await resolveTargets(ctx, name, targets);
+  const digests = resolutions.flatMap((resolution) => ("digest" in resolution ? [resolution.digest] : []));
+  const found = await findImageRows(ctx.db, name, [...new Set(digests)]);
+  const rows = new Map<string, ImageRow>();
+  targets.forEach((target, index) => {
+    const resolution = resolutions[index];
+    const row = resolution !== undefined && "digest" in resolution ? found.get(resolution.digest) : undefined;
+    if (row === undefined) throw imageNotFound(ctx, name, target);
+    rows.set(row.digest, row);
+  });
+  return describeRows(ctx, name, [...rows.values()]);
+}
+
+// ---- PutImage -----------------------------------------------------------------------------
+
+interface PutImageRequest {
+  name: string;
+  manifest: string;
+  mediaType: string | null;
+  tag: string | null;
+  digest: string | null;
+}
+
+function readPutImage(ctx: ControlContext): PutImageRequest {
+  const name = repositoryName(ctx);
+  const limit = Number(ctx.c.env.MANIFEST_MAX_BYTES);
+  const manifest = ctx.input.string("imageManifest", { min: 1, max: limit });
+  if (new TextEncoder().encode(manifest).length > limit) throw invalidParameter(`imageManifest exceeds ${limit} bytes`);
+  const mediaType = ctx.input.optionalString("imageManifestMediaType", { min: 1, max: 255 }) ?? null;
+  const tag = ctx.input.optionalString("imageTag", { min: 1, max: MAX_TAG_LENGTH }) ?? null;
+  if (tag !== null && !isValidTag(tag)) throw invalidParameter(`imageTag "${tag}" must match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`);
+  const digest = ctx.input.optionalString("imageDigest") ?? null;
+  if (digest !== null && parseDigest(digest) === null) throw invalidParameter(`imageDigest "${digest}" is not a sha256 or sha512 digest`);
+  return { name, manifest, mediaType, tag, digest };
+}
+
+/** pushManifest, with an invalid manifest reported as ECR reports it. */
+async function pushImage(ctx: ControlContext, request: PutImageRequest, bytes: Uint8Array, digest: string) {
+  try {
+    return await pushManifest(ctx.c, request.name, { bytes, digest, contentType: request.mediaType, tag: request.tag, createRepository: false });
+  } catch (error) {
+    if (error instanceof RegistryError && error.descriptor === OciError.MANIFEST_INVALID) {
+      throw invalidParameter(`Invalid parameter at 'imageManifest' failed to satisfy constraint: '${error.message}'`);
+    }
+    throw error;
+  }
+}
+
+// ---- actions ------------------------------------------------------------------------------
+
+export const imageActions: Record<string, ActionHandler> = {
+  async DescribeImages(ctx) {
+    const name = repositoryName(ctx);
+    const ids = readImageIds(ctx.input, false);
+    const maxResults = ctx.input.optionalInteger("maxResults", 1, 1000);
+    const nextToken = ctx.input.optionalString("nextToken");
+    const tagStatus = readTagStatus(ctx.input);
+    if (ids !== undefined && (maxResults !== undefined || nextToken !== undefined)) {
+      throw invalidParameter("nextToken and maxResults cannot be used with imageIds");
+    }
+    await ctx.authorize("ecr:DescribeImages", name);
+    await requireRepository(ctx, name);
+    // So that this isolate's own recent pulls show (other isolates' come within their interval).
+    await flushPullRecords(ctx.c).catch((error: unknown) => console.error("pull records: write failed", error));
+    if (ids !== undefined) return { imageDetails: await describeRequested(ctx, name, ids) };
+
+    const after = decodeNextToken(nextToken);
+    if (after !== undefined && typeof after !== "string") throw invalidParameter("nextToken is not a token this registry returned");
+    const limit = maxResults ?? DEFAULT_PAGE;
+    const rows = await listImageRows(ctx.db, name, after ?? null, limit + 1, tagStatus);
+    const page = rows.slice(0, limit);
+    const imageDetails = await describeRows(ctx, name, page);
+    const last = page[page.length - 1];
+    return rows.length > limit && last !== undefined ? { imageDetails, nextToken: encodeNextToken(last.digest) } : { imageDetails };
+  },
+
+  async ListImages(ctx) {
+    const name = repositoryName(ctx);
+    const maxResults = ctx.input.optionalInteger("maxResults", 1, 1000);
+    const after = decodeNextToken(ctx.input.optionalString("nextToken"));
+    const tagStatus = readTagStatus(ctx.input);
+    if (after !== undefined && !(Array.isArray(after) && after.length === 2 && after.every((part) => typeof part === "string"))) {
+      throw invalidParameter("nextToken is not a token this registry returned");
+    }
+    await ctx.authorize("ecr:ListImages", name);
+    await requireRepository(ctx, name);
+    const limit = maxResults ?? DEFAULT_PAGE;
+    const position = after === undefined ? null : { digest: String(after[0]), tag: String(after[1]) };
+    const rows = await listImageIdRows(ctx.db, name, position, limit + 1, tagStatus);
+    const page = rows.slice(0, limit);
+    const imageIds = page.map((row) => imageIdShape(row.digest, row.tag));
+    const last = page[page.length - 1];
+    return rows.length > limit && last !== undefined ? { imageIds, nextToken: encodeNextToken([last.digest, last.tag ?? ""]) } : { imageIds };
+  },
+
+  /**
+   * A manifest whose media type is not in acceptedMediaTypes is reported as ECR does, as the
+   * failure ImageNotFound (ECR has no code for it); the reason says why. Each image returned
+   * counts as a pull.
+   */
+  async BatchGetImage(ctx) {
+    const name = repositoryName(ctx);
+    const ids = readImageIds(ctx.input, true) ?? [];
+    const accepted = ctx.input.optionalStringList("acceptedMediaTypes", 1, 100, { min: 1, max: 255 })?.map((type) => essence(type));
+    await ctx.authorize("ecr:BatchGetImage", name);
+    await requireRepository(ctx, name);
+
+    const failures: JsonObject[] = ids.flatMap((id) => ("failure" in id ? [id.failure] : []));
+    const targets = ids.flatMap((id) => ("target" in id ? [id.target] : []));
+    const resolutions = await resolveTargets(ctx, name, targets);
+    const digests = resolutions.flatMap((resolution) => ("digest" in resolution ? [resolution.digest] : []));
+    const manifests = await findManifestBodies(ctx.db, name, [...new Set(digests)]);
+    const images: JsonObject[] = [];
+    for (const [index, target] of targets.entries()) {
+      const resolution = resolutions[index];
+      const fail = (failureCode: string, failureReason: string) => failures.push({ imageId: targetShape(target), failureCode, failureReason });
+      if (resolution !== undefined && "missing" in resolution && resolution.missing === "tag-mismatch") {
+        fail("ImageTagDoesNotMatchDigest", "Invalid request parameters: given tag does not map to the given digest");
+        continue;
+      }
+      const row = resolution !== undefined && "digest" in resolution ? manifests.get(resolution.digest) : undefined;
+      const text = row === undefined ? null : await manifestText(ctx, row);
+      if (row === undefined || text === null) {
+        fail("ImageNotFound", "Requested image not found");
+      } else if (accepted !== undefined && !accepted.includes(row.mediaType)) {
+        fail("ImageNotFound", `Requested image not found: its manifest is ${row.mediaType}, which acceptedMediaTypes does not list`);
+      } else {
+        recordPull(ctx.c, name, row.digest);
+        images.push({
+          registryId: ctx.config.accountId,
+          repositoryName: name,
+          imageId: imageIdShape(row.digest, target.tag),
+          imageManifest: text,
+          imageManifestMediaType: row.mediaType,
+        });
+      }
+    }
+    return { images, failures };
+  },
+
+  async BatchDeleteImage(ctx) {
+    const name = repositoryName(ctx);
+    const ids = readImageIds(ctx.input, true) ?? [];
+    await ctx.authorize("ecr:BatchDeleteImage", name);
+    await requireRepository(ctx, name);
+    const failures: JsonObject[] = ids.flatMap((id) => ("failure" in id ? [id.failure] : []));
+    const targets = ids.flatMap((id) => ("target" in id ? [id.target] : []));
+    if (targets.length === 0) return { imageIds: [], failures };
+    const plan = await repositoryObject(ctx.c.env, name).deleteImages(name, targets);
+    const deletionFailures = plan.failures.map((failure: DeletionFailure) => ({
+      imageId: targetShape(failure.target),
+      failureCode: failure.code,
+      failureReason: failure.reason,
+    }));
+    return { imageIds: plan.deleted.map((image) => imageIdShape(image.digest, image.tag)), failures: [...failures, ...deletionFailures] };
+  },
+
+  async PutImage(ctx) {
+    const request = readPutImage(ctx);
+    const { name, tag } = request;
+    await ctx.authorize("ecr:PutImage", name);
+    await requireRepository(ctx, name);
+    const bytes = new TextEncoder().encode(request.manifest);
+    const digest = await digestOf(bytes, parseDigest(request.digest ?? "")?.algorithm ?? "sha256");
+    if (request.digest !== null && request.digest !== digest) {
+      throw new RegistryError(
+        EcrError.ImageDigestDoesNotMatchException,
+        `Invalid parameter at 'imageDigest' failed to satisfy constraint: 'the manifest has digest ${digest}, not ${request.digest}'`,
+      );
+    }
+    const result = await pushImage(ctx, request, bytes, digest);
+    const where = `the repository with name '${name}' in the registry with id '${ctx.config.accountId}'`;
+    switch (result.status) {
+      case "no-repository":
+        throw repositoryNotFound(ctx, name);
+      case "missing-references":
+        if (result.blobs.length > 0) {
+          throw new RegistryError(
+            EcrError.LayersNotFoundException,
+            `Layers with digests '[${result.blobs.join(", ")}]' required for pushing image into ${where} do not exist`,
+          );
+        }
+        throw new RegistryError(
+          EcrError.ReferencedImagesNotFoundException,
+          `Manifests with digests '[${result.manifests.join(", ")}]' referenced by the image do not exist in ${where}`,
+        );
+      case "tag-immutable":
+        throw new RegistryError(
+          EcrError.ImageTagAlreadyExistsException,
+          `The image tag '${tag}' already exists in ${where} and cannot be overwritten because the repository is immutable.`,
+        );
+      case "stored":
+        if (result.unchanged) {
+          throw new RegistryError(
+            EcrError.ImageAlreadyExistsException,
+            `Image with digest '${digest}'${tag === null ? "" : ` and tag '${tag}'`} already exists in ${where}`,
+          );
+        }
+        return {
+          image: {
+            registryId: ctx.config.accountId,
+            repositoryName: name,
+            imageId: imageIdShape(digest, tag),
+            imageManifest: request.manifest,
+            imageManifestMediaType: result.summary.mediaType,
+          },
+        };
+    }
+  },
+};

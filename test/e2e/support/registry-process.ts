@@ -134,6 +134,8 @@ export async function startRegistryProcess(
       REGISTRY_ADMIN_SECRET_ACCESS_KEY: secrets.adminSecret,
       REGISTRY_TOKEN_SIGNING_KEY: secrets.signingKey,
       REGISTRY_SECRETS_KEY: secrets.secretsKey,
+      // Every pull is written at once, so tests see lastRecordedPullTime without waiting.
+      PULL_RECORD_INTERVAL_SECONDS: "0",
       FORCE_COLOR: "0",
       NO_COLOR: "1",
     },

@@ -1,0 +1,79 @@
+/**
+ * Pull records (ECR's lastRecordedPullTime) without a D1 write per pull. Manifest GETs (not
+ * HEADs) and BatchGetImage count (repository, digest) in a buffer of this isolate; the buffer
+ * is written with one D1 batch, after the response (waitUntil), by the first pull that comes
+ * at least PULL_RECORD_INTERVAL_SECONDS (wrangler.toml [vars], default 60) after this
+ * isolate's last flush. The first flush comes no earlier than one interval after the
+ * isolate's first pull, so a lone pull costs no D1 write.
+ *
+ * Freshness: ECR promises lastRecordedPullTime within 24 hours. Here a pull reaches D1 within
+ * one interval when its isolate serves another pull after that interval; DescribeImages also
+ * writes its own isolate's buffer before reading. Counts still buffered when an isolate is
+ * evicted are lost (a pull time is then recorded by the next pull), which is the price of
+ * not writing on every pull.
+ */
+import type { AppContext } from "../app-env";
+import { addPulls, type PullTally } from "../storage/manifest-records";
+
+const DEFAULT_INTERVAL_SECONDS = 60;
+
+const pending = new Map<string, PullTally>();
+/** Null until the first pull: workerd's clock does not run at module scope. */
+let lastFlush: number | null = null;
+
+function intervalMs(env: Env): number {
+  const configured = Number(env.PULL_RECORD_INTERVAL_SECONDS);
+  return (Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_INTERVAL_SECONDS) * 1000;
+}
+
+/** Counts one pull of `digest`, and writes the buffer after the response if it is due. */
+export function recordPull(c: AppContext, repository: string, digest: string): void {
+  const now = Date.now();
+  const key = `${repository}\n${digest}`;
+  const tally = pending.get(key);
+  if (tally) {
+    tally.last = Math.max(tally.last, now);
+    tally.count += 1;
+  } else {
+    pending.set(key, { repository, digest, last: now, count: 1 });
+  }
+  lastFlush ??= now;
+  if (now - lastFlush >= intervalMs(c.env)) runAfterResponse(c, flushPullRecords(c));
+}
+
+/** Writes the buffered pulls now (nothing when none are buffered). */
+export async function flushPullRecords(c: AppContext): Promise<void> {
+  if (pending.size === 0) return;
+  lastFlush = Date.now();
+  const tallies = [...pending.values()];
+  pending.clear();
+  try {
+    await addPulls(c.get("db"), tallies);
+  } catch (error) {
+    restore(tallies);
+    throw error;
+  }
+}
+
+/** Puts tallies a failed write took back into the buffer, merged with pulls counted since. */
+function restore(tallies: readonly PullTally[]): void {
+  for (const tally of tallies) {
+    const key = `${tally.repository}\n${tally.digest}`;
+    const current = pending.get(key);
+    if (current) {
+      current.last = Math.max(current.last, tally.last);
+      current.count += tally.count;
+    } else {
+      pending.set(key, { ...tally });
+    }
+  }
+}
+
+function runAfterResponse(c: AppContext, work: Promise<void>): void {
+  const guarded = work.catch((error: unknown) => console.error("pull records: write failed; kept for the next flush", error));
+  try {
+    c.executionCtx.waitUntil(guarded);
+  } catch {
+    // No execution context (a test calling app.fetch directly): the write still runs.
+  }
+}
