@@ -34,8 +34,17 @@ export interface TokenSubject {
   userId: string;
 }
 
-/** What a token is for; a token of one use is refused for the other. */
-type TokenUse = "registry" | "login";
+/** Lifetime of a layer download URL minted without R2's S3 API (GetDownloadUrlForLayer). */
+export const DOWNLOAD_TOKEN_SECONDS = 300;
+
+/** What a token is for; a token of one use is refused for any other. */
+type TokenUse = "registry" | "login" | "download";
+
+/** What a download token lets its bearer fetch: one blob of one repository. */
+export interface DownloadGrant {
+  repository: string;
+  digest: string;
+}
 
 async function sign(config: AuthConfig, claims: JWTPayload, seconds: number): Promise<{ token: string; issuedAt: Date; expiresAt: Date }> {
   if (!config.signingKey) throw new Error("REGISTRY_TOKEN_SIGNING_KEY is not configured");
@@ -120,4 +129,20 @@ export async function verifyLoginToken(config: AuthConfig, token: string): Promi
   const payload = await verify(config, token, "login");
   if (typeof payload?.sub !== "string" || payload.sub === "" || typeof payload.uid !== "string") return null;
   return { arn: payload.sub, userId: payload.uid };
+}
+
+/** A download token: GET of one blob of one repository, for whoever holds the URL. */
+export function issueDownloadToken(config: AuthConfig, subject: TokenSubject, grant: DownloadGrant, seconds = DOWNLOAD_TOKEN_SECONDS) {
+  return sign(
+    config,
+    { sub: subject.arn, uid: subject.userId, repository: grant.repository, digest: grant.digest, use: "download" satisfies TokenUse },
+    seconds,
+  );
+}
+
+/** The blob a download token grants, or null when it is invalid or expired. */
+export async function verifyDownloadToken(config: AuthConfig, token: string): Promise<DownloadGrant | null> {
+  const payload = await verify(config, token, "download");
+  if (typeof payload?.repository !== "string" || typeof payload.digest !== "string") return null;
+  return { repository: payload.repository, digest: payload.digest };
 }

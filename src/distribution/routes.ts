@@ -1,11 +1,13 @@
 /**
  * The `/v2` router: recognises the resource from the path, checks the repository name,
  * authorizes the method's ECR action for the caller, and hands the request to the
- * resource's handler. Known resources with an unsupported method are 405.
+ * resource's handler. Known resources with an unsupported method are 405. A blob GET may
+ * instead be authorized by the token of a layer download URL (src/auth/download-urls.ts).
  */
 import { Hono } from "hono";
 import { requireRepositoryAccess, unauthorized } from "../auth/authorizer";
-import { authConfig } from "../auth/config";
+import { authConfig, type AuthConfig } from "../auth/config";
+import { authorizedByDownloadUrl } from "../auth/download-urls";
 import { authenticate } from "../auth/middleware";
 import type { AppContext, AppEnv } from "../app-env";
 import { OciError, RegistryError } from "../errors";
@@ -59,6 +61,12 @@ function operationFor(route: DistributionRoute, method: string): Operation<Distr
   return table[method];
 }
 
+/** Only a blob GET honours a download URL's token; every other request ignores it. */
+async function authorizedByUrl(c: AppContext, config: AuthConfig, route: DistributionRoute): Promise<boolean> {
+  if (route.kind !== "blob" || c.req.method !== "GET") return false;
+  return authorizedByDownloadUrl(c, config, { repository: route.name, digest: route.digest });
+}
+
 export const distribution = new Hono<AppEnv>({ strict: false });
 
 distribution.use("*", async (c, next) => {
@@ -89,6 +97,7 @@ distribution.all("/*", async (c) => {
   if (!operation) {
     throw new RegistryError(OciError.UNSUPPORTED, `${c.req.method} is not supported on ${route.kind} resources`);
   }
-  await requireRepositoryAccess(c, await authConfig(c.env), route.name, operation.action);
+  const config = await authConfig(c.env);
+  if (!(await authorizedByUrl(c, config, route))) await requireRepositoryAccess(c, config, route.name, operation.action);
   return (operation.handle as Handler<DistributionRoute["kind"]>)(c, route);
 });

@@ -4,19 +4,21 @@
  *
  * The repository's Durable Object holds each session's state and hands it to one request at a
  * time (a lease); bytes stream from the request into R2 through `UploadWriter`. A request that
- * fails leaves the session as it was before the request, so clients can resume it.
+ * fails leaves the session as it was before the request, so clients can resume it. The steps
+ * are shared with ECR's layer actions (./upload-steps.ts); this module adds HTTP and OCI errors.
  */
 import type { AppContext } from "../app-env";
 import { CLASS_ACTIONS } from "../auth/access";
 import { repositoryAccess } from "../auth/authorizer";
 import { authConfig } from "../auth/config";
 import { OciError, RegistryError } from "../errors";
-import { findBlobObject, linkBlob, mountBlob, type BlobLocation } from "../storage/blob-links";
+import { mountBlob, type BlobLocation } from "../storage/blob-links";
 import { canonicalBlobKey } from "../storage/keys";
-import { checksumOption, UploadWriter } from "../storage/upload-writer";
+import { checksumOption } from "../storage/upload-writer";
 import { repositoryObject, withRepository } from "../repository/stub";
 import { uploadRange, type UploadSession } from "../repository/upload-session";
 import { isDigestAlgorithm, isValidRepositoryName, type DigestAlgorithm, type ParsedDigest } from "./grammar";
+import { appendToUpload, closeUpload, completeUpload, holdingUpload, linkUploadedBlob, type UploadFailures } from "./upload-steps";
 import { contentLength, requireDigest } from "./validate";
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -71,17 +73,19 @@ function declaredLength(request: Request, range: { length: number } | null): num
   return range?.length ?? length;
 }
 
-/** Takes the session for this request, or throws the error the client should see. */
-async function takeSession(
-  repository: ReturnType<typeof repositoryObject>,
-  name: string,
-  id: string,
-  start: number | null,
-): Promise<{ session: UploadSession; lease: string }> {
-  const begun = await repository.beginChunk(id, start);
-  if (begun.status === "unknown") throw new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, `upload ${id} is unknown`);
-  if (begun.status === "out-of-order") throw outOfOrder(name, begun.session);
-  return { session: begun.session, lease: begun.lease };
+/** How the upload steps' failures are reported on `/v2`. */
+function ociFailures(name: string): UploadFailures {
+  return {
+    unknown: (message) => new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, message),
+    outOfOrder: (session) => outOfOrder(name, session),
+    sizeMismatch: (message) => new RegistryError(OciError.SIZE_INVALID, message),
+    digestMismatch,
+    wrongAlgorithm: (session, digest) =>
+      new RegistryError(
+        OciError.DIGEST_INVALID,
+        `this upload computed a ${session.algorithm} digest; start it with ?digest-algorithm=${digest.algorithm} to finish with ${digest.algorithm}`,
+      ),
+  };
 }
 
 function requireSessionId(id: string): string {
@@ -91,10 +95,6 @@ function requireSessionId(id: string): string {
 
 function isChecksumMismatch(error: unknown): boolean {
   return error instanceof Error && /checksum|10037/i.test(error.message);
-}
-
-async function link(c: AppContext, name: string, digest: string, location: BlobLocation): Promise<void> {
-  await withRepository(c.env, name, () => linkBlob(c.get("db"), name, digest, location, Date.now()));
 }
 
 /**
@@ -133,7 +133,7 @@ export async function startUpload(c: AppContext, name: string): Promise<Response
     if (length !== null) {
       const location = await putWholeBlob(c, digest, c.req.raw.body, length);
       if (!location) throw digestMismatch(digest.digest);
-      await link(c, name, digest.digest, location);
+      await linkUploadedBlob(c, name, digest.digest, location);
       return blobCreated(name, digest.digest);
     }
     // No length: stream it through a session, which needs none.
@@ -175,35 +175,11 @@ export async function patchUpload(c: AppContext, name: string, idParam: string):
   const id = requireSessionId(idParam);
   const range = readContentRange(c.req.raw);
   const declared = declaredLength(c.req.raw, range);
-  const repository = repositoryObject(c.env, name);
-  const { session, lease } = await takeSession(repository, name, id, range?.start ?? null);
-  let held = true;
-  try {
-    const writer = await UploadWriter.open(c.env.BLOBS, session);
-    const body = c.req.raw.body;
-    let received: number;
-    if (body !== null && declared !== null && declared > 0 && writer.canStoreWhole()) {
-      received = await writer.storeWhole(body, declared);
-    } else if (body !== null && declared === null && writer.canStoreWhole()) {
-      received = await writer.storeStreamed(body);
-    } else {
-      await writer.append(body);
-      received = writer.received;
-    }
-    if (declared !== null && received !== declared) {
-      throw new RegistryError(OciError.SIZE_INVALID, `chunk declared ${declared} bytes but carried ${received}`);
-    }
-    const next = await writer.persist();
-    if (!(await repository.commitChunk(id, lease, next))) {
-      if (next.tailKey !== null && next.tailKey !== session.tailKey) await c.env.BLOBS.delete(next.tailKey);
-      throw new RegistryError(OciError.BLOB_UPLOAD_UNKNOWN, `upload ${id} was cancelled while this chunk was written`);
-    }
-    held = false; // The commit released the session.
-    if (session.tailKey !== null && session.tailKey !== next.tailKey) c.executionCtx.waitUntil(c.env.BLOBS.delete(session.tailKey));
+  const failures = ociFailures(name);
+  return holdingUpload(c, name, id, range?.start ?? null, failures, async (held) => {
+    const next = await appendToUpload(c, held, c.req.raw.body, declared, failures);
     return new Response(null, { status: 202, headers: sessionHeaders(name, next) });
-  } finally {
-    if (held) await repository.releaseChunk(id, lease);
-  }
+  });
 }
 
 // ---- PUT /v2/<name>/blobs/uploads/<id>?digest= ---------------------------------------------
@@ -217,50 +193,24 @@ export async function putUpload(c: AppContext, name: string, idParam: string): P
 async function finishUpload(c: AppContext, name: string, id: string, digest: ParsedDigest): Promise<Response> {
   const range = readContentRange(c.req.raw);
   const declared = declaredLength(c.req.raw, range);
-  const repository = repositoryObject(c.env, name);
-  const { session, lease } = await takeSession(repository, name, id, range?.start ?? null);
-  let held = true;
-  try {
+  const failures = ociFailures(name);
+  return holdingUpload(c, name, id, range?.start ?? null, failures, async (held) => {
     let location: BlobLocation;
-    if (session.offset === 0 && declared !== null) {
+    if (held.session.offset === 0 && declared !== null) {
       // The whole blob is in this request: R2 verifies it as it is stored.
       const stored = await putWholeBlob(c, digest, c.req.raw.body, declared);
       if (!stored) {
-        await repository.cancelUpload(id);
+        await held.repository.cancelUpload(id);
         throw digestMismatch(digest.digest);
       }
       location = stored;
     } else {
-      if (digest.algorithm !== session.algorithm) {
-        throw new RegistryError(
-          OciError.DIGEST_INVALID,
-          `this upload computed a ${session.algorithm} digest; start it with ?digest-algorithm=${digest.algorithm} to finish with ${digest.algorithm}`,
-        );
-      }
-      const writer = await UploadWriter.open(c.env.BLOBS, session);
-      const body = c.req.raw.body;
-      if (body !== null && writer.canStoreWhole()) await writer.storeStreamed(body);
-      else await writer.append(body);
-      if (declared !== null && writer.received !== declared) {
-        throw new RegistryError(OciError.SIZE_INVALID, `final chunk declared ${declared} bytes but carried ${writer.received}`);
-      }
-      const result = await writer.complete(digest, (wanted) => findBlobObject(c.get("db"), wanted));
-      if (!result.ok) {
-        await repository.cancelUpload(id);
-        throw digestMismatch(digest.digest, result.actualDigest);
-      }
-      location = result.location;
-      if (writer.previousTailKey !== null) c.executionCtx.waitUntil(c.env.BLOBS.delete(writer.previousTailKey));
+      location = await completeUpload(c, held, digest, c.req.raw.body, declared, failures);
     }
-    // Forget the session before linking: an expired session's storage is discarded, and it
-    // must never be discarded once a link points at its object.
-    await repository.closeUpload(id);
-    held = false;
-    await link(c, name, digest.digest, location);
+    await closeUpload(held);
+    await linkUploadedBlob(c, name, digest.digest, location);
     return blobCreated(name, digest.digest);
-  } finally {
-    if (held) await repository.releaseChunk(id, lease);
-  }
+  });
 }
 
 // ---- GET / DELETE /v2/<name>/blobs/uploads/<id> ---------------------------------------------

@@ -30,18 +30,23 @@ export async function findBlobObject(db: Database, digest: string): Promise<Blob
     .get();
 }
 
-/** Links a digest into a repository; keeps an existing link. One write statement. */
+/**
+ * Links a digest into a repository; keeps an existing link. One write statement; false when
+ * the repository already linked the digest.
+ */
 export async function linkBlob(
   db: Database,
   repository: string,
   digest: string,
   location: BlobLocation,
   now: number,
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const inserted = await db
     .insert(repositoryBlobs)
     .values({ repository, digest, size: location.size, objectKey: location.objectKey, linkedAt: now })
-    .onConflictDoNothing();
+    .onConflictDoNothing()
+    .returning({ digest: repositoryBlobs.digest });
+  return inserted.length > 0;
 }
 
 /**
@@ -66,11 +71,16 @@ export async function unlinkBlob(db: Database, repository: string, digest: strin
   return removed.length > 0;
 }
 
+/** The links of `digests` in the repository that has them, by digest. One query. */
+export async function findBlobLinks(db: Database, repository: string, digests: readonly string[]): Promise<Map<string, BlobLocation>> {
+  if (digests.length === 0) return new Map();
+  const rows = await db.all<{ digest: string; size: number; object_key: string }>(sql`
+    SELECT digest, size, object_key FROM repository_blobs
+    WHERE repository = ${repository} AND digest IN (SELECT value FROM json_each(${JSON.stringify(digests)}))`);
+  return new Map(rows.map((row) => [row.digest, { size: row.size, objectKey: row.object_key }]));
+}
+
 /** Which of `digests` the repository links. */
 export async function findLinkedDigests(db: Database, repository: string, digests: readonly string[]): Promise<Set<string>> {
-  if (digests.length === 0) return new Set();
-  const rows = await db.all<{ digest: string }>(sql`
-    SELECT digest FROM repository_blobs
-    WHERE repository = ${repository} AND digest IN (SELECT value FROM json_each(${JSON.stringify(digests)}))`);
-  return new Set(rows.map((row) => row.digest));
+  return new Set((await findBlobLinks(db, repository, digests)).keys());
 }

@@ -1,0 +1,137 @@
+/**
+ * The steps of a blob upload, shared by `/v2`'s upload resource and ECR's layer actions:
+ * holding a session (the repository's Durable Object lends it to one request at a time),
+ * appending bytes to it through `UploadWriter`, completing it against a digest, and linking
+ * the blob into the repository. Each surface passes `UploadFailures` to say how a failure is
+ * reported (OCI error codes or ECR exceptions); the behaviour itself is the same.
+ */
+import type { AppContext } from "../app-env";
+import type { RegistryError } from "../errors";
+import { findBlobObject, linkBlob, type BlobLocation } from "../storage/blob-links";
+import { UploadWriter } from "../storage/upload-writer";
+import { repositoryObject, withRepository } from "../repository/stub";
+import type { UploadSession } from "../repository/upload-session";
+import type { ParsedDigest } from "./grammar";
+
+export interface UploadFailures {
+  /** No such session, or it was cancelled while this request wrote it. */
+  unknown(message: string): RegistryError;
+  /** Another request holds the session, or the bytes do not start at its offset. */
+  outOfOrder(session: UploadSession): RegistryError;
+  /** A request carried another number of bytes than it declared. */
+  sizeMismatch(message: string): RegistryError;
+  /** The bytes do not have the digest the client named (the session is cancelled). */
+  digestMismatch(expected: string, actual?: string): RegistryError;
+  /** The session computed a digest of another algorithm than the one the client named. */
+  wrongAlgorithm(session: UploadSession, digest: ParsedDigest): RegistryError;
+}
+
+/** A session lent to this request. `released` is set once a commit or close gave it back. */
+export interface HeldUpload {
+  readonly repository: ReturnType<typeof repositoryObject>;
+  readonly session: UploadSession;
+  readonly lease: string;
+  released: boolean;
+}
+
+/**
+ * Runs `work` holding upload `id` of repository `name`. `start` is where the request's bytes
+ * begin, or null to append at the session's offset. Unless `work` committed or closed the
+ * session, it is released unchanged afterwards, so a failed request can be retried.
+ */
+export async function holdingUpload<T>(
+  c: AppContext,
+  name: string,
+  id: string,
+  start: number | null,
+  failures: UploadFailures,
+  work: (held: HeldUpload) => Promise<T>,
+): Promise<T> {
+  const repository = repositoryObject(c.env, name);
+  const begun = await repository.beginChunk(id, start);
+  if (begun.status === "unknown") throw failures.unknown(`upload ${id} is unknown`);
+  if (begun.status === "out-of-order") throw failures.outOfOrder(begun.session);
+  const held: HeldUpload = { repository, session: begun.session, lease: begun.lease, released: false };
+  try {
+    return await work(held);
+  } finally {
+    if (!held.released) await repository.releaseChunk(id, held.lease);
+  }
+}
+
+/**
+ * Appends a request's bytes to a held session and commits the state it reached, which
+ * releases the session. `declared` is the length the request announced, if any.
+ */
+export async function appendToUpload(
+  c: AppContext,
+  held: HeldUpload,
+  body: ReadableStream<Uint8Array> | null,
+  declared: number | null,
+  failures: UploadFailures,
+): Promise<UploadSession> {
+  const { session } = held;
+  const writer = await UploadWriter.open(c.env.BLOBS, session);
+  let received: number;
+  if (body !== null && declared !== null && declared > 0 && writer.canStoreWhole()) {
+    received = await writer.storeWhole(body, declared);
+  } else if (body !== null && declared === null && writer.canStoreWhole()) {
+    received = await writer.storeStreamed(body);
+  } else {
+    await writer.append(body);
+    received = writer.received;
+  }
+  if (declared !== null && received !== declared) {
+    throw failures.sizeMismatch(`chunk declared ${declared} bytes but carried ${received}`);
+  }
+  const next = await writer.persist();
+  if (!(await held.repository.commitChunk(session.id, held.lease, next))) {
+    if (next.tailKey !== null && next.tailKey !== session.tailKey) await c.env.BLOBS.delete(next.tailKey);
+    throw failures.unknown(`upload ${session.id} was cancelled while this chunk was written`);
+  }
+  held.released = true;
+  if (session.tailKey !== null && session.tailKey !== next.tailKey) c.executionCtx.waitUntil(c.env.BLOBS.delete(session.tailKey));
+  return next;
+}
+
+/**
+ * Stores a held session's last bytes (if any) and checks everything received against
+ * `digest`; returns where the blob is. On a mismatch the session is cancelled.
+ */
+export async function completeUpload(
+  c: AppContext,
+  held: HeldUpload,
+  digest: ParsedDigest,
+  body: ReadableStream<Uint8Array> | null,
+  declared: number | null,
+  failures: UploadFailures,
+): Promise<BlobLocation> {
+  const { session } = held;
+  if (digest.algorithm !== session.algorithm) throw failures.wrongAlgorithm(session, digest);
+  const writer = await UploadWriter.open(c.env.BLOBS, session);
+  if (body !== null && writer.canStoreWhole()) await writer.storeStreamed(body);
+  else await writer.append(body);
+  if (declared !== null && writer.received !== declared) {
+    throw failures.sizeMismatch(`final chunk declared ${declared} bytes but carried ${writer.received}`);
+  }
+  const result = await writer.complete(digest, (wanted) => findBlobObject(c.get("db"), wanted));
+  if (!result.ok) {
+    await held.repository.cancelUpload(session.id);
+    throw failures.digestMismatch(digest.digest, result.actualDigest);
+  }
+  if (writer.previousTailKey !== null) c.executionCtx.waitUntil(c.env.BLOBS.delete(writer.previousTailKey));
+  return result.location;
+}
+
+/** Forgets a held session whose blob is stored, and gives it back. */
+export async function closeUpload(held: HeldUpload): Promise<void> {
+  // Before linking: an expired session's storage is discarded, and it must never be
+  // discarded once a link points at its object.
+  await held.repository.closeUpload(held.session.id);
+  held.released = true;
+}
+
+/** Links a stored blob into the repository; false when the repository already linked it. */
+export async function linkUploadedBlob(c: AppContext, name: string, digest: string, location: BlobLocation): Promise<boolean> {
+  return withRepository(c.env, name, () => linkBlob(c.get("db"), name, digest, location, Date.now()));
+}
