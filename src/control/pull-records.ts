@@ -16,6 +16,8 @@ import type { AppContext } from "../app-env";
 import { addPulls, type PullTally } from "../storage/manifest-records";
 
 const DEFAULT_INTERVAL_SECONDS = 60;
+/** A buffer this large is written at once, so a busy isolate's memory stays bounded. */
+const MAX_PENDING = 1000;
 
 const pending = new Map<string, PullTally>();
 /** Null until the first pull: workerd's clock does not run at module scope. */
@@ -38,7 +40,7 @@ export function recordPull(c: AppContext, repository: string, digest: string): v
     pending.set(key, { repository, digest, last: now, count: 1 });
   }
   lastFlush ??= now;
-  if (now - lastFlush >= intervalMs(c.env)) runAfterResponse(c, flushPullRecords(c));
+  if (now - lastFlush >= intervalMs(c.env) || pending.size >= MAX_PENDING) runAfterResponse(c, flushPullRecords(c));
 }
 
 /** Writes the buffered pulls now (nothing when none are buffered). */
