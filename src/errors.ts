@@ -96,6 +96,9 @@ export const EcrError = {
   LayerAlreadyExistsException: awsException("LayerAlreadyExistsException", "layer already exists"),
   EmptyUploadException: awsException("EmptyUploadException", "empty upload"),
   LayerInaccessibleException: awsException("LayerInaccessibleException", "layer inaccessible"),
+  LifecyclePolicyNotFoundException: awsException("LifecyclePolicyNotFoundException", "lifecycle policy not found"),
+  LifecyclePolicyPreviewInProgressException: awsException("LifecyclePolicyPreviewInProgressException", "a lifecycle policy preview is in progress"),
+  LifecyclePolicyPreviewNotFoundException: awsException("LifecyclePolicyPreviewNotFoundException", "lifecycle policy preview not found"),
 } as const satisfies Record<string, ErrorDescriptor>;
 
 export class RegistryError extends Error {

@@ -9,5 +9,5 @@ export { RepositoryObject } from "./repository/repository-object";
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, instrumentEnv(env), ctx),
-  scheduled: runScheduled,
+  scheduled: (controller, env, ctx) => runScheduled(controller, instrumentEnv(env), ctx),
 } satisfies ExportedHandler<Env>;

@@ -4,6 +4,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { authenticate } from "../auth/middleware";
+import { jobRoutes } from "./jobs";
 import { repositoryRoutes } from "./repositories";
 import { userRoutes } from "./users";
 
@@ -11,3 +12,4 @@ export const admin = new Hono<AppEnv>();
 admin.use("*", authenticate);
 admin.route("/", userRoutes);
 admin.route("/", repositoryRoutes);
+admin.route("/", jobRoutes);

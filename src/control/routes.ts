@@ -14,6 +14,7 @@ import { EcrError, RegistryError } from "../errors";
 import { findAccessKey } from "../storage/identity-records";
 import { imageActions } from "./actions/images";
 import { layerActions } from "./actions/layers";
+import { lifecycleActions } from "./actions/lifecycle";
 import { registryActions } from "./actions/registry";
 import { repositoryActions } from "./actions/repositories";
 import { controlContext, type ActionHandler } from "./context";
@@ -30,6 +31,7 @@ const ACTIONS: Readonly<Record<string, ActionHandler>> = {
   ...repositoryActions,
   ...imageActions,
   ...layerActions,
+  ...lifecycleActions,
 };
 
 /** Names of the actions served, for documentation and tests. */

@@ -161,6 +161,30 @@ export class RepositoryObject extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Lifecycle expiry: deletes each image only if it is still as the evaluator saw it (the
+   * same tags, and no index lists it), so a tag pushed after the evaluation saves its image.
+   * Returns the digests deleted.
+   */
+  async expireImages(name: string, expected: readonly { digest: string; tags: readonly string[] }[]): Promise<string[]> {
+    return this.serialized(async () => {
+      const digests = expected.map((image) => image.digest);
+      const [existing, tagsOf, parentsOf] = await Promise.all([
+        findManifestDigests(this.db, name, digests),
+        findTagsOf(this.db, name, digests),
+        findParentIndexes(this.db, name, digests),
+      ]);
+      const unchanged = expected.filter((image) => {
+        const current = tagsOf.get(image.digest) ?? [];
+        const parents = (parentsOf.get(image.digest) ?? []).filter((parent) => !digests.includes(parent));
+        return existing.has(image.digest) && parents.length === 0 && sameTags(current, image.tags);
+      });
+      const gone = unchanged.map((image) => image.digest);
+      await deleteImageRows(this.db, name, gone, []);
+      return gone;
+    });
+  }
+
   // ---- upload sessions --------------------------------------------------------------------
 
   async createUpload(name: string, algorithm: DigestAlgorithm): Promise<UploadSession> {
@@ -267,4 +291,9 @@ export class RepositoryObject extends DurableObject<Env> {
     this.writeQueue = run.catch(() => undefined);
     return run;
   }
+}
+
+function sameTags(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return a.length === b.length && b.every((tag) => set.has(tag));
 }

@@ -84,3 +84,12 @@ export async function findBlobLinks(db: Database, repository: string, digests: r
 export async function findLinkedDigests(db: Database, repository: string, digests: readonly string[]): Promise<Set<string>> {
   return new Set((await findBlobLinks(db, repository, digests)).keys());
 }
+
+/** Bytes and blobs linked by each repository, largest first. */
+export async function storageByRepository(db: Database): Promise<{ repository: string; blobs: number; bytes: number }[]> {
+  return db
+    .select({ repository: repositoryBlobs.repository, blobs: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${repositoryBlobs.size}), 0)` })
+    .from(repositoryBlobs)
+    .groupBy(repositoryBlobs.repository)
+    .orderBy(sql`3 desc`);
+}

@@ -6,6 +6,7 @@
  * `manifests` row, manifest GET by tag one `tags` row joined to its manifest.
  * Times are Unix epoch milliseconds.
  */
+import { sql } from "drizzle-orm";
 import { foreignKey, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const TAG_MUTABILITY = ["MUTABLE", "IMMUTABLE"] as const;
@@ -25,7 +26,39 @@ export const repositories = sqliteTable("repositories", {
   /** ECR's encryptionConfiguration, accepted and reported (R2 encrypts everything at rest). */
   encryptionType: text("encryption_type", { enum: ENCRYPTION_TYPES }).notNull().default("AES256"),
   kmsKey: text("kms_key"),
+  /** The lifecycle policy document (JSON text as put), or null. */
+  lifecyclePolicy: text("lifecycle_policy"),
+  lifecycleEvaluatedAt: integer("lifecycle_evaluated_at"),
 });
+
+/** The last lifecycle policy preview of each repository (ECR keeps one per repository). */
+export const lifecyclePreviews = sqliteTable("lifecycle_previews", {
+  repository: text("repository")
+    .primaryKey()
+    .references(() => repositories.name, { onDelete: "cascade" }),
+  status: text("status", { enum: ["IN_PROGRESS", "COMPLETE", "FAILED"] }).notNull(),
+  policyText: text("policy_text").notNull(),
+  /** JSON array of the evaluator's decisions, when COMPLETE. */
+  results: text("results"),
+  startedAt: integer("started_at").notNull(),
+});
+
+/** Who did what to which image, when: lifecycle expiries and garbage collection. */
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    /** A principal ARN, or a job such as `lifecycle-policy`. */
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    repository: text("repository"),
+    digest: text("digest"),
+    /** JSON object with what else is worth keeping (the rule, the tags, bytes reclaimed). */
+    detail: text("detail").notNull().default("{}"),
+  },
+  (t) => [index("audit_events_repository").on(t.repository, t.at)],
+);
 
 /** Registry-wide settings (the registry policy, ...) as JSON text by key. */
 export const registrySettings = sqliteTable("registry_settings", {
@@ -119,6 +152,8 @@ export const manifests = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.repository, t.digest] }),
     index("manifests_subject").on(t.repository, t.subject),
+    // Only indexes: "which indexes list this digest" reads these rows, not every manifest.
+    index("manifests_indexes").on(t.repository).where(sql`${t.childDigests} != '[]'`),
   ],
 );
 

@@ -2,39 +2,17 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { describe, expect, it } from "vitest";
 import { parseAmzDate, parseAuthorization, verifySigV4 } from "../../src/control/sigv4";
 import { RegistryError } from "../../src/errors";
+import { WebCryptoSha256 } from "../support/ecr";
 
 const KEY = { accessKeyId: "AKIATESTTESTTESTTEST", secretAccessKey: "s3cr3t/s3cr3t+s3cr3t/s3cr3t+s3cr3t/s3cr3" };
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
-
-class WebSha256 {
-  private data: Uint8Array[] = [];
-  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {}
-  update(chunk: Uint8Array): void {
-    this.data.push(chunk);
-  }
-  async digest(): Promise<Uint8Array> {
-    const all = new Uint8Array(this.data.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of this.data) {
-      all.set(c, at);
-      at += c.length;
-    }
-    if (this.secret === undefined) return new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-    const raw = typeof this.secret === "string" ? new TextEncoder().encode(this.secret) : ArrayBuffer.isView(this.secret) ? new Uint8Array(this.secret.buffer, this.secret.byteOffset, this.secret.byteLength) : new Uint8Array(this.secret);
-    const key = await crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    return new Uint8Array(await crypto.subtle.sign("HMAC", key, all));
-  }
-  reset(): void {
-    this.data = [];
-  }
-}
 
 async function signedRequest(body: string, options: { service?: string; at?: number; secret?: string; query?: Record<string, string> } = {}) {
   const signer = new SignatureV4({
     service: options.service ?? "ecr",
     region: "eu-west-1",
     credentials: { accessKeyId: KEY.accessKeyId, secretAccessKey: options.secret ?? KEY.secretAccessKey },
-    sha256: WebSha256,
+    sha256: WebCryptoSha256,
   });
   const query = options.query ?? {};
   const signed = await signer.sign(

@@ -1,0 +1,121 @@
+/**
+ * D1 access for lifecycle policies: the policy and its last evaluation on the repository row,
+ * the images the evaluator looks at, previews, and the audit trail of expiries.
+ */
+import { and, asc, eq, gt, isNotNull, sql } from "drizzle-orm";
+import type { LifecycleImage } from "../lifecycle/evaluate";
+import type { Database } from "./database";
+import { auditEvents, lifecyclePreviews, repositories } from "./schema";
+
+export async function setLifecyclePolicy(db: Database, name: string, policy: string | null): Promise<boolean> {
+  const updated = await db
+    .update(repositories)
+    .set({ lifecyclePolicy: policy })
+    .where(eq(repositories.name, name))
+    .returning({ name: repositories.name });
+  return updated.length > 0;
+}
+
+export async function setLifecycleEvaluatedAt(db: Database, name: string, at: number): Promise<void> {
+  await db.update(repositories).set({ lifecycleEvaluatedAt: at }).where(eq(repositories.name, name));
+}
+
+/** Repositories with a lifecycle policy after `after` in name order, at most `limit`. */
+export async function listRepositoriesWithLifecyclePolicy(
+  db: Database,
+  after: string | null,
+  limit: number,
+): Promise<{ name: string; policy: string }[]> {
+  const rows = await db
+    .select({ name: repositories.name, policy: repositories.lifecyclePolicy })
+    .from(repositories)
+    .where(and(isNotNull(repositories.lifecyclePolicy), after === null ? undefined : gt(repositories.name, after)))
+    .orderBy(asc(repositories.name))
+    .limit(limit);
+  return rows.flatMap((row) => (row.policy === null ? [] : [{ name: row.name, policy: row.policy }]));
+}
+
+/** Every image of the repository as the evaluator sees it: one query, tags aggregated. */
+export async function loadLifecycleImages(db: Database, repository: string): Promise<LifecycleImage[]> {
+  const rows = await db.all<{ digest: string; pushedAt: number; lastPulledAt: number | null; children: string; subject: string | null; tags: string | null }>(sql`
+    SELECT m.digest AS digest, m.pushed_at AS pushedAt, m.last_pulled_at AS lastPulledAt,
+           m.child_digests AS children, m.subject AS subject, t.tags AS tags
+    FROM manifests m
+    LEFT JOIN (SELECT digest, json_group_array(tag) AS tags FROM tags WHERE repository = ${repository} GROUP BY digest) t
+      ON t.digest = m.digest
+    WHERE m.repository = ${repository}`);
+  return rows.map((row) => ({
+    digest: row.digest,
+    pushedAt: row.pushedAt,
+    lastPulledAt: row.lastPulledAt,
+    children: JSON.parse(row.children) as string[],
+    subject: row.subject,
+    tags: row.tags === null ? [] : (JSON.parse(row.tags) as string[]),
+  }));
+}
+
+export interface PreviewRow {
+  status: "IN_PROGRESS" | "COMPLETE" | "FAILED";
+  policyText: string;
+  results: string | null;
+  startedAt: number;
+}
+
+export async function findPreview(db: Database, repository: string): Promise<PreviewRow | undefined> {
+  return db
+    .select({ status: lifecyclePreviews.status, policyText: lifecyclePreviews.policyText, results: lifecyclePreviews.results, startedAt: lifecyclePreviews.startedAt })
+    .from(lifecyclePreviews)
+    .where(eq(lifecyclePreviews.repository, repository))
+    .get();
+}
+
+/**
+ * Marks a preview IN_PROGRESS unless one already is (and started less than `staleAfterMs`
+ * ago); one statement, so two concurrent starts cannot both win. Returns whether it did.
+ */
+export async function beginPreview(db: Database, repository: string, policyText: string, now: number, staleAfterMs: number): Promise<boolean> {
+  const written = await db
+    .insert(lifecyclePreviews)
+    .values({ repository, status: "IN_PROGRESS", policyText, results: null, startedAt: now })
+    .onConflictDoUpdate({
+      target: lifecyclePreviews.repository,
+      set: { status: "IN_PROGRESS", policyText, results: null, startedAt: now },
+      setWhere: sql`${lifecyclePreviews.status} != 'IN_PROGRESS' OR ${lifecyclePreviews.startedAt} < ${now - staleAfterMs}`,
+    })
+    .returning({ repository: lifecyclePreviews.repository });
+  return written.length > 0;
+}
+
+export async function finishPreview(db: Database, repository: string, status: "COMPLETE" | "FAILED", results: string | null): Promise<void> {
+  await db.update(lifecyclePreviews).set({ status, results }).where(eq(lifecyclePreviews.repository, repository));
+}
+
+export interface AuditEvent {
+  at: number;
+  actor: string;
+  action: string;
+  repository: string | null;
+  digest: string | null;
+  detail: Record<string, unknown>;
+}
+
+/** Appends events in one statement, whatever their number (the rows travel as one JSON parameter). */
+export async function recordAuditEvents(db: Database, events: readonly AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = JSON.stringify(events.map((event) => ({ ...event, detail: JSON.stringify(event.detail) })));
+  await db.run(sql`
+    INSERT INTO audit_events (at, actor, action, repository, digest, detail)
+    SELECT json_extract(value, '$.at'), json_extract(value, '$.actor'), json_extract(value, '$.action'),
+           json_extract(value, '$.repository'), json_extract(value, '$.digest'), json_extract(value, '$.detail')
+    FROM json_each(${rows})`);
+}
+
+export async function listAuditEvents(db: Database, repository: string, limit: number): Promise<AuditEvent[]> {
+  const rows = await db
+    .select()
+    .from(auditEvents)
+    .where(eq(auditEvents.repository, repository))
+    .orderBy(asc(auditEvents.id))
+    .limit(limit);
+  return rows.map((row) => ({ ...row, detail: JSON.parse(row.detail) as Record<string, unknown> }));
+}

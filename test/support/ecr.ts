@@ -1,0 +1,78 @@
+/**
+ * ECR control-plane calls from inside workerd: requests signed by AWS's signer
+ * (@smithy/signature-v4, on WebCrypto) with the bootstrap admin's key unless given another.
+ */
+import { SignatureV4 } from "@smithy/signature-v4";
+import { env, exports } from "cloudflare:workers";
+import { ORIGIN } from "./registry";
+
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+function bytesOf(data: SourceData): Uint8Array {
+  if (typeof data === "string") return new TextEncoder().encode(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
+}
+
+/** SHA-256 / HMAC-SHA256 on WebCrypto, in the shape the signer wants. */
+export class WebCryptoSha256 {
+  private chunks: Uint8Array[] = [];
+  constructor(private readonly secret?: SourceData) {}
+  update(data: SourceData): void {
+    this.chunks.push(bytesOf(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    const all = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const chunk of this.chunks) {
+      all.set(chunk, at);
+      at += chunk.length;
+    }
+    if (this.secret === undefined) return new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+    const key = await crypto.subtle.importKey("raw", bytesOf(this.secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    return new Uint8Array(await crypto.subtle.sign("HMAC", key, all));
+  }
+  reset(): void {
+    this.chunks = [];
+  }
+}
+
+export interface EcrResult {
+  status: number;
+  body: Record<string, unknown>;
+  /** `__type` of an error answer, else "". */
+  type: string;
+}
+
+/** Calls one ECR action with `input`, signed as the AWS SDK would sign it. */
+export async function ecrCall(
+  action: string,
+  input: Record<string, unknown>,
+  credentials = { accessKeyId: env.REGISTRY_ADMIN_ACCESS_KEY_ID, secretAccessKey: env.REGISTRY_ADMIN_SECRET_ACCESS_KEY },
+): Promise<EcrResult> {
+  const url = new URL(ORIGIN);
+  const body = JSON.stringify(input);
+  const signer = new SignatureV4({ service: "ecr", region: "us-east-1", credentials, sha256: WebCryptoSha256 });
+  const signed = await signer.sign(
+    {
+      method: "POST",
+      protocol: url.protocol,
+      hostname: url.hostname,
+      path: "/",
+      query: {},
+      headers: { host: url.host, "content-type": "application/x-amz-json-1.1", "x-amz-target": `AmazonEC2ContainerRegistry_V20150921.${action}` },
+      body,
+    },
+    { signingDate: new Date() },
+  );
+  const response = await exports.default.fetch(new Request(`${ORIGIN}/`, { method: "POST", headers: signed.headers as Record<string, string>, body }));
+  const parsed = (await response.json()) as Record<string, unknown>;
+  return { status: response.status, body: parsed, type: typeof parsed.__type === "string" ? parsed.__type : "" };
+}
+
+/** Like ecrCall, but fails the test unless the action succeeds. */
+export async function ecr(action: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const result = await ecrCall(action, input);
+  if (result.status !== 200) throw new Error(`${action}: ${result.status} ${JSON.stringify(result.body)}`);
+  return result.body;
+}
