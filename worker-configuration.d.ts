@@ -12,6 +12,7 @@ declare namespace Cloudflare {
 		REGISTRY_ACCOUNT_ID: "000000000000";
 		REGISTRY_REGION: "us-east-1";
 		PULL_RECORD_INTERVAL_SECONDS: "60";
+		GC_GRACE_SECONDS: "3600";
 		REGISTRY_SERVICE: "edge-registry";
 		REPOSITORY: DurableObjectNamespace<import("./src/index").RepositoryObject>;
 	}

@@ -12,6 +12,8 @@ export interface AppEnv {
     db: Database;
     /** Who is calling, set by the authentication middleware. */
     caller: Caller;
+    /** When the request began (epoch ms): garbage collection's link guard compares with it. */
+    requestStartedAt: number;
   };
 }
 

@@ -14,6 +14,7 @@ import { EcrError, OciError, RegistryError, renderError } from "./errors";
 import { database } from "./storage/database";
 
 const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("requestStartedAt", Date.now());
   c.set("db", database(c.env.DB));
   await next();
 });

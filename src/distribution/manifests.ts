@@ -147,19 +147,11 @@ export type ManifestPushResult =
 
 /**
  * The push shared by `/v2` PUT and ECR's PutImage: validates the manifest (throws
- * MANIFEST_INVALID), checks that what it references is in the repository, stores the bytes
- * and has the repository's object write the row and the tag.
+ * MANIFEST_INVALID), stores the bytes and has the repository's object check that what it
+ * references is in the repository and write the row and the tag.
  */
 export async function pushManifest(c: AppContext, name: string, push: ManifestPush): Promise<ManifestPushResult> {
   const summary = parseManifest(push.bytes, push.contentType);
-  const db = c.get("db");
-  const [linkedBlobs, knownManifests] = await Promise.all([
-    findLinkedDigests(db, name, summary.blobDigests),
-    findManifestDigests(db, name, summary.childDigests),
-  ]);
-  const blobs = summary.blobDigests.filter((d) => !linkedBlobs.has(d));
-  const manifests = summary.childDigests.filter((d) => !knownManifests.has(d));
-  if (blobs.length > 0 || manifests.length > 0) return { status: "missing-references", blobs, manifests };
 
   let body: string | null = null;
   if (push.bytes.length <= INLINE_MANIFEST_MAX_BYTES) {

@@ -24,6 +24,8 @@ export interface UploadFailures {
   digestMismatch(expected: string, actual?: string): RegistryError;
   /** The session computed a digest of another algorithm than the one the client named. */
   wrongAlgorithm(session: UploadSession, digest: ParsedDigest): RegistryError;
+  /** Garbage collection took the stored object before it could be linked: upload again. */
+  collected(message: string): RegistryError;
 }
 
 /** A session lent to this request. `released` is set once a commit or close gave it back. */
@@ -132,6 +134,16 @@ export async function closeUpload(held: HeldUpload): Promise<void> {
 }
 
 /** Links a stored blob into the repository; false when the repository already linked it. */
-export async function linkUploadedBlob(c: AppContext, name: string, digest: string, location: BlobLocation): Promise<boolean> {
-  return withRepository(c.env, name, () => linkBlob(c.get("db"), name, digest, location, Date.now()));
+export async function linkUploadedBlob(
+  c: AppContext,
+  name: string,
+  digest: string,
+  location: BlobLocation,
+  failures: UploadFailures,
+): Promise<boolean> {
+  const result = await withRepository(c.env, name, () => linkBlob(c.get("db"), name, digest, location, Date.now(), c.get("requestStartedAt")));
+  if (result === "collected") {
+    throw failures.collected(`the stored bytes of ${digest} were removed by garbage collection while this request ran; upload the blob again`);
+  }
+  return result === "linked";
 }

@@ -85,6 +85,7 @@ function ociFailures(name: string): UploadFailures {
         OciError.DIGEST_INVALID,
         `this upload computed a ${session.algorithm} digest; start it with ?digest-algorithm=${digest.algorithm} to finish with ${digest.algorithm}`,
       ),
+    collected: (message) => new RegistryError(OciError.BLOB_UPLOAD_INVALID, message),
   };
 }
 
@@ -123,7 +124,7 @@ export async function startUpload(c: AppContext, name: string): Promise<Response
     const from = query.get("from");
     if (from !== null && isValidRepositoryName(from) && (await mayPullFrom(c, from))) {
       const db = c.get("db");
-      const mounted = await withRepository(c.env, name, () => mountBlob(db, name, from, digest.digest, Date.now()));
+      const mounted = await withRepository(c.env, name, () => mountBlob(db, name, from, digest.digest, Date.now(), c.get("requestStartedAt")));
       if (mounted) return blobCreated(name, digest.digest);
     }
     // Not mountable: the spec asks for an ordinary upload session instead.
@@ -133,7 +134,7 @@ export async function startUpload(c: AppContext, name: string): Promise<Response
     if (length !== null) {
       const location = await putWholeBlob(c, digest, c.req.raw.body, length);
       if (!location) throw digestMismatch(digest.digest);
-      await linkUploadedBlob(c, name, digest.digest, location);
+      await linkUploadedBlob(c, name, digest.digest, location, ociFailures(name));
       return blobCreated(name, digest.digest);
     }
     // No length: stream it through a session, which needs none.
@@ -208,7 +209,7 @@ async function finishUpload(c: AppContext, name: string, id: string, digest: Par
       location = await completeUpload(c, held, digest, c.req.raw.body, declared, failures);
     }
     await closeUpload(held);
-    await linkUploadedBlob(c, name, digest.digest, location);
+    await linkUploadedBlob(c, name, digest.digest, location, failures);
     return blobCreated(name, digest.digest);
   });
 }

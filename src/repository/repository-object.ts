@@ -8,6 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { instrumentEnv } from "../bench/counters";
 import type { DigestAlgorithm } from "../distribution/grammar";
 import { database, isForeignKeyFailure, type Database } from "../storage/database";
+import { collectUnreferencedLinks, findLinkedDigests, type CollectedLink } from "../storage/blob-links";
 import { assembledBlobKey } from "../storage/keys";
 import { deleteImageRows, findParentIndexes, findTagDigests, findTagsOf } from "../storage/image-records";
 import {
@@ -45,7 +46,9 @@ export type PutManifestResult =
   /** The tag exists with another digest and the repository's tags are immutable. */
   | { status: "tag-immutable"; currentDigest: string }
   /** The repository does not exist and the push may not create it (ECR's PutImage). */
-  | { status: "no-repository" };
+  | { status: "no-repository" }
+  /** Blobs or child manifests the manifest references are not in the repository. */
+  | { status: "missing-references"; blobs: string[]; manifests: string[] };
 
 export class RepositoryObject extends DurableObject<Env> {
   private readonly sessions: UploadSessionTable;
@@ -117,6 +120,15 @@ export class RepositoryObject extends DurableObject<Env> {
         }
         previousDigest = state?.currentDigest ?? null;
       }
+      // Checked here, serialized with garbage collection's unlinking (collectLinks), so a
+      // manifest never lands referencing a link that collection removed meanwhile.
+      const [linked, known] = await Promise.all([
+        findLinkedDigests(this.db, name, record.blobDigests),
+        findManifestDigests(this.db, name, record.childDigests),
+      ]);
+      const blobs = record.blobDigests.filter((digest) => !linked.has(digest));
+      const manifests = record.childDigests.filter((digest) => !known.has(digest));
+      if (blobs.length > 0 || manifests.length > 0) return { status: "missing-references", blobs, manifests };
       let created: boolean;
       try {
         created = await writeManifest(this.db, name, record, tag, Date.now());
@@ -128,6 +140,15 @@ export class RepositoryObject extends DurableObject<Env> {
       }
       return { status: "ok", unchanged: !created && (tag === null || previousDigest === record.digest) };
     });
+  }
+
+  /**
+   * Garbage collection of blob links: removes this repository's links that no manifest of it
+   * references and that are older than `linkedBefore` (the grace period that lets a push
+   * upload its blobs before its manifest). Serialized with putManifest.
+   */
+  async collectLinks(name: string, linkedBefore: number): Promise<CollectedLink[]> {
+    return this.serialized(() => collectUnreferencedLinks(this.db, name, linkedBefore));
   }
 
   async deleteTag(name: string, tag: string): Promise<boolean> {

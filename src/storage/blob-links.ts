@@ -2,7 +2,7 @@
  * D1 access to per-repository blob links: a repository may serve a digest only while a link
  * row exists, and the row names the R2 object holding the bytes.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { Database } from "./database";
 import { repositoryBlobs } from "./schema";
 
@@ -31,8 +31,21 @@ export async function findBlobObject(db: Database, digest: string): Promise<Blob
 }
 
 /**
- * Links a digest into a repository; keeps an existing link. One write statement; false when
- * the repository already linked the digest.
+ * Garbage collection's guard on every new link (src/gc/collect.ts): an object that collection
+ * has claimed, or deleted at or after `since` (when the linking request began, so before it
+ * wrote or looked up the object), must not be linked.
+ */
+function collectedSince(objectKey: SQL | string, since: number): SQL {
+  return sql`EXISTS (SELECT 1 FROM gc_objects g WHERE g.object_key = ${objectKey}
+    AND (g.state = 'claimed' OR (g.state = 'deleted' AND g.changed_at >= ${since})))`;
+}
+
+export type LinkResult = "linked" | "exists" | "collected";
+
+/**
+ * Links a digest into a repository; keeps an existing link. One write statement (a second
+ * read only when nothing was inserted). "collected" when garbage collection has taken the
+ * object: the caller must store the bytes again.
  */
 export async function linkBlob(
   db: Database,
@@ -40,27 +53,49 @@ export async function linkBlob(
   digest: string,
   location: BlobLocation,
   now: number,
-): Promise<boolean> {
-  const inserted = await db
-    .insert(repositoryBlobs)
-    .values({ repository, digest, size: location.size, objectKey: location.objectKey, linkedAt: now })
-    .onConflictDoNothing()
-    .returning({ digest: repositoryBlobs.digest });
-  return inserted.length > 0;
+  since: number,
+): Promise<LinkResult> {
+  const inserted = await db.all<{ digest: string }>(sql`
+    INSERT INTO repository_blobs (repository, digest, size, object_key, linked_at)
+    SELECT ${repository}, ${digest}, ${location.size}, ${location.objectKey}, ${now}
+    WHERE NOT ${collectedSince(location.objectKey, since)}
+    ON CONFLICT (repository, digest) DO NOTHING
+    RETURNING digest`);
+  if (inserted.length > 0) return "linked";
+  return (await findBlobLink(db, repository, digest)) ? "exists" : "collected";
 }
 
 /**
- * Links `digest` into `repository` if `from` links it (cross-repository mount). One statement;
- * true when the blob is linked in `repository` afterwards.
+ * Links `digest` into `repository` if `from` links it (cross-repository mount) and garbage
+ * collection has not taken its object. One statement; true when the blob is linked in
+ * `repository` afterwards.
  */
-export async function mountBlob(db: Database, repository: string, from: string, digest: string, now: number): Promise<boolean> {
+export async function mountBlob(db: Database, repository: string, from: string, digest: string, now: number, since: number): Promise<boolean> {
   const rows = await db.all<{ digest: string }>(sql`
     INSERT INTO repository_blobs (repository, digest, size, object_key, linked_at)
-    SELECT ${repository}, digest, size, object_key, ${now} FROM repository_blobs
-    WHERE repository = ${from} AND digest = ${digest}
+    SELECT ${repository}, digest, size, object_key, ${now} FROM repository_blobs r
+    WHERE r.repository = ${from} AND r.digest = ${digest} AND NOT ${collectedSince(sql`r.object_key`, since)}
     ON CONFLICT (repository, digest) DO UPDATE SET linked_at = linked_at
     RETURNING digest`);
   return rows.length > 0;
+}
+
+export interface CollectedLink {
+  digest: string;
+  objectKey: string;
+  size: number;
+}
+
+/**
+ * Deletes the repository's links that none of its manifests references (as config or layer)
+ * and that were made before `linkedBefore`. One statement.
+ */
+export async function collectUnreferencedLinks(db: Database, repository: string, linkedBefore: number): Promise<CollectedLink[]> {
+  return db.all<CollectedLink>(sql`
+    DELETE FROM repository_blobs
+    WHERE repository = ${repository} AND linked_at < ${linkedBefore}
+      AND digest NOT IN (SELECT j.value FROM manifests m, json_each(m.blob_digests) j WHERE m.repository = ${repository})
+    RETURNING digest, object_key AS objectKey, size`);
 }
 
 export async function unlinkBlob(db: Database, repository: string, digest: string): Promise<boolean> {

@@ -119,8 +119,25 @@ export const repositoryBlobs = sqliteTable(
     objectKey: text("object_key").notNull(),
     linkedAt: integer("linked_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.repository, t.digest] }), index("repository_blobs_digest").on(t.digest)],
+  (t) => [
+    primaryKey({ columns: [t.repository, t.digest] }),
+    index("repository_blobs_digest").on(t.digest),
+    index("repository_blobs_object_key").on(t.objectKey),
+  ],
 );
+
+/**
+ * Garbage collection's marks on R2 objects no link references (src/gc/collect.ts explains the
+ * protocol): `marked` when first seen unlinked, `claimed` while being deleted, `deleted`
+ * afterwards (kept a day as a tombstone that link writes check).
+ */
+export const gcObjects = sqliteTable("gc_objects", {
+  objectKey: text("object_key").primaryKey(),
+  state: text("state", { enum: ["marked", "claimed", "deleted"] }).notNull(),
+  markedAt: integer("marked_at").notNull(),
+  changedAt: integer("changed_at").notNull(),
+  size: integer("size").notNull(),
+});
 
 export const manifests = sqliteTable(
   "manifests",

@@ -106,6 +106,7 @@ function layerFailures(ctx: ControlContext, name: string, id: string): UploadFai
     digestMismatch: (expected, actual) =>
       invalidLayer(`the uploaded layer has digest ${actual ?? "(another)"}, not ${expected}; the upload is cancelled`),
     wrongAlgorithm: (session, digest) => invalidLayer(`this upload computed a ${session.algorithm} digest, not ${digest.algorithm}`),
+    collected: (message) => invalidLayer(message),
   };
 }
 
@@ -183,7 +184,7 @@ export const layerActions: Record<string, ActionHandler> = {
       }
       const location = await completeUpload(ctx.c, held, digest, null, null, failures);
       await closeUpload(held);
-      if (!(await linkUploadedBlob(ctx.c, name, digest.digest, location))) {
+      if (!(await linkUploadedBlob(ctx.c, name, digest.digest, location, failures))) {
         throw new RegistryError(
           EcrError.LayerAlreadyExistsException,
           `The layer with digest '${digest.digest}' already exists in the repository with name '${name}'`,

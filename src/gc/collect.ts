@@ -1,0 +1,166 @@
+/**
+ * Online garbage collection, on the cron trigger, safe while pushes, mounts and pulls go on.
+ *
+ * What is collected:
+ *  1. Blob links (repository_blobs rows) that no manifest of their repository references and
+ *     that are older than the grace period. Each repository's Durable Object removes them, in
+ *     its serialized queue, and the same queue checks a manifest's links before writing it, so
+ *     a manifest never lands referencing a link removed meanwhile (the push gets
+ *     MANIFEST_BLOB_UNKNOWN and uploads again). The grace period lets a push upload its blobs
+ *     before its manifest.
+ *  2. R2 objects under `blobs/` that no link references.
+ *
+ * The protocol for objects (a link may be written at any time by an upload that stored or
+ * found the object, or by a mount):
+ *  - Mark: a listing pass records objects that no link references and that are older than the
+ *    grace period (`gc_objects`, state `marked`). Objects of upload sessions
+ *    (`blobs/assembled/<session>`) must also be older than a session's lifetime, since they stay
+ *    unlinked while their session is open.
+ *  - Claim: one D1 statement turns marks made at least a grace period ago into `claimed`, for
+ *    objects that still no link references. Every link write is a single guarded statement
+ *    that refuses an object that is claimed, or that was deleted at or after the moment the
+ *    linking request began (it might have written or looked up the object before the delete).
+ *    So once claimed, an object gains no new link; a push that loses the race is told to upload
+ *    again and writes a fresh object.
+ *  - Delete the claimed objects from R2, then record them as `deleted` (a tombstone, kept for a
+ *    day: longer than any request runs). A collector that stops between claim and delete leaves
+ *    claims that the next run takes over once they are an hour old. An object written again
+ *    under a tombstoned key (keys are content addresses: the same bytes) is marked afresh.
+ * A just-finished upload is never collected: its object is younger than the grace period, and
+ * its link is written in the same request that stored it.
+ *
+ * Every run is bounded: link collection visits repositories from a cursor, the listing resumes
+ * from R2's cursor, and each step handles at most a page; `gcCursor` and `gcListCursor` in
+ * registry settings carry on where the last run stopped.
+ */
+import { repositoryObject } from "../repository/stub";
+import { database, type Database } from "../storage/database";
+import { claimObjects, linkedObjectKeys, markDeleted, markObjects, purgeTombstones } from "../storage/gc-records";
+import { recordAuditEvents } from "../storage/lifecycle-records";
+import { deleteRegistrySetting, findRegistrySetting, putRegistrySetting } from "../storage/registry-settings";
+import { listRepositories } from "../storage/repository-records";
+import { UPLOAD_SESSION_TTL_MS } from "../repository/upload-session";
+
+export const GC_ACTOR = "garbage-collector";
+const LINK_CURSOR = "gcCursor";
+const LIST_CURSOR = "gcListCursor";
+const LAST_RUN = "gcLastRun";
+const BLOB_PREFIX = "blobs/";
+const SESSION_OBJECT_PREFIX = "blobs/assembled/";
+const REPOSITORY_PAGE = 100;
+const LIST_PAGE = 1000;
+const CLAIM_PAGE = 1000;
+const STALE_CLAIM_MS = 60 * 60 * 1000;
+const TOMBSTONE_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_GRACE_MS = 60 * 60 * 1000;
+
+export interface GcOptions {
+  /** How old an unreferenced link or object must be; default GC_GRACE_SECONDS or an hour. */
+  graceMs?: number;
+  /** Stop starting new pages after this long (ms). */
+  budgetMs?: number;
+}
+
+export interface GcReport {
+  startedAt: number;
+  durationMs: number;
+  linksRemoved: number;
+  objectsMarked: number;
+  objectsDeleted: number;
+  bytesReclaimed: number;
+  /** True when both the repository sweep and the R2 listing reached their ends in this run. */
+  sweepComplete: boolean;
+}
+
+function graceOf(env: Env, options: GcOptions): number {
+  if (options.graceMs !== undefined) return options.graceMs;
+  const configured = Number(env.GC_GRACE_SECONDS);
+  return Number.isFinite(configured) && configured >= 0 ? configured * 1000 : DEFAULT_GRACE_MS;
+}
+
+/** Step 1: unreferenced links, repository by repository from the cursor. True at the end of the sweep. */
+async function collectLinks(env: Env, db: Database, graceMs: number, over: () => boolean, report: GcReport): Promise<boolean> {
+  let cursor = (await findRegistrySetting(db, LINK_CURSOR)) ?? null;
+  for (;;) {
+    const page = await listRepositories(db, cursor, REPOSITORY_PAGE);
+    for (const repository of page) {
+      if (over()) return false;
+      const removed = await repositoryObject(env, repository.name).collectLinks(repository.name, Date.now() - graceMs);
+      report.linksRemoved += removed.length;
+      cursor = repository.name;
+    }
+    if (page.length < REPOSITORY_PAGE) {
+      await deleteRegistrySetting(db, LINK_CURSOR);
+      return true;
+    }
+    await putRegistrySetting(db, LINK_CURSOR, cursor ?? "", Date.now());
+  }
+}
+
+/** Step 2: mark unreferenced objects, a listing page at a time. True at the end of the listing. */
+async function markUnreferenced(env: Env, db: Database, graceMs: number, over: () => boolean, report: GcReport): Promise<boolean> {
+  let cursor = await findRegistrySetting(db, LIST_CURSOR);
+  for (;;) {
+    if (over()) return false;
+    const listing = await env.BLOBS.list({ prefix: BLOB_PREFIX, limit: LIST_PAGE, ...(cursor === undefined ? {} : { cursor }) });
+    const linked = await linkedObjectKeys(db, listing.objects.map((object) => object.key));
+    const now = Date.now();
+    const unlinked = listing.objects
+      .filter((object) => !linked.has(object.key))
+      .filter((object) => {
+        const minimumAge = object.key.startsWith(SESSION_OBJECT_PREFIX) ? graceMs + UPLOAD_SESSION_TTL_MS : graceMs;
+        return object.uploaded.getTime() <= now - minimumAge;
+      })
+      .map((object) => ({ key: object.key, size: object.size, uploaded: object.uploaded.getTime() }));
+    report.objectsMarked += await markObjects(db, unlinked, [...linked], now);
+    if (!listing.truncated) {
+      await deleteRegistrySetting(db, LIST_CURSOR);
+      return true;
+    }
+    cursor = listing.cursor;
+    await putRegistrySetting(db, LIST_CURSOR, cursor, Date.now());
+  }
+}
+
+/** Step 3: claim what has stayed unreferenced for a grace period, delete it, leave tombstones. */
+async function deleteClaimed(env: Env, db: Database, graceMs: number, over: () => boolean, report: GcReport): Promise<void> {
+  for (;;) {
+    if (over()) return;
+    const now = Date.now();
+    const claimed = await claimObjects(db, now - graceMs, now - STALE_CLAIM_MS, now, CLAIM_PAGE);
+    if (claimed.length === 0) break;
+    const keys = claimed.map((object) => object.key);
+    await env.BLOBS.delete(keys);
+    await markDeleted(db, keys, Date.now());
+    report.objectsDeleted += claimed.length;
+    report.bytesReclaimed += claimed.reduce((sum, object) => sum + object.size, 0);
+    await recordAuditEvents(
+      db,
+      claimed.map((object) => ({ at: now, actor: GC_ACTOR, action: "DeleteBlobObject", repository: null, digest: null, detail: { objectKey: object.key, size: object.size } })),
+    );
+    if (claimed.length < CLAIM_PAGE) break;
+  }
+  await purgeTombstones(db, Date.now() - TOMBSTONE_MS);
+}
+
+export async function runGarbageCollection(env: Env, options: GcOptions = {}): Promise<GcReport> {
+  const db = database(env.DB);
+  const graceMs = graceOf(env, options);
+  const started = Date.now();
+  const budgetMs = options.budgetMs ?? 20_000;
+  const over = () => Date.now() - started >= budgetMs;
+  const report: GcReport = { startedAt: started, durationMs: 0, linksRemoved: 0, objectsMarked: 0, objectsDeleted: 0, bytesReclaimed: 0, sweepComplete: false };
+  const linksDone = await collectLinks(env, db, graceMs, over, report);
+  const listingDone = await markUnreferenced(env, db, graceMs, over, report);
+  await deleteClaimed(env, db, graceMs, over, report);
+  report.sweepComplete = linksDone && listingDone;
+  report.durationMs = Date.now() - started;
+  await putRegistrySetting(db, LAST_RUN, JSON.stringify(report), Date.now());
+  return report;
+}
+
+/** What the last garbage collection did (for the admin API), or null before the first run. */
+export async function lastGarbageCollection(db: Database): Promise<GcReport | null> {
+  const text = await findRegistrySetting(db, LAST_RUN);
+  return text === undefined ? null : (JSON.parse(text) as GcReport);
+}
