@@ -150,8 +150,8 @@ export async function verifySigV4(
   return auth.accessKeyId;
 }
 
-/** SHA-256 and HMAC-SHA256 on WebCrypto, in the shape the signer wants. */
-class WebCryptoSha256 implements Checksum {
+/** SHA-256 and HMAC-SHA256 on WebCrypto, in the shape the signer wants (tests sign with it too). */
+export class WebCryptoSha256 implements Checksum {
   private chunks: Uint8Array[] = [];
 
   constructor(private readonly secret?: SourceData) {}

@@ -1,41 +1,12 @@
 /**
  * ECR control-plane calls from inside workerd: requests signed by AWS's signer
- * (@smithy/signature-v4, on WebCrypto) with the bootstrap admin's key unless given another.
+ * (@smithy/signature-v4, on the registry's WebCrypto hash) with the bootstrap admin's key
+ * unless given another.
  */
 import { SignatureV4 } from "@smithy/signature-v4";
 import { env, exports } from "cloudflare:workers";
+import { WebCryptoSha256 } from "../../src/control/sigv4";
 import { ORIGIN } from "./registry";
-
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-function bytesOf(data: SourceData): Uint8Array {
-  if (typeof data === "string") return new TextEncoder().encode(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
-}
-
-/** SHA-256 / HMAC-SHA256 on WebCrypto, in the shape the signer wants. */
-export class WebCryptoSha256 {
-  private chunks: Uint8Array[] = [];
-  constructor(private readonly secret?: SourceData) {}
-  update(data: SourceData): void {
-    this.chunks.push(bytesOf(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    const all = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const chunk of this.chunks) {
-      all.set(chunk, at);
-      at += chunk.length;
-    }
-    if (this.secret === undefined) return new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-    const key = await crypto.subtle.importKey("raw", bytesOf(this.secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    return new Uint8Array(await crypto.subtle.sign("HMAC", key, all));
-  }
-  reset(): void {
-    this.chunks = [];
-  }
-}
 
 export interface EcrResult {
   status: number;

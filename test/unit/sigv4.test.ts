@@ -1,8 +1,7 @@
 import { SignatureV4 } from "@smithy/signature-v4";
 import { describe, expect, it } from "vitest";
-import { parseAmzDate, parseAuthorization, verifySigV4 } from "../../src/control/sigv4";
+import { parseAmzDate, parseAuthorization, verifySigV4, WebCryptoSha256 } from "../../src/control/sigv4";
 import { RegistryError } from "../../src/errors";
-import { WebCryptoSha256 } from "../support/ecr";
 
 const KEY = { accessKeyId: "AKIATESTTESTTESTTEST", secretAccessKey: "s3cr3t/s3cr3t+s3cr3t/s3cr3t+s3cr3t/s3cr3" };
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);

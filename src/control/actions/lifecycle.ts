@@ -9,6 +9,7 @@ import { EcrError, RegistryError } from "../../errors";
 import { evaluateLifecycle, type ExpiryDecision } from "../../lifecycle/evaluate";
 import { LifecyclePolicyError, MAX_POLICY_LENGTH, MIN_POLICY_LENGTH, parseLifecyclePolicy, type LifecyclePolicy } from "../../lifecycle/policy";
 import { beginPreview, findPreview, finishPreview, loadLifecycleImages, setLifecyclePolicy } from "../../storage/lifecycle-records";
+import type { RepositoryRow } from "../../storage/schema";
 import type { ActionHandler, ControlContext } from "../context";
 import { decodeNextToken, encodeNextToken, epochSeconds, invalidParameter, isObject, type JsonObject } from "../input";
 import { repositoryName, requireRepository } from "./repositories";
@@ -39,6 +40,17 @@ function noPolicy(ctx: ControlContext, name: string): RegistryError {
   );
 }
 
+/** GetLifecyclePolicy's answer (also DeleteLifecyclePolicy's); LifecyclePolicyNotFoundException without a policy. */
+function policyShape(ctx: ControlContext, row: RepositoryRow): JsonObject {
+  if (row.lifecyclePolicy === null) throw noPolicy(ctx, row.name);
+  return {
+    registryId: ctx.config.accountId,
+    repositoryName: row.name,
+    lifecyclePolicyText: row.lifecyclePolicy,
+    ...(row.lifecycleEvaluatedAt === null ? {} : { lastEvaluatedAt: epochSeconds(row.lifecycleEvaluatedAt) }),
+  };
+}
+
 function previewResult(decision: ExpiryDecision): JsonObject {
   return {
     imageDigest: decision.digest,
@@ -63,28 +75,15 @@ export const lifecycleActions: Record<string, ActionHandler> = {
   async GetLifecyclePolicy(ctx) {
     const name = repositoryName(ctx);
     await ctx.authorize("ecr:GetLifecyclePolicy", name);
-    const row = await requireRepository(ctx, name);
-    if (row.lifecyclePolicy === null) throw noPolicy(ctx, name);
-    return {
-      registryId: ctx.config.accountId,
-      repositoryName: name,
-      lifecyclePolicyText: row.lifecyclePolicy,
-      ...(row.lifecycleEvaluatedAt === null ? {} : { lastEvaluatedAt: epochSeconds(row.lifecycleEvaluatedAt) }),
-    };
+    return policyShape(ctx, await requireRepository(ctx, name));
   },
 
   async DeleteLifecyclePolicy(ctx) {
     const name = repositoryName(ctx);
     await ctx.authorize("ecr:DeleteLifecyclePolicy", name);
-    const row = await requireRepository(ctx, name);
-    if (row.lifecyclePolicy === null) throw noPolicy(ctx, name);
+    const shape = policyShape(ctx, await requireRepository(ctx, name));
     await setLifecyclePolicy(ctx.db, name, null);
-    return {
-      registryId: ctx.config.accountId,
-      repositoryName: name,
-      lifecyclePolicyText: row.lifecyclePolicy,
-      ...(row.lifecycleEvaluatedAt === null ? {} : { lastEvaluatedAt: epochSeconds(row.lifecycleEvaluatedAt) }),
-    };
+    return shape;
   },
 
   async StartLifecyclePolicyPreview(ctx) {
