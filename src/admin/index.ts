@@ -6,6 +6,7 @@ import type { AppEnv } from "../app-env";
 import { authenticate } from "../auth/middleware";
 import { jobRoutes } from "./jobs";
 import { repositoryRoutes } from "./repositories";
+import { secretRoutes } from "./secrets";
 import { userRoutes } from "./users";
 
 export const admin = new Hono<AppEnv>();
@@ -13,3 +14,4 @@ admin.use("*", authenticate);
 admin.route("/", userRoutes);
 admin.route("/", repositoryRoutes);
 admin.route("/", jobRoutes);
+admin.route("/", secretRoutes);

@@ -15,6 +15,7 @@ import { findAccessKey } from "../storage/identity-records";
 import { imageActions } from "./actions/images";
 import { layerActions } from "./actions/layers";
 import { lifecycleActions } from "./actions/lifecycle";
+import { pullThroughActions } from "./actions/pull-through";
 import { registryActions } from "./actions/registry";
 import { repositoryActions } from "./actions/repositories";
 import { controlContext, type ActionHandler } from "./context";
@@ -32,6 +33,7 @@ const ACTIONS: Readonly<Record<string, ActionHandler>> = {
   ...imageActions,
   ...layerActions,
   ...lifecycleActions,
+  ...pullThroughActions,
 };
 
 /** Names of the actions served, for documentation and tests. */

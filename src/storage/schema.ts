@@ -195,3 +195,27 @@ export const tags = sqliteTable(
 export type RepositoryRow = typeof repositories.$inferSelect;
 export type ManifestRow = typeof manifests.$inferSelect;
 export type BlobLinkRow = typeof repositoryBlobs.$inferSelect;
+
+/**
+ * Secrets the registry keeps for itself, in the shape of AWS Secrets Manager's: pull-through
+ * cache credentials (`ecr-pullthroughcache/<name>`). The value is sealed with
+ * REGISTRY_SECRETS_KEY (src/auth/sealed-secrets.ts) and never returned by any API.
+ */
+export const registrySecrets = sqliteTable("registry_secrets", {
+  name: text("name").primaryKey(),
+  sealed: text("sealed").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** ECR pull-through cache rules: repositories under `prefix` mirror the upstream registry. */
+export const pullThroughCacheRules = sqliteTable("pull_through_cache_rules", {
+  prefix: text("prefix").primaryKey(),
+  upstreamRegistryUrl: text("upstream_registry_url").notNull(),
+  upstreamRegistry: text("upstream_registry").notNull(),
+  upstreamRepositoryPrefix: text("upstream_repository_prefix"),
+  /** The secret holding `{username, accessToken}` for the upstream, or null (anonymous). */
+  credentialArn: text("credential_arn"),
+  customRoleArn: text("custom_role_arn"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

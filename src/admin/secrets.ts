@@ -1,0 +1,46 @@
+/**
+ * The registry's own secrets, in the place of AWS Secrets Manager: credentials for upstream
+ * registries of pull-through cache rules.
+ *   PUT    /admin/secrets/ecr-pullthroughcache/<name>   {"username", "accessToken"}
+ *   DELETE /admin/secrets/ecr-pullthroughcache/<name>
+ * The value is sealed with REGISTRY_SECRETS_KEY and never returned; the answer gives the ARN
+ * that CreatePullThroughCacheRule's `credentialArn` takes.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { authConfig } from "../auth/config";
+import { sealSecret } from "../auth/sealed-secrets";
+import { SECRET_PREFIX } from "../control/actions/pull-through";
+import { deleteRegistrySecret, putRegistrySecret } from "../storage/pull-through-records";
+import { requireIdentityAction } from "./authorize";
+import { adminError } from "./users";
+
+export const secretRoutes = new Hono<AppEnv>();
+
+const SECRET_NAME = /^ecr-pullthroughcache\/[A-Za-z0-9/_+=.@-]{1,480}$/;
+
+function requireSecretName(name: string): string {
+  if (!SECRET_NAME.test(name)) throw adminError.invalid(`secret names start with ${SECRET_PREFIX} and use letters, digits and /_+=.@-`);
+  return name;
+}
+
+secretRoutes.put("/secrets/:name{.+}", async (c) => {
+  const name = requireSecretName(c.req.param("name"));
+  await requireIdentityAction(c, "secretsmanager:PutSecretValue", null);
+  const body = (await c.req.json().catch(() => null)) as { username?: unknown; accessToken?: unknown } | null;
+  if (typeof body?.username !== "string" || body.username === "" || typeof body.accessToken !== "string" || body.accessToken === "") {
+    throw adminError.invalid('the secret must be {"username": "...", "accessToken": "..."}');
+  }
+  const config = await authConfig(c.env);
+  if (config.secretsKey === null) throw adminError.invalid("REGISTRY_SECRETS_KEY is not configured: secrets cannot be stored");
+  const sealed = await sealSecret(config.secretsKey, name, JSON.stringify({ username: body.username, accessToken: body.accessToken }));
+  await putRegistrySecret(c.get("db"), name, sealed, Date.now());
+  return c.json({ name, arn: `arn:aws:secretsmanager:${config.region}:${config.accountId}:secret:${name}` });
+});
+
+secretRoutes.delete("/secrets/:name{.+}", async (c) => {
+  const name = requireSecretName(c.req.param("name"));
+  await requireIdentityAction(c, "secretsmanager:DeleteSecret", null);
+  if (!(await deleteRegistrySecret(c.get("db"), name))) throw adminError.notFound(`secret ${name} does not exist`);
+  return c.body(null, 204);
+});

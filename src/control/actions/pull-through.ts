@@ -1,0 +1,156 @@
+/**
+ * Pull-through cache rules: Create, Describe, Update and DeletePullThroughCacheRule. A rule maps
+ * the repository prefix `ecrRepositoryPrefix` to an upstream registry. Credentials for the
+ * upstream are named by `credentialArn`, a secret of this registry
+ * (`arn:aws:secretsmanager:<region>:<account>:secret:ecr-pullthroughcache/<name>`, stored with
+ * `PUT /admin/secrets/ecr-pullthroughcache/<name>`), and are never returned. Serving pulls
+ * through the rules is not built yet.
+ */
+import { EcrError, RegistryError } from "../../errors";
+import {
+  deletePullThroughRule,
+  findPullThroughRules,
+  findRegistrySecret,
+  insertPullThroughRule,
+  listPullThroughRules,
+  updatePullThroughRule,
+  type PullThroughRule,
+} from "../../storage/pull-through-records";
+import type { ActionHandler, ControlContext } from "../context";
+import { decodeNextToken, encodeNextToken, epochSeconds, invalidParameter, type JsonObject } from "../input";
+
+/** ECR's limit on rules per registry. */
+const MAX_RULES = 50;
+export const UPSTREAM_REGISTRIES = [
+  "ecr",
+  "ecr-public",
+  "quay",
+  "k8s",
+  "docker-hub",
+  "github-container-registry",
+  "azure-container-registry",
+  "gitlab-container-registry",
+  "chainguard",
+] as const;
+const PREFIX_PATTERN = /^(ROOT|(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)$/;
+/** A host with an optional port, or an http(s) URL of one (a local upstream in development). */
+const UPSTREAM_URL_PATTERN = /^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?$/;
+export const SECRET_PREFIX = "ecr-pullthroughcache/";
+
+function secretArnPrefix(ctx: ControlContext): string {
+  return `arn:aws:secretsmanager:${ctx.config.region}:${ctx.config.accountId}:secret:`;
+}
+
+function readPrefix(ctx: ControlContext): string {
+  return ctx.input.string("ecrRepositoryPrefix", { min: 2, max: 30, pattern: PREFIX_PATTERN });
+}
+
+/** The credential ARN, checked to name an existing secret of this registry. */
+async function readCredentialArn(ctx: ControlContext): Promise<string | null | undefined> {
+  const arn = ctx.input.optionalString("credentialArn", { min: 50, max: 612 });
+  if (arn === undefined) return undefined;
+  const prefix = secretArnPrefix(ctx) + SECRET_PREFIX;
+  if (!arn.startsWith(prefix)) throw invalidParameter(`credentialArn must name a secret of this registry whose name starts with ${SECRET_PREFIX}: ${prefix}<name>`);
+  if ((await findRegistrySecret(ctx.db, arn.slice(secretArnPrefix(ctx).length))) === undefined) {
+    throw new RegistryError(EcrError.SecretNotFoundException, `The secret ${arn} does not exist (store it with PUT /admin/secrets/<name>)`);
+  }
+  return arn;
+}
+
+function ruleNotFound(ctx: ControlContext, prefix: string): RegistryError {
+  return new RegistryError(
+    EcrError.PullThroughCacheRuleNotFoundException,
+    `The pull through cache rule with prefix '${prefix}' does not exist in the registry with id '${ctx.config.accountId}'`,
+  );
+}
+
+function ruleShape(ctx: ControlContext, rule: PullThroughRule): JsonObject {
+  return {
+    ecrRepositoryPrefix: rule.prefix,
+    upstreamRegistryUrl: rule.upstreamRegistryUrl,
+    createdAt: epochSeconds(rule.createdAt),
+    updatedAt: epochSeconds(rule.updatedAt),
+    registryId: ctx.config.accountId,
+    upstreamRegistry: rule.upstreamRegistry,
+    ...(rule.credentialArn === null ? {} : { credentialArn: rule.credentialArn }),
+    ...(rule.customRoleArn === null ? {} : { customRoleArn: rule.customRoleArn }),
+    ...(rule.upstreamRepositoryPrefix === null ? {} : { upstreamRepositoryPrefix: rule.upstreamRepositoryPrefix }),
+  };
+}
+
+export const pullThroughActions: Record<string, ActionHandler> = {
+  async CreatePullThroughCacheRule(ctx) {
+    const prefix = readPrefix(ctx);
+    const upstreamRegistryUrl = ctx.input.string("upstreamRegistryUrl", { min: 1, max: 256, pattern: UPSTREAM_URL_PATTERN });
+    const upstreamRegistry = ctx.input.optionalString("upstreamRegistry");
+    if (upstreamRegistry !== undefined && !(UPSTREAM_REGISTRIES as readonly string[]).includes(upstreamRegistry)) {
+      throw new RegistryError(EcrError.UnsupportedUpstreamRegistryException, `upstreamRegistry must be one of ${UPSTREAM_REGISTRIES.join(", ")}`);
+    }
+    const upstreamRepositoryPrefix = ctx.input.optionalString("upstreamRepositoryPrefix", { min: 2, max: 30, pattern: PREFIX_PATTERN }) ?? null;
+    const customRoleArn = ctx.input.optionalString("customRoleArn", { min: 1, max: 2048 }) ?? null;
+    await ctx.authorize("ecr:CreatePullThroughCacheRule", null);
+    const credentialArn = (await readCredentialArn(ctx)) ?? null;
+    const now = Date.now();
+    const rule: PullThroughRule = {
+      prefix,
+      upstreamRegistryUrl,
+      upstreamRegistry: upstreamRegistry ?? (/docker\.io$/.test(upstreamRegistryUrl) ? "docker-hub" : "ecr-public"),
+      upstreamRepositoryPrefix,
+      credentialArn,
+      customRoleArn,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const result = await insertPullThroughRule(ctx.db, rule, MAX_RULES);
+    if (result === "exists") {
+      throw new RegistryError(EcrError.PullThroughCacheRuleAlreadyExistsException, `A pull through cache rule with prefix '${prefix}' already exists`);
+    }
+    if (result === "limit") throw new RegistryError(EcrError.LimitExceededException, `a registry can have at most ${MAX_RULES} pull through cache rules`);
+    return ruleShape(ctx, rule);
+  },
+
+  async DescribePullThroughCacheRules(ctx) {
+    const prefixes = ctx.input.optionalStringList("ecrRepositoryPrefixes", 1, 100, { min: 2, max: 30 });
+    const maxResults = ctx.input.optionalInteger("maxResults", 1, 1000);
+    const nextToken = ctx.input.optionalString("nextToken");
+    await ctx.authorize("ecr:DescribePullThroughCacheRules", null);
+    if (prefixes !== undefined) {
+      if (nextToken !== undefined || maxResults !== undefined) throw invalidParameter("nextToken and maxResults cannot be used with ecrRepositoryPrefixes");
+      const rules = new Map((await findPullThroughRules(ctx.db, prefixes)).map((rule) => [rule.prefix, rule]));
+      return {
+        pullThroughCacheRules: prefixes.map((prefix) => {
+          const rule = rules.get(prefix);
+          if (!rule) throw ruleNotFound(ctx, prefix);
+          return ruleShape(ctx, rule);
+        }),
+      };
+    }
+    const after = decodeNextToken(nextToken);
+    if (after !== undefined && typeof after !== "string") throw invalidParameter("nextToken is not a token this registry returned");
+    const limit = maxResults ?? 100;
+    const page = await listPullThroughRules(ctx.db, after ?? null, limit + 1);
+    const shown = page.slice(0, limit);
+    return {
+      pullThroughCacheRules: shown.map((rule) => ruleShape(ctx, rule)),
+      ...(page.length > limit ? { nextToken: encodeNextToken(shown[shown.length - 1]!.prefix) } : {}),
+    };
+  },
+
+  async UpdatePullThroughCacheRule(ctx) {
+    const prefix = readPrefix(ctx);
+    const customRoleArn = ctx.input.optionalString("customRoleArn", { min: 1, max: 2048 });
+    await ctx.authorize("ecr:UpdatePullThroughCacheRule", null);
+    const credentialArn = await readCredentialArn(ctx);
+    const updated = await updatePullThroughRule(ctx.db, prefix, { credentialArn, customRoleArn }, Date.now());
+    if (!updated) throw ruleNotFound(ctx, prefix);
+    return ruleShape(ctx, updated);
+  },
+
+  async DeletePullThroughCacheRule(ctx) {
+    const prefix = readPrefix(ctx);
+    await ctx.authorize("ecr:DeletePullThroughCacheRule", null);
+    const deleted = await deletePullThroughRule(ctx.db, prefix);
+    if (!deleted) throw ruleNotFound(ctx, prefix);
+    return ruleShape(ctx, deleted);
+  },
+};
