@@ -16,13 +16,16 @@
  *     `any` matches all.
  *  6. An image referenced by an index is kept while the index is in the repository (even
  *     when the index expires in the same run: the image may expire in a later run).
- *  7. Referrers (a manifest whose subject is in the repository) are not selected by rules:
- *     they expire with their subject, reported under the subject's rule; a referrer whose
- *     subject is no longer in the repository expires at once (rulePriority null).
+ *  7. Referrers (manifests with a subject) are not selected by rules: they expire with their
+ *     subject, reported under the subject's rule. A referrer whose subject is not in the
+ *     repository expires once it is a day old (rulePriority null): the OCI spec lets a
+ *     referrer be pushed before its subject, and ECR expires orphans within 24 hours.
  */
 import type { LifecyclePolicy, LifecycleRule } from "./policy";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How old a referrer without its subject must be before it expires. */
+const ORPHAN_REFERRER_MS = DAY_MS;
 
 export interface LifecycleImage {
   digest: string;
@@ -118,7 +121,7 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: readonly Life
     for (const image of images) {
       if (image.subject === null || expired.has(image.digest)) continue;
       const subjectGone = !present.has(image.subject);
-      if (!subjectGone && !expired.has(image.subject)) continue;
+      if (subjectGone ? image.pushedAt > now - ORPHAN_REFERRER_MS : !expired.has(image.subject)) continue;
       const rulePriority = subjectGone ? null : expired.get(image.subject)!;
       expired.set(image.digest, rulePriority);
       decisions.push({ digest: image.digest, tags: image.tags, pushedAt: image.pushedAt, rulePriority, reason: "subject" });

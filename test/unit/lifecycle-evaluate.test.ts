@@ -247,10 +247,16 @@ const CASES: Case[] = [
     expired: {},
   },
   {
-    name: "a referrer whose subject is gone expires at once",
+    name: "a referrer whose subject is not in the repository expires once a day old",
     rules: [untaggedOlderThan(100)],
-    images: { orphan: { age: 1, subject: "sha256:gone" } },
+    images: { orphan: { age: 1.5, subject: "sha256:gone" } },
     expired: { orphan: null },
+  },
+  {
+    name: "a young referrer without its subject is kept (it may be pushed before its subject)",
+    rules: [untaggedOlderThan(1)],
+    images: { early: { age: 0.5, subject: "sha256:not-yet" } },
+    expired: {},
   },
   {
     name: "referrers of referrers go too (a signature of an SBOM of an image)",
