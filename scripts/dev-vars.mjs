@@ -16,6 +16,8 @@ export const SECRET_NAMES = [
   "REGISTRY_BENCH_MODE",
   // Not a secret: how often pull records are written (tests set it to 0 to write every pull).
   "PULL_RECORD_INTERVAL_SECONDS",
+  // Not a secret: how often a pull-through cache revalidates a tag (tests shorten it).
+  "PULL_THROUGH_TAG_REVALIDATE_SECONDS",
 ];
 
 export async function newSigningKeyJwk() {

@@ -43,6 +43,8 @@ export const OciError = {
   DENIED: describe("DENIED", 403, "requested access to the resource is denied"),
   UNSUPPORTED: describe("UNSUPPORTED", 405, "the operation is unsupported"),
   TOOMANYREQUESTS: describe("TOOMANYREQUESTS", 429, "too many requests"),
+  /** A pull-through cache's upstream could not be reached or failed, and nothing is cached. */
+  UPSTREAM_UNAVAILABLE: describe("UNAVAILABLE", 502, "the upstream registry is unavailable"),
   UNKNOWN: describe("UNKNOWN", 500, "unknown error"),
 } as const satisfies Record<string, ErrorDescriptor>;
 

@@ -12,6 +12,7 @@ import { authConfig } from "../auth/config";
 import { sealSecret } from "../auth/sealed-secrets";
 import { SECRET_PREFIX } from "../control/actions/pull-through";
 import { deleteRegistrySecret, putRegistrySecret } from "../storage/pull-through-records";
+import { forgetRules } from "../pull-through/targets";
 import { requireIdentityAction } from "./authorize";
 import { adminError } from "./users";
 
@@ -35,6 +36,7 @@ secretRoutes.put("/secrets/:name{.+}", async (c) => {
   if (config.secretsKey === null) throw adminError.invalid("REGISTRY_SECRETS_KEY is not configured: secrets cannot be stored");
   const sealed = await sealSecret(config.secretsKey, name, JSON.stringify({ username: body.username, accessToken: body.accessToken }));
   await putRegistrySecret(c.get("db"), name, sealed, Date.now());
+  forgetRules();
   return c.json({ name, arn: `arn:aws:secretsmanager:${config.region}:${config.accountId}:secret:${name}` });
 });
 
@@ -42,5 +44,6 @@ secretRoutes.delete("/secrets/:name{.+}", async (c) => {
   const name = requireSecretName(c.req.param("name"));
   await requireIdentityAction(c, "secretsmanager:DeleteSecret", null);
   if (!(await deleteRegistrySecret(c.get("db"), name))) throw adminError.notFound(`secret ${name} does not exist`);
+  forgetRules();
   return c.body(null, 204);
 });

@@ -4,18 +4,37 @@
  * anything is served, cached or not) and one R2 read, or none when the location's edge cache
  * (Workers Cache API, keyed by digest) already holds the blob. With R2's S3 API configured
  * (src/storage/presign.ts) a GET is answered by a redirect to a short-lived presigned URL.
+ * In a pull-through cache repository a miss is fetched from the upstream
+ * (src/pull-through/blobs.ts).
  */
 import type { AppContext } from "../app-env";
 import { OciError, RegistryError } from "../errors";
 import { findBlobLink, unlinkBlob, type BlobLocation } from "../storage/blob-links";
 import { presignConfig, presignGet } from "../storage/presign";
+import { pullBlobThrough } from "../pull-through/blobs";
+import { cacheTargetFor } from "../pull-through/targets";
+import type { ParsedDigest } from "./grammar";
 import { contentRange, parseRange } from "./range";
 import { requireDigest } from "./validate";
 
 export async function getBlob(c: AppContext, name: string, digestParam: string): Promise<Response> {
   const digest = requireDigest(digestParam);
   const link = await findBlobLink(c.get("db"), name, digest.digest);
-  if (!link) throw new RegistryError(OciError.BLOB_UNKNOWN, `blob ${digest.digest} is not in repository ${name}`, { digest: digest.digest });
+  if (link) return serveBlob(c, digest, link);
+  const target = await cacheTargetFor(c, name);
+  if (target === null) throw blobUnknown(name, digest.digest);
+  return pullBlobThrough(c, target, digest, async () => {
+    const cached = await findBlobLink(c.get("db"), name, digest.digest);
+    if (!cached) throw blobUnknown(name, digest.digest);
+    return serveBlob(c, digest, cached);
+  });
+}
+
+function blobUnknown(name: string, digest: string): RegistryError {
+  return new RegistryError(OciError.BLOB_UNKNOWN, `blob ${digest} is not in repository ${name}`, { digest });
+}
+
+async function serveBlob(c: AppContext, digest: ParsedDigest, link: BlobLocation): Promise<Response> {
   const headers = new Headers({
     "Content-Type": "application/octet-stream",
     "Docker-Content-Digest": digest.digest,
@@ -86,8 +105,6 @@ async function serveThroughEdgeCache(c: AppContext, digest: string, link: BlobLo
 /** Unlinks the blob from this repository; the bytes stay while other repositories link them. */
 export async function deleteBlob(c: AppContext, name: string, digestParam: string): Promise<Response> {
   const digest = requireDigest(digestParam);
-  if (!(await unlinkBlob(c.get("db"), name, digest.digest))) {
-    throw new RegistryError(OciError.BLOB_UNKNOWN, `blob ${digest.digest} is not in repository ${name}`, { digest: digest.digest });
-  }
+  if (!(await unlinkBlob(c.get("db"), name, digest.digest))) throw blobUnknown(name, digest.digest);
   return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
 }

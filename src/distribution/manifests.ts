@@ -1,7 +1,8 @@
 /**
  * Manifest resource: GET/HEAD/PUT/DELETE of `/v2/<name>/manifests/<reference>` by tag or
  * digest. Reads go to D1 (one query) and, for manifests too large for a D1 row, R2; every
- * write goes through the repository's Durable Object.
+ * write goes through the repository's Durable Object. In a pull-through cache repository a
+ * miss, or a cached tag due for revalidation, goes to src/pull-through/manifests.ts.
  */
 import type { AppContext } from "../app-env";
 import { OciError, RegistryError } from "../errors";
@@ -15,6 +16,9 @@ import {
   type StoredManifest,
 } from "../storage/manifest-records";
 import { recordPull } from "../control/pull-records";
+import { pullManifestThrough, revalidateIntervalMs, revalidateTag, type CacheReference } from "../pull-through/manifests";
+import { tagNeedsRevalidation } from "../pull-through/rules";
+import { cacheTargetFor } from "../pull-through/targets";
 import { repositoryObject } from "../repository/stub";
 import { concatBytes, toHex } from "../bytes";
 import { checksumOption } from "../storage/upload-writer";
@@ -65,11 +69,24 @@ function acceptRefuses(accept: string | undefined, mediaType: string): boolean {
 export async function getManifest(c: AppContext, name: string, reference: string): Promise<Response> {
   const db = c.get("db");
   let manifest: StoredManifest | undefined;
+  let cacheReference: CacheReference | null = null;
   if (looksLikeDigest(reference)) {
     const digest = parseDigest(reference);
     manifest = digest ? await findManifestByDigest(db, name, digest.digest) : undefined;
+    if (digest) cacheReference = { kind: "digest", digest };
   } else if (isValidTag(reference)) {
-    manifest = await findManifestByTag(db, name, reference);
+    const tagged = await findManifestByTag(db, name, reference);
+    manifest = tagged;
+    cacheReference = { kind: "tag", tag: reference };
+    // Only tags a pull-through cache wrote carry a validation time: pushed tags skip this.
+    if (tagged && tagNeedsRevalidation(tagged.validatedAt, Date.now(), revalidateIntervalMs(c.env))) {
+      const target = await cacheTargetFor(c, name);
+      if (target) manifest = await revalidateTag(c, target, reference, tagged);
+    }
+  }
+  if (!manifest && cacheReference) {
+    const target = await cacheTargetFor(c, name);
+    if (target) manifest = await pullManifestThrough(c, target, cacheReference);
   }
   // A malformed reference names a manifest that cannot exist: 404, like any unknown one.
   if (!manifest) throw unknownManifest(name, reference);
@@ -137,6 +154,8 @@ export interface ManifestPush {
   tag: string | null;
   /** Whether a missing repository is created (a /v2 push) or reported (ECR's PutImage). */
   createRepository: boolean;
+  /** Written by the pull-through cache from its upstream (src/pull-through/manifests.ts). */
+  cached?: boolean;
 }
 
 export type ManifestPushResult =
@@ -172,7 +191,10 @@ export async function pushManifest(c: AppContext, name: string, push: ManifestPu
     childDigests: summary.childDigests,
     imageSize: summary.imageSize,
   };
-  const result = await repositoryObject(c.env, name).putManifest(name, record, push.tag, push.createRepository);
+  const result = await repositoryObject(c.env, name).putManifest(name, record, push.tag, {
+    createRepository: push.createRepository,
+    cached: push.cached ?? false,
+  });
   if (result.status !== "ok") return result;
   return { status: "stored", summary, unchanged: result.unchanged };
 }

@@ -3,6 +3,7 @@
  * authorizes the method's ECR action for the caller, and hands the request to the
  * resource's handler. Known resources with an unsupported method are 405. A blob GET may
  * instead be authorized by the token of a layer download URL (src/auth/download-urls.ts).
+ * Pushes into a pull-through cache repository are refused here.
  */
 import { Hono } from "hono";
 import { requireRepositoryAccess, unauthorized } from "../auth/authorizer";
@@ -19,6 +20,7 @@ import { getReferrers } from "./referrers";
 import { getTags } from "./tags";
 import { cancelUpload, getUploadStatus, patchUpload, putUpload, startUpload } from "./uploads";
 import { requireName } from "./validate";
+import { refusePushIntoCache } from "../pull-through/targets";
 
 type Handler<K extends DistributionRoute["kind"]> = (c: AppContext, route: Extract<DistributionRoute, { kind: K }>) => Promise<Response>;
 
@@ -55,6 +57,9 @@ const RESOURCES: ResourceTable = {
   },
   referrers: { GET: { action: "ecr:BatchGetImage", handle: (c, r) => getReferrers(c, r.name, r.digest) } },
 };
+
+/** Operations that write content: refused in pull-through cache repositories. */
+const PUSH_ACTIONS: ReadonlySet<string> = new Set(["ecr:InitiateLayerUpload", "ecr:PutImage"]);
 
 function operationFor(route: DistributionRoute, method: string): Operation<DistributionRoute["kind"]> | undefined {
   const table = RESOURCES[route.kind] as Partial<Record<string, Operation<DistributionRoute["kind"]>>>;
@@ -99,5 +104,6 @@ distribution.all("/*", async (c) => {
   }
   const config = await authConfig(c.env);
   if (!(await authorizedByUrl(c, config, route))) await requireRepositoryAccess(c, config, route.name, operation.action);
+  if (PUSH_ACTIONS.has(operation.action)) await refusePushIntoCache(c, route.name, OciError.DENIED);
   return (operation.handle as Handler<DistributionRoute["kind"]>)(c, route);
 });

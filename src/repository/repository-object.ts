@@ -2,7 +2,8 @@
  * One Durable Object per repository (named by the repository name). It is the single writer of
  * the repository's tags and manifests, so concurrent pushes are serialized and tag
  * immutability is decided here, and it keeps the repository's open upload sessions in its
- * SQLite storage. Pulls never come here: they read D1 and R2 directly.
+ * SQLite storage. Pulls never come here (they read D1 and R2 directly), except a pull-through
+ * cache's misses, which it coordinates so that concurrent first pulls fetch upstream once.
  */
 import { DurableObject } from "cloudflare:workers";
 import { instrumentEnv } from "../bench/counters";
@@ -39,6 +40,7 @@ import {
   type UploadSession,
 } from "./upload-session";
 import { UploadSessionTable } from "./upload-session-table";
+import { UpstreamFetches, type FetchOutcome, type JoinResult } from "./upstream-fetches";
 
 export type PutManifestResult =
   /** `unchanged`: the manifest was already stored and the tag (if any) already pointed at it. */
@@ -50,10 +52,21 @@ export type PutManifestResult =
   /** Blobs or child manifests the manifest references are not in the repository. */
   | { status: "missing-references"; blobs: string[]; manifests: string[] };
 
+export interface PutManifestOptions {
+  /** A /v2 push creates a missing repository; ECR's PutImage does not. */
+  createRepository: boolean;
+  /**
+   * Written by a pull-through cache from its upstream (the tag is marked validated now). Its
+   * blobs arrive when first pulled, so their links are not required.
+   */
+  cached?: boolean;
+}
+
 export class RepositoryObject extends DurableObject<Env> {
   private readonly sessions: UploadSessionTable;
   private readonly db: Database;
   private writeQueue: Promise<unknown> = Promise.resolve();
+  private readonly upstreamFetches = new UpstreamFetches();
 
   constructor(ctx: DurableObjectState, env: Env) {
     // Counted bindings when bench mode is on, so D1 writes made here are counted too.
@@ -107,8 +120,8 @@ export class RepositoryObject extends DurableObject<Env> {
 
   // ---- manifests and tags -----------------------------------------------------------------
 
-  /** `createRepository`: a /v2 push creates a missing repository; ECR's PutImage does not. */
-  async putManifest(name: string, record: ManifestRecord, tag: string | null, createRepository = true): Promise<PutManifestResult> {
+  async putManifest(name: string, record: ManifestRecord, tag: string | null, options: PutManifestOptions): Promise<PutManifestResult> {
+    const { createRepository, cached = false } = options;
     return this.serialized(async () => {
       if (createRepository) await this.ensureRepository(name);
       let previousDigest: string | null = null;
@@ -122,21 +135,24 @@ export class RepositoryObject extends DurableObject<Env> {
       }
       // Checked here, serialized with garbage collection's unlinking (collectLinks), so a
       // manifest never lands referencing a link that collection removed meanwhile.
-      const [linked, known] = await Promise.all([
-        findLinkedDigests(this.db, name, record.blobDigests),
-        findManifestDigests(this.db, name, record.childDigests),
-      ]);
-      const blobs = record.blobDigests.filter((digest) => !linked.has(digest));
-      const manifests = record.childDigests.filter((digest) => !known.has(digest));
-      if (blobs.length > 0 || manifests.length > 0) return { status: "missing-references", blobs, manifests };
+      if (!cached) {
+        const [linked, known] = await Promise.all([
+          findLinkedDigests(this.db, name, record.blobDigests),
+          findManifestDigests(this.db, name, record.childDigests),
+        ]);
+        const blobs = record.blobDigests.filter((digest) => !linked.has(digest));
+        const manifests = record.childDigests.filter((digest) => !known.has(digest));
+        if (blobs.length > 0 || manifests.length > 0) return { status: "missing-references", blobs, manifests };
+      }
+      const write = () => writeManifest(this.db, name, record, tag, Date.now(), cached);
       let created: boolean;
       try {
-        created = await writeManifest(this.db, name, record, tag, Date.now());
+        created = await write();
       } catch (error) {
         if (!isForeignKeyFailure(error)) throw error;
         if (!createRepository) return { status: "no-repository" };
         await this.ensureRepository(name, true);
-        created = await writeManifest(this.db, name, record, tag, Date.now());
+        created = await write();
       }
       return { status: "ok", unchanged: !created && (tag === null || previousDigest === record.digest) };
     });
@@ -204,6 +220,21 @@ export class RepositoryObject extends DurableObject<Env> {
       await deleteImageRows(this.db, name, gone, []);
       return gone;
     });
+  }
+
+  // ---- pull-through cache fetches -----------------------------------------------------------
+
+  /** Leads the upstream fetch of `key` (a manifest reference or a blob digest), or waits for the one in flight. */
+  async joinUpstreamFetch(key: string): Promise<JoinResult> {
+    return this.upstreamFetches.join(key);
+  }
+
+  async renewUpstreamFetch(key: string, lease: string): Promise<boolean> {
+    return this.upstreamFetches.renew(key, lease);
+  }
+
+  async endUpstreamFetch(key: string, lease: string, outcome: FetchOutcome): Promise<void> {
+    this.upstreamFetches.end(key, lease, outcome);
   }
 
   // ---- upload sessions --------------------------------------------------------------------

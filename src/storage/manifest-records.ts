@@ -32,9 +32,14 @@ export async function findManifestByDigest(db: Database, repository: string, dig
     .get();
 }
 
-export async function findManifestByTag(db: Database, repository: string, tag: string): Promise<StoredManifest | undefined> {
+/** A manifest found by tag, with when a pull-through cache last confirmed the tag (null if pushed). */
+export interface TaggedManifest extends StoredManifest {
+  validatedAt: number | null;
+}
+
+export async function findManifestByTag(db: Database, repository: string, tag: string): Promise<TaggedManifest | undefined> {
   return db
-    .select(storedManifestColumns)
+    .select({ ...storedManifestColumns, validatedAt: tags.validatedAt })
     .from(tags)
     .innerJoin(manifests, and(eq(manifests.repository, tags.repository), eq(manifests.digest, tags.digest)))
     .where(and(eq(tags.repository, repository), eq(tags.tag, tag)))
@@ -141,7 +146,8 @@ export async function readTagState(db: Database, repository: string, tag: string
 
 /**
  * Inserts the manifest (kept if already present) and points the tag at it, atomically.
- * True when the manifest row is new.
+ * True when the manifest row is new. `validated`: a pull-through cache wrote the tag from its
+ * upstream just now (pushed tags have no validation time).
  */
 export async function writeManifest(
   db: Database,
@@ -149,6 +155,7 @@ export async function writeManifest(
   record: ManifestRecord,
   tag: string | null,
   now: number,
+  validated = false,
 ): Promise<boolean> {
   const insertManifest = db
     .insert(manifests)
@@ -169,12 +176,24 @@ export async function writeManifest(
     .onConflictDoNothing()
     .returning({ digest: manifests.digest });
   if (tag === null) return (await insertManifest).length > 0;
+  const validatedAt = validated ? now : null;
   const upsertTag = db
     .insert(tags)
-    .values({ repository, tag, digest: record.digest, updatedAt: now })
-    .onConflictDoUpdate({ target: [tags.repository, tags.tag], set: { digest: record.digest, updatedAt: now } });
+    .values({ repository, tag, digest: record.digest, updatedAt: now, validatedAt })
+    .onConflictDoUpdate({ target: [tags.repository, tags.tag], set: { digest: record.digest, updatedAt: now, validatedAt } });
   const [inserted] = await db.batch([insertManifest, upsertTag]);
   return inserted.length > 0;
+}
+
+/**
+ * Marks a cached tag as confirmed against its upstream at `now`, if it still points at
+ * `digest` (a concurrent move wins). Not serialized by the repository object: it never moves a tag.
+ */
+export async function markTagValidated(db: Database, repository: string, tag: string, digest: string, now: number): Promise<void> {
+  await db
+    .update(tags)
+    .set({ validatedAt: now })
+    .where(and(eq(tags.repository, repository), eq(tags.tag, tag), eq(tags.digest, digest)));
 }
 
 export async function deleteTag(db: Database, repository: string, tag: string): Promise<boolean> {

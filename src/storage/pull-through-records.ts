@@ -1,9 +1,10 @@
 /**
- * D1 access for pull-through cache rules and the registry's own secrets (their credentials).
+ * D1 access for pull-through cache rules, the registry's own secrets (their credentials) and
+ * what each rule's upstream last said (rate limits, failures, request counts).
  */
-import { asc, count, eq, gt, inArray } from "drizzle-orm";
+import { asc, count, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Database } from "./database";
-import { pullThroughCacheRules, registrySecrets } from "./schema";
+import { pullThroughCacheRules, pullThroughUpstreamStatus, registrySecrets } from "./schema";
 
 export type PullThroughRule = typeof pullThroughCacheRules.$inferSelect;
 
@@ -64,4 +65,50 @@ export async function updatePullThroughRule(
 
 export async function deletePullThroughRule(db: Database, prefix: string): Promise<PullThroughRule | undefined> {
   return (await db.delete(pullThroughCacheRules).where(eq(pullThroughCacheRules.prefix, prefix)).returning())[0];
+}
+
+/** Every rule (a registry has at most 50): what the pull path matches names against. */
+export async function listAllPullThroughRules(db: Database): Promise<PullThroughRule[]> {
+  return db.select().from(pullThroughCacheRules);
+}
+
+export type UpstreamStatus = typeof pullThroughUpstreamStatus.$inferSelect;
+
+/** One upstream answer (or failure to answer) seen by the cache of rule `prefix`. */
+export interface UpstreamContact {
+  prefix: string;
+  at: number;
+  /** HTTP status; 0 when the upstream could not be reached. */
+  status: number;
+  kind: "manifest" | "blob";
+  rateLimit: { limit: string | null; remaining: string | null; source: string | null } | null;
+  error: string | null;
+}
+
+/** Records an upstream contact in one statement (counters grow; rate limits kept until sent again). */
+export async function recordUpstreamContact(db: Database, contact: UpstreamContact): Promise<void> {
+  const manifest = contact.kind === "manifest" ? 1 : 0;
+  const blob = contact.kind === "blob" ? 1 : 0;
+  const rateLimitedAt = contact.status === 429 ? contact.at : null;
+  const errorAt = contact.error === null ? null : contact.at;
+  await db.run(sql`
+    INSERT INTO pull_through_upstream_status (prefix, last_contact_at, last_status, rate_limit_limit, rate_limit_remaining,
+      rate_limit_source, rate_limited_at, last_error, last_error_at, manifest_requests, blob_requests)
+    VALUES (${contact.prefix}, ${contact.at}, ${contact.status}, ${contact.rateLimit?.limit ?? null}, ${contact.rateLimit?.remaining ?? null},
+      ${contact.rateLimit?.source ?? null}, ${rateLimitedAt}, ${contact.error}, ${errorAt}, ${manifest}, ${blob})
+    ON CONFLICT (prefix) DO UPDATE SET
+      last_contact_at = excluded.last_contact_at,
+      last_status = excluded.last_status,
+      rate_limit_limit = coalesce(excluded.rate_limit_limit, rate_limit_limit),
+      rate_limit_remaining = coalesce(excluded.rate_limit_remaining, rate_limit_remaining),
+      rate_limit_source = coalesce(excluded.rate_limit_source, rate_limit_source),
+      rate_limited_at = coalesce(excluded.rate_limited_at, rate_limited_at),
+      last_error = coalesce(excluded.last_error, last_error),
+      last_error_at = coalesce(excluded.last_error_at, last_error_at),
+      manifest_requests = manifest_requests + excluded.manifest_requests,
+      blob_requests = blob_requests + excluded.blob_requests`);
+}
+
+export async function listUpstreamStatus(db: Database): Promise<UpstreamStatus[]> {
+  return db.select().from(pullThroughUpstreamStatus).orderBy(asc(pullThroughUpstreamStatus.prefix));
 }

@@ -181,6 +181,11 @@ export const tags = sqliteTable(
     tag: text("tag").notNull(),
     digest: text("digest").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /**
+     * When a pull-through cache last confirmed this tag against its upstream (src/pull-through/);
+     * null for tags pushed here, which are never revalidated.
+     */
+    validatedAt: integer("validated_at"),
   },
   (t) => [
     primaryKey({ columns: [t.repository, t.tag] }),
@@ -218,4 +223,24 @@ export const pullThroughCacheRules = sqliteTable("pull_through_cache_rules", {
   customRoleArn: text("custom_role_arn"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * What each pull-through rule's upstream last said: the rate-limit headers of its latest
+ * manifest response (Docker Hub's `ratelimit-limit`, `ratelimit-remaining`,
+ * `docker-ratelimit-source`), its latest failure, and how many requests the cache made.
+ */
+export const pullThroughUpstreamStatus = sqliteTable("pull_through_upstream_status", {
+  prefix: text("prefix").primaryKey(),
+  lastContactAt: integer("last_contact_at").notNull(),
+  /** HTTP status of the latest upstream answer; 0 when it could not be reached. */
+  lastStatus: integer("last_status").notNull(),
+  rateLimitLimit: text("rate_limit_limit"),
+  rateLimitRemaining: text("rate_limit_remaining"),
+  rateLimitSource: text("rate_limit_source"),
+  rateLimitedAt: integer("rate_limited_at"),
+  lastError: text("last_error"),
+  lastErrorAt: integer("last_error_at"),
+  manifestRequests: integer("manifest_requests").notNull().default(0),
+  blobRequests: integer("blob_requests").notNull().default(0),
 });

@@ -8,6 +8,7 @@ import { imageSizeOfStored } from "../../distribution/manifest-format";
 import { digestOf, pushManifest } from "../../distribution/manifests";
 import { essence, IMAGE_MANIFEST_TYPES, INDEX_TYPES } from "../../distribution/media-types";
 import { EcrError, OciError, RegistryError } from "../../errors";
+import { refusePushIntoCache } from "../../pull-through/targets";
 import type { DeletionFailure, ImageTarget } from "../../repository/image-deletion";
 import { repositoryObject } from "../../repository/stub";
 import {
@@ -317,6 +318,7 @@ export const imageActions: Record<string, ActionHandler> = {
     const { name, tag } = request;
     await ctx.authorize("ecr:PutImage", name);
     await requireRepository(ctx, name);
+    await refusePushIntoCache(ctx.c, name, EcrError.InvalidParameterException);
     const bytes = new TextEncoder().encode(request.manifest);
     const digest = await digestOf(bytes, parseDigest(request.digest ?? "")?.algorithm ?? "sha256");
     if (request.digest !== null && request.digest !== digest) {

@@ -27,6 +27,7 @@ import { mintDownloadUrl } from "../../auth/download-urls";
 import { parseDigest, type ParsedDigest } from "../../distribution/grammar";
 import { appendToUpload, closeUpload, completeUpload, holdingUpload, linkUploadedBlob, type UploadFailures } from "../../distribution/upload-steps";
 import { EcrError, RegistryError } from "../../errors";
+import { refusePushIntoCache } from "../../pull-through/targets";
 import { repositoryObject } from "../../repository/stub";
 import type { UploadSession } from "../../repository/upload-session";
 import { findBlobLink, findBlobLinks } from "../../storage/blob-links";
@@ -149,6 +150,7 @@ export const layerActions: Record<string, ActionHandler> = {
     const name = repositoryName(ctx);
     await ctx.authorize("ecr:InitiateLayerUpload", name);
     await requireRepository(ctx, name);
+    await refusePushIntoCache(ctx.c, name, EcrError.InvalidParameterException);
     const session = await repositoryObject(ctx.c.env, name).createUpload(name, "sha256");
     return { uploadId: session.id, partSize: session.partSize };
   },

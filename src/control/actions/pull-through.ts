@@ -3,8 +3,9 @@
  * the repository prefix `ecrRepositoryPrefix` to an upstream registry. Credentials for the
  * upstream are named by `credentialArn`, a secret of this registry
  * (`arn:aws:secretsmanager:<region>:<account>:secret:ecr-pullthroughcache/<name>`, stored with
- * `PUT /admin/secrets/ecr-pullthroughcache/<name>`), and are never returned. Serving pulls
- * through the rules is not built yet.
+ * `PUT /admin/secrets/ecr-pullthroughcache/<name>`), and are never returned.
+ * ValidatePullThroughCacheRule asks the upstream for a token with those credentials. Pulls
+ * through the rules are served by src/pull-through/.
  */
 import { EcrError, RegistryError } from "../../errors";
 import {
@@ -16,6 +17,9 @@ import {
   updatePullThroughRule,
   type PullThroughRule,
 } from "../../storage/pull-through-records";
+import { checkUpstream } from "../../pull-through/upstream-client";
+import { upstreamBaseUrl } from "../../pull-through/rules";
+import { forgetRules, upstreamOf } from "../../pull-through/targets";
 import type { ActionHandler, ControlContext } from "../context";
 import { decodeNextToken, encodeNextToken, epochSeconds, invalidParameter, type JsonObject } from "../input";
 
@@ -106,6 +110,7 @@ export const pullThroughActions: Record<string, ActionHandler> = {
       throw new RegistryError(EcrError.PullThroughCacheRuleAlreadyExistsException, `A pull through cache rule with prefix '${prefix}' already exists`);
     }
     if (result === "limit") throw new RegistryError(EcrError.LimitExceededException, `a registry can have at most ${MAX_RULES} pull through cache rules`);
+    forgetRules();
     return ruleShape(ctx, rule);
   },
 
@@ -143,6 +148,7 @@ export const pullThroughActions: Record<string, ActionHandler> = {
     const credentialArn = await readCredentialArn(ctx);
     const updated = await updatePullThroughRule(ctx.db, prefix, { credentialArn, customRoleArn }, Date.now());
     if (!updated) throw ruleNotFound(ctx, prefix);
+    forgetRules();
     return ruleShape(ctx, updated);
   },
 
@@ -151,6 +157,23 @@ export const pullThroughActions: Record<string, ActionHandler> = {
     await ctx.authorize("ecr:DeletePullThroughCacheRule", null);
     const deleted = await deletePullThroughRule(ctx.db, prefix);
     if (!deleted) throw ruleNotFound(ctx, prefix);
+    forgetRules();
     return ruleShape(ctx, deleted);
+  },
+
+  async ValidatePullThroughCacheRule(ctx) {
+    const prefix = readPrefix(ctx);
+    await ctx.authorize("ecr:ValidatePullThroughCacheRule", null);
+    const rule = (await findPullThroughRules(ctx.db, [prefix]))[0];
+    if (!rule) throw ruleNotFound(ctx, prefix);
+    let result: { ok: true } | { ok: false; message: string };
+    try {
+      const upstream = await upstreamOf(ctx.c, { rule, repository: prefix, upstreamRepository: "" });
+      result = await checkUpstream(upstreamBaseUrl(rule.upstreamRegistryUrl), upstream.credentials);
+    } catch (error) {
+      result = { ok: false, message: error instanceof Error ? error.message : String(error) };
+    }
+    const { createdAt: _created, updatedAt: _updated, ...shape } = ruleShape(ctx, rule);
+    return { ...shape, isValid: result.ok, ...(result.ok ? {} : { failure: result.message }) };
   },
 };

@@ -1,0 +1,234 @@
+/**
+ * Manifests in a pull-through cache repository.
+ *
+ * - A digest the repository lacks is fetched from the upstream by digest, checked against it,
+ *   and stored; after that, pulls by that digest never go upstream again.
+ * - A tag the repository lacks is fetched with one GET, checked against the upstream's
+ *   Docker-Content-Digest, and stored with the tag marked validated now.
+ * - A cached tag last validated longer ago than PULL_THROUGH_TAG_REVALIDATE_SECONDS (24 h by
+ *   default, as ECR) is checked with a HEAD, which Docker Hub does not count against its rate
+ *   limit; only a changed digest costs a GET. If the upstream fails or rate-limits, the cached
+ *   copy is served.
+ * - An index brings its platform manifests (blobs come when first pulled).
+ * Concurrent misses of the same tag or digest make one upstream request: the repository's
+ * object lets one request lead and the others read what it stored.
+ */
+import type { AppContext } from "../app-env";
+import { requireRepositoryAccess } from "../auth/authorizer";
+import { authConfig } from "../auth/config";
+import { concatBytes } from "../bytes";
+import { parseDigest, type ParsedDigest } from "../distribution/grammar";
+import { parseManifest } from "../distribution/manifest-format";
+import { digestOf, pushManifest } from "../distribution/manifests";
+import { MediaType } from "../distribution/media-types";
+import { OciError, RegistryError } from "../errors";
+import {
+  findManifestByDigest,
+  findManifestByTag,
+  findManifestDigests,
+  markTagValidated,
+  type StoredManifest,
+  type TaggedManifest,
+} from "../storage/manifest-records";
+import { failedOutcome, joinFlight, outcomeFailure } from "./single-flight";
+import { clientErrorFor, noteUpstream, upstreamOf, type RuleTarget } from "./targets";
+import { failureForStatus, upstreamRequest, UpstreamFailure, type Upstream } from "./upstream-client";
+
+/** Every manifest type this registry stores, so the cache holds what any client may ask for. */
+const UPSTREAM_ACCEPT = [MediaType.OCI_INDEX, MediaType.DOCKER_MANIFEST_LIST, MediaType.OCI_MANIFEST, MediaType.DOCKER_MANIFEST].join(", ");
+/** Platform manifests of an index fetched at once. */
+const CHILD_FETCH_CONCURRENCY = 4;
+
+export type CacheReference = { kind: "tag"; tag: string } | { kind: "digest"; digest: ParsedDigest };
+
+export function revalidateIntervalMs(env: Env): number {
+  const seconds = Number(env.PULL_THROUGH_TAG_REVALIDATE_SECONDS ?? "86400");
+  return (Number.isFinite(seconds) && seconds >= 0 ? seconds : 86_400) * 1000;
+}
+
+function manifestUnknown(target: RuleTarget, reference: string): RegistryError {
+  return new RegistryError(OciError.MANIFEST_UNKNOWN, `manifest ${reference} is not in repository ${target.repository} nor at its upstream`, { reference });
+}
+
+function referenceText(reference: CacheReference): string {
+  return reference.kind === "tag" ? reference.tag : reference.digest.digest;
+}
+
+/** A manifest the repository does not have: fetched, stored, returned. */
+export async function pullManifestThrough(c: AppContext, target: RuleTarget, reference: CacheReference): Promise<StoredManifest> {
+  await requireRepositoryAccess(c, await authConfig(c.env), target.repository, "ecr:BatchImportUpstreamImage");
+  const text = referenceText(reference);
+  try {
+    const flight = await joinFlight(c, target.repository, `manifest:${text}`);
+    if (flight.role === "follower") {
+      if (flight.outcome.status === "failed") throw outcomeFailure(flight.outcome);
+      const stored = await readLocal(c, target.repository, reference);
+      if (stored === undefined) throw new UpstreamFailure("unavailable", 0, `manifest ${text} was fetched but is not stored`);
+      return stored;
+    }
+    try {
+      const upstream = await upstreamOf(c, target);
+      const fetched = await fetchManifest(c, target, upstream, text, reference.kind === "digest" ? reference.digest : null);
+      const stored = await store(c, target, upstream, fetched, reference.kind === "tag" ? reference.tag : null);
+      await flight.lead.end({ status: "done" });
+      return stored;
+    } catch (error) {
+      await flight.lead.end(failedOutcome(error));
+      throw error;
+    }
+  } catch (error) {
+    if (error instanceof UpstreamFailure) throw clientErrorFor(error, manifestUnknown(target, text));
+    throw error;
+  }
+}
+
+/**
+ * A cached tag due for revalidation: HEAD upstream, and fetch only if the digest moved.
+ * Always answers something: the cached copy when the upstream cannot be asked.
+ */
+export async function revalidateTag(c: AppContext, target: RuleTarget, tag: string, cached: TaggedManifest): Promise<StoredManifest> {
+  try {
+    const flight = await joinFlight(c, target.repository, `manifest:${tag}`);
+    if (flight.role === "follower") return (await findManifestByTag(c.get("db"), target.repository, tag)) ?? cached;
+    try {
+      const upstream = await upstreamOf(c, target);
+      const current = await headManifest(c, target, upstream, tag);
+      if (current === cached.digest) {
+        await markTagValidated(c.get("db"), target.repository, tag, cached.digest, Date.now());
+        await flight.lead.end({ status: "done" });
+        return cached;
+      }
+      const fetched = await fetchManifest(c, target, upstream, current ?? tag, null);
+      const stored = await store(c, target, upstream, fetched, tag);
+      await flight.lead.end({ status: "done" });
+      return stored;
+    } catch (error) {
+      await flight.lead.end(failedOutcome(error));
+      throw error;
+    }
+  } catch (error) {
+    if (!(error instanceof UpstreamFailure)) throw error;
+    // The upstream is down, rate-limiting or refusing: the cached copy is still good to serve.
+    console.warn(`serving cached ${target.repository}:${tag}: ${error.message}`);
+    return cached;
+  }
+}
+
+async function readLocal(c: AppContext, repository: string, reference: CacheReference): Promise<StoredManifest | undefined> {
+  return reference.kind === "tag"
+    ? findManifestByTag(c.get("db"), repository, reference.tag)
+    : findManifestByDigest(c.get("db"), repository, reference.digest.digest);
+}
+
+async function manifestRequest(c: AppContext, target: RuleTarget, upstream: Upstream, method: "GET" | "HEAD", reference: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await upstreamRequest(upstream, method, `manifests/${reference}`, UPSTREAM_ACCEPT);
+  } catch (error) {
+    if (error instanceof UpstreamFailure) noteUpstream(c, target, "manifest", { failure: error });
+    throw error;
+  }
+  noteUpstream(c, target, "manifest", { response });
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw failureForStatus(response.status, `${method} manifest ${upstream.repository}:${reference}`);
+  }
+  return response;
+}
+
+/** The digest the upstream's tag points at now, or null when its HEAD does not say. */
+async function headManifest(c: AppContext, target: RuleTarget, upstream: Upstream, tag: string): Promise<string | null> {
+  const response = await manifestRequest(c, target, upstream, "HEAD", tag);
+  return response.headers.get("Docker-Content-Digest");
+}
+
+interface FetchedManifest {
+  bytes: Uint8Array;
+  digest: string;
+  contentType: string | null;
+}
+
+async function readLimited(response: Response, limit: number, what: string): Promise<Uint8Array> {
+  const declared = Number(response.headers.get("Content-Length") ?? "0");
+  if (declared > limit) throw new UpstreamFailure("invalid", 200, `${what} is larger than ${limit} bytes`);
+  if (response.body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel();
+      throw new UpstreamFailure("invalid", 200, `${what} is larger than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  return concatBytes(chunks, total);
+}
+
+/**
+ * GETs a manifest and checks its bytes: against `expected` when fetching by digest, else
+ * against the digest the upstream declares for the tag.
+ */
+async function fetchManifest(c: AppContext, target: RuleTarget, upstream: Upstream, reference: string, expected: ParsedDigest | null): Promise<FetchedManifest> {
+  const response = await manifestRequest(c, target, upstream, "GET", reference);
+  const what = `manifest ${upstream.repository}:${reference}`;
+  const bytes = await readLimited(response, Number(c.env.MANIFEST_MAX_BYTES), what);
+  const declared = expected?.digest ?? response.headers.get("Docker-Content-Digest");
+  const algorithm = expected?.algorithm ?? (declared?.startsWith("sha512:") ? "sha512" : "sha256");
+  const digest = await digestOf(bytes, algorithm);
+  if (declared !== null && declared !== digest) {
+    throw new UpstreamFailure("invalid", 200, `${what}: the upstream's bytes have digest ${digest}, not ${declared}; nothing was cached`);
+  }
+  return { bytes, digest, contentType: response.headers.get("Content-Type") };
+}
+
+/** Stores a fetched manifest (and an index's missing platform manifests first). */
+async function store(c: AppContext, target: RuleTarget, upstream: Upstream, fetched: FetchedManifest, tag: string | null): Promise<StoredManifest> {
+  const name = target.repository;
+  const write = (manifest: FetchedManifest, withTag: string | null) =>
+    pushManifest(c, name, { bytes: manifest.bytes, digest: manifest.digest, contentType: manifest.contentType, tag: withTag, createRepository: true, cached: true }).catch(
+      (error: unknown) => {
+        // The upstream sent something this registry does not accept as a manifest.
+        if (error instanceof RegistryError) throw new UpstreamFailure("invalid", 200, `the upstream's manifest ${manifest.digest} was refused: ${error.message}`);
+        throw error;
+      },
+    );
+  const children = childDigestsOf(fetched);
+  if (children.length > 0) await storeChildren(c, target, upstream, children);
+  const result = await write(fetched, tag);
+  if (result.status === "tag-immutable") {
+    console.warn(`${name}:${tag} is immutable here: the upstream's ${fetched.digest} is not applied`);
+  } else if (result.status !== "stored") {
+    throw new UpstreamFailure("invalid", 200, `the upstream's manifest ${fetched.digest} could not be stored (${result.status})`);
+  }
+  const stored = tag !== null && result.status === "tag-immutable" ? await findManifestByTag(c.get("db"), name, tag) : await findManifestByDigest(c.get("db"), name, fetched.digest);
+  if (stored === undefined) throw new UpstreamFailure("unavailable", 0, `manifest ${fetched.digest} was stored but cannot be read back`);
+  return stored;
+
+  async function storeChildren(ctx: AppContext, rule: RuleTarget, from: Upstream, digests: string[]): Promise<void> {
+    const present = await findManifestDigests(ctx.get("db"), name, digests);
+    const missing = digests.filter((digest) => !present.has(digest));
+    for (let i = 0; i < missing.length; i += CHILD_FETCH_CONCURRENCY) {
+      await Promise.all(
+        missing.slice(i, i + CHILD_FETCH_CONCURRENCY).map(async (digest) => {
+          const parsed = parseDigest(digest);
+          if (parsed === null) throw new UpstreamFailure("invalid", 200, `the upstream's index lists an unusable digest ${digest}`);
+          const child = await fetchManifest(ctx, rule, from, digest, parsed);
+          await write(child, null);
+        }),
+      );
+    }
+  }
+}
+
+/** The manifests an index lists (none for an image manifest). */
+function childDigestsOf(fetched: FetchedManifest): string[] {
+  try {
+    return parseManifest(fetched.bytes, fetched.contentType).childDigests;
+  } catch (error) {
+    throw new UpstreamFailure("invalid", 200, `the upstream's manifest ${fetched.digest} is not one this registry accepts: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Which pull-through cache rule serves a repository name, and which upstream repository the
+ * name stands for. Pure.
+ *
+ * A rule with prefix `docker-hub` serves every repository `docker-hub/<upstream path>`; the
+ * special prefix `ROOT` serves any name no other rule claims. The longest matching prefix
+ * wins. The upstream path is the rest of the name, behind the rule's
+ * `upstreamRepositoryPrefix` when it has one. Docker Hub keeps its official images under
+ * `library/`, so for a docker-hub rule a one-segment path (`docker-hub/nginx`) means
+ * `library/nginx`, as `docker pull nginx` does.
+ */
+export const ROOT_PREFIX = "ROOT";
+
+export interface RuleFields {
+  prefix: string;
+  upstreamRegistryUrl: string;
+  upstreamRegistry: string;
+  upstreamRepositoryPrefix: string | null;
+  credentialArn: string | null;
+}
+
+export interface CacheTarget<R extends RuleFields = RuleFields> {
+  rule: R;
+  /** The repository name here (what the client asked for). */
+  repository: string;
+  /** The repository name at the upstream registry. */
+  upstreamRepository: string;
+}
+
+function pathUnder(prefix: string, name: string): string | null {
+  if (prefix === ROOT_PREFIX) return name;
+  return name.startsWith(`${prefix}/`) && name.length > prefix.length + 1 ? name.slice(prefix.length + 1) : null;
+}
+
+export function matchRule<R extends RuleFields>(rules: readonly R[], name: string): CacheTarget<R> | null {
+  let best: { rule: R; path: string } | null = null;
+  for (const rule of rules) {
+    const path = pathUnder(rule.prefix, name);
+    if (path === null) continue;
+    const better = best === null || best.rule.prefix === ROOT_PREFIX || (rule.prefix !== ROOT_PREFIX && rule.prefix.length > best.rule.prefix.length);
+    if (better) best = { rule, path };
+  }
+  if (best === null) return null;
+  let upstreamRepository = best.rule.upstreamRepositoryPrefix === null ? best.path : `${best.rule.upstreamRepositoryPrefix}/${best.path}`;
+  if (best.rule.upstreamRegistry === "docker-hub" && !upstreamRepository.includes("/")) upstreamRepository = `library/${upstreamRepository}`;
+  return { rule: best.rule, repository: name, upstreamRepository };
+}
+
+/** The base URL of an upstream: `registry-1.docker.io` means HTTPS; a URL keeps its scheme. */
+export function upstreamBaseUrl(upstreamRegistryUrl: string): string {
+  const withScheme = /^https?:\/\//.test(upstreamRegistryUrl) ? upstreamRegistryUrl : `https://${upstreamRegistryUrl}`;
+  return withScheme.replace(/\/+$/, "");
+}
+
+/** Whether a tag confirmed at `validatedAt` must be checked against the upstream again. */
+export function tagNeedsRevalidation(validatedAt: number | null, now: number, intervalMs: number): boolean {
+  if (validatedAt === null) return false;
+  return now - validatedAt >= intervalMs || validatedAt > now + 60_000;
+}

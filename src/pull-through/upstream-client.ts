@@ -1,0 +1,195 @@
+/**
+ * Talking to an upstream registry the way Docker clients do: a request without credentials,
+ * and on `401` the challenge's token flow (anonymous, or Basic with the rule's credentials,
+ * at the realm the upstream names), then the request again with the bearer token.
+ *
+ * Per isolate, the challenge of each upstream is remembered (later requests send a token
+ * straight away, with no 401 round trip) and tokens are kept until shortly before they
+ * expire, one fetch per scope at a time. Redirects (Docker Hub sends blob GETs to a CDN) are
+ * followed by hand so credentials never travel to another origin. Every request has a
+ * deadline: an upstream that does not answer is an error, never a hang.
+ */
+import { parseChallenge, tokenLifetimeSeconds, type Challenge } from "./upstream-headers";
+
+export interface UpstreamCredentials {
+  username: string;
+  accessToken: string;
+}
+
+/** One upstream repository, as a pull-through rule names it. */
+export interface Upstream {
+  baseUrl: string;
+  repository: string;
+  credentials: UpstreamCredentials | null;
+}
+
+export type FailureKind = "not-found" | "rate-limited" | "denied" | "unavailable" | "invalid";
+
+/** Why the upstream could not give what was asked; `status` 0 when it could not be reached. */
+export class UpstreamFailure extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "UpstreamFailure";
+  }
+}
+
+/** Deadline for a manifest, HEAD or token request, and for the headers of a blob GET. */
+export const UPSTREAM_TIMEOUT_MS = 15_000;
+const MAX_REDIRECTS = 5;
+/** A token is renewed this long before the upstream says it expires. */
+const TOKEN_MARGIN_MS = 10_000;
+
+const challenges = new Map<string, Challenge>();
+const tokens = new Map<string, { token: Promise<string>; expiresAt: number }>();
+
+/** Forgets remembered challenges and tokens (tests; a rule whose credentials changed). */
+export function forgetUpstreamSessions(): void {
+  challenges.clear();
+  tokens.clear();
+}
+
+export function failureForStatus(status: number, what: string): UpstreamFailure {
+  if (status === 404) return new UpstreamFailure("not-found", status, `${what}: the upstream has no such content (404)`);
+  if (status === 429) return new UpstreamFailure("rate-limited", status, `${what}: the upstream is rate-limiting this registry (429)`);
+  if (status === 401 || status === 403) return new UpstreamFailure("denied", status, `${what}: the upstream refused the credentials (${status})`);
+  return new UpstreamFailure("unavailable", status, `${what}: the upstream answered ${status}`);
+}
+
+function basicAuthorization(credentials: UpstreamCredentials): string {
+  return `Basic ${btoa(`${credentials.username}:${credentials.accessToken}`)}`;
+}
+
+function unreachable(what: string, error: unknown): UpstreamFailure {
+  const reason = error instanceof Error ? (error.name === "TimeoutError" ? `no answer within ${UPSTREAM_TIMEOUT_MS / 1000} s` : error.message) : String(error);
+  return new UpstreamFailure("unavailable", 0, `${what}: the upstream could not be reached (${reason})`);
+}
+
+/** fetch with redirects followed by hand: `Authorization` goes only to the origin it was meant for. */
+async function fetchFollowing(url: string, init: { method: string; headers: Headers }, what: string): Promise<Response> {
+  let current = new URL(url);
+  const origin = current.origin;
+  for (let hop = 0; ; hop++) {
+    const headers = new Headers(init.headers);
+    if (current.origin !== origin) headers.delete("Authorization");
+    let response: Response;
+    try {
+      response = await fetch(current.toString(), { method: init.method, headers, redirect: "manual", signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) });
+    } catch (error) {
+      throw unreachable(what, error);
+    }
+    const location = response.headers.get("Location");
+    if (![301, 302, 303, 307, 308].includes(response.status) || location === null) return response;
+    await response.body?.cancel();
+    if (hop >= MAX_REDIRECTS) throw new UpstreamFailure("unavailable", response.status, `${what}: the upstream redirected more than ${MAX_REDIRECTS} times`);
+    current = new URL(location, current);
+  }
+}
+
+async function fetchToken(challenge: Extract<Challenge, { scheme: "bearer" }>, scope: string, credentials: UpstreamCredentials | null): Promise<{ token: string; lifetimeMs: number }> {
+  const url = new URL(challenge.realm);
+  if (challenge.service !== null) url.searchParams.set("service", challenge.service);
+  url.searchParams.set("scope", scope);
+  const headers = new Headers({ Accept: "application/json" });
+  if (credentials !== null) headers.set("Authorization", basicAuthorization(credentials));
+  const what = `token for ${scope} from ${url.origin}`;
+  const response = await fetchFollowing(url.toString(), { method: "GET", headers }, what);
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw failureForStatus(response.status, what);
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    throw new UpstreamFailure("invalid", 200, `${what}: the answer is not JSON`);
+  }
+  const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+  const token = typeof fields.token === "string" ? fields.token : fields.access_token;
+  if (typeof token !== "string" || token === "") throw new UpstreamFailure("invalid", 200, `${what}: the answer holds no token`);
+  return { token, lifetimeMs: tokenLifetimeSeconds(fields.expires_in) * 1000 };
+}
+
+/** A token for `scope`, from the isolate's cache or fetched once for every concurrent caller. */
+function bearerToken(challenge: Extract<Challenge, { scheme: "bearer" }>, scope: string, credentials: UpstreamCredentials | null): Promise<string> {
+  const key = JSON.stringify([challenge.realm, challenge.service, scope, credentials?.username ?? null, credentials?.accessToken ?? null]);
+  const cached = tokens.get(key);
+  if (cached && cached.expiresAt > Date.now()) return cached.token;
+  const entry = { token: Promise.resolve(""), expiresAt: Number.MAX_SAFE_INTEGER };
+  entry.token = fetchToken(challenge, scope, credentials).then(
+    ({ token, lifetimeMs }) => {
+      entry.expiresAt = Date.now() + lifetimeMs - TOKEN_MARGIN_MS;
+      return token;
+    },
+    (error: unknown) => {
+      tokens.delete(key);
+      throw error;
+    },
+  );
+  tokens.set(key, entry);
+  return entry.token;
+}
+
+function dropToken(challenge: Extract<Challenge, { scheme: "bearer" }>, scope: string, credentials: UpstreamCredentials | null): void {
+  tokens.delete(JSON.stringify([challenge.realm, challenge.service, scope, credentials?.username ?? null, credentials?.accessToken ?? null]));
+}
+
+async function authorizationFor(upstream: Upstream, challenge: Challenge | undefined): Promise<string | null> {
+  if (challenge === undefined || challenge.scheme === "unknown") return null;
+  if (challenge.scheme === "basic") return upstream.credentials === null ? null : basicAuthorization(upstream.credentials);
+  return `Bearer ${await bearerToken(challenge, `repository:${upstream.repository}:pull`, upstream.credentials)}`;
+}
+
+/**
+ * Sends `method path` (under `/v2/<repository>/`) to the upstream with whatever authorization
+ * it asks for. Returns the upstream's answer, whatever its status, after at most one retry
+ * with fresh credentials; throws UpstreamFailure when it cannot be reached or refuses them.
+ */
+export async function upstreamRequest(upstream: Upstream, method: "GET" | "HEAD", path: string, accept: string | null): Promise<Response> {
+  const url = `${upstream.baseUrl}/v2/${upstream.repository}/${path}`;
+  const what = `${method} ${url}`;
+  for (let attempt = 0; ; attempt++) {
+    const challenge = challenges.get(upstream.baseUrl);
+    const headers = new Headers();
+    if (accept !== null) headers.set("Accept", accept);
+    const authorization = await authorizationFor(upstream, challenge);
+    if (authorization !== null) headers.set("Authorization", authorization);
+    const response = await fetchFollowing(url, { method, headers }, what);
+    if (response.status !== 401 || attempt > 0) return response;
+    await response.body?.cancel();
+    const next = parseChallenge(response.headers.get("WWW-Authenticate"));
+    if (next.scheme === "unknown" || (next.scheme === "basic" && upstream.credentials === null)) throw failureForStatus(401, what);
+    if (challenge?.scheme === "bearer") dropToken(challenge, `repository:${upstream.repository}:pull`, upstream.credentials);
+    challenges.set(upstream.baseUrl, next);
+  }
+}
+
+/**
+ * ValidatePullThroughCacheRule's check: the upstream answers `GET /v2/`, and when it asks
+ * for a token, its realm issues one for the rule's credentials (or anonymously).
+ */
+export async function checkUpstream(baseUrl: string, credentials: UpstreamCredentials | null): Promise<{ ok: true } | { ok: false; message: string }> {
+  try {
+    const ping = await fetchFollowing(`${baseUrl}/v2/`, { method: "GET", headers: new Headers() }, `GET ${baseUrl}/v2/`);
+    await ping.body?.cancel();
+    if (ping.status === 200) return { ok: true };
+    if (ping.status !== 401) return { ok: false, message: failureForStatus(ping.status, `GET ${baseUrl}/v2/`).message };
+    const challenge = parseChallenge(ping.headers.get("WWW-Authenticate"));
+    if (challenge.scheme === "bearer") {
+      await fetchToken(challenge, challenge.scope ?? "registry:catalog:*", credentials);
+      return { ok: true };
+    }
+    if (challenge.scheme === "basic" && credentials !== null) {
+      const headers = new Headers({ Authorization: basicAuthorization(credentials) });
+      const again = await fetchFollowing(`${baseUrl}/v2/`, { method: "GET", headers }, `GET ${baseUrl}/v2/`);
+      await again.body?.cancel();
+      return again.status === 200 ? { ok: true } : { ok: false, message: failureForStatus(again.status, `GET ${baseUrl}/v2/ with the rule's credentials`).message };
+    }
+    return { ok: false, message: `GET ${baseUrl}/v2/ asks for credentials the rule does not have` };
+  } catch (error) {
+    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The repository object's table of fetches from a pull-through cache's upstream in flight,
+ * so concurrent first pulls of the same manifest or blob make one upstream request: the
+ * first caller leads (it fetches and stores), the others wait for it to end and then read
+ * what it stored. In memory: if the object is restarted, waiting callers see their call fail
+ * and the next caller leads. A leader that stops renewing its lease (its request died) is
+ * replaced once the lease runs out, so nobody waits forever.
+ */
+
+/** How a fetch ended; `failure` is what the leader saw, so followers report the same. */
+export type FetchOutcome = { status: "done" } | { status: "failed"; kind: string; message: string };
+
+export type JoinResult = { role: "leader"; lease: string } | { role: "follower"; outcome: FetchOutcome };
+
+/** A leader renews its lease at least this often while it streams. */
+export const FETCH_LEASE_MS = 60_000;
+
+interface InFlight {
+  lease: string;
+  expires: number;
+  ended: Promise<FetchOutcome>;
+  end(outcome: FetchOutcome): void;
+}
+
+export class UpstreamFetches {
+  private readonly inFlight = new Map<string, InFlight>();
+
+  /** Leads the fetch of `key`, or waits for the one in flight to end. */
+  async join(key: string): Promise<JoinResult> {
+    for (;;) {
+      const current = this.inFlight.get(key);
+      if (current === undefined || current.expires <= Date.now()) return { role: "leader", lease: this.lead(key) };
+      const outcome = await waitFor(current);
+      if (outcome !== null) return { role: "follower", outcome };
+    }
+  }
+
+  renew(key: string, lease: string): boolean {
+    const current = this.inFlight.get(key);
+    if (current?.lease !== lease) return false;
+    current.expires = Date.now() + FETCH_LEASE_MS;
+    return true;
+  }
+
+  end(key: string, lease: string, outcome: FetchOutcome): void {
+    const current = this.inFlight.get(key);
+    if (current?.lease !== lease) return;
+    this.inFlight.delete(key);
+    current.end(outcome);
+  }
+
+  private lead(key: string): string {
+    let end: (outcome: FetchOutcome) => void = () => undefined;
+    const ended = new Promise<FetchOutcome>((resolve) => {
+      end = resolve;
+    });
+    const lease = crypto.randomUUID();
+    this.inFlight.set(key, { lease, expires: Date.now() + FETCH_LEASE_MS, ended, end });
+    return lease;
+  }
+}
+
+/** The flight's outcome, or null once its lease has run out (renewals push that back). */
+async function waitFor(flight: InFlight): Promise<FetchOutcome | null> {
+  for (;;) {
+    const remaining = flight.expires - Date.now();
+    if (remaining <= 0) return null;
+    const outcome = await Promise.race([flight.ended, new Promise<null>((resolve) => setTimeout(() => resolve(null), Math.min(remaining, 5_000)))]);
+    if (outcome !== null) return outcome;
+  }
+}
