@@ -59,8 +59,11 @@ export function streamWhileStoring(source: ReadableStream<Uint8Array>, target: S
     {
       async pull(controller) {
         try {
+          // Every pull delivers one chunk (or ends): the first one also reads the chunk to hold.
+          if (held === null) held = await step();
+          if (held === null) return controller.close();
           const next = await step();
-          if (held !== null) controller.enqueue(held);
+          controller.enqueue(held);
           held = next;
           if (next === null) controller.close();
         } catch (error) {

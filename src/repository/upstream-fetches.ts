@@ -25,6 +25,8 @@ interface InFlight {
 export class UpstreamFetches {
   private readonly inFlight = new Map<string, InFlight>();
 
+  constructor(private readonly leaseMs = FETCH_LEASE_MS) {}
+
   /** Leads the fetch of `key`, or waits for the one in flight to end. */
   async join(key: string): Promise<JoinResult> {
     for (;;) {
@@ -38,7 +40,7 @@ export class UpstreamFetches {
   renew(key: string, lease: string): boolean {
     const current = this.inFlight.get(key);
     if (current?.lease !== lease) return false;
-    current.expires = Date.now() + FETCH_LEASE_MS;
+    current.expires = Date.now() + this.leaseMs;
     return true;
   }
 
@@ -55,7 +57,7 @@ export class UpstreamFetches {
       end = resolve;
     });
     const lease = crypto.randomUUID();
-    this.inFlight.set(key, { lease, expires: Date.now() + FETCH_LEASE_MS, ended, end });
+    this.inFlight.set(key, { lease, expires: Date.now() + this.leaseMs, ended, end });
     return lease;
   }
 }
