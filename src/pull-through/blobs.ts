@@ -31,7 +31,7 @@ function blobUnknown(target: RuleTarget, digest: string): RegistryError {
 async function askUpstream(c: AppContext, target: RuleTarget, upstream: Upstream, method: "GET" | "HEAD", digest: string): Promise<Response> {
   let response: Response;
   try {
-    response = await upstreamRequest(upstream, method, `blobs/${digest}`, null);
+    response = await upstreamRequest(upstream, method, `blobs/${digest}`, null, { streamsBody: method === "GET" });
   } catch (error) {
     if (error instanceof UpstreamFailure) noteUpstream(c, target, "blob", { failure: error });
     throw error;
@@ -147,5 +147,9 @@ async function fetchAndStore(c: AppContext, target: RuleTarget, upstream: Upstre
     keepAlive: (work) => c.executionCtx.waitUntil(work),
     onProgress: () => lead.renewIfDue(),
   });
-  return new Response(body, { status: 200, headers: blobHeaders(digest.digest, size) });
+  // Through a FixedLengthStream, so the response carries Content-Length: a transfer that is
+  // cut short (bytes refused at the end) is then visibly incomplete to every client.
+  const toClient = new FixedLengthStream(size);
+  c.executionCtx.waitUntil(body.pipeTo(toClient.writable).catch(() => undefined));
+  return new Response(toClient.readable, { status: 200, headers: blobHeaders(digest.digest, size) });
 }

@@ -68,19 +68,27 @@ function unreachable(what: string, error: unknown): UpstreamFailure {
   return new UpstreamFailure("unavailable", 0, `${what}: the upstream could not be reached (${reason})`);
 }
 
-/** fetch with redirects followed by hand: `Authorization` goes only to the origin it was meant for. */
-async function fetchFollowing(url: string, init: { method: string; headers: Headers }, what: string): Promise<Response> {
+/**
+ * fetch with redirects followed by hand: `Authorization` goes only to the origin it was meant
+ * for. The deadline covers the whole exchange, or with `streamsBody` only the wait for the
+ * headers (a large blob may take longer than any fixed deadline to stream).
+ */
+async function fetchFollowing(url: string, init: { method: string; headers: Headers; streamsBody?: boolean }, what: string): Promise<Response> {
   let current = new URL(url);
   const origin = current.origin;
   for (let hop = 0; ; hop++) {
     const headers = new Headers(init.headers);
     if (current.origin !== origin) headers.delete("Authorization");
     let response: Response;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException("deadline", "TimeoutError")), UPSTREAM_TIMEOUT_MS);
     try {
-      response = await fetch(current.toString(), { method: init.method, headers, redirect: "manual", signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) });
+      response = await fetch(current.toString(), { method: init.method, headers, redirect: "manual", signal: deadline.signal });
     } catch (error) {
+      clearTimeout(timer);
       throw unreachable(what, error);
     }
+    if (init.streamsBody) clearTimeout(timer);
     const location = response.headers.get("Location");
     if (![301, 302, 303, 307, 308].includes(response.status) || location === null) return response;
     await response.body?.cancel();
@@ -148,7 +156,13 @@ async function authorizationFor(upstream: Upstream, challenge: Challenge | undef
  * it asks for. Returns the upstream's answer, whatever its status, after at most one retry
  * with fresh credentials; throws UpstreamFailure when it cannot be reached or refuses them.
  */
-export async function upstreamRequest(upstream: Upstream, method: "GET" | "HEAD", path: string, accept: string | null): Promise<Response> {
+export async function upstreamRequest(
+  upstream: Upstream,
+  method: "GET" | "HEAD",
+  path: string,
+  accept: string | null,
+  options: { streamsBody?: boolean } = {},
+): Promise<Response> {
   const url = `${upstream.baseUrl}/v2/${upstream.repository}/${path}`;
   const what = `${method} ${url}`;
   for (let attempt = 0; ; attempt++) {
@@ -157,7 +171,7 @@ export async function upstreamRequest(upstream: Upstream, method: "GET" | "HEAD"
     if (accept !== null) headers.set("Accept", accept);
     const authorization = await authorizationFor(upstream, challenge);
     if (authorization !== null) headers.set("Authorization", authorization);
-    const response = await fetchFollowing(url, { method, headers }, what);
+    const response = await fetchFollowing(url, { method, headers, streamsBody: options.streamsBody ?? false }, what);
     if (response.status !== 401 || attempt > 0) return response;
     await response.body?.cancel();
     const next = parseChallenge(response.headers.get("WWW-Authenticate"));

@@ -93,6 +93,20 @@ const RATE_WINDOW = "w=21600";
 const TOKEN_TTL_SECONDS = 300;
 const DISTRIBUTION = "/usr/bin/docker-registry";
 const READY_TIMEOUT_MS = 20_000;
+/**
+ * Runs `$2...` and stops it within a second of process `$1` (this test process) going away, so a
+ * test run killed without stop() (SIGKILL, Ctrl-C of vitest) leaves no registry behind. Started
+ * detached, it leads the process group that stop() signals.
+ */
+const WATCHDOG = [
+  'parent=$1; shift',
+  '"$@" &',
+  'child=$!',
+  "trap 'kill -TERM \"$child\" 2>/dev/null; wait \"$child\"; exit 0' TERM INT HUP",
+  'while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1 & wait $!; done',
+  'kill -TERM "$child" 2>/dev/null',
+  'wait "$child"',
+].join("\n");
 const STOP_GRACE_MS = 5_000;
 
 const TOO_MANY_REQUESTS = JSON.stringify({
@@ -192,7 +206,10 @@ function readLog(path: string): string {
   }
 }
 
-/** Starts docker-registry on a free port over `dataDir`; retries if the port was taken meanwhile. */
+/**
+ * Starts docker-registry (under WATCHDOG, detached: its own process group) on a free port over
+ * `dir`/data; retries if the port was taken meanwhile.
+ */
 async function startDistribution(dir: string, logPath: string): Promise<{ child: ChildProcess; pgid: number; host: string }> {
   if (!existsSync(DISTRIBUTION)) {
     throw new Error(
@@ -226,7 +243,11 @@ async function startDistribution(dir: string, logPath: string): Promise<{ child:
       ].join("\n"),
     );
     const fd = openSync(logPath, "a");
-    const child = spawn(DISTRIBUTION, ["serve", config], { cwd: dir, stdio: ["ignore", fd, fd], detached: true });
+    const child = spawn("/bin/sh", ["-c", WATCHDOG, "watchdog", String(process.pid), DISTRIBUTION, "serve", config], {
+      cwd: dir,
+      stdio: ["ignore", fd, fd],
+      detached: true,
+    });
     closeSync(fd);
     child.on("error", () => {});
     const pgid = child.pid;

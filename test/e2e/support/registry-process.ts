@@ -13,6 +13,8 @@ import { newAdminKey, newSecretsKey, newSigningKeyJwk } from "../../../scripts/d
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const STARTUP_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 10_000;
+/** How often the test registry revalidates cached tags (production: 86400). */
+export const PULL_THROUGH_TAG_REVALIDATE_SECONDS = 10;
 
 /** The secrets a registry process is started with (what .dev.vars holds for `npm start`). */
 export interface RegistrySecrets {
@@ -136,6 +138,8 @@ export async function startRegistryProcess(
       REGISTRY_SECRETS_KEY: secrets.secretsKey,
       // Every pull is written at once, so tests see lastRecordedPullTime without waiting.
       PULL_RECORD_INTERVAL_SECONDS: "0",
+      // Cached tags are revalidated after 10 s instead of 24 h, so the tests can see it happen.
+      PULL_THROUGH_TAG_REVALIDATE_SECONDS: String(PULL_THROUGH_TAG_REVALIDATE_SECONDS),
       FORCE_COLOR: "0",
       NO_COLOR: "1",
     },

@@ -1,0 +1,88 @@
+/**
+ * Shared setup of the pull-through cache e2e tests: a Docker Hub stand-in on 127.0.0.1
+ * (docker-hub-upstream.ts) and a cache rule of this registry pointing at it, created through
+ * the AWS SDK; images built with the image builder and seeded into the upstream.
+ */
+import { CreatePullThroughCacheRuleCommand, DeletePullThroughCacheRuleCommand } from "@aws-sdk/client-ecr";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { registryFetch } from "./context";
+import { startDockerHubUpstream, type DockerHubUpstream } from "./docker-hub-upstream";
+import { ecrClient } from "./ecr";
+import type { MultiArchLayout, SingleArchLayout } from "./image-builder";
+
+export interface HubCache {
+  readonly hub: DockerHubUpstream;
+  /** The rule's ecrRepositoryPrefix: `<prefix>/<upstream repository>` pulls through it. */
+  readonly prefix: string;
+}
+
+/** Starts the upstream and a rule for it before the file's tests; stops both after. Counters and modes reset before each test. */
+export function useHubCache(label: string, options: { credentialArn?: () => string } = {}): HubCache {
+  let hub: DockerHubUpstream | undefined;
+  const prefix = `${label}-${Math.random().toString(36).slice(2, 8)}`;
+  beforeAll(async () => {
+    hub = await startDockerHubUpstream();
+    await ecrClient().send(
+      new CreatePullThroughCacheRuleCommand({
+        ecrRepositoryPrefix: prefix,
+        upstreamRegistryUrl: hub.url,
+        upstreamRegistry: "docker-hub",
+        ...(options.credentialArn ? { credentialArn: options.credentialArn() } : {}),
+      }),
+    );
+  }, 120_000);
+  beforeEach(() => hub?.reset());
+  afterAll(async () => {
+    await ecrClient()
+      .send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: prefix }))
+      .catch(() => undefined);
+    await hub?.stop();
+  });
+  return {
+    get hub(): DockerHubUpstream {
+      if (!hub) throw new Error("the upstream is only available inside tests");
+      return hub;
+    },
+    prefix,
+  };
+}
+
+/** Seeds a built layout into the upstream as `repository:tag`. */
+export async function seedLayout(hub: DockerHubUpstream, layout: SingleArchLayout | MultiArchLayout, destination: string): Promise<void> {
+  await hub.seed(`oci:${layout.path}:${layout.tag}`, destination, { all: "indexDigest" in layout });
+}
+
+/** Blob GETs the upstream answered for `digest` (what the cache is meant to save). */
+export function blobGets(hub: DockerHubUpstream, digest: string): number {
+  return hub.requests.filter((r) => r.kind === "blob" && r.method === "GET" && r.path.includes(digest) && r.authorized).length;
+}
+
+export function manifestRequests(hub: DockerHubUpstream, method: "GET" | "HEAD"): number {
+  return hub.requests.filter((r) => r.kind === "manifest" && r.method === method && r.authorized).length;
+}
+
+export interface UpstreamStatusView {
+  prefix: string;
+  upstream: {
+    lastStatus: number;
+    rateLimit: { limit: string | null; remaining: string | null; source: string | null };
+    rateLimitedAt: string | null;
+    lastError: string | null;
+    manifestRequests: number;
+    blobRequests: number;
+  } | null;
+}
+
+/** What GET /admin/pull-through says of the rule (written just after responses: polled briefly). */
+export async function upstreamStatus(prefix: string, until: (status: UpstreamStatusView) => boolean = () => true): Promise<UpstreamStatusView> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const response = await registryFetch("GET", "/admin/pull-through");
+    if (response.status !== 200) throw new Error(`GET /admin/pull-through answered ${response.status}: ${await response.text()}`);
+    const body = (await response.json()) as { rules: UpstreamStatusView[] };
+    const rule = body.rules.find((r) => r.prefix === prefix);
+    if (!rule) throw new Error(`rule ${prefix} is not listed by /admin/pull-through`);
+    if (until(rule) || Date.now() > deadline) return rule;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
