@@ -14,9 +14,13 @@
  * - Hub's pull rate limit: `ratelimit-limit` / `ratelimit-remaining` on manifest responses, a
  *   manifest GET counts (a HEAD does not), 429 TOOMANYREQUESTS when exhausted or forced;
  * - faults for tests: forced 429s, tampered blob bytes, a status for every /v2 request, slow
- *   blob GETs, and pause()/resume() for "upstream unreachable" (connection refused).
- * Every request to the front and the token server is recorded, so tests can assert how many
- * times the upstream was hit (the point of a cache).
+ *   blob GETs, and pause()/resume() for "upstream unreachable" (connection refused);
+ * - with `modes.blobRedirect`, Hub's blob CDN: an authorized blob GET on the front answers
+ *   `307 Temporary Redirect` to a signed URL on a third listener (standing in for
+ *   production.cloudflare.docker.com), which serves the bytes without asking for credentials,
+ *   with CDN headers (no Docker-Content-Digest).
+ * Every request to the front, the token server and the CDN is recorded, so tests can assert
+ * how many times the upstream was hit (the point of a cache) and what it was sent.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -34,10 +38,15 @@ export interface UpstreamRequest {
   method: string;
   /** Path with the query, percent-decoded, e.g. `/token?service=registry.docker.io&scope=repository:library/alpine:pull`. */
   path: string;
-  kind: "manifest" | "blob" | "token" | "ping" | "other";
+  /** "cdn": a request to the blob CDN (the target of the front's 307s in redirect mode). */
+  kind: "manifest" | "blob" | "token" | "ping" | "cdn" | "other";
   /** Status answered; 0 while undecided or when no answer was sent (client gone, paused mid-request). */
   status: number;
-  /** Front: a valid token covering the request was presented. Token server: valid Basic credentials. */
+  /**
+   * Front: a valid token covering the request was presented. Token server: valid Basic
+   * credentials. CDN: the request carried an Authorization header, of any kind (the CDN needs
+   * none; it must never be sent one).
+   */
   authorized: boolean;
 }
 
@@ -50,8 +59,13 @@ export interface HubModes {
   tamperedBlobs: Set<string>;
   /** When set, every /v2 request answers this status (e.g. 503). */
   failAll: number | null;
-  /** Delay before answering blob GETs (lets tests overlap concurrent pulls). */
+  /** Delay before answering blob GETs (lets tests overlap concurrent pulls); in redirect mode the CDN waits, not the front. */
   blobDelayMs: number;
+  /**
+   * Blob GETs on the front answer 307 to the CDN, as Docker Hub does (HEADs and unknown blobs
+   * are still answered by the front). The CDN honours tamperedBlobs and blobDelayMs.
+   */
+  blobRedirect: boolean;
 }
 
 export interface DockerHubUpstream {
@@ -61,12 +75,14 @@ export interface DockerHubUpstream {
   url: string;
   /** The realm, on a separate port: "http://127.0.0.1:<port>/token". */
   tokenUrl: string;
+  /** The blob CDN the front redirects to in blobRedirect mode, on its own port: "http://127.0.0.1:<port>". */
+  cdnUrl: string;
   /** Mutable; tests change fields directly. */
   modes: HubModes;
-  /** Every request to the front and the token server, in order of arrival. */
+  /** Every request to the front, the token server and the CDN, in order of arrival. */
   requests: UpstreamRequest[];
   count(filter: Partial<Pick<UpstreamRequest, "method" | "kind">> & { pathIncludes?: string }): number;
-  /** Clears requests, resets modes to defaults and the rate-limit remaining counter (issued tokens stay valid). */
+  /** Clears requests, resets modes to defaults and the rate-limit remaining counter (issued tokens and CDN signatures stay valid). */
   reset(): void;
   /**
    * Copies an image into the upstream with skopeo, straight into the backing registry (bypassing
@@ -74,7 +90,7 @@ export interface DockerHubUpstream {
    * `destination` is `<repository>[:tag|@digest]`; pass `{ all: true }` for indexes.
    */
   seed(sourceRef: string, destination: string, options?: { all?: boolean }): Promise<void>;
-  /** Stops only the front and token server (the backing registry keeps its data); resume() brings them back on the same ports. */
+  /** Stops only the front, the token server and the CDN (the backing registry keeps its data); resume() brings them back on the same ports. */
   pause(): Promise<void>;
   resume(): Promise<void>;
   /** Stops everything and deletes its temp dir. */
@@ -118,10 +134,13 @@ const TOO_MANY_REQUESTS = JSON.stringify({
   ],
 });
 
+/** What the CDN passes on from the backing registry's blob response (a CDN sends no Docker-* headers). */
+const CDN_HEADERS = new Set(["content-type", "content-length", "content-range", "accept-ranges", "etag", "last-modified"]);
+
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
 
 function defaultModes(): Omit<HubModes, "tamperedBlobs"> {
-  return { rateLimited: false, rateLimitHeads: false, failAll: null, blobDelayMs: 0 };
+  return { rateLimited: false, rateLimitHeads: false, failAll: null, blobDelayMs: 0, blobRedirect: false };
 }
 
 interface Grant {
@@ -371,6 +390,8 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
   const modes: HubModes = { ...defaultModes(), tamperedBlobs };
   const requests: UpstreamRequest[] = [];
   const grants = new Map<string, Grant>();
+  /** CDN signatures the front issued: sig -> `<repository>@<digest>`. */
+  const signatures = new Map<string, string>();
   let remaining = RATE_LIMIT;
   let tokenUrl = "";
 
@@ -426,7 +447,12 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
     return grant;
   };
 
-  const forward = (entry: UpstreamRequest, req: IncomingMessage, res: ServerResponse, r: Route) => {
+  /**
+   * Streams the request to the backing registry and its answer back. `via.path` replaces the
+   * request's path (the CDN's URLs are not /v2 paths); `via.cdn` keeps only CDN_HEADERS of the
+   * answer and adds a CDN's own.
+   */
+  const forward = (entry: UpstreamRequest, req: IncomingMessage, res: ServerResponse, r: Route, via: { path?: string; cdn?: boolean } = {}) => {
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value === undefined || HOP_BY_HOP.has(name) || name === "host" || name === "authorization") continue;
@@ -435,14 +461,15 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
     headers.host = backingHost;
     const isGet = req.method === "GET";
     const upstream = httpRequest(
-      { host: backingHostname, port: backingPort, method: req.method, path: req.url, headers, agent: backingAgent },
+      { host: backingHostname, port: backingPort, method: req.method, path: via.path ?? req.url, headers, agent: backingAgent },
       (upRes) => {
         const status = upRes.statusCode ?? 502;
         const out: OutgoingHttpHeaders = {};
         for (const [name, value] of Object.entries(upRes.headers)) {
-          if (value === undefined || HOP_BY_HOP.has(name)) continue;
+          if (value === undefined || HOP_BY_HOP.has(name) || (via.cdn && !CDN_HEADERS.has(name))) continue;
           out[name] = value;
         }
+        if (via.cdn) Object.assign(out, { "cache-control": "public, max-age=14400", "cf-cache-status": "HIT", server: "cloudflare" });
         if (r.kind === "manifest") {
           if (isGet && status >= 200 && status < 300) remaining = Math.max(0, remaining - 1);
           Object.assign(out, rateHeaders(remaining));
@@ -524,11 +551,68 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
         return;
       }
     }
+    if (r.kind === "blob" && method === "GET" && modes.blobRedirect && r.repository !== null && r.digest !== null) {
+      const { repository, digest } = r;
+      // Like Hub: a blob it has is sent to the CDN; one it does not have is a 404 from the front.
+      const status = await backingHeadStatus(`/v2/${repository}/blobs/${digest}`);
+      if (res.destroyed) return;
+      if (status === 200) {
+        const sig = randomBytes(16).toString("hex");
+        signatures.set(sig, `${repository}@${digest}`);
+        const location = `http://127.0.0.1:${cdnPort}/blobs/${digest}?repo=${encodeURIComponent(repository)}&sig=${sig}`;
+        send(entry, res, 307, { "docker-distribution-api-version": "registry/2.0", location, "content-length": 0 });
+        return;
+      }
+    }
     if (r.kind === "blob" && method === "GET" && modes.blobDelayMs > 0) {
       await sleep(modes.blobDelayMs);
       if (res.destroyed) return;
     }
     forward(entry, req, res, r);
+  };
+
+  /** Status of a HEAD of `path` at the backing registry (0 when it could not be asked). */
+  const backingHeadStatus = (path: string) =>
+    new Promise<number>((resolvePromise) => {
+      const head = httpRequest({ host: backingHostname, port: backingPort, method: "HEAD", path, headers: { host: backingHost }, agent: backingAgent }, (upRes) => {
+        upRes.resume();
+        resolvePromise(upRes.statusCode ?? 0);
+      });
+      head.on("error", () => resolvePromise(0));
+      head.end();
+    });
+
+  /**
+   * The blob CDN (production.cloudflare.docker.com): `/blobs/<digest>?repo=<name>&sig=<sig>`,
+   * answered only for a signature the front issued for that blob, never asking for credentials.
+   */
+  const handleCdn = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://cdn");
+    const entry = record(req, "cdn", url);
+    entry.authorized = req.headers.authorization !== undefined;
+    req.resume();
+    const m = /^\/blobs\/([^/]+)$/.exec(url.pathname);
+    const digest = m ? decodeURIComponent(m[1]!) : null;
+    const repository = url.searchParams.get("repo");
+    if (digest === null || repository === null || repository === "") {
+      send(entry, res, 404, { "content-type": "text/plain" }, "not found\n");
+      return;
+    }
+    const method = req.method ?? "GET";
+    if (method !== "GET" && method !== "HEAD") {
+      send(entry, res, 405, { "content-type": "text/plain" }, "method not allowed\n");
+      return;
+    }
+    const sig = url.searchParams.get("sig");
+    if (sig === null || signatures.get(sig) !== `${repository}@${digest}`) {
+      send(entry, res, 403, { "content-type": "text/plain" }, "signature does not match\n");
+      return;
+    }
+    if (method === "GET" && modes.blobDelayMs > 0) {
+      await sleep(modes.blobDelayMs);
+      if (res.destroyed) return;
+    }
+    forward(entry, req, res, { kind: "blob", repository, digest }, { path: `/v2/${repository}/blobs/${digest}`, cdn: true });
   };
 
   const issueToken = (repositories: Set<string>): string => {
@@ -615,16 +699,25 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
     });
   });
   const tokenServer = trackedServer(handleToken);
+  const cdn = trackedServer((req, res) => {
+    handleCdn(req, res).catch((error: unknown) => {
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { "content-type": "text/plain" });
+        res.end(`harness error: ${(error as Error).message}\n`);
+      } else res.destroy();
+    });
+  });
 
   let frontPort = 0;
   let tokenPort = 0;
+  let cdnPort = 0;
   let paused = false;
   let stopped = false;
 
   const pause = async () => {
     if (paused) return;
     paused = true;
-    await Promise.all([front.close(), tokenServer.close()]);
+    await Promise.all([front.close(), tokenServer.close(), cdn.close()]);
     // Let clients in this process (fetch's pool) see their kept-alive sockets close, so their
     // next request dials afresh and is refused instead of failing on a dead socket.
     await sleep(20);
@@ -632,7 +725,7 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
   const resume = async () => {
     if (stopped) throw new Error("the Docker Hub upstream was stopped");
     if (!paused) return;
-    await Promise.all([listen(front.server, frontPort), listen(tokenServer.server, tokenPort)]);
+    await Promise.all([listen(front.server, frontPort), listen(tokenServer.server, tokenPort), listen(cdn.server, cdnPort)]);
     paused = false;
   };
   const stop = async () => {
@@ -648,6 +741,7 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
   try {
     frontPort = await listen(front.server, 0);
     tokenPort = await listen(tokenServer.server, 0);
+    cdnPort = await listen(cdn.server, 0);
   } catch (error) {
     await stop();
     throw error;
@@ -659,6 +753,7 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
     host,
     url: `http://${host}`,
     tokenUrl,
+    cdnUrl: `http://127.0.0.1:${cdnPort}`,
     modes,
     requests,
     credentials,

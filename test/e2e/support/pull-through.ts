@@ -16,18 +16,37 @@ export interface HubCache {
   readonly prefix: string;
 }
 
-/** Starts the upstream and a rule for it before the file's tests; stops both after. Counters and modes reset before each test. */
-export function useHubCache(label: string, options: { credentialArn?: () => string } = {}): HubCache {
+/** Stores `value` as the registry secret `ecr-pullthroughcache/<name>` and returns its ARN. */
+export async function putCacheSecret(name: string, value: { username: string; accessToken: string }): Promise<string> {
+  const response = await registryFetch("PUT", `/admin/secrets/ecr-pullthroughcache/${name}`, {
+    body: JSON.stringify(value),
+    headers: { "Content-Type": "application/json" },
+  });
+  if (response.status !== 200) throw new Error(`PUT secret ${name}: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { arn: string }).arn;
+}
+
+/**
+ * Starts the upstream and a rule for it before the file's tests; stops both after. Counters
+ * and modes reset before each test. `credentials`: the rule logs in to the upstream with its
+ * one valid account, or with a wrong token; anonymous unless given.
+ */
+export function useHubCache(label: string, options: { credentials?: "valid" | "wrong" } = {}): HubCache {
   let hub: DockerHubUpstream | undefined;
   const prefix = `${label}-${Math.random().toString(36).slice(2, 8)}`;
   beforeAll(async () => {
     hub = await startDockerHubUpstream();
+    let credentialArn: string | undefined;
+    if (options.credentials !== undefined) {
+      const { username, accessToken } = hub.credentials;
+      credentialArn = await putCacheSecret(prefix, { username, accessToken: options.credentials === "valid" ? accessToken : `${accessToken}-wrong` });
+    }
     await ecrClient().send(
       new CreatePullThroughCacheRuleCommand({
         ecrRepositoryPrefix: prefix,
         upstreamRegistryUrl: hub.url,
         upstreamRegistry: "docker-hub",
-        ...(options.credentialArn ? { credentialArn: options.credentialArn() } : {}),
+        ...(credentialArn === undefined ? {} : { credentialArn }),
       }),
     );
   }, 120_000);
