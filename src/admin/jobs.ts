@@ -8,13 +8,17 @@
  *   POST /admin/gc       runs garbage collection now (`?graceSeconds=N` overrides
  *                        GC_GRACE_SECONDS for this run) and answers with its report; needs
  *                        `registry:RunGarbageCollection` on `*`
- * The two GETs need `ecr:DescribeRegistry` on `*`.
+ *   GET /admin/audit-events?repository=<name>[&limit=N]
+ *                        who did what to the repository's images, oldest first (lifecycle
+ *                        expiries, garbage collection, pull-through imports), at most N (100)
+ * The GETs need `ecr:DescribeRegistry` on `*`.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { lastGarbageCollection, runGarbageCollection } from "../gc/collect";
 import { lastLifecycleRun } from "../lifecycle/run";
 import { storageByRepository } from "../storage/blob-links";
+import { listAuditEvents } from "../storage/lifecycle-records";
 import { requireIdentityAction } from "./authorize";
 import { adminError } from "./users";
 
@@ -28,6 +32,16 @@ jobRoutes.get("/jobs", async (c) => {
 jobRoutes.get("/storage", async (c) => {
   await requireIdentityAction(c, "ecr:DescribeRegistry", null);
   return c.json({ repositories: await storageByRepository(c.get("db")) });
+});
+
+jobRoutes.get("/audit-events", async (c) => {
+  await requireIdentityAction(c, "ecr:DescribeRegistry", null);
+  const repository = c.req.query("repository");
+  if (repository === undefined || repository === "") throw adminError.invalid("repository is required");
+  const limitText = c.req.query("limit") ?? "100";
+  const limit = Number(limitText);
+  if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw adminError.invalid("limit must be a whole number from 1 to 1000");
+  return c.json({ events: await listAuditEvents(c.get("db"), repository, limit) });
 });
 
 jobRoutes.post("/gc", async (c) => {

@@ -21,7 +21,7 @@ import { checksumOption } from "../storage/upload-writer";
 import { failedOutcome, joinFlight, outcomeFailure, type Lead } from "./single-flight";
 import { streamWhileStoring } from "./stream-while-storing";
 import { clientErrorFor, noteUpstream, upstreamOf, type RuleTarget } from "./targets";
-import { failureForStatus, upstreamRequest, UpstreamFailure, type Upstream } from "./upstream-client";
+import { failureOfAnswer, upstreamRequest, UpstreamFailure, type Upstream } from "./upstream-client";
 
 function blobUnknown(target: RuleTarget, digest: string): RegistryError {
   return new RegistryError(OciError.BLOB_UNKNOWN, `blob ${digest} is not in repository ${target.repository} nor at its upstream`, { digest });
@@ -37,10 +37,7 @@ async function askUpstream(c: AppContext, target: RuleTarget, upstream: Upstream
     throw error;
   }
   noteUpstream(c, target, "blob", { response });
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    throw failureForStatus(response.status, `${method} blob ${digest} of ${upstream.repository}`);
-  }
+  if (response.status !== 200) throw await failureOfAnswer(response, `${method} blob ${digest} of ${upstream.repository}`);
   return response;
 }
 

@@ -30,9 +30,10 @@ import {
   type StoredManifest,
   type TaggedManifest,
 } from "../storage/manifest-records";
+import { recordAuditEvents } from "../storage/lifecycle-records";
 import { failedOutcome, joinFlight, outcomeFailure } from "./single-flight";
 import { clientErrorFor, noteUpstream, upstreamOf, type RuleTarget } from "./targets";
-import { failureForStatus, upstreamRequest, UpstreamFailure, type Upstream } from "./upstream-client";
+import { failureOfAnswer, upstreamRequest, UpstreamFailure, type Upstream } from "./upstream-client";
 
 /** Every manifest type this registry stores, so the cache holds what any client may ask for. */
 const UPSTREAM_ACCEPT = [MediaType.OCI_INDEX, MediaType.DOCKER_MANIFEST_LIST, MediaType.OCI_MANIFEST, MediaType.DOCKER_MANIFEST].join(", ");
@@ -129,10 +130,7 @@ async function manifestRequest(c: AppContext, target: RuleTarget, upstream: Upst
     throw error;
   }
   noteUpstream(c, target, "manifest", { response });
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    throw failureForStatus(response.status, `${method} manifest ${upstream.repository}:${reference}`);
-  }
+  if (response.status !== 200) throw await failureOfAnswer(response, `${method} manifest ${upstream.repository}:${reference}`);
   return response;
 }
 
@@ -185,43 +183,65 @@ async function fetchManifest(c: AppContext, target: RuleTarget, upstream: Upstre
   return { bytes, digest, contentType: response.headers.get("Content-Type") };
 }
 
-/** Stores a fetched manifest (and an index's missing platform manifests first). */
+/** Writes a manifest from the upstream through the repository's object (no blob links needed). */
+async function writeCached(c: AppContext, name: string, manifest: FetchedManifest, tag: string | null) {
+  try {
+    return await pushManifest(c, name, { bytes: manifest.bytes, digest: manifest.digest, contentType: manifest.contentType, tag, createRepository: true, cached: true });
+  } catch (error) {
+    // The upstream sent something this registry does not accept as a manifest.
+    if (error instanceof RegistryError) throw new UpstreamFailure("invalid", 200, `the upstream's manifest ${manifest.digest} was refused: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Stores a fetched manifest (an index's missing platform manifests first) and reads it back. */
 async function store(c: AppContext, target: RuleTarget, upstream: Upstream, fetched: FetchedManifest, tag: string | null): Promise<StoredManifest> {
   const name = target.repository;
-  const write = (manifest: FetchedManifest, withTag: string | null) =>
-    pushManifest(c, name, { bytes: manifest.bytes, digest: manifest.digest, contentType: manifest.contentType, tag: withTag, createRepository: true, cached: true }).catch(
-      (error: unknown) => {
-        // The upstream sent something this registry does not accept as a manifest.
-        if (error instanceof RegistryError) throw new UpstreamFailure("invalid", 200, `the upstream's manifest ${manifest.digest} was refused: ${error.message}`);
-        throw error;
-      },
-    );
   const children = childDigestsOf(fetched);
   if (children.length > 0) await storeChildren(c, target, upstream, children);
-  const result = await write(fetched, tag);
+  const result = await writeCached(c, name, fetched, tag);
+  if (result.status === "stored" && !result.unchanged) recordImport(c, target, upstream, fetched, tag);
   if (result.status === "tag-immutable") {
     console.warn(`${name}:${tag} is immutable here: the upstream's ${fetched.digest} is not applied`);
   } else if (result.status !== "stored") {
     throw new UpstreamFailure("invalid", 200, `the upstream's manifest ${fetched.digest} could not be stored (${result.status})`);
   }
-  const stored = tag !== null && result.status === "tag-immutable" ? await findManifestByTag(c.get("db"), name, tag) : await findManifestByDigest(c.get("db"), name, fetched.digest);
+  const stored =
+    tag !== null && result.status === "tag-immutable"
+      ? await findManifestByTag(c.get("db"), name, tag)
+      : await findManifestByDigest(c.get("db"), name, fetched.digest);
   if (stored === undefined) throw new UpstreamFailure("unavailable", 0, `manifest ${fetched.digest} was stored but cannot be read back`);
   return stored;
+}
 
-  async function storeChildren(ctx: AppContext, rule: RuleTarget, from: Upstream, digests: string[]): Promise<void> {
-    const present = await findManifestDigests(ctx.get("db"), name, digests);
-    const missing = digests.filter((digest) => !present.has(digest));
-    for (let i = 0; i < missing.length; i += CHILD_FETCH_CONCURRENCY) {
-      await Promise.all(
-        missing.slice(i, i + CHILD_FETCH_CONCURRENCY).map(async (digest) => {
-          const parsed = parseDigest(digest);
-          if (parsed === null) throw new UpstreamFailure("invalid", 200, `the upstream's index lists an unusable digest ${digest}`);
-          const child = await fetchManifest(ctx, rule, from, digest, parsed);
-          await write(child, null);
-        }),
-      );
-    }
+/** The platform manifests of an index that the repository lacks, fetched a few at a time. */
+async function storeChildren(c: AppContext, target: RuleTarget, upstream: Upstream, digests: readonly string[]): Promise<void> {
+  const present = await findManifestDigests(c.get("db"), target.repository, digests);
+  const missing = digests.filter((digest) => !present.has(digest));
+  for (let i = 0; i < missing.length; i += CHILD_FETCH_CONCURRENCY) {
+    await Promise.all(
+      missing.slice(i, i + CHILD_FETCH_CONCURRENCY).map(async (digest) => {
+        const parsed = parseDigest(digest);
+        if (parsed === null) throw new UpstreamFailure("invalid", 200, `the upstream's index lists an unusable digest ${digest}`);
+        await writeCached(c, target.repository, await fetchManifest(c, target, upstream, digest, parsed), null);
+      }),
+    );
   }
+}
+
+/** The audit trail of imports: who pulled what from which upstream (written after the response). */
+function recordImport(c: AppContext, target: RuleTarget, upstream: Upstream, fetched: FetchedManifest, tag: string | null): void {
+  const caller = c.get("caller");
+  const actor = caller.kind === "principal" ? caller.principal.arn : caller.kind === "token" && caller.subject !== "" ? caller.subject : "anonymous";
+  const event = {
+    at: Date.now(),
+    actor,
+    action: "ecr:BatchImportUpstreamImage",
+    repository: target.repository,
+    digest: fetched.digest,
+    detail: { rule: target.rule.prefix, upstream: `${upstream.baseUrl}/${upstream.repository}`, tag },
+  };
+  c.executionCtx.waitUntil(recordAuditEvents(c.get("db"), [event]).catch((error: unknown) => console.error("recording an import failed", error)));
 }
 
 /** The manifests an index lists (none for an image manifest). */

@@ -110,7 +110,7 @@ export function noteUpstream(
 export function clientErrorFor(failure: UpstreamFailure, notFound: RegistryError): RegistryError {
   switch (failure.kind) {
     case "not-found":
-      return notFound;
+      return failure.upstreamCode === "NAME_UNKNOWN" ? new RegistryError(OciError.NAME_UNKNOWN, failure.message) : notFound;
     case "rate-limited":
       return new RegistryError(OciError.TOOMANYREQUESTS, `${failure.message}; nothing is cached for this request yet`);
     case "denied":

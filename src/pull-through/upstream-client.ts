@@ -25,12 +25,16 @@ export interface Upstream {
 
 export type FailureKind = "not-found" | "rate-limited" | "denied" | "unavailable" | "invalid";
 
-/** Why the upstream could not give what was asked; `status` 0 when it could not be reached. */
+/**
+ * Why the upstream could not give what was asked; `status` 0 when it could not be reached.
+ * `upstreamCode` is the OCI error code the upstream sent (`NAME_UNKNOWN`, ...), if any.
+ */
 export class UpstreamFailure extends Error {
   constructor(
     readonly kind: FailureKind,
     readonly status: number,
     message: string,
+    readonly upstreamCode: string | null = null,
   ) {
     super(message);
     this.name = "UpstreamFailure";
@@ -52,11 +56,35 @@ export function forgetUpstreamSessions(): void {
   tokens.clear();
 }
 
-export function failureForStatus(status: number, what: string): UpstreamFailure {
-  if (status === 404) return new UpstreamFailure("not-found", status, `${what}: the upstream has no such content (404)`);
-  if (status === 429) return new UpstreamFailure("rate-limited", status, `${what}: the upstream is rate-limiting this registry (429)`);
-  if (status === 401 || status === 403) return new UpstreamFailure("denied", status, `${what}: the upstream refused the credentials (${status})`);
-  return new UpstreamFailure("unavailable", status, `${what}: the upstream answered ${status}`);
+export function failureForStatus(status: number, what: string, upstreamCode: string | null = null): UpstreamFailure {
+  const code = upstreamCode === null ? "" : ` ${upstreamCode}`;
+  if (status === 404) return new UpstreamFailure("not-found", status, `${what}: the upstream has no such content (404${code})`, upstreamCode);
+  if (status === 429) return new UpstreamFailure("rate-limited", status, `${what}: the upstream is rate-limiting this registry (429)`, upstreamCode);
+  if (status === 401 || status === 403) return new UpstreamFailure("denied", status, `${what}: the upstream refused the credentials (${status}${code})`, upstreamCode);
+  return new UpstreamFailure("unavailable", status, `${what}: the upstream answered ${status}${code}`, upstreamCode);
+}
+
+/**
+ * The failure an upstream's non-200 answer to a content request means. A registry that still
+ * challenges a freshly issued token (its realm accepted the credentials) is Docker Hub's way
+ * of saying the repository does not exist or is private: the client's 404, not an outage.
+ */
+export async function failureOfAnswer(response: Response, what: string): Promise<UpstreamFailure> {
+  let upstreamCode: string | null = null;
+  try {
+    const text = response.body === null ? "" : new TextDecoder().decode((await response.arrayBuffer()).slice(0, 64 * 1024));
+    const parsed: unknown = text === "" ? null : JSON.parse(text);
+    const errors = typeof parsed === "object" && parsed !== null ? (parsed as { errors?: unknown }).errors : undefined;
+    const first: unknown = Array.isArray(errors) ? errors[0] : undefined;
+    const code = typeof first === "object" && first !== null ? (first as { code?: unknown }).code : undefined;
+    if (typeof code === "string" && /^[A-Z_]{1,64}$/.test(code)) upstreamCode = code;
+  } catch {
+    // Not an OCI error body: the status says enough.
+  }
+  if (response.status === 401 && parseChallenge(response.headers.get("WWW-Authenticate")).scheme === "bearer") {
+    return new UpstreamFailure("not-found", response.status, `${what}: the upstream does not give access to it (${response.status}): it does not exist there or needs other credentials`, "NAME_UNKNOWN");
+  }
+  return failureForStatus(response.status, what, upstreamCode);
 }
 
 function basicAuthorization(credentials: UpstreamCredentials): string {

@@ -13,6 +13,7 @@ import { buildSingleArchLayout, MediaTypes, type SingleArchLayout } from "./supp
 import { describeRun, runSkopeo } from "./support/skopeo";
 
 const KiB = 1024;
+const sha256Hex = (bytes: Buffer) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 
 describe("Docker Hub upstream harness", () => {
   let hub: DockerHubUpstream;
@@ -174,6 +175,55 @@ describe("Docker Hub upstream harness", () => {
     await ok.arrayBuffer();
   });
 
+  it("redirects blob GETs to the CDN in blobRedirect mode; the CDN serves the bytes without credentials", async () => {
+    const t = await token(["repository:library/alpine:pull"]);
+    hub.modes.blobRedirect = true;
+    const digest = image.layerDigests[0]!;
+    const redirected = await get(`/v2/library/alpine/blobs/${digest}`, { token: t, redirect: "manual" });
+    expect(redirected.status).toBe(307);
+    expect((await redirected.arrayBuffer()).byteLength).toBe(0);
+    const location = new URL(redirected.headers.get("location") ?? "");
+    expect(location.origin).toBe(hub.cdnUrl);
+    expect(location.origin).not.toBe(hub.url);
+    expect(location.pathname).toBe(`/blobs/${digest}`);
+    expect(location.searchParams.get("repo")).toBe("library/alpine");
+    expect(location.searchParams.get("sig")).toMatch(/^[0-9a-f]{32}$/);
+
+    const served = await fetch(location, { signal: AbortSignal.timeout(10_000) });
+    expect(served.status).toBe(200);
+    expect(served.headers.get("docker-content-digest")).toBeNull();
+    const bytes = Buffer.from(await served.arrayBuffer());
+    expect(Number(served.headers.get("content-length"))).toBe(bytes.length);
+    expect(bytes.equals(image.image.layers[0]!.blob.bytes)).toBe(true);
+
+    // HEADs are still answered by the front; a forged signature is refused; tampering happens at the CDN.
+    const head = await get(`/v2/library/alpine/blobs/${digest}`, { method: "HEAD", token: t, redirect: "manual" });
+    expect(head.status).toBe(200);
+    const forged = new URL(location);
+    forged.searchParams.set("sig", "0".repeat(32));
+    expect((await fetch(forged)).status).toBe(403);
+    hub.modes.tamperedBlobs.add(digest);
+    const tampered = await fetch(location, { headers: { Authorization: `Bearer ${t}` } });
+    expect(tampered.status).toBe(200);
+    expect(sha256Hex(Buffer.from(await tampered.arrayBuffer()))).not.toBe(digest);
+    // Unknown blobs are a 404 from the front, not a redirect.
+    const unknown = await get(`/v2/library/alpine/blobs/sha256:${"1".repeat(64)}`, { token: t, redirect: "manual" });
+    expect(unknown.status).toBe(404);
+    await unknown.arrayBuffer();
+
+    expect(hub.requests.filter((r) => r.kind !== "token").map((r) => [r.kind, r.method, r.status, r.authorized])).toEqual([
+      ["blob", "GET", 307, true],
+      ["cdn", "GET", 200, false],
+      ["blob", "HEAD", 200, true],
+      ["cdn", "GET", 403, false],
+      ["cdn", "GET", 200, true],
+      ["blob", "GET", 404, true],
+    ]);
+    expect(hub.requests.find((r) => r.kind === "cdn")?.path).toBe(`/blobs/${digest}?repo=library/alpine&sig=${location.searchParams.get("sig")}`);
+    hub.reset();
+    expect(hub.modes.blobRedirect).toBe(false);
+  });
+
   it("refuses connections while paused and serves the same data after resume", async () => {
     const t = await token(["repository:library/alpine:pull"]);
     // A kept-alive connection must not survive the pause.
@@ -193,6 +243,11 @@ describe("Docker Hub upstream harness", () => {
         (e: unknown) => e as Error & { cause?: { code?: string } },
       );
       expect(tokenError?.cause?.code, String(tokenError?.cause)).toBe("ECONNREFUSED");
+      const cdnError = await fetch(`${hub.cdnUrl}/blobs/${image.layerDigests[0]}`).then(
+        () => null,
+        (e: unknown) => e as Error & { cause?: { code?: string } },
+      );
+      expect(cdnError?.cause?.code, String(cdnError?.cause)).toBe("ECONNREFUSED");
       expect(Date.now() - started).toBeLessThan(2_000);
     } finally {
       await hub.resume();

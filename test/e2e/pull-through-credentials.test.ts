@@ -29,6 +29,19 @@ describe("pull-through cache with the rule's credentials", () => {
     // authorized: the token server saw the rule's valid Basic credentials.
     expect(tokens.every((r) => r.authorized)).toBe(true);
     expect((await ecrClient().send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: cache.prefix }))).isValid).toBe(true);
+
+    // The import is in the repository's audit trail, with who pulled it and from where.
+    const audit = await registryFetch("GET", `/admin/audit-events?repository=${encodeURIComponent(`${cache.prefix}/acme/private`)}`);
+    expect(audit.status).toBe(200);
+    const { events } = (await audit.json()) as { events: { actor: string; action: string; digest: string; detail: { upstream: string; tag: string } }[] };
+    expect(events).toEqual([
+      expect.objectContaining({
+        action: "ecr:BatchImportUpstreamImage",
+        digest: source.manifestDigest,
+        actor: expect.stringMatching(/^arn:aws:iam::\d{12}:user\//),
+        detail: expect.objectContaining({ upstream: `${cache.hub.url}/acme/private`, tag: "1" }),
+      }),
+    ]);
   });
 });
 

@@ -123,8 +123,14 @@ describe("pull-through cache: upstream faults", () => {
   });
 
   it("answers 404 for what the upstream does not have, and 502 when it is down and nothing is cached", async () => {
+    const known = await buildSingleArchLayout({ seed: "ptc/known", tag: "1", layers: [{ size: 4 * KiB }], dir: join(tmp.path, "known") });
+    await seedLayout(cache.hub, known, "library/known:1");
+    const unknownTag = await registryFetch("GET", `/v2/${cache.prefix}/library/known/manifests/nope`, { headers: { Accept: ACCEPT } });
+    expect(unknownTag.status).toBe(404);
+    expect(await errorCode(unknownTag)).toBe("MANIFEST_UNKNOWN");
     const unknown = await registryFetch("GET", `/v2/${cache.prefix}/library/no-such-image/manifests/latest`, { headers: { Accept: ACCEPT } });
     expect(unknown.status).toBe(404);
+    // distribution answers MANIFEST_UNKNOWN for a repository it does not have; the code is passed on.
     expect(await errorCode(unknown)).toBe("MANIFEST_UNKNOWN");
     const unknownBlob = await registryFetch("GET", `/v2/${cache.prefix}/library/no-such-image/blobs/sha256:${"1".repeat(64)}`);
     expect(unknownBlob.status).toBe(404);

@@ -559,7 +559,7 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
       if (status === 200) {
         const sig = randomBytes(16).toString("hex");
         signatures.set(sig, `${repository}@${digest}`);
-        const location = `http://127.0.0.1:${cdnPort}/blobs/${digest}?repo=${encodeURIComponent(repository)}&sig=${sig}`;
+        const location = `http://127.0.0.1:${cdnPort}/blobs/${digest}?repo=${repository}&sig=${sig}`;
         send(entry, res, 307, { "docker-distribution-api-version": "registry/2.0", location, "content-length": 0 });
         return;
       }
