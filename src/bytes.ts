@@ -14,6 +14,28 @@ export function concatBytes(chunks: readonly Uint8Array[], length: number): Uint
   return out;
 }
 
+/**
+ * Reads a whole (small) body, refusing it with `tooLarge()` as soon as it passes `limit` bytes,
+ * so an oversized manifest is never held in memory whole.
+ */
+export async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number, tooLarge: () => Error): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return concatBytes(chunks, total);
+}
+
 export function toHex(bytes: Uint8Array): string {
   let out = "";
   for (const byte of bytes) out += byte.toString(16).padStart(2, "0");

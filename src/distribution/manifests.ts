@@ -20,7 +20,7 @@ import { pullManifestThrough, revalidateIntervalMs, revalidateTag, type CacheRef
 import { tagNeedsRevalidation } from "../pull-through/rules";
 import { cacheTargetFor } from "../pull-through/targets";
 import { repositoryObject } from "../repository/stub";
-import { concatBytes, toHex } from "../bytes";
+import { readAtMost, toHex } from "../bytes";
 import { checksumOption } from "../storage/upload-writer";
 import { isValidTag, looksLikeDigest, parseDigest, type ParsedDigest } from "./grammar";
 import { parseManifest, type ManifestSummary } from "./manifest-format";
@@ -121,22 +121,7 @@ async function readManifestBody(c: AppContext): Promise<Uint8Array> {
   const tooLarge = () => new RegistryError(OciError.MANIFEST_TOO_LARGE, `manifest exceeds ${limit} bytes`, { limit });
   const declared = contentLength(c.req.raw);
   if (declared !== null && declared > limit) throw tooLarge();
-  const body = c.req.raw.body;
-  if (body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return concatBytes(chunks, total);
+  return readAtMost(c.req.raw.body, limit, tooLarge);
 }
 
 /** The digest of manifest bytes with the given algorithm (`sha256:<hex>`). */

@@ -16,7 +16,7 @@
 import type { AppContext } from "../app-env";
 import { requireRepositoryAccess } from "../auth/authorizer";
 import { authConfig } from "../auth/config";
-import { concatBytes } from "../bytes";
+import { readAtMost } from "../bytes";
 import { parseDigest, type ParsedDigest } from "../distribution/grammar";
 import { parseManifest } from "../distribution/manifest-format";
 import { digestOf, pushManifest } from "../distribution/manifests";
@@ -31,7 +31,7 @@ import {
   type TaggedManifest,
 } from "../storage/manifest-records";
 import { recordAuditEvents } from "../storage/lifecycle-records";
-import { failedOutcome, joinFlight, outcomeFailure } from "./single-flight";
+import { joinFlight, leading, outcomeFailure } from "./single-flight";
 import { clientErrorFor, noteUpstream, upstreamOf, type RuleTarget } from "./targets";
 import { failureOfAnswer, upstreamRequest, UpstreamFailure, type Upstream } from "./upstream-client";
 
@@ -67,16 +67,11 @@ export async function pullManifestThrough(c: AppContext, target: RuleTarget, ref
       if (stored === undefined) throw new UpstreamFailure("unavailable", 0, `manifest ${text} was fetched but is not stored`);
       return stored;
     }
-    try {
+    return await leading(flight.lead, async () => {
       const upstream = await upstreamOf(c, target);
       const fetched = await fetchManifest(c, target, upstream, text, reference.kind === "digest" ? reference.digest : null);
-      const stored = await store(c, target, upstream, fetched, reference.kind === "tag" ? reference.tag : null);
-      await flight.lead.end({ status: "done" });
-      return stored;
-    } catch (error) {
-      await flight.lead.end(failedOutcome(error));
-      throw error;
-    }
+      return store(c, target, upstream, fetched, reference.kind === "tag" ? reference.tag : null);
+    });
   } catch (error) {
     if (error instanceof UpstreamFailure) throw clientErrorFor(error, manifestUnknown(target, text));
     throw error;
@@ -91,22 +86,16 @@ export async function revalidateTag(c: AppContext, target: RuleTarget, tag: stri
   try {
     const flight = await joinFlight(c, target.repository, `manifest:${tag}`);
     if (flight.role === "follower") return (await findManifestByTag(c.get("db"), target.repository, tag)) ?? cached;
-    try {
+    return await leading(flight.lead, async () => {
       const upstream = await upstreamOf(c, target);
       const current = await headManifest(c, target, upstream, tag);
       if (current === cached.digest) {
         await markTagValidated(c.get("db"), target.repository, tag, cached.digest, Date.now());
-        await flight.lead.end({ status: "done" });
         return cached;
       }
       const fetched = await fetchManifest(c, target, upstream, current ?? tag, null);
-      const stored = await store(c, target, upstream, fetched, tag);
-      await flight.lead.end({ status: "done" });
-      return stored;
-    } catch (error) {
-      await flight.lead.end(failedOutcome(error));
-      throw error;
-    }
+      return store(c, target, upstream, fetched, tag);
+    });
   } catch (error) {
     if (!(error instanceof UpstreamFailure)) throw error;
     // The upstream is down, rate-limiting or refusing: the cached copy is still good to serve.
@@ -146,26 +135,6 @@ interface FetchedManifest {
   contentType: string | null;
 }
 
-async function readLimited(response: Response, limit: number, what: string): Promise<Uint8Array> {
-  const declared = Number(response.headers.get("Content-Length") ?? "0");
-  if (declared > limit) throw new UpstreamFailure("invalid", 200, `${what} is larger than ${limit} bytes`);
-  if (response.body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel();
-      throw new UpstreamFailure("invalid", 200, `${what} is larger than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  return concatBytes(chunks, total);
-}
-
 /**
  * GETs a manifest and checks its bytes: against `expected` when fetching by digest, else
  * against the digest the upstream declares for the tag.
@@ -173,7 +142,10 @@ async function readLimited(response: Response, limit: number, what: string): Pro
 async function fetchManifest(c: AppContext, target: RuleTarget, upstream: Upstream, reference: string, expected: ParsedDigest | null): Promise<FetchedManifest> {
   const response = await manifestRequest(c, target, upstream, "GET", reference);
   const what = `manifest ${upstream.repository}:${reference}`;
-  const bytes = await readLimited(response, Number(c.env.MANIFEST_MAX_BYTES), what);
+  const limit = Number(c.env.MANIFEST_MAX_BYTES);
+  const tooLarge = () => new UpstreamFailure("invalid", 200, `${what} is larger than ${limit} bytes`);
+  if (Number(response.headers.get("Content-Length") ?? "0") > limit) throw tooLarge();
+  const bytes = await readAtMost(response.body, limit, tooLarge);
   const declared = expected?.digest ?? response.headers.get("Docker-Content-Digest");
   const algorithm = expected?.algorithm ?? (declared?.startsWith("sha512:") ? "sha512" : "sha256");
   const digest = await digestOf(bytes, algorithm);

@@ -37,6 +37,19 @@ export async function joinFlight(c: AppContext, repository: string, key: string)
   return { role: "leader", lead };
 }
 
+/** Runs a leader's whole fetch, ending the flight as done or with the failure it threw. */
+export async function leading<T>(lead: Lead, work: () => Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    await lead.end(failedOutcome(error));
+    throw error;
+  }
+  await lead.end({ status: "done" });
+  return result;
+}
+
 export function failedOutcome(error: unknown): FetchOutcome {
   if (error instanceof UpstreamFailure) return { status: "failed", kind: error.kind, message: error.message };
   return { status: "failed", kind: "unavailable", message: error instanceof Error ? error.message : String(error) };

@@ -9,18 +9,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { registryFetch, useTempDir } from "./support/context";
 import { ecrClient } from "./support/ecr";
-import { buildMultiArchLayout, buildSingleArchLayout, readBlob, sha256, type BuiltImage } from "./support/image-builder";
-import { blobGets, manifestRequests, seedLayout, useHubCache } from "./support/pull-through";
+import { buildMultiArchLayout, buildSingleArchLayout, readBlob, sha256 } from "./support/image-builder";
+import { blobGets, expectImageInLayout, manifestRequests, seedLayout, useHubCache } from "./support/pull-through";
 import { dockerRef, ociRef, runSkopeo, skopeo } from "./support/skopeo";
 
 const KiB = 1024;
-
-async function expectImageInLayout(layout: string, image: BuiltImage): Promise<void> {
-  expect(sha256(await readBlob(layout, image.manifest.digest))).toBe(image.manifest.digest);
-  for (const blob of [image.config, ...image.layers.map((l) => l.blob)]) {
-    expect((await readBlob(layout, blob.digest)).equals(blob.bytes), `blob ${blob.digest} differs`).toBe(true);
-  }
-}
 
 describe("pull-through cache: copies with skopeo", () => {
   const cache = useHubCache("hub");

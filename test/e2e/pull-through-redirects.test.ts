@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { registryFetch, useTempDir } from "./support/context";
 import type { DockerHubUpstream } from "./support/docker-hub-upstream";
-import { buildSingleArchLayout, readBlob, sha256, type BuiltImage } from "./support/image-builder";
-import { blobGets, manifestRequests, seedLayout, upstreamStatus, useHubCache } from "./support/pull-through";
+import { buildSingleArchLayout, readBlob, sha256 } from "./support/image-builder";
+import { blobGets, expectImageInLayout, manifestRequests, seedLayout, upstreamStatus, useHubCache } from "./support/pull-through";
 import { dockerRef, ociRef, runSkopeo, skopeo } from "./support/skopeo";
 
 const KiB = 1024;
@@ -18,13 +18,6 @@ const KiB = 1024;
 /** CDN GETs of `digest` (the redirect targets), whatever they were answered. */
 function cdnGets(hub: DockerHubUpstream, digest: string) {
   return hub.requests.filter((r) => r.kind === "cdn" && r.method === "GET" && r.path.startsWith(`/blobs/${digest}?`));
-}
-
-async function expectImageInLayout(layout: string, image: BuiltImage): Promise<void> {
-  expect(sha256(await readBlob(layout, image.manifest.digest))).toBe(image.manifest.digest);
-  for (const blob of [image.config, ...image.layers.map((l) => l.blob)]) {
-    expect((await readBlob(layout, blob.digest)).equals(blob.bytes), `blob ${blob.digest} differs`).toBe(true);
-  }
 }
 
 describe("pull-through cache: blobs redirected to a CDN", () => {

@@ -4,11 +4,11 @@
  * the AWS SDK; images built with the image builder and seeded into the upstream.
  */
 import { CreatePullThroughCacheRuleCommand, DeletePullThroughCacheRuleCommand } from "@aws-sdk/client-ecr";
-import { afterAll, beforeAll, beforeEach } from "vitest";
+import { afterAll, beforeAll, beforeEach, expect } from "vitest";
 import { registryFetch } from "./context";
 import { startDockerHubUpstream, type DockerHubUpstream } from "./docker-hub-upstream";
 import { ecrClient } from "./ecr";
-import type { MultiArchLayout, SingleArchLayout } from "./image-builder";
+import { readBlob, sha256, type BuiltImage, type MultiArchLayout, type SingleArchLayout } from "./image-builder";
 
 export interface HubCache {
   readonly hub: DockerHubUpstream;
@@ -103,5 +103,13 @@ export async function upstreamStatus(prefix: string, until: (status: UpstreamSta
     if (!rule) throw new Error(`rule ${prefix} is not listed by /admin/pull-through`);
     if (until(rule) || Date.now() > deadline) return rule;
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Asserts that an OCI layout skopeo wrote holds `image` byte for byte. */
+export async function expectImageInLayout(layout: string, image: BuiltImage): Promise<void> {
+  expect(sha256(await readBlob(layout, image.manifest.digest))).toBe(image.manifest.digest);
+  for (const blob of [image.config, ...image.layers.map((l) => l.blob)]) {
+    expect((await readBlob(layout, blob.digest)).equals(blob.bytes), `blob ${blob.digest} differs`).toBe(true);
   }
 }
