@@ -9,6 +9,7 @@
  * the transfer fail. If the client goes away, the download still completes into R2 in the
  * background (`keepAlive`), so the next pull finds the blob cached.
  */
+import { readChunks } from "../bytes";
 
 export interface StoreTarget {
   /** Where the bytes are written (the writable side of the R2 put's FixedLengthStream). */
@@ -23,8 +24,13 @@ export interface StoreTarget {
   onProgress?(): void;
 }
 
-export function streamWhileStoring(source: ReadableStream<Uint8Array>, target: StoreTarget): ReadableStream<Uint8Array> {
-  const reader = source.getReader();
+/**
+ * The source is read `chunkSize` bytes at a time (BYOB `readAtLeast` on a fetch body): the
+ * network's own chunks are a few KiB, and each one would cost a round of promises on both
+ * sides.
+ */
+export function streamWhileStoring(source: ReadableStream<Uint8Array>, target: StoreTarget, chunkSize = 256 * 1024): ReadableStream<Uint8Array> {
+  const chunks = readChunks(source, chunkSize);
   const writer = target.sink.getWriter();
   let held: Uint8Array | null = null;
   let settled: Promise<void> | null = null;
@@ -38,7 +44,7 @@ export function streamWhileStoring(source: ReadableStream<Uint8Array>, target: S
 
   /** Moves one chunk into R2 and returns it; null at the end, once R2 has verified everything. */
   const step = async (): Promise<Uint8Array | null> => {
-    const { done, value } = await reader.read();
+    const { done, value } = await chunks.next();
     if (done) {
       await writer.close();
       await target.stored;
@@ -51,7 +57,7 @@ export function streamWhileStoring(source: ReadableStream<Uint8Array>, target: S
   };
 
   const fail = async (error: unknown): Promise<void> => {
-    await Promise.allSettled([writer.abort(error), reader.cancel(error)]);
+    await Promise.allSettled([writer.abort(error), chunks.return(undefined).then(() => source.cancel(error))]);
     await settleOnce(false, error);
   };
 

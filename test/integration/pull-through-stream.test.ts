@@ -53,7 +53,7 @@ describe("streamWhileStoring", () => {
     const hex = (await digestOf(bytes)).slice("sha256:".length);
     const source = sourceOf(bytes);
     const store = storing(`test/${hex}`, bytes.length, hex);
-    const received = await readAll(streamWhileStoring(source.stream, store.target));
+    const received = await readAll(streamWhileStoring(source.stream, store.target, 64 * 1024));
     expect(received).toEqual(bytes);
     expect(store.settled).toEqual([{ ok: true, error: null }]);
     const object = await env.BLOBS.get(`test/${hex}`);
@@ -67,7 +67,7 @@ describe("streamWhileStoring", () => {
     const tampered = bytes.slice();
     tampered[1000] = tampered[1000]! ^ 0xff;
     const store = storing(`test/tampered-${hex}`, tampered.length, hex);
-    const reader = streamWhileStoring(sourceOf(tampered).stream, store.target).getReader();
+    const reader = streamWhileStoring(sourceOf(tampered).stream, store.target, 64 * 1024).getReader();
     let delivered = 0;
     let failure: unknown = null;
     try {
@@ -91,7 +91,7 @@ describe("streamWhileStoring", () => {
     const bytes = randomBytes(100 * 1024);
     const hex = (await digestOf(bytes)).slice("sha256:".length);
     const store = storing(`test/short-${hex}`, bytes.length + 10, hex);
-    await expect(readAll(streamWhileStoring(sourceOf(bytes).stream, store.target))).rejects.toThrow();
+    await expect(readAll(streamWhileStoring(sourceOf(bytes).stream, store.target, 64 * 1024))).rejects.toThrow();
     expect(store.settled[0]?.ok).toBe(false);
     expect(await env.BLOBS.head(`test/short-${hex}`)).toBeNull();
   });
@@ -101,7 +101,7 @@ describe("streamWhileStoring", () => {
     const hex = (await digestOf(bytes)).slice("sha256:".length);
     const source = sourceOf(bytes);
     const store = storing(`test/left-${hex}`, bytes.length, hex);
-    const reader = streamWhileStoring(source.stream, store.target).getReader();
+    const reader = streamWhileStoring(source.stream, store.target, 64 * 1024).getReader();
     await reader.read();
     await reader.read();
     await reader.cancel("client went away");
@@ -116,7 +116,7 @@ describe("streamWhileStoring", () => {
     const hex = (await digestOf(bytes)).slice("sha256:".length);
     const source = sourceOf(bytes);
     const store = storing(`test/pace-${hex}`, bytes.length, hex);
-    const reader = streamWhileStoring(source.stream, store.target).getReader();
+    const reader = streamWhileStoring(source.stream, store.target, 64 * 1024).getReader();
     await reader.read();
     await new Promise((resolve) => setTimeout(resolve, 50));
     // Two source reads: the chunk delivered and the one held behind it.
