@@ -76,29 +76,38 @@ export async function pullBlobThrough(
       const answer = await askUpstream(c, target, upstream, "HEAD", digest.digest);
       return new Response(null, { status: 200, headers: blobHeaders(digest.digest, declaredSize(answer, digest.digest)) });
     }
-    const existing = await findBlobObject(c.get("db"), digest.digest);
-    if (existing !== undefined) {
-      const answer = await askUpstream(c, target, upstream, "HEAD", digest.digest);
-      if (declaredSize(answer, digest.digest) === existing.size) {
-        await link(c, target, digest.digest, existing);
-        return serveLinked();
-      }
-    }
     const flight = await joinFlight(c, target.repository, `blob:${digest.digest}`);
     if (flight.role === "follower") {
       if (flight.outcome.status === "failed") throw outcomeFailure(flight.outcome);
       return serveLinked();
     }
+    let linkedExisting: boolean;
     try {
-      return await fetchAndStore(c, target, upstream, digest, flight.lead);
+      linkedExisting = await linkExisting(c, target, upstream, digest.digest);
+      if (!linkedExisting) return await fetchAndStore(c, target, upstream, digest, flight.lead);
     } catch (error) {
       await flight.lead.end(failedOutcome(error));
       throw error;
     }
+    await flight.lead.end({ status: "done" });
+    return serveLinked();
   } catch (error) {
     if (error instanceof UpstreamFailure) throw clientErrorFor(error, blobUnknown(target, digest.digest));
     throw error;
   }
+}
+
+/**
+ * Links the object another repository already stores for `digest`, once the upstream has
+ * confirmed (HEAD) that it serves that blob with that size; false when there is none to link.
+ */
+async function linkExisting(c: AppContext, target: RuleTarget, upstream: Upstream, digest: string): Promise<boolean> {
+  const existing = await findBlobObject(c.get("db"), digest);
+  if (existing === undefined) return false;
+  const answer = await askUpstream(c, target, upstream, "HEAD", digest);
+  if (declaredSize(answer, digest) !== existing.size) return false;
+  await link(c, target, digest, existing);
+  return true;
 }
 
 async function link(c: AppContext, target: RuleTarget, digest: string, location: BlobLocation): Promise<void> {

@@ -57,6 +57,26 @@ describe("pull-through cache: copies with skopeo", () => {
       await cache.hub.resume();
     }
     expect(cache.hub.requests).toHaveLength(0);
+
+    // ECR's spelling of the same image is another repository here: its blobs are linked from
+    // the stored objects once the upstream confirms them (HEADs), not downloaded again.
+    const ecrSpelling = join(tmp.path, "ecr-spelling");
+    await skopeo(["copy", "--src-tls-verify=false", dockerRef(`${cache.prefix}/library/alpine`, "3.20"), ociRef(ecrSpelling, "3.20")]);
+    await expectImageInLayout(ecrSpelling, source.image);
+    expect(cache.hub.count({ kind: "blob", method: "GET" })).toBe(0);
+    expect(cache.hub.requests.filter((r) => r.kind === "blob" && r.method === "HEAD" && r.authorized)).toHaveLength(source.blobDigests.length);
+  });
+
+  it("never serves another repository's blob through the cache on its digest alone", async () => {
+    const secret = await buildSingleArchLayout({ seed: "ptc/secret", tag: "1", layers: [{ size: 12 * KiB }], dir: join(tmp.path, "secret") });
+    await skopeo(["copy", "--dest-tls-verify=false", ociRef(secret.path, "1"), dockerRef("team-private/secret", "1")]);
+    const layer = secret.layerDigests[0]!;
+    const probe = await registryFetch("GET", `/v2/${cache.prefix}/library/alpine/blobs/${layer}`);
+    expect(probe.status).toBe(404);
+    expect(((await probe.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe("BLOB_UNKNOWN");
+    // The upstream was asked (and does not have it); nothing was linked.
+    expect(cache.hub.requests.some((r) => r.kind === "blob" && r.path.includes(layer))).toBe(true);
+    expect((await registryFetch("GET", `/v2/${cache.prefix}/library/alpine/blobs/${layer}`)).status).toBe(404);
   });
 
   it("copies a multi-arch index with every platform manifest, and the second copy makes no upstream blob request", async () => {
