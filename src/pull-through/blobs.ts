@@ -10,14 +10,13 @@
  * upstream's HEAD without storing anything.
  */
 import type { AppContext } from "../app-env";
-import { requireRepositoryAccess } from "../auth/authorizer";
-import { authConfig } from "../auth/config";
 import type { ParsedDigest } from "../distribution/grammar";
 import { OciError, RegistryError } from "../errors";
 import { withRepository } from "../repository/stub";
 import { findBlobObject, linkBlob, type BlobLocation } from "../storage/blob-links";
 import { canonicalBlobKey } from "../storage/keys";
 import { checksumOption } from "../storage/upload-writer";
+import { authorizeImport, distributionImporter } from "./importer";
 import { failedOutcome, joinFlight, outcomeFailure, type Lead } from "./single-flight";
 import { streamWhileStoring } from "./stream-while-storing";
 import { clientErrorFor, noteUpstream, upstreamOf, type RuleTarget } from "./targets";
@@ -68,8 +67,7 @@ export async function pullBlobThrough(
   digest: ParsedDigest,
   serveLinked: () => Promise<Response>,
 ): Promise<Response> {
-  const config = await authConfig(c.env);
-  await requireRepositoryAccess(c, config, target.repository, "ecr:BatchImportUpstreamImage");
+  await authorizeImport(c, distributionImporter(c), target.repository);
   try {
     const upstream = await upstreamOf(c, target);
     if (c.req.method === "HEAD") {

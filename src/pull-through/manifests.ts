@@ -14,8 +14,6 @@
  * object lets one request lead and the others read what it stored.
  */
 import type { AppContext } from "../app-env";
-import { requireRepositoryAccess } from "../auth/authorizer";
-import { authConfig } from "../auth/config";
 import { readAtMost } from "../bytes";
 import { parseDigest, type ParsedDigest } from "../distribution/grammar";
 import { parseManifest } from "../distribution/manifest-format";
@@ -31,6 +29,7 @@ import {
   type TaggedManifest,
 } from "../storage/manifest-records";
 import { recordAuditEvents } from "../storage/lifecycle-records";
+import { authorizeImport, distributionImporter, type Importer } from "./importer";
 import { joinFlight, leading, outcomeFailure } from "./single-flight";
 import { clientErrorFor, noteUpstream, upstreamOf, type RuleTarget } from "./targets";
 import { failureOfAnswer, upstreamRequest, UpstreamFailure, type Upstream } from "./upstream-client";
@@ -55,27 +54,36 @@ function referenceText(reference: CacheReference): string {
   return reference.kind === "tag" ? reference.tag : reference.digest.digest;
 }
 
-/** A manifest the repository does not have: fetched, stored, returned. */
+/** A manifest the repository does not have, for a `/v2` pull: fetched, stored, returned. */
 export async function pullManifestThrough(c: AppContext, target: RuleTarget, reference: CacheReference): Promise<StoredManifest> {
-  await requireRepositoryAccess(c, await authConfig(c.env), target.repository, "ecr:BatchImportUpstreamImage");
-  const text = referenceText(reference);
   try {
-    const flight = await joinFlight(c, target.repository, `manifest:${text}`);
-    if (flight.role === "follower") {
-      if (flight.outcome.status === "failed") throw outcomeFailure(flight.outcome);
-      const stored = await readLocal(c, target.repository, reference);
-      if (stored === undefined) throw new UpstreamFailure("unavailable", 0, `manifest ${text} was fetched but is not stored`);
-      return stored;
-    }
-    return await leading(flight.lead, async () => {
-      const upstream = await upstreamOf(c, target);
-      const fetched = await fetchManifest(c, target, upstream, text, reference.kind === "digest" ? reference.digest : null);
-      return store(c, target, upstream, fetched, reference.kind === "tag" ? reference.tag : null);
-    });
+    return await importManifest(c, target, reference, distributionImporter(c));
   } catch (error) {
-    if (error instanceof UpstreamFailure) throw clientErrorFor(error, manifestUnknown(target, text));
+    if (error instanceof UpstreamFailure) throw clientErrorFor(error, manifestUnknown(target, referenceText(reference)));
     throw error;
   }
+}
+
+/**
+ * Fetches and stores a manifest the repository does not have, once for all concurrent
+ * callers. Throws UpstreamFailure when the upstream cannot give it (each surface reports that
+ * its own way), and the importer's refusal when it may not import.
+ */
+export async function importManifest(c: AppContext, target: RuleTarget, reference: CacheReference, importer: Importer): Promise<StoredManifest> {
+  await authorizeImport(c, importer, target.repository);
+  const text = referenceText(reference);
+  const flight = await joinFlight(c, target.repository, `manifest:${text}`);
+  if (flight.role === "follower") {
+    if (flight.outcome.status === "failed") throw outcomeFailure(flight.outcome);
+    const stored = await readLocal(c, target.repository, reference);
+    if (stored === undefined) throw new UpstreamFailure("unavailable", 0, `manifest ${text} was fetched but is not stored`);
+    return stored;
+  }
+  return leading(flight.lead, async () => {
+    const upstream = await upstreamOf(c, target);
+    const fetched = await fetchManifest(c, target, upstream, text, reference.kind === "digest" ? reference.digest : null);
+    return store(c, target, upstream, fetched, reference.kind === "tag" ? reference.tag : null, importer);
+  });
 }
 
 /**
@@ -94,7 +102,7 @@ export async function revalidateTag(c: AppContext, target: RuleTarget, tag: stri
         return cached;
       }
       const fetched = await fetchManifest(c, target, upstream, current ?? tag, null);
-      return store(c, target, upstream, fetched, tag);
+      return store(c, target, upstream, fetched, tag, distributionImporter(c));
     });
   } catch (error) {
     if (!(error instanceof UpstreamFailure)) throw error;
@@ -167,12 +175,19 @@ async function writeCached(c: AppContext, name: string, manifest: FetchedManifes
 }
 
 /** Stores a fetched manifest (an index's missing platform manifests first) and reads it back. */
-async function store(c: AppContext, target: RuleTarget, upstream: Upstream, fetched: FetchedManifest, tag: string | null): Promise<StoredManifest> {
+async function store(
+  c: AppContext,
+  target: RuleTarget,
+  upstream: Upstream,
+  fetched: FetchedManifest,
+  tag: string | null,
+  importer: Importer,
+): Promise<StoredManifest> {
   const name = target.repository;
   const children = childDigestsOf(fetched);
   if (children.length > 0) await storeChildren(c, target, upstream, children);
   const result = await writeCached(c, name, fetched, tag);
-  if (result.status === "stored" && !result.unchanged) recordImport(c, target, upstream, fetched, tag);
+  if (result.status === "stored" && !result.unchanged) recordImport(c, importer, target, upstream, fetched, tag);
   if (result.status === "tag-immutable") {
     console.warn(`${name}:${tag} is immutable here: the upstream's ${fetched.digest} is not applied`);
   } else if (result.status !== "stored") {
@@ -202,12 +217,10 @@ async function storeChildren(c: AppContext, target: RuleTarget, upstream: Upstre
 }
 
 /** The audit trail of imports: who pulled what from which upstream (written after the response). */
-function recordImport(c: AppContext, target: RuleTarget, upstream: Upstream, fetched: FetchedManifest, tag: string | null): void {
-  const caller = c.get("caller");
-  const actor = caller.kind === "principal" ? caller.principal.arn : caller.kind === "token" && caller.subject !== "" ? caller.subject : "anonymous";
+function recordImport(c: AppContext, importer: Importer, target: RuleTarget, upstream: Upstream, fetched: FetchedManifest, tag: string | null): void {
   const event = {
     at: Date.now(),
-    actor,
+    actor: importer.actor,
     action: "ecr:BatchImportUpstreamImage",
     repository: target.repository,
     digest: fetched.digest,

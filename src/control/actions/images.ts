@@ -8,7 +8,10 @@ import { imageSizeOfStored } from "../../distribution/manifest-format";
 import { digestOf, pushManifest } from "../../distribution/manifests";
 import { essence, IMAGE_MANIFEST_TYPES, INDEX_TYPES } from "../../distribution/media-types";
 import { EcrError, OciError, RegistryError } from "../../errors";
-import { refusePushIntoCache } from "../../pull-through/targets";
+import type { Importer } from "../../pull-through/importer";
+import { importManifest, type CacheReference } from "../../pull-through/manifests";
+import { cacheTargetFor, refusePushIntoCache, type RuleTarget } from "../../pull-through/targets";
+import { UpstreamFailure } from "../../pull-through/upstream-client";
 import type { DeletionFailure, ImageTarget } from "../../repository/image-deletion";
 import { repositoryObject } from "../../repository/stub";
 import {
@@ -98,6 +101,39 @@ async function manifestText(ctx: ControlContext, row: ManifestBodyRow): Promise<
   const digest = parseDigest(row.digest);
   const object = digest === null ? null : await ctx.c.env.BLOBS.get(manifestKey(digest));
   return object === null ? null : object.text();
+}
+
+/**
+ * BatchGetImage of an image a pull-through cache repository lacks: imported from the upstream
+ * as a /v2 pull would, or the failure ECR reports (UpstreamTooManyRequests, ...).
+ */
+async function importForBatchGet(
+  ctx: ControlContext,
+  cache: RuleTarget,
+  target: ImageTarget,
+): Promise<{ row: ManifestBodyRow } | { failureCode: string; failureReason: string }> {
+  const digest = target.digest === undefined ? null : parseDigest(target.digest);
+  // By tag when a tag is given (the tag is cached with it), else by digest.
+  const reference: CacheReference | null = target.tag !== undefined ? { kind: "tag", tag: target.tag } : digest !== null ? { kind: "digest", digest } : null;
+  if (reference === null) return { failureCode: "ImageNotFound", failureReason: "Requested image not found" };
+  const importer: Importer = { actor: ctx.principal.arn, authorize: (action, repository) => ctx.authorize(action, repository) };
+  try {
+    const stored = await importManifest(ctx.c, cache, reference, importer);
+    if (digest !== null && reference.kind === "tag" && stored.digest !== digest.digest) {
+      return { failureCode: "ImageTagDoesNotMatchDigest", failureReason: "Invalid request parameters: given tag does not map to the given digest" };
+    }
+    return { row: { digest: stored.digest, mediaType: stored.mediaType, imageSize: null, body: stored.body } };
+  } catch (error) {
+    if (!(error instanceof UpstreamFailure)) throw error;
+    const failureCode = {
+      "not-found": "ImageNotFound",
+      "rate-limited": "UpstreamTooManyRequests",
+      denied: "UpstreamAccessDenied",
+      unavailable: "UpstreamUnavailable",
+      invalid: "UpstreamUnavailable",
+    }[error.kind];
+    return { failureCode, failureReason: error.message };
+  }
 }
 
 /** imageSizeInBytes of a manifest row: stored at push, else computed from the bytes (older rows). */
@@ -261,7 +297,9 @@ export const imageActions: Record<string, ActionHandler> = {
     const ids = readImageIds(ctx.input, true) ?? [];
     const accepted = ctx.input.optionalStringList("acceptedMediaTypes", 1, 100, { min: 1, max: 255 })?.map((type) => essence(type));
     await ctx.authorize("ecr:BatchGetImage", name);
-    await requireRepository(ctx, name);
+    // A pull-through cache repository is created by its first pull, as on /v2.
+    const cache = await cacheTargetFor(ctx.c, name);
+    if (cache === null) await requireRepository(ctx, name);
 
     const failures: JsonObject[] = ids.flatMap((id) => ("failure" in id ? [id.failure] : []));
     const targets = ids.flatMap((id) => ("target" in id ? [id.target] : []));
@@ -276,7 +314,15 @@ export const imageActions: Record<string, ActionHandler> = {
         fail("ImageTagDoesNotMatchDigest", "Invalid request parameters: given tag does not map to the given digest");
         continue;
       }
-      const row = resolution !== undefined && "digest" in resolution ? manifests.get(resolution.digest) : undefined;
+      let row = resolution !== undefined && "digest" in resolution ? manifests.get(resolution.digest) : undefined;
+      if (row === undefined && cache !== null) {
+        const imported = await importForBatchGet(ctx, cache, target);
+        if ("failureCode" in imported) {
+          fail(imported.failureCode, imported.failureReason);
+          continue;
+        }
+        row = imported.row;
+      }
       const text = row === undefined ? null : await manifestText(ctx, row);
       if (row === undefined || text === null) {
         fail("ImageNotFound", "Requested image not found");
