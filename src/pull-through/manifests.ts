@@ -193,10 +193,14 @@ async function store(
   } else if (result.status !== "stored") {
     throw new UpstreamFailure("invalid", 200, `the upstream's manifest ${fetched.digest} could not be stored (${result.status})`);
   }
-  const stored =
-    tag !== null && result.status === "tag-immutable"
-      ? await findManifestByTag(c.get("db"), name, tag)
-      : await findManifestByDigest(c.get("db"), name, fetched.digest);
+  let stored: StoredManifest | undefined;
+  if (tag !== null && result.status === "tag-immutable") {
+    // Checked now: the next revalidation is a whole interval away, not a GET on every pull.
+    await markTagValidated(c.get("db"), name, tag, result.currentDigest, Date.now());
+    stored = await findManifestByTag(c.get("db"), name, tag);
+  } else {
+    stored = await findManifestByDigest(c.get("db"), name, fetched.digest);
+  }
   if (stored === undefined) throw new UpstreamFailure("unavailable", 0, `manifest ${fetched.digest} was stored but cannot be read back`);
   return stored;
 }

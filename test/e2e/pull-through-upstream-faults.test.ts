@@ -6,7 +6,9 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { PutImageTagMutabilityCommand } from "@aws-sdk/client-ecr";
 import { registryFetch, useTempDir } from "./support/context";
+import { ecrClient } from "./support/ecr";
 import { buildSingleArchLayout, readBlob, sha256 } from "./support/image-builder";
 import { blobGets, manifestRequests, seedLayout, upstreamStatus, useHubCache } from "./support/pull-through";
 import { PULL_THROUGH_TAG_REVALIDATE_SECONDS } from "./support/registry-process";
@@ -158,13 +160,19 @@ describe("pull-through cache: upstream faults", () => {
     const v1 = await buildSingleArchLayout({ seed: "ptc/moving-1", tag: "latest", layers: [{ size: 16 * KiB }], dir: join(tmp.path, "v1") });
     const v2 = await buildSingleArchLayout({ seed: "ptc/moving-2", tag: "latest", layers: [{ size: 16 * KiB }], dir: join(tmp.path, "v2") });
     await seedLayout(cache.hub, v1, "library/moving:latest");
-    const path = `/v2/${cache.prefix}/moving/manifests/latest`;
-    const digestNow = async () => {
-      const response = await registryFetch("GET", path, { headers: { Accept: ACCEPT } });
+    await seedLayout(cache.hub, v1, "library/pinned:latest");
+    const digestOf = async (repository: string) => {
+      const response = await registryFetch("GET", `/v2/${cache.prefix}/${repository}/manifests/latest`, { headers: { Accept: ACCEPT } });
       expect(response.status).toBe(200);
       await response.arrayBuffer();
       return response.headers.get("Docker-Content-Digest");
     };
+    const digestNow = () => digestOf("moving");
+    // A second cache repository made immutable after its first pull keeps its tag.
+    expect(await digestOf("pinned")).toBe(v1.manifestDigest);
+    await ecrClient().send(new PutImageTagMutabilityCommand({ repositoryName: `${cache.prefix}/pinned`, imageTagMutability: "IMMUTABLE" }));
+    await seedLayout(cache.hub, v2, "library/pinned:latest");
+    cache.hub.reset();
     expect(await digestNow()).toBe(v1.manifestDigest);
     expect(await digestNow()).toBe(v1.manifestDigest);
     expect(manifestRequests(cache.hub, "GET")).toBe(1);
@@ -176,6 +184,13 @@ describe("pull-through cache: upstream faults", () => {
     await sleep(PULL_THROUGH_TAG_REVALIDATE_SECONDS * 1000 + 500);
     cache.hub.reset();
     expect(await digestNow()).toBe(v2.manifestDigest);
+    expect(manifestRequests(cache.hub, "HEAD")).toBe(1);
+    expect(manifestRequests(cache.hub, "GET")).toBe(1);
+    // The immutable one: checked (HEAD, GET of the new digest), not moved, and not asked
+    // again until the next interval.
+    cache.hub.reset();
+    expect(await digestOf("pinned")).toBe(v1.manifestDigest);
+    expect(await digestOf("pinned")).toBe(v1.manifestDigest);
     expect(manifestRequests(cache.hub, "HEAD")).toBe(1);
     expect(manifestRequests(cache.hub, "GET")).toBe(1);
 
