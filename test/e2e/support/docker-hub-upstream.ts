@@ -27,10 +27,11 @@ import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from "node:http";
-import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline, Transform, type TransformCallback } from "node:stream";
+import { freePort, signalGroup, stopGroup } from "./process-groups";
 
 export interface UpstreamRequest {
   /** Date.now() when the request arrived. */
@@ -175,47 +176,8 @@ function decodedPath(url: URL): string {
   return query === "" ? url.pathname : `${url.pathname}?${query}`;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const probe = createNetServer();
-    probe.unref();
-    probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolvePromise(port));
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function stopGroup(pgid: number): Promise<void> {
-  signalGroup(pgid, "SIGTERM");
-  const deadline = Date.now() + STOP_GRACE_MS;
-  while (groupAlive(pgid) && Date.now() < deadline) await sleep(50);
-  if (groupAlive(pgid)) {
-    signalGroup(pgid, "SIGKILL");
-    const killDeadline = Date.now() + 5_000;
-    while (groupAlive(pgid) && Date.now() < killDeadline) await sleep(50);
-  }
-}
 
 function readLog(path: string): string {
   try {
@@ -284,7 +246,7 @@ async function startDistribution(dir: string, logPath: string): Promise<{ child:
       }
       await sleep(50);
     }
-    await stopGroup(pgid);
+    await stopGroup(pgid, STOP_GRACE_MS);
     lastError = new Error(`docker-registry did not answer GET http://${host}/v2/ with 200 (last: ${last}); its log:\n${readLog(logPath)}`);
   }
   throw lastError ?? new Error("docker-registry did not start");
@@ -733,7 +695,7 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
     stopped = true;
     await pause();
     backingAgent.destroy();
-    await stopGroup(backingPgid);
+    await stopGroup(backingPgid, STOP_GRACE_MS);
     process.removeListener("exit", killOnExit);
     await rm(dir, { recursive: true, force: true });
   };

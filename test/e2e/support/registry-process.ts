@@ -5,10 +5,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { newAdminKey, newSecretsKey, newSigningKeyJwk } from "../../../scripts/dev-vars.mjs";
+import { freePort, stopGroup } from "./process-groups";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const STARTUP_TIMEOUT_MS = 90_000;
@@ -44,53 +44,11 @@ export interface RegistryProcess {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePromise(port));
-    });
-  });
-}
-
 export function readLog(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch {
     return "(no log)";
-  }
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function stopGroup(child: ChildProcess): Promise<void> {
-  const pid = child.pid;
-  if (pid === undefined) return;
-  signalGroup(pid, "SIGTERM");
-  const deadline = Date.now() + STOP_GRACE_MS;
-  while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (groupAlive(pid)) {
-    signalGroup(pid, "SIGKILL");
-    const killDeadline = Date.now() + 5_000;
-    while (groupAlive(pid) && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -148,7 +106,7 @@ export async function startRegistryProcess(
   });
   closeSync(logFd);
   const url = `http://127.0.0.1:${chosen}`;
-  const stop = () => stopGroup(child);
+  const stop = () => (child.pid === undefined ? Promise.resolve() : stopGroup(child.pid, STOP_GRACE_MS));
   try {
     await waitUntilReady(url, child, logPath);
   } catch (error) {
