@@ -6,7 +6,7 @@
 import type { AppContext } from "../app-env";
 import { repositoryObject } from "../repository/stub";
 import { FETCH_LEASE_MS, type FetchOutcome } from "../repository/upstream-fetches";
-import { UpstreamFailure, type FailureKind } from "./upstream-client";
+import { UpstreamFailure } from "./upstream-client";
 
 export interface Lead {
   /** Renews the lease if a third of it has passed (cheap to call between chunks). */
@@ -57,7 +57,5 @@ export function failedOutcome(error: unknown): FetchOutcome {
 
 /** What a follower reports when the fetch it waited for failed. */
 export function outcomeFailure(outcome: Extract<FetchOutcome, { status: "failed" }>): UpstreamFailure {
-  const kinds: readonly FailureKind[] = ["not-found", "rate-limited", "denied", "unavailable", "invalid"];
-  const kind = kinds.find((k) => k === outcome.kind) ?? "unavailable";
-  return new UpstreamFailure(kind, 0, outcome.message);
+  return new UpstreamFailure(outcome.kind, 0, outcome.message);
 }

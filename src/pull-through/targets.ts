@@ -16,7 +16,7 @@ import { readRateLimit } from "./upstream-headers";
 import { UpstreamFailure, type Upstream, type UpstreamCredentials } from "./upstream-client";
 import { matchRule, upstreamBaseUrl, type CacheTarget } from "./rules";
 
-export const RULES_TTL_MS = 30_000;
+const RULES_TTL_MS = 30_000;
 const CREDENTIALS_TTL_MS = 30_000;
 
 export type RuleTarget = CacheTarget<PullThroughRule>;
@@ -55,7 +55,12 @@ async function unsealCredentials(c: AppContext, arn: string): Promise<UpstreamCr
     throw new UpstreamFailure("denied", 0, `the credentials ${arn} of this pull-through rule are missing or cannot be unsealed`);
   }
   const text = await openSecret(config.secretsKey, name, sealed);
-  const parsed: unknown = text === null ? null : JSON.parse(text);
+  let parsed: unknown = null;
+  try {
+    parsed = text === null ? null : JSON.parse(text);
+  } catch {
+    // Not what PUT /admin/secrets stores: reported below.
+  }
   const fields = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
   if (typeof fields.username !== "string" || typeof fields.accessToken !== "string") {
     throw new UpstreamFailure("denied", 0, `the secret ${arn} does not hold {username, accessToken}`);

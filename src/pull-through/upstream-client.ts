@@ -42,19 +42,13 @@ export class UpstreamFailure extends Error {
 }
 
 /** Deadline for a manifest, HEAD or token request, and for the headers of a blob GET. */
-export const UPSTREAM_TIMEOUT_MS = 15_000;
+const UPSTREAM_TIMEOUT_MS = 15_000;
 const MAX_REDIRECTS = 5;
 /** A token is renewed this long before the upstream says it expires. */
 const TOKEN_MARGIN_MS = 10_000;
 
 const challenges = new Map<string, Challenge>();
 const tokens = new Map<string, { token: Promise<string>; expiresAt: number }>();
-
-/** Forgets remembered challenges and tokens (tests; a rule whose credentials changed). */
-export function forgetUpstreamSessions(): void {
-  challenges.clear();
-  tokens.clear();
-}
 
 export function failureForStatus(status: number, what: string, upstreamCode: string | null = null): UpstreamFailure {
   const code = upstreamCode === null ? "" : ` ${upstreamCode}`;

@@ -6,9 +6,10 @@
  * and the next caller leads. A leader that stops renewing its lease (its request died) is
  * replaced once the lease runs out, so nobody waits forever.
  */
+import type { FailureKind } from "../pull-through/upstream-client";
 
-/** How a fetch ended; `failure` is what the leader saw, so followers report the same. */
-export type FetchOutcome = { status: "done" } | { status: "failed"; kind: string; message: string };
+/** How a fetch ended; on failure, the leader's `kind` and `message`, so followers report the same. */
+export type FetchOutcome = { status: "done" } | { status: "failed"; kind: FailureKind; message: string };
 
 export type JoinResult = { role: "leader"; lease: string } | { role: "follower"; outcome: FetchOutcome };
 
