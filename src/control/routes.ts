@@ -27,17 +27,23 @@ export const AWS_JSON_CONTENT_TYPE = "application/x-amz-json-1.1";
 /** Bodies above this are refused before they are read (an UploadLayerPart of 20 MiB, base64). */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-const ACTIONS: Readonly<Record<string, ActionHandler>> = {
-  ...registryActions,
-  ...repositoryActions,
-  ...imageActions,
-  ...layerActions,
-  ...lifecycleActions,
-  ...pullThroughActions,
-};
+/**
+ * The dispatch table, a Map: the action name comes from the request, and a plain object would
+ * also answer `constructor`, `toString` or `__proto__` from Object.prototype.
+ */
+const ACTIONS: ReadonlyMap<string, ActionHandler> = new Map(
+  Object.entries({
+    ...registryActions,
+    ...repositoryActions,
+    ...imageActions,
+    ...layerActions,
+    ...lifecycleActions,
+    ...pullThroughActions,
+  }),
+);
 
 /** Names of the actions served, for documentation and tests. */
-export const SUPPORTED_ACTIONS: readonly string[] = Object.keys(ACTIONS).sort();
+export const SUPPORTED_ACTIONS: readonly string[] = [...ACTIONS.keys()].sort();
 
 export const controlRoutes = new Hono<AppEnv>();
 
@@ -49,7 +55,7 @@ controlRoutes.post("/", async (c) => {
   const principal = await authenticate(c, body);
 
   const target = c.req.header("X-Amz-Target") ?? "";
-  const handler = target.startsWith(TARGET_PREFIX) ? ACTIONS[target.slice(TARGET_PREFIX.length)] : undefined;
+  const handler = target.startsWith(TARGET_PREFIX) ? ACTIONS.get(target.slice(TARGET_PREFIX.length)) : undefined;
   if (handler === undefined) throw new RegistryError(EcrError.UnknownOperationException, `unknown operation "${target}"`);
 
   let parsed: unknown;

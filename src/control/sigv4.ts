@@ -112,13 +112,15 @@ export async function verifySigV4(
   const secret = await findSecret(auth.accessKeyId);
   if (secret === null) throw new RegistryError(EcrError.UnrecognizedClientException);
 
-  const headers: Record<string, string> = {};
+  // Null-prototype bags: header and query names come from the request, and on a plain object
+  // `__proto__` would set the prototype and `constructor` would read Object's.
+  const headers = Object.create(null) as Record<string, string>;
   for (const name of auth.signedHeaders) {
     const value = request.headers.get(name);
     if (value === null) throw invalid(`signed header "${name}" is missing from the request`);
     headers[name] = value;
   }
-  const query: Record<string, string | string[]> = {};
+  const query = Object.create(null) as Record<string, string | string[]>;
   for (const [key, value] of request.url.searchParams) {
     const existing = query[key];
     query[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];

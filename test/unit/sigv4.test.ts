@@ -84,6 +84,14 @@ describe("verifySigV4", () => {
     expect(await verifySigV4(await signedRequest('{"repositoryName":"a/b"}', { query: { b: "2", a: "x y" } }), findSecret, NOW)).toBe(KEY.accessKeyId);
   });
 
+  it("accepts query parameters named like Object.prototype members (constructor, __proto__, toString)", async () => {
+    // JSON.parse makes `__proto__` an own property, as a URL's query makes it a parameter.
+    const query = JSON.parse('{"__proto__":"p","constructor":"c","toString":"t","hasOwnProperty":"h"}') as Record<string, string>;
+    const request = await signedRequest("{}", { query });
+    expect([...request.url.searchParams.keys()].sort()).toEqual(["__proto__", "constructor", "hasOwnProperty", "toString"]);
+    expect(await verifySigV4(request, findSecret, NOW)).toBe(KEY.accessKeyId);
+  });
+
   it("accepts up to 15 minutes of skew and refuses more", async () => {
     expect(await verifySigV4(await signedRequest("{}", { at: NOW - 15 * 60_000 }), findSecret, NOW)).toBe(KEY.accessKeyId);
     expect(await refusal(verifySigV4(await signedRequest("{}", { at: NOW - 15 * 60_000 - 1000 }), findSecret, NOW))).toBe("InvalidSignatureException");

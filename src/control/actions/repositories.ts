@@ -80,7 +80,9 @@ function readTagMutability(input: Input, required: boolean): (typeof TAG_MUTABIL
 function readTags(input: Input, member: string, min: number): Record<string, string> {
   const list = input.optionalList(member, min, 200);
   if (list === undefined) return {};
-  const tags: Record<string, string> = {};
+  // Collected in a Map: a tag key is any string, `__proto__` included, which assigning to a
+  // plain object would turn into a prototype change. fromEntries defines own properties.
+  const tags = new Map<string, string>();
   for (const [index, item] of list.entries()) {
     if (!isObject(item) || typeof item.Key !== "string" || (item.Value !== undefined && typeof item.Value !== "string")) {
       throw new RegistryError(EcrError.InvalidTagParameterException, `${member}[${index}] must be {"Key": string, "Value": string}`);
@@ -94,12 +96,12 @@ function readTags(input: Input, member: string, min: number): Record<string, str
       );
     }
     if (key.toLowerCase().startsWith("aws:")) throw new RegistryError(EcrError.InvalidTagParameterException, `tag keys may not start with "aws:" (${key})`);
-    tags[key] = value;
+    tags.set(key, value);
   }
-  if (Object.keys(tags).length > MAX_RESOURCE_TAGS) {
+  if (tags.size > MAX_RESOURCE_TAGS) {
     throw new RegistryError(EcrError.TooManyTagsException, `a repository can have at most ${MAX_RESOURCE_TAGS} tags`);
   }
-  return tags;
+  return Object.fromEntries(tags);
 }
 
 function parseRepositoryPolicy(text: string): void {

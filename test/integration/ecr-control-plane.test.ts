@@ -1,0 +1,50 @@
+/**
+ * ECR's control plane inside workerd: dispatch and inputs whose names are external strings.
+ */
+import { describe, expect, it } from "vitest";
+import { ecr, ecrCall } from "../support/ecr";
+import { repositoryArnOf } from "../support/registry";
+
+/** Members every plain object inherits from Object.prototype. */
+const PROTOTYPE_MEMBERS = [
+  "__proto__",
+  "constructor",
+  "hasOwnProperty",
+  "isPrototypeOf",
+  "propertyIsEnumerable",
+  "toLocaleString",
+  "toString",
+  "valueOf",
+  "__defineGetter__",
+  "__lookupSetter__",
+];
+
+describe("action dispatch", () => {
+  it.each(PROTOTYPE_MEMBERS)("answers X-Amz-Target ...V20150921.%s with 400 UnknownOperationException", async (member) => {
+    const result = await ecrCall(member, {});
+    expect(result.status, JSON.stringify(result.body)).toBe(400);
+    expect(result.type).toBe("UnknownOperationException");
+  });
+
+  it("still serves the actions it has", async () => {
+    expect(await ecrCall("DescribeRegistry", {})).toMatchObject({ status: 200, body: { registryId: "123456789012" } });
+  });
+});
+
+describe("resource tags", () => {
+  it("keeps tag keys named like Object.prototype members", async () => {
+    const name = "team-a/proto-tags";
+    await ecr("CreateRepository", { repositoryName: name, tags: [{ Key: "__proto__", Value: "a" }] });
+    await ecr("TagResource", { resourceArn: repositoryArnOf(name), tags: [{ Key: "constructor", Value: "b" }] });
+    const listed = await ecr("ListTagsForResource", { resourceArn: repositoryArnOf(name) });
+    expect(listed.tags).toEqual(
+      expect.arrayContaining([
+        { Key: "__proto__", Value: "a" },
+        { Key: "constructor", Value: "b" },
+      ]),
+    );
+    expect(listed.tags).toHaveLength(2);
+    await ecr("UntagResource", { resourceArn: repositoryArnOf(name), tagKeys: ["__proto__"] });
+    expect((await ecr("ListTagsForResource", { resourceArn: repositoryArnOf(name) })).tags).toEqual([{ Key: "constructor", Value: "b" }]);
+  });
+});
