@@ -58,6 +58,8 @@ export const AdminError = {
 /** Errors of the token service's OAuth2 form. */
 export const TokenError = {
   UNSUPPORTED_GRANT_TYPE: describe("unsupported_grant_type", 400, "unsupported grant type"),
+  /** RFC 6749's code for a malformed request, e.g. more scopes than one request may ask for. */
+  INVALID_REQUEST: describe("invalid_request", 400, "invalid request"),
 } as const satisfies Record<string, ErrorDescriptor>;
 
 /**

@@ -76,13 +76,29 @@ export function parseScope(value: string): Scope | null {
   return { type, name, actions };
 }
 
-/** Scopes from repeated `scope=` parameters, each of which may hold several space-separated scopes. */
-export function parseScopes(values: readonly string[]): Scope[] {
-  return values
-    .flatMap((value) => value.split(" "))
-    .filter((value) => value !== "")
-    .map(parseScope)
-    .filter((scope): scope is Scope => scope !== null);
+/**
+ * Most scopes one token request may ask for. Clients ask for a handful (a pull, a push with a
+ * cross-repository mount names two repositories); the bound keeps what one request makes the
+ * token service look up and sign small.
+ */
+export const MAX_SCOPES_PER_REQUEST = 50;
+/** Most actions one scope may list (the known ones are pull, push, delete and `*`). */
+export const MAX_ACTIONS_PER_SCOPE = 10;
+
+/**
+ * Scopes from repeated `scope=` parameters, each of which may hold several space-separated
+ * scopes, or what is over the limits above. Every scope is counted, including those that do
+ * not parse, so a request cannot hide work behind malformed ones.
+ */
+export function parseScopes(values: readonly string[]): { scopes: Scope[] } | { refused: string } {
+  const texts = values.flatMap((value) => value.split(" ")).filter((value) => value !== "");
+  if (texts.length > MAX_SCOPES_PER_REQUEST) {
+    return { refused: `${texts.length} scopes requested; at most ${MAX_SCOPES_PER_REQUEST} are allowed per token request` };
+  }
+  const scopes = texts.map(parseScope).filter((scope): scope is Scope => scope !== null);
+  const crowded = scopes.find((scope) => scope.actions.length > MAX_ACTIONS_PER_SCOPE);
+  if (crowded) return { refused: `a scope lists ${crowded.actions.length} actions; at most ${MAX_ACTIONS_PER_SCOPE} are allowed per scope` };
+  return { scopes };
 }
 
 export function repositoryArn(region: string, accountId: string, name: string): string {

@@ -27,7 +27,7 @@ async function grant(c: AppContext, config: AuthConfig, principal: Principal | n
   const repositoryScopes = scopes.filter((scope) => scope.type === "repository" && isValidRepositoryName(scope.name));
   const facts = await findRepositoryAccessFacts(
     c.get("db"),
-    repositoryScopes.map((scope) => scope.name),
+    [...new Set(repositoryScopes.map((scope) => scope.name))],
   );
   const entries = new Map<string, AccessEntry>();
   for (const scope of repositoryScopes) {
@@ -69,6 +69,13 @@ async function tokenResponse(c: AppContext, config: AuthConfig, principal: Princ
   return c.json(body, 200, { "Cache-Control": "no-store" });
 }
 
+/** The scopes asked for, or a 400 `invalid_request` when there are too many. */
+function requestedScopes(values: readonly string[]): Scope[] {
+  const parsed = parseScopes(values);
+  if ("refused" in parsed) throw new RegistryError(TokenError.INVALID_REQUEST, parsed.refused);
+  return parsed.scopes;
+}
+
 function checkService(config: AuthConfig, service: string | undefined | null): void {
   if (service && service !== config.service) {
     throw new RegistryError(OciError.DENIED, `unknown service "${service}"; this registry's service is "${config.service}"`);
@@ -78,7 +85,7 @@ function checkService(config: AuthConfig, service: string | undefined | null): v
 tokenRoutes.get("/token", async (c) => {
   const config = await authConfig(c.env);
   checkService(config, c.req.query("service"));
-  const scopes = parseScopes(c.req.queries("scope") ?? []);
+  const scopes = requestedScopes(c.req.queries("scope") ?? []);
   const header = c.req.header("Authorization");
   let principal: Principal | null = null;
   if (header) {
@@ -95,7 +102,7 @@ tokenRoutes.post("/token", async (c) => {
   const form = await c.req.parseBody();
   const field = (name: string): string | null => (typeof form[name] === "string" ? (form[name] as string) : null);
   checkService(config, field("service"));
-  const scopes = parseScopes(field("scope") ? [field("scope")!] : []);
+  const scopes = requestedScopes(field("scope") ? [field("scope")!] : []);
   const grantType = field("grant_type");
   let principal: Principal | null;
   if (grantType === "password") {

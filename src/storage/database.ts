@@ -1,6 +1,8 @@
 /**
- * The drizzle handle over D1, and the one helper that recognises constraint failures.
+ * The drizzle handle over D1, the one helper that recognises constraint failures, and the one
+ * way a list of values reaches a query.
  */
+import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
@@ -14,4 +16,13 @@ export function database(db: D1Database): Database {
 export function isForeignKeyFailure(error: unknown): boolean {
   const text = error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : String(error);
   return text.includes("FOREIGN KEY constraint failed");
+}
+
+/**
+ * `<column> IN (<values>)` with the whole list bound as ONE parameter (a JSON array read with
+ * json_each): D1 allows at most 100 bound parameters per statement, and drizzle's inArray binds
+ * one per value, so a list from a request would otherwise fail with "too many SQL variables".
+ */
+export function inList(column: SQLWrapper, values: readonly string[]): SQL {
+  return sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
 }

@@ -2,8 +2,8 @@
  * D1 access for pull-through cache rules, the registry's own secrets (their credentials) and
  * what each rule's upstream last said (rate limits, failures, request counts).
  */
-import { asc, count, eq, gt, inArray, sql } from "drizzle-orm";
-import type { Database } from "./database";
+import { asc, count, eq, gt, sql } from "drizzle-orm";
+import { inList, type Database } from "./database";
 import { pullThroughCacheRules, pullThroughUpstreamStatus, registrySecrets } from "./schema";
 
 export type PullThroughRule = typeof pullThroughCacheRules.$inferSelect;
@@ -37,7 +37,7 @@ export async function insertPullThroughRule(db: Database, rule: PullThroughRule,
 
 export async function findPullThroughRules(db: Database, prefixes: readonly string[]): Promise<PullThroughRule[]> {
   if (prefixes.length === 0) return [];
-  return db.select().from(pullThroughCacheRules).where(inArray(pullThroughCacheRules.prefix, [...prefixes]));
+  return db.select().from(pullThroughCacheRules).where(inList(pullThroughCacheRules.prefix, prefixes));
 }
 
 export async function listPullThroughRules(db: Database, after: string | null, limit: number): Promise<PullThroughRule[]> {

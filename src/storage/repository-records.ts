@@ -1,8 +1,8 @@
 /**
  * D1 access to repository rows.
  */
-import { and, asc, eq, gt, inArray, not, sql } from "drizzle-orm";
-import type { Database } from "./database";
+import { and, asc, eq, gt, not, sql } from "drizzle-orm";
+import { inList, type Database } from "./database";
 import { manifests, repositories, type EncryptionType, type RepositoryRow, type TagMutability } from "./schema";
 
 /** Creates the repository if it does not exist (create-on-push). */
@@ -25,7 +25,7 @@ export async function findRepositoryAccessFacts(db: Database, names: readonly st
   const rows = await db
     .select({ name: repositories.name, policy: repositories.policy, tags: repositories.tags })
     .from(repositories)
-    .where(inArray(repositories.name, [...names]));
+    .where(inList(repositories.name, names));
   return new Map(rows.map((row) => [row.name, { policy: row.policy, tags: JSON.parse(row.tags) as Record<string, string> }]));
 }
 
@@ -118,7 +118,7 @@ export async function listRepositories(db: Database, after: string | null, limit
 
 export async function findRepositories(db: Database, names: readonly string[]): Promise<RepositoryRow[]> {
   if (names.length === 0) return [];
-  return db.select().from(repositories).where(inArray(repositories.name, [...names]));
+  return db.select().from(repositories).where(inList(repositories.name, names));
 }
 
 export async function setScanOnPush(db: Database, name: string, scanOnPush: boolean): Promise<boolean> {
