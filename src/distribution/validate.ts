@@ -2,6 +2,7 @@
  * Boundary checks for path and query values, throwing the spec's error for each.
  */
 import { OciError, RegistryError } from "../errors";
+import { declaredBodyLength } from "../request-body";
 import { isValidRepositoryName, parseDigest, type ParsedDigest } from "./grammar";
 
 export function requireName(name: string): string {
@@ -19,10 +20,7 @@ export function requireDigest(value: string | null | undefined): ParsedDigest {
   return digest;
 }
 
-/** The request's Content-Length, or null when absent. */
+/** The body length a request declares (src/request-body.ts), or null when it is unknown. */
 export function contentLength(request: Request): number | null {
-  const header = request.headers.get("Content-Length");
-  if (header === null) return null;
-  if (!/^\d+$/.test(header)) throw new RegistryError(OciError.SIZE_INVALID, `invalid Content-Length "${header}"`);
-  return Number(header);
+  return declaredBodyLength(request.headers, { invalid: (message) => new RegistryError(OciError.SIZE_INVALID, message) });
 }
