@@ -48,3 +48,41 @@ describe("resource tags", () => {
     expect((await ecr("ListTagsForResource", { resourceArn: repositoryArnOf(name) })).tags).toEqual([{ Key: "constructor", Value: "b" }]);
   });
 });
+
+describe("repository policies with Service principals", () => {
+  // The statement AWS tells Lambda users to add to the repository holding a function's image.
+  const LAMBDA_POLICY = JSON.stringify(
+    {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "LambdaECRImageRetrievalPolicy",
+          Effect: "Allow",
+          Principal: { Service: "lambda.amazonaws.com" },
+          Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        },
+      ],
+    },
+    null,
+    2,
+  );
+
+  it("accepts them and returns the policy text verbatim", async () => {
+    const name = "team-a/lambda-fn";
+    await ecr("CreateRepository", { repositoryName: name });
+    expect(await ecr("SetRepositoryPolicy", { repositoryName: name, policyText: LAMBDA_POLICY })).toMatchObject({ policyText: LAMBDA_POLICY });
+    expect(await ecr("GetRepositoryPolicy", { repositoryName: name })).toMatchObject({ repositoryName: name, policyText: LAMBDA_POLICY });
+    // The registry policy shares the parser.
+    expect(await ecr("PutRegistryPolicy", { policyText: LAMBDA_POLICY })).toMatchObject({ policyText: LAMBDA_POLICY });
+  });
+
+  it("still refuses a Service principal that is no AWS service name", async () => {
+    const name = "team-a/lambda-bad";
+    await ecr("CreateRepository", { repositoryName: name });
+    const text = LAMBDA_POLICY.replace("lambda.amazonaws.com", "lambda");
+    const result = await ecrCall("SetRepositoryPolicy", { repositoryName: name, policyText: text });
+    expect(result.status).toBe(400);
+    expect(result.type).toBe("InvalidParameterException");
+    expect(String(result.body.message)).toContain('"lambda" must be an AWS service principal');
+  });
+});

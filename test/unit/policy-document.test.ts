@@ -74,14 +74,42 @@ describe("parsePolicyDocument: normalization", () => {
       {
         version: "2012-10-17",
         statements: [
-          { effect: "Allow", principal: { any: false, aws: ["123456789012"] }, action: ["ecr:BatchGetImage"], conditions: [] },
+          { effect: "Allow", principal: { any: false, aws: ["123456789012"], services: [] }, action: ["ecr:BatchGetImage"], conditions: [] },
           {
             effect: "Allow",
-            notPrincipal: { any: false, aws: [USER, "arn:aws:iam::123456789012:root"] },
+            notPrincipal: { any: false, aws: [USER, "arn:aws:iam::123456789012:root"], services: [] },
             action: ["ecr:BatchGetImage"],
             conditions: [],
           },
           { effect: "Allow", principal: { any: true }, action: ["ecr:BatchGetImage"], notResource: [REPO], conditions: [] },
+        ],
+      },
+    ],
+    [
+      "Service principals (the policy AWS tells Lambda and CodeBuild users to add), alone and beside AWS",
+      policy([
+        { Sid: "LambdaECRImageRetrievalPolicy", ...RESOURCE_STATEMENT, Principal: { Service: "lambda.amazonaws.com" } },
+        { ...RESOURCE_STATEMENT, Principal: { AWS: USER, Service: ["codebuild.amazonaws.com", "pullthroughcache.ecr.amazonaws.com"] } },
+        { ...without(RESOURCE_STATEMENT, "Principal"), NotPrincipal: { Service: "ecs-tasks.amazonaws.com.cn" } },
+      ]),
+      "resource",
+      {
+        version: "2012-10-17",
+        statements: [
+          {
+            sid: "LambdaECRImageRetrievalPolicy",
+            effect: "Allow",
+            principal: { any: false, aws: [], services: ["lambda.amazonaws.com"] },
+            action: ["ecr:BatchGetImage"],
+            conditions: [],
+          },
+          {
+            effect: "Allow",
+            principal: { any: false, aws: [USER], services: ["codebuild.amazonaws.com", "pullthroughcache.ecr.amazonaws.com"] },
+            action: ["ecr:BatchGetImage"],
+            conditions: [],
+          },
+          { effect: "Allow", notPrincipal: { any: false, aws: [], services: ["ecs-tasks.amazonaws.com.cn"] }, action: ["ecr:BatchGetImage"], conditions: [] },
         ],
       },
     ],
@@ -198,18 +226,29 @@ describe("parsePolicyDocument: malformed documents", () => {
       "Statement[0] must not have both Principal and NotPrincipal",
     ],
     [
-      "Service principal",
-      policy([{ ...RESOURCE_STATEMENT, Principal: { Service: "codebuild.amazonaws.com" } }]),
+      "a Service principal that is not an AWS service name",
+      policy([{ ...RESOURCE_STATEMENT, Principal: { Service: ["lambda.amazonaws.com", "*"] } }]),
       "resource",
-      'Statement[0].Principal has unsupported principal type "Service" (only "AWS" is supported)',
+      'Statement[0].Principal.Service[1] "*" must be an AWS service principal such as "lambda.amazonaws.com"',
+    ],
+    [
+      "a Service principal that is not a string",
+      policy([{ ...RESOURCE_STATEMENT, Principal: { Service: 7 } }]),
+      "resource",
+      "Statement[0].Principal.Service must be a string or a non-empty array of strings",
     ],
     [
       "Federated principal beside AWS",
       policy([{ ...RESOURCE_STATEMENT, Principal: { AWS: USER, Federated: "x" } }]),
       "resource",
-      'Statement[0].Principal has unsupported principal type "Federated" (only "AWS" is supported)',
+      'Statement[0].Principal has unsupported principal type "Federated" (only "AWS" and "Service" are supported)',
     ],
-    ["Principal as a bare account id", policy([{ ...RESOURCE_STATEMENT, Principal: "123456789012" }]), "resource", 'Statement[0].Principal must be "*" or an object with an "AWS" key'],
+    [
+      "Principal as a bare account id",
+      policy([{ ...RESOURCE_STATEMENT, Principal: "123456789012" }]),
+      "resource",
+      'Statement[0].Principal must be "*" or an object with "AWS" or "Service" keys',
+    ],
     [
       "malformed AWS principal",
       policy([{ ...RESOURCE_STATEMENT, Principal: { AWS: [USER, "alice"] } }]),

@@ -129,6 +129,24 @@ describe("evaluate: principals in repository policies", () => {
       { caller: ALICE, repository: [resource(allow("ecr:*", { Principal: undefined, NotPrincipal: { AWS: OTHER_ACCOUNT } }))] },
       "Allow",
     ],
+    // No AWS service calls this registry: a service principal names none of its callers.
+    ["Service principal: grants no user", { caller: ALICE, repository: [resource(allow(PULL, { Principal: { Service: "lambda.amazonaws.com" } }))] }, "ImplicitDeny"],
+    ["Service principal: grants no anonymous caller", { caller: ANONYMOUS, repository: [resource(allow(PULL, { Principal: { Service: "lambda.amazonaws.com" } }))] }, "ImplicitDeny"],
+    [
+      "Service principal beside AWS: the AWS entries still apply",
+      { caller: ALICE, repository: [resource(allow(PULL, { Principal: { Service: "codebuild.amazonaws.com", AWS: ALICE.arn } }))] },
+      "Allow",
+    ],
+    [
+      "Service principal in a Deny: denies no user",
+      { caller: ALICE, repository: [PUBLIC_PULL, resource(deny("ecr:*", { Principal: { Service: "lambda.amazonaws.com" } }))] },
+      "Allow",
+    ],
+    [
+      "NotPrincipal naming a service: excludes no user",
+      { caller: ALICE, repository: [PUBLIC_PULL, resource(deny("ecr:*", { Principal: undefined, NotPrincipal: { Service: "lambda.amazonaws.com" } }))] },
+      "ExplicitDeny",
+    ],
   ]);
 });
 

@@ -15,7 +15,12 @@ export const MAX_POLICY_LENGTH = 10_240;
 export type PolicyKind = "identity" | "resource";
 export type PolicyVersion = "2012-10-17" | "2008-10-17";
 export type Effect = "Allow" | "Deny";
-export type PrincipalSet = { any: true } | { any: false; aws: string[] };
+/**
+ * `aws`: account ids and IAM ARNs. `services`: AWS service principals (`lambda.amazonaws.com`),
+ * kept so the policies AWS documents for Lambda or CodeBuild are accepted; no caller of this
+ * registry is a service principal (src/auth/policy/evaluate.ts).
+ */
+export type PrincipalSet = { any: true } | { any: false; aws: string[]; services: string[] };
 export type ConditionQualifier = "ForAnyValue" | "ForAllValues" | null;
 
 /** The value format an operator needs, which decides how its values are validated. */
@@ -305,22 +310,33 @@ function validateResource(item: Item): string {
 const ACCOUNT_ID = /^\d{12}$/;
 const IAM_PRINCIPAL_ARN = /^arn:[a-z-]+:iam::\d{12}:(root|user\/.+|role\/.+)$/;
 
+const PRINCIPAL_TYPES = ["AWS", "Service"];
+
 function parsePrincipal(raw: unknown, path: string): PrincipalSet {
   if (raw === "*") return { any: true };
   if (!isObject(raw) || Object.keys(raw).length === 0) {
-    fail(`${path} must be "*" or an object with an "AWS" key`);
+    fail(`${path} must be "*" or an object with "AWS" or "Service" keys`);
   }
   for (const type of Object.keys(raw)) {
-    if (type !== "AWS") fail(`${path} has unsupported principal type ${quote(type)} (only "AWS" is supported)`);
+    if (!PRINCIPAL_TYPES.includes(type)) fail(`${path} has unsupported principal type ${quote(type)} (only "AWS" and "Service" are supported)`);
   }
-  const aws = items(raw["AWS"], `${path}.AWS`).map(validatePrincipal);
-  return aws.includes("*") ? { any: true } : { any: false, aws };
+  const aws = has(raw, "AWS") ? items(raw["AWS"], `${path}.AWS`).map(validatePrincipal) : [];
+  const services = has(raw, "Service") ? items(raw["Service"], `${path}.Service`).map(validateServicePrincipal) : [];
+  return aws.includes("*") ? { any: true } : { any: false, aws, services };
 }
 
 function validatePrincipal(item: Item): string {
   const value = item.value;
   if (value === "*" || ACCOUNT_ID.test(value) || IAM_PRINCIPAL_ARN.test(value)) return value;
   return fail(`${item.path} ${quote(value)} must be "*", a 12-digit account id or an IAM user, role or root ARN`);
+}
+
+/** A service principal is the DNS-style name of an AWS service; IAM allows no wildcard in it. */
+const SERVICE_PRINCIPAL = /^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*\.(amazonaws\.com|amazonaws\.com\.cn|amazon\.com)$/;
+
+function validateServicePrincipal(item: Item): string {
+  if (SERVICE_PRINCIPAL.test(item.value)) return item.value;
+  return fail(`${item.path} ${quote(item.value)} must be an AWS service principal such as "lambda.amazonaws.com"`);
 }
 
 // ---- Conditions ----------------------------------------------------------------------------

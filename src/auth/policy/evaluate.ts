@@ -121,6 +121,13 @@ function principalApplies(statement: Statement, caller: Caller | null): boolean 
   return false;
 }
 
+/**
+ * Service principals (`set.services`) never match: they name an AWS service acting on its own
+ * behalf (Lambda fetching a function image, CodeBuild pulling a build image), and no AWS
+ * service calls this registry, whose callers are its own IAM users or anonymous. So an Allow
+ * for a service grants nobody anything, and a NotPrincipal naming one excludes nobody. The
+ * statement is still stored and returned verbatim, so a policy written for ECR round-trips.
+ */
 function principalMatches(set: PrincipalSet, caller: Caller | null): boolean {
   if (set.any) return true;
   return caller !== null && set.aws.some((entry) => principalEntryMatches(entry, caller));
