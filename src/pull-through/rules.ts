@@ -11,6 +11,51 @@
  */
 export const ROOT_PREFIX = "ROOT";
 
+/** ECR's names for the registries a pull-through cache rule can mirror. */
+export const UPSTREAM_REGISTRIES = [
+  "ecr",
+  "ecr-public",
+  "quay",
+  "k8s",
+  "docker-hub",
+  "github-container-registry",
+  "azure-container-registry",
+  "gitlab-container-registry",
+  "chainguard",
+] as const;
+export type UpstreamRegistry = (typeof UPSTREAM_REGISTRIES)[number];
+
+/**
+ * Each upstream's host as ECR documents it for `upstreamRegistryUrl` (CreatePullThroughCacheRule):
+ * Docker Hub's registry host also under the names `docker pull` uses, Azure's per-registry
+ * `<name>.azurecr.io`, and a private ECR registry `<account>.dkr.ecr.<region>.amazonaws.com`.
+ */
+const UPSTREAM_HOSTS: readonly (readonly [RegExp, UpstreamRegistry])[] = [
+  [/^public\.ecr\.aws$/, "ecr-public"],
+  [/^(registry-1\.|index\.)?docker\.io$/, "docker-hub"],
+  [/^quay\.io$/, "quay"],
+  [/^registry\.k8s\.io$/, "k8s"],
+  [/^ghcr\.io$/, "github-container-registry"],
+  [/^[a-z0-9-]+(\.[a-z0-9-]+)*\.azurecr\.io$/, "azure-container-registry"],
+  [/^registry\.gitlab\.com$/, "gitlab-container-registry"],
+  [/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com$/, "ecr"],
+  [/^cgr\.dev$/, "chainguard"],
+];
+
+/**
+ * Which of ECR's upstream registries `upstreamRegistryUrl` names (a host, with an optional
+ * scheme and port); null for a host ECR does not list, such as a local registry.
+ */
+export function upstreamRegistryOf(upstreamRegistryUrl: string): UpstreamRegistry | null {
+  const host = upstreamRegistryUrl
+    .toLowerCase()
+    .replace(/^https?:\/\//, "")
+    .replace(/\/+$/, "")
+    .replace(/:\d+$/, "")
+    .replace(/\.$/, "");
+  return UPSTREAM_HOSTS.find(([pattern]) => pattern.test(host))?.[1] ?? null;
+}
+
 export interface RuleFields {
   prefix: string;
   upstreamRegistryUrl: string;

@@ -86,3 +86,40 @@ describe("repository policies with Service principals", () => {
     expect(String(result.body.message)).toContain('"lambda" must be an AWS service principal');
   });
 });
+
+describe("CreatePullThroughCacheRule's upstreamRegistry", () => {
+  it.each([
+    ["quay.io", "quay"],
+    ["registry.k8s.io", "k8s"],
+    ["ghcr.io", "github-container-registry"],
+    ["team.azurecr.io", "azure-container-registry"],
+    ["registry.gitlab.com", "gitlab-container-registry"],
+    ["123456789012.dkr.ecr.us-west-2.amazonaws.com", "ecr"],
+    ["cgr.dev", "chainguard"],
+    ["public.ecr.aws", "ecr-public"],
+    ["registry-1.docker.io", "docker-hub"],
+  ])("is derived from %s as %s when not given, and kept by Describe", async (url, expected) => {
+    const prefix = `up-${expected}`.slice(0, 30);
+    expect(await ecr("CreatePullThroughCacheRule", { ecrRepositoryPrefix: prefix, upstreamRegistryUrl: url })).toMatchObject({
+      upstreamRegistryUrl: url,
+      upstreamRegistry: expected,
+    });
+    const described = await ecr("DescribePullThroughCacheRules", { ecrRepositoryPrefixes: [prefix] });
+    expect(described.pullThroughCacheRules).toEqual([expect.objectContaining({ upstreamRegistry: expected })]);
+  });
+
+  it("honours a given upstreamRegistry and still refuses one ECR does not name", async () => {
+    expect(
+      await ecr("CreatePullThroughCacheRule", { ecrRepositoryPrefix: "local-hub", upstreamRegistryUrl: "http://127.0.0.1:5000", upstreamRegistry: "docker-hub" }),
+    ).toMatchObject({ upstreamRegistry: "docker-hub" });
+    const bad = await ecrCall("CreatePullThroughCacheRule", { ecrRepositoryPrefix: "bad-kind", upstreamRegistryUrl: "quay.io", upstreamRegistry: "floppy" });
+    expect([bad.status, bad.type]).toEqual([400, "UnsupportedUpstreamRegistryException"]);
+  });
+
+  it("refuses a host ECR does not list when upstreamRegistry is not given", async () => {
+    const result = await ecrCall("CreatePullThroughCacheRule", { ecrRepositoryPrefix: "local", upstreamRegistryUrl: "http://127.0.0.1:5000" });
+    expect([result.status, result.type]).toEqual([400, "UnsupportedUpstreamRegistryException"]);
+    expect(String(result.body.message)).toContain("give upstreamRegistry");
+    expect((await ecr("DescribePullThroughCacheRules", {})).pullThroughCacheRules).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matchRule, tagNeedsRevalidation, upstreamBaseUrl, type RuleFields } from "../../src/pull-through/rules";
+import { matchRule, tagNeedsRevalidation, upstreamBaseUrl, upstreamRegistryOf, type RuleFields } from "../../src/pull-through/rules";
 
 function rule(prefix: string, upstreamRegistry = "docker-hub", upstreamRepositoryPrefix: string | null = null): RuleFields {
   return { prefix, upstreamRegistryUrl: "registry-1.docker.io", upstreamRegistry, upstreamRepositoryPrefix, credentialArn: null };
@@ -74,5 +74,39 @@ describe("tagNeedsRevalidation", () => {
   it("when the validation time is implausibly in the future (a clock jump)", () => {
     expect(tagNeedsRevalidation(now + 2 * 60_000, now, day)).toBe(true);
     expect(tagNeedsRevalidation(now + 1_000, now, day)).toBe(false);
+  });
+});
+
+describe("upstreamRegistryOf", () => {
+  it.each<[string, string | null]>([
+    // ECR's list (CreatePullThroughCacheRule's upstreamRegistryUrl).
+    ["public.ecr.aws", "ecr-public"],
+    ["registry-1.docker.io", "docker-hub"],
+    ["quay.io", "quay"],
+    ["registry.k8s.io", "k8s"],
+    ["ghcr.io", "github-container-registry"],
+    ["myregistry.azurecr.io", "azure-container-registry"],
+    ["registry.gitlab.com", "gitlab-container-registry"],
+    ["123456789012.dkr.ecr.eu-west-1.amazonaws.com", "ecr"],
+    ["cgr.dev", "chainguard"],
+    // Docker Hub under the names `docker pull` uses; a scheme, a port, a trailing dot or case.
+    ["docker.io", "docker-hub"],
+    ["index.docker.io", "docker-hub"],
+    ["https://quay.io", "quay"],
+    ["https://ghcr.io:443/", "github-container-registry"],
+    ["QUAY.IO", "quay"],
+    ["registry.k8s.io.", "k8s"],
+    // Hosts ECR does not list, or that only look like one.
+    ["http://127.0.0.1:5000", null],
+    ["localhost", null],
+    ["quay.io.evil.example", null],
+    ["notquay.io", null],
+    ["evildocker.io", null],
+    ["azurecr.io", null],
+    ["12345.dkr.ecr.us-east-1.amazonaws.com", null],
+    ["123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example", null],
+    ["gcr.io", null],
+  ])("%s is %s", (url, expected) => {
+    expect(upstreamRegistryOf(url)).toBe(expected);
   });
 });

@@ -18,24 +18,13 @@ import {
   type PullThroughRule,
 } from "../../storage/pull-through-records";
 import { checkUpstream } from "../../pull-through/upstream-client";
-import { upstreamBaseUrl } from "../../pull-through/rules";
+import { UPSTREAM_REGISTRIES, upstreamBaseUrl, upstreamRegistryOf } from "../../pull-through/rules";
 import { forgetRules, upstreamOf } from "../../pull-through/targets";
 import type { ActionHandler, ControlContext } from "../context";
 import { decodeNextToken, encodeNextToken, epochSeconds, invalidParameter, type JsonObject } from "../input";
 
 /** ECR's limit on rules per registry. */
 const MAX_RULES = 50;
-export const UPSTREAM_REGISTRIES = [
-  "ecr",
-  "ecr-public",
-  "quay",
-  "k8s",
-  "docker-hub",
-  "github-container-registry",
-  "azure-container-registry",
-  "gitlab-container-registry",
-  "chainguard",
-] as const;
 const PREFIX_PATTERN = /^(ROOT|(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)$/;
 /** A host with an optional port, or an http(s) URL of one (a local upstream in development). */
 const UPSTREAM_URL_PATTERN = /^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?$/;
@@ -59,6 +48,26 @@ async function readCredentialArn(ctx: ControlContext): Promise<string | null | u
     throw new RegistryError(EcrError.SecretNotFoundException, `The secret ${arn} does not exist (store it with PUT /admin/secrets/<name>)`);
   }
   return arn;
+}
+
+/**
+ * `upstreamRegistry` as given (one of ECR's names), else the one the URL's host names. A host
+ * ECR does not list (a local registry, say) needs it given: which kind it is decides how
+ * repository names map upstream (Docker Hub's `library/`).
+ */
+function readUpstreamRegistry(ctx: ControlContext, upstreamRegistryUrl: string): string {
+  const given = ctx.input.optionalString("upstreamRegistry");
+  if (given !== undefined && !(UPSTREAM_REGISTRIES as readonly string[]).includes(given)) {
+    throw new RegistryError(EcrError.UnsupportedUpstreamRegistryException, `upstreamRegistry must be one of ${UPSTREAM_REGISTRIES.join(", ")}`);
+  }
+  const derived = given ?? upstreamRegistryOf(upstreamRegistryUrl);
+  if (derived === null) {
+    throw new RegistryError(
+      EcrError.UnsupportedUpstreamRegistryException,
+      `upstreamRegistryUrl "${upstreamRegistryUrl}" is not a registry ECR lists (public.ecr.aws, registry-1.docker.io, quay.io, registry.k8s.io, ghcr.io, <name>.azurecr.io, registry.gitlab.com, <account>.dkr.ecr.<region>.amazonaws.com, cgr.dev); for another registry give upstreamRegistry, one of ${UPSTREAM_REGISTRIES.join(", ")}`,
+    );
+  }
+  return derived;
 }
 
 function ruleNotFound(ctx: ControlContext, prefix: string): RegistryError {
@@ -86,10 +95,7 @@ export const pullThroughActions: Record<string, ActionHandler> = {
   async CreatePullThroughCacheRule(ctx) {
     const prefix = readPrefix(ctx);
     const upstreamRegistryUrl = ctx.input.string("upstreamRegistryUrl", { min: 1, max: 256, pattern: UPSTREAM_URL_PATTERN });
-    const upstreamRegistry = ctx.input.optionalString("upstreamRegistry");
-    if (upstreamRegistry !== undefined && !(UPSTREAM_REGISTRIES as readonly string[]).includes(upstreamRegistry)) {
-      throw new RegistryError(EcrError.UnsupportedUpstreamRegistryException, `upstreamRegistry must be one of ${UPSTREAM_REGISTRIES.join(", ")}`);
-    }
+    const upstreamRegistry = readUpstreamRegistry(ctx, upstreamRegistryUrl);
     const upstreamRepositoryPrefix = ctx.input.optionalString("upstreamRepositoryPrefix", { min: 2, max: 30, pattern: PREFIX_PATTERN }) ?? null;
     const customRoleArn = ctx.input.optionalString("customRoleArn", { min: 1, max: 2048 }) ?? null;
     await ctx.authorize("ecr:CreatePullThroughCacheRule", null);
@@ -98,7 +104,7 @@ export const pullThroughActions: Record<string, ActionHandler> = {
     const rule: PullThroughRule = {
       prefix,
       upstreamRegistryUrl,
-      upstreamRegistry: upstreamRegistry ?? (/docker\.io$/.test(upstreamRegistryUrl) ? "docker-hub" : "ecr-public"),
+      upstreamRegistry,
       upstreamRepositoryPrefix,
       credentialArn,
       customRoleArn,
