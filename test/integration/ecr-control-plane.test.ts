@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ecr, ecrCall } from "../support/ecr";
-import { repositoryArnOf } from "../support/registry";
+import { bytesOf, digestOf, DOCKER_MANIFEST, pushBlob, pushImage, putManifestBytes, randomBytes, repositoryArnOf } from "../support/registry";
 
 /** Members every plain object inherits from Object.prototype. */
 const PROTOTYPE_MEMBERS = [
@@ -121,5 +121,76 @@ describe("CreatePullThroughCacheRule's upstreamRegistry", () => {
     expect([result.status, result.type]).toEqual([400, "UnsupportedUpstreamRegistryException"]);
     expect(String(result.body.message)).toContain("give upstreamRegistry");
     expect((await ecr("DescribePullThroughCacheRules", {})).pullThroughCacheRules).toEqual([]);
+  });
+});
+
+describe("BatchCheckLayerAvailability's mediaType", () => {
+  const REPO = "team-a/layer-types";
+  const ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd";
+
+  async function check(digests: string[], repositoryName = REPO): Promise<Record<string, unknown>[]> {
+    return (await ecr("BatchCheckLayerAvailability", { repositoryName, layerDigests: digests })).layers as Record<string, unknown>[];
+  }
+
+  function mediaTypes(layers: Record<string, unknown>[]): Record<string, unknown> {
+    return Object.fromEntries(layers.map((layer) => [layer.layerDigest, layer.mediaType ?? null]));
+  }
+
+  it("is the type the referencing manifest gives each blob: config, OCI and Docker layers", async () => {
+    const oci = await pushImage(REPO, "oci", { layers: [randomBytes(64), randomBytes(65)] });
+    const ociManifest = oci.manifest as { config: { digest: string }; layers: { digest: string }[] };
+    // A Docker schema 2 image whose layer is zstd: every blob its own type.
+    const dockerConfig = bytesOf('{"architecture":"arm64","os":"linux"}');
+    const dockerLayer = randomBytes(66);
+    const zstdLayer = randomBytes(67);
+    const docker = {
+      schemaVersion: 2,
+      mediaType: DOCKER_MANIFEST,
+      config: { mediaType: "application/vnd.docker.container.image.v1+json", digest: await pushBlob(REPO, dockerConfig), size: dockerConfig.length },
+      layers: [
+        { mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip", digest: await pushBlob(REPO, dockerLayer), size: dockerLayer.length },
+        { mediaType: ZSTD, digest: await pushBlob(REPO, zstdLayer), size: zstdLayer.length },
+      ],
+    };
+    expect((await putManifestBytes(REPO, "docker", bytesOf(JSON.stringify(docker)), DOCKER_MANIFEST)).status).toBe(201);
+    const uploadedOnly = await pushBlob(REPO, randomBytes(68));
+    const missing = await digestOf(randomBytes(69));
+
+    const layers = await check([ociManifest.config.digest, ...ociManifest.layers.map((l) => l.digest), docker.config.digest, ...docker.layers.map((l) => l.digest), uploadedOnly, missing]);
+    expect(mediaTypes(layers)).toEqual({
+      [ociManifest.config.digest]: "application/vnd.oci.image.config.v1+json",
+      [ociManifest.layers[0]!.digest]: "application/vnd.oci.image.layer.v1.tar+gzip",
+      [ociManifest.layers[1]!.digest]: "application/vnd.oci.image.layer.v1.tar+gzip",
+      [docker.config.digest]: "application/vnd.docker.container.image.v1+json",
+      [docker.layers[0]!.digest]: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+      [docker.layers[1]!.digest]: ZSTD,
+      // Linked but in no image yet: ECR's default for a layer whose type it does not know.
+      [uploadedOnly]: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+      // Not linked: UNAVAILABLE, with no size or type.
+      [missing]: null,
+    });
+    expect(layers.find((layer) => layer.layerDigest === missing)).toEqual({ layerDigest: missing, layerAvailability: "UNAVAILABLE" });
+    expect(layers.find((layer) => layer.layerDigest === docker.config.digest)).toMatchObject({ layerAvailability: "AVAILABLE", layerSize: dockerConfig.length });
+  });
+
+  it("follows the latest manifest referencing the blob, and only this repository's manifests", async () => {
+    const layer = randomBytes(80);
+    const first = await pushImage(REPO, "first", { layers: [layer] });
+    const layerDigest = (first.manifest as { layers: { digest: string }[] }).layers[0]!.digest;
+    expect(mediaTypes(await check([layerDigest]))).toEqual({ [layerDigest]: "application/vnd.oci.image.layer.v1.tar+gzip" });
+    // The same bytes declared as an uncompressed tar by a later image of the repository.
+    const config = bytesOf('{"later":true}');
+    const later = {
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: await pushBlob(REPO, config), size: config.length },
+      layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: layerDigest, size: layer.length }],
+    };
+    expect((await putManifestBytes(REPO, "later", bytesOf(JSON.stringify(later)))).status).toBe(201);
+    expect(mediaTypes(await check([layerDigest]))).toEqual({ [layerDigest]: "application/vnd.oci.image.layer.v1.tar" });
+    // Another repository linking the blob with no image of its own does not see REPO's types.
+    const other = "team-a/layer-types-other";
+    await pushBlob(other, layer);
+    expect(mediaTypes(await check([layerDigest], other))).toEqual({ [layerDigest]: "application/vnd.docker.image.rootfs.diff.tar.gzip" });
   });
 });

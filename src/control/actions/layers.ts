@@ -5,8 +5,11 @@
  * `UploadWriter` streams each part into R2, so a layer pushed here is pulled through `/v2`.
  *
  * Where ECR leaves room:
- * - Blob links record no media type, so a layer reports ECR's default for an unknown one,
- *   `application/vnd.docker.image.rootfs.diff.tar.gzip`.
+ * - BatchCheckLayerAvailability reports a blob's media type as the repository's latest pushed
+ *   manifest referencing it declares it (the config's type for a config blob, the layer's for a
+ *   layer), read in the same query as the links (src/storage/layer-records.ts). A blob no
+ *   manifest of the repository references yet (uploaded, its image not yet put) reports ECR's
+ *   default for an unknown one, `application/vnd.docker.image.rootfs.diff.tar.gzip`.
  * - BatchCheckLayerAvailability lists a well-formed digest the repository does not link as
  *   UNAVAILABLE; a malformed digest is a failure InvalidLayerDigest, an empty one
  *   MissingLayerDigest.
@@ -30,7 +33,8 @@ import { EcrError, RegistryError } from "../../errors";
 import { refusePushIntoCache } from "../../pull-through/targets";
 import { repositoryObject } from "../../repository/stub";
 import type { UploadSession } from "../../repository/upload-session";
-import { findBlobLink, findBlobLinks } from "../../storage/blob-links";
+import { findBlobLink } from "../../storage/blob-links";
+import { findLayerRecords, type LayerRecord } from "../../storage/layer-records";
 import { presignConfig, presignGet } from "../../storage/presign";
 import type { ActionHandler, ControlContext } from "../context";
 import { invalidParameter, type JsonObject } from "../input";
@@ -118,13 +122,13 @@ function layersNotFound(name: string, digest: string): RegistryError {
 // ---- BatchCheckLayerAvailability ----------------------------------------------------------
 
 /** One entry of `layers` or `failures` for a requested digest. */
-function availability(digest: string, link: { size: number } | undefined): { layer: JsonObject } | { failure: JsonObject } {
+function availability(digest: string, link: LayerRecord | undefined): { layer: JsonObject } | { failure: JsonObject } {
   if (digest === "") return { failure: { layerDigest: digest, failureCode: "MissingLayerDigest", failureReason: "the layer digest is empty" } };
   if (parseDigest(digest) === null) {
     return { failure: { layerDigest: digest, failureCode: "InvalidLayerDigest", failureReason: "not a sha256 or sha512 digest" } };
   }
   if (link === undefined) return { layer: { layerDigest: digest, layerAvailability: "UNAVAILABLE" } };
-  return { layer: { layerDigest: digest, layerAvailability: "AVAILABLE", layerSize: link.size, mediaType: UNKNOWN_LAYER_MEDIA_TYPE } };
+  return { layer: { layerDigest: digest, layerAvailability: "AVAILABLE", layerSize: link.size, mediaType: link.mediaType ?? UNKNOWN_LAYER_MEDIA_TYPE } };
 }
 
 // ---- actions --------------------------------------------------------------------------------
@@ -135,7 +139,7 @@ export const layerActions: Record<string, ActionHandler> = {
     const digests = ctx.input.stringList("layerDigests", 1, 100, { max: 1000 });
     await ctx.authorize("ecr:BatchCheckLayerAvailability", name);
     await requireRepository(ctx, name);
-    const links = await findBlobLinks(ctx.db, name, digests.filter((digest) => parseDigest(digest) !== null));
+    const links = await findLayerRecords(ctx.db, name, digests.filter((digest) => parseDigest(digest) !== null));
     const layers: JsonObject[] = [];
     const failures: JsonObject[] = [];
     for (const digest of digests) {

@@ -1,0 +1,35 @@
+/**
+ * What ECR's BatchCheckLayerAvailability costs in D1 queries (bench counters, as in
+ * operation-costs.test.ts): the media types of the blobs come with their links, in one query.
+ */
+import { describe, expect, it } from "vitest";
+import type { OperationCounts } from "../../src/bench/counters";
+import { ecr } from "../support/ecr";
+import { call, pushImage, randomBytes } from "../support/registry";
+
+async function drain(): Promise<OperationCounts> {
+  const response = await call("GET", "/_bench/counters");
+  expect(response.status).toBe(200);
+  return (await response.json()) as OperationCounts;
+}
+
+describe("BatchCheckLayerAvailability cost", () => {
+  // 4 queries, as many as when only the links were read (measured before the media types were
+  // added): the media types ride on the link query.
+  it("is 4 D1 queries for 100 digests over 10 images, the media types included", async () => {
+    const name = "team-a/layer-costs";
+    const digests: string[] = [];
+    for (let image = 0; image < 10; image++) {
+      const { manifest } = await pushImage(name, `v${image}`, { layers: Array.from({ length: 9 }, () => randomBytes(32)) });
+      const typed = manifest as { config: { digest: string }; layers: { digest: string }[] };
+      digests.push(typed.config.digest, ...typed.layers.map((layer) => layer.digest));
+    }
+    expect(digests).toHaveLength(100);
+    await drain();
+    const { layers } = await ecr("BatchCheckLayerAvailability", { repositoryName: name, layerDigests: digests });
+    expect(await drain()).toMatchObject({ d1Queries: 4, r2ClassA: 0, r2ClassB: 0 });
+    const typed = layers as { mediaType: string }[];
+    expect(typed.filter((layer) => layer.mediaType === "application/vnd.oci.image.config.v1+json")).toHaveLength(10);
+    expect(typed.filter((layer) => layer.mediaType === "application/vnd.oci.image.layer.v1.tar+gzip")).toHaveLength(90);
+  });
+});
