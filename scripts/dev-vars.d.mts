@@ -2,5 +2,8 @@ export const SECRET_NAMES: string[];
 export function newSigningKeyJwk(): Promise<{ kty: string; crv: string; x: string; y: string; d: string; kid: string; alg: string }>;
 export function newAdminKey(): { id: string; secret: string };
 export function newSecretsKey(): string;
-export function ensureDevVars(path: string): Promise<boolean>;
+/** Adds the missing generated settings; returns what was added (e.g. "a token signing key"). */
+export function ensureDevVars(path: string, provided?: ReadonlySet<string>): Promise<string[]>;
 export function readDevVars(path: string): Record<string, string>;
+/** One entry per problem with the secret settings, the message naming the setting; [] when fine. */
+export function checkSettings(values: Record<string, string | undefined>): Promise<{ name: string; message: string }[]>;

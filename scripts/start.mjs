@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// `npm start`: serves the registry on http://localhost:8787 (or $PORT) in workerd, with local
-// R2, D1 and Durable Objects kept under .wrangler/state (or $REGISTRY_STATE_DIR).
+// `npm start [-- --port N --host ADDRESS]`: serves the registry on http://localhost:8787 (or
+// the port asked for) in workerd, with local R2, D1 and Durable Objects kept under
+// .wrangler/state (or $REGISTRY_STATE_DIR), and runs wrangler.toml's cron triggers on their
+// schedule as Cloudflare would (scripts/scheduler.mjs).
 //
+//  0. checks, before any slow step, that the port is free and that the secrets in .dev.vars
+//     (written or completed here, scripts/dev-vars.mjs) and the environment are usable;
 //  1. wrangler applies the D1 migrations to the local database and bundles the Worker exactly
 //     as `wrangler deploy` would (dry run, nothing leaves the machine);
 //  2. Miniflare runs the bundle with the bindings wrangler reads from wrangler.toml.
@@ -9,34 +13,133 @@
 // proxy adds a hop that halves blob download speed and answered 503 "worker restarted
 // mid-request" to uploads that followed a long PATCH. A small front refuses TLS at once (see
 // tls-refusing-front.mjs) so Go clients that try HTTPS first do not stall.
-// No telemetry and no Request.cf look-up.
+// No telemetry and no Request.cf look-up. Every failure is one line on stderr and exit 1.
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import net from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Log, LogLevel, Miniflare } from "miniflare";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { ensureDevVars, SECRET_NAMES } from "./dev-vars.mjs";
+import { CronError } from "./cron.mjs";
+import { checkSettings, ensureDevVars, SECRET_NAMES } from "./dev-vars.mjs";
+import { startScheduler } from "./scheduler.mjs";
 import { freePort, startTlsRefusingFront } from "./tls-refusing-front.mjs";
 
+const USAGE = `usage: npm start [-- [--port N] [--host ADDRESS]]
+
+Runs the registry locally (workerd, with local D1, R2 and Durable Objects) and its cron jobs.
+  --port N, --port=N          port to listen on (default: $PORT, else 8787)
+  --host ADDRESS              address to listen on (default: $HOST, else 127.0.0.1;
+                              0.0.0.0 for every interface)
+  -h, --help                  this help
+Environment: PORT, HOST, REGISTRY_STATE_DIR (default .wrangler/state), REGISTRY_DEV_VARS
+(default .dev.vars), the secrets of .dev.vars (the environment wins), and, as a testing aid,
+REGISTRY_CRON_INTERVAL_SECONDS=N to run the cron jobs every N seconds. See README.md.`;
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const port = Number(process.env.PORT ?? "8787");
-const host = process.env.HOST ?? "127.0.0.1";
+
+/** One line on stderr, exit 1: the start script never ends in a stack trace. */
+function fail(message) {
+  console.error(`npm start: ${message}`);
+  process.exit(1);
+}
+
+function parsePort(text, source) {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 65535) fail(`${source} must be a port number from 1 to 65535, not "${text}"`);
+  return Number(text);
+}
+
+/** --port N, --port=N, --host A, --host=A, -h/--help; anything else is refused with the usage. */
+function parseArguments(argv) {
+  const options = {};
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index];
+    if (arg === "-h" || arg === "--help" || arg === "help") {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    const match = /^--(port|host)(?:=(.*))?$/.exec(arg);
+    if (!match) {
+      console.error(`npm start: unknown argument "${arg}"\n\n${USAGE}`);
+      process.exit(2);
+    }
+    const value = match[2] ?? argv[++index];
+    if (value === undefined || value === "") {
+      console.error(`npm start: --${match[1]} needs a value\n\n${USAGE}`);
+      process.exit(2);
+    }
+    options[match[1]] = value;
+  }
+  return options;
+}
+
+/** Resolves when host:port can be listened on; fails in one line when it cannot. */
+function requirePortFree(host, port) {
+  return new Promise((resolvePromise) => {
+    const probe = net.createServer();
+    probe.once("error", (error) => {
+      const where = `${host}:${port}`;
+      if (error.code === "EADDRINUSE") fail(`port ${port} is already in use on ${host} (another registry?): stop it, or choose another port with --port N`);
+      if (error.code === "EACCES") fail(`not allowed to listen on ${where}: choose a port above 1023 with --port N`);
+      if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") fail(`cannot listen on ${where}: ${host} is not an address of this machine (--host)`);
+      fail(`cannot listen on ${where}: ${error.message}`);
+    });
+    probe.listen(port, host, () => probe.close(() => resolvePromise()));
+  });
+}
+
+const options = parseArguments(process.argv.slice(2));
+const port = parsePort(options.port ?? process.env.PORT ?? "8787", options.port !== undefined ? "--port" : "PORT");
+const host = options.host ?? process.env.HOST ?? "127.0.0.1";
+const cronInterval = process.env.REGISTRY_CRON_INTERVAL_SECONDS;
+if (cronInterval !== undefined && !(/^\d+$/.test(cronInterval) && Number(cronInterval) > 0)) {
+  fail(`REGISTRY_CRON_INTERVAL_SECONDS must be a whole number of seconds above 0, not "${cronInterval}"`);
+}
 const stateDir = resolve(root, process.env.REGISTRY_STATE_DIR ?? ".wrangler/state");
+const devVarsPath = resolve(root, process.env.REGISTRY_DEV_VARS ?? ".dev.vars");
 const bundleDir = join(stateDir, "bundle");
 const wrangler = resolve(root, "node_modules/wrangler/bin/wrangler.js");
+
+await requirePortFree(host, port);
 
 process.env.WRANGLER_SEND_METRICS = "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 const env = { ...process.env, CI: "true", WRANGLER_LOG_PATH: join(stateDir, "logs") };
+
+// Secrets: the environment wins over .dev.vars; .dev.vars gets whatever neither has.
+const fromEnvironment = new Set(SECRET_NAMES.filter((name) => process.env[name] !== undefined));
+const added = await ensureDevVars(devVarsPath, fromEnvironment).catch((error) => fail(`cannot write ${devVarsPath}: ${error.message}`));
+if (added.length > 0) console.log(`Wrote ${added.join(", ")} to ${devVarsPath}.`);
+
+// Imported only now: loading them takes seconds, and the checks above should answer at once.
+// wrangler's logger would announce which secrets file it read: the line above says it.
+process.env.WRANGLER_LOG ??= "warn";
+const { Log, LogLevel, Miniflare } = await import("miniflare");
+const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = await import("wrangler");
+const config = unstable_readConfig({ config: join(root, "wrangler.toml") });
+// envFiles: exactly this file is read for secrets (not also .env, and not .dev.vars when
+// REGISTRY_DEV_VARS names another file).
+const { workerOptions } = unstable_getMiniflareWorkerOptions(config, undefined, { envFiles: [devVarsPath] });
+workerOptions.bindings = { ...workerOptions.bindings };
+for (const name of fromEnvironment) workerOptions.bindings[name] = process.env[name];
+const secretValues = Object.fromEntries(SECRET_NAMES.map((name) => [name, typeof workerOptions.bindings[name] === "string" ? workerOptions.bindings[name] : undefined]));
+const problems = await checkSettings(secretValues);
+if (problems.length > 0) {
+  for (const { name, message } of problems) {
+    const where = fromEnvironment.has(name) ? "set in the environment" : `in ${devVarsPath}: delete the line and npm start writes a new one`;
+    console.error(`npm start: ${message} (${where})`);
+  }
+  process.exit(1);
+}
+if (!fromEnvironment.has("REGISTRY_ADMIN_ACCESS_KEY_ID")) {
+  console.log(`Admin credentials: REGISTRY_ADMIN_ACCESS_KEY_ID / REGISTRY_ADMIN_SECRET_ACCESS_KEY in ${devVarsPath}`);
+}
 
 function wranglerStep(description, args) {
   const result = spawnSync(process.execPath, [wrangler, ...args], { cwd: root, env, encoding: "utf8" });
   if (result.status !== 0) {
     process.stdout.write(result.stdout ?? "");
     process.stderr.write(result.stderr ?? "");
-    console.error(`${description} failed.`);
-    process.exit(result.status ?? 1);
+    fail(`${description} failed (wrangler's output is above).`);
   }
   return result.stdout ?? "";
 }
@@ -49,23 +152,11 @@ const applied = new Set(migrated.match(/\d{4}_[\w-]+\.sql/g) ?? []).size;
 console.log(applied > 0 ? `Applied ${applied} D1 migration(s).` : "D1 schema is up to date.");
 wranglerStep("Bundling the Worker", ["deploy", "--dry-run", "--outdir", bundleDir]);
 
-const devVarsPath = join(root, ".dev.vars");
-const secretsFromEnvironment = ["REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_TOKEN_SIGNING_KEY"].every(
-  (name) => process.env[name],
-);
-if (!secretsFromEnvironment) {
-  if (await ensureDevVars(devVarsPath)) {
-    console.log(`Wrote ${devVarsPath}: a bootstrap admin access key, a token signing key and a secrets key.`);
-  }
-  console.log(`Admin credentials: REGISTRY_ADMIN_ACCESS_KEY_ID / REGISTRY_ADMIN_SECRET_ACCESS_KEY in ${devVarsPath}`);
+/** Miniflare's log without its "Ready on <internal address>" lines: the front's address is the one to use. */
+class RegistryLog extends Log {
+  logReady() {}
 }
 
-const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
-// Settings given in the environment win over .dev.vars (tests start registries this way).
-workerOptions.bindings = { ...workerOptions.bindings };
-for (const name of SECRET_NAMES) {
-  if (process.env[name] !== undefined) workerOptions.bindings[name] = process.env[name];
-}
 const internalPort = await freePort();
 const miniflare = new Miniflare({
   ...workerOptions,
@@ -74,16 +165,51 @@ const miniflare = new Miniflare({
   defaultPersistRoot: join(stateDir, "v3"),
   host: "127.0.0.1",
   port: internalPort,
-  log: new Log(LogLevel.INFO),
+  log: new RegistryLog(LogLevel.INFO),
 });
-await miniflare.ready;
-const front = await startTlsRefusingFront({ host, port, targetPort: internalPort });
-console.log(`Registry ready on http://localhost:${port} (state in ${stateDir})`);
+try {
+  await miniflare.ready;
+} catch (error) {
+  fail(`the Worker did not start: ${error instanceof Error ? error.message : String(error)}`);
+}
+let front;
+try {
+  front = await startTlsRefusingFront({ host, port, targetPort: internalPort });
+} catch (error) {
+  await miniflare.dispose();
+  fail(`cannot listen on ${host}:${port}: ${error instanceof Error ? error.message.replace(/^Error: /, "") : String(error)}`);
+}
+const shownHost = ["127.0.0.1", "localhost", "0.0.0.0", "::", "::1"].includes(host) ? "localhost" : host.includes(":") ? `[${host}]` : host;
+console.log(`Registry ready on http://${shownHost}:${port} (state in ${stateDir})`);
+
+const crons = config.triggers?.crons ?? [];
+let scheduler = null;
+try {
+  scheduler = startScheduler({
+    crons,
+    intervalSeconds: cronInterval === undefined ? null : Number(cronInterval),
+    log: (line) => console.log(line),
+    fire: async (cron, scheduledTime) => {
+      const worker = await miniflare.getWorker();
+      const result = await worker.scheduled({ cron, scheduledTime: new Date(scheduledTime) });
+      return result.outcome;
+    },
+  });
+} catch (error) {
+  if (!(error instanceof CronError)) throw error;
+  console.error(`npm start: ${error.message} (wrangler.toml [triggers] crons); the cron jobs will not run`);
+}
+if (scheduler && crons.length > 0) {
+  const every = cronInterval === undefined ? "" : ` (every ${cronInterval} s: REGISTRY_CRON_INTERVAL_SECONDS)`;
+  const nextAt = (cron) => (scheduler.next(cron) === null ? "never" : `next at ${new Date(scheduler.next(cron)).toISOString()}`);
+  console.log(`Cron jobs: ${crons.map((cron) => `"${cron}" ${nextAt(cron)}`).join(", ")}${every}; \`npm run -s admin -- run-jobs\` runs them now.`);
+}
 
 let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
+  scheduler?.stop();
   await front.close();
   await miniflare.dispose();
   process.exit(0);

@@ -9,5 +9,6 @@ export { RepositoryObject } from "./repository/repository-object";
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, instrumentEnv(env), ctx),
-  scheduled: (controller, env, ctx) => runScheduled(controller, instrumentEnv(env), ctx),
+  // The jobs are awaited (not left to waitUntil), so a failed job fails the invocation.
+  scheduled: (controller, env, _ctx) => runScheduled(controller, instrumentEnv(env)),
 } satisfies ExportedHandler<Env>;

@@ -5,28 +5,43 @@
  *                        collection (links removed, objects deleted, bytes reclaimed, duration)
  *   GET /admin/storage   bytes linked per repository (each repository counts every blob it
  *                        links; blobs shared between repositories are stored once in R2)
+ *   POST /admin/jobs/run runs every scheduled job now (the cron's list, src/jobs/scheduled.ts),
+ *                        one after the other, and answers with what each did; needs
+ *                        `registry:RunScheduledJobs` on `*` (`npm run admin -- run-jobs`)
  *   POST /admin/gc       runs garbage collection now (`?graceSeconds=N` overrides
  *                        GC_GRACE_SECONDS for this run) and answers with its report; needs
  *                        `registry:RunGarbageCollection` on `*`
  *   GET /admin/audit-events?repository=<name>[&limit=N]
  *                        who did what to the repository's images, oldest first (lifecycle
  *                        expiries, garbage collection, pull-through imports), at most N (100)
- * The GETs need `ecr:DescribeRegistry` on `*`.
+ * The GETs need `ecr:DescribeRegistry` on `*`. Times are ISO 8601 strings.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { lastGarbageCollection, runGarbageCollection } from "../gc/collect";
+import { ALL_JOBS, runJobs } from "../jobs/scheduled";
 import { lastLifecycleRun } from "../lifecycle/run";
 import { storageByRepository } from "../storage/blob-links";
 import { listAuditEvents } from "../storage/lifecycle-records";
 import { requireIdentityAction } from "./authorize";
+import { presentAuditEvent, presentRun } from "./present";
 import { adminError } from "./users";
 
 export const jobRoutes = new Hono<AppEnv>();
 
 jobRoutes.get("/jobs", async (c) => {
   await requireIdentityAction(c, "ecr:DescribeRegistry", null);
-  return c.json({ lifecycle: await lastLifecycleRun(c.get("db")), garbageCollection: await lastGarbageCollection(c.get("db")) });
+  const [lifecycle, garbageCollection] = await Promise.all([lastLifecycleRun(c.get("db")), lastGarbageCollection(c.get("db"))]);
+  return c.json({
+    lifecycle: lifecycle === null ? null : presentRun(lifecycle),
+    garbageCollection: garbageCollection === null ? null : presentRun(garbageCollection),
+  });
+});
+
+jobRoutes.post("/jobs/run", async (c) => {
+  await requireIdentityAction(c, "registry:RunScheduledJobs", null);
+  const results = await runJobs(c.env, ALL_JOBS);
+  return c.json({ jobs: results.map((result) => (result.ok ? { ...result, report: presentRun(result.report) } : result)) });
 });
 
 jobRoutes.get("/storage", async (c) => {
@@ -41,7 +56,7 @@ jobRoutes.get("/audit-events", async (c) => {
   const limitText = c.req.query("limit") ?? "100";
   const limit = Number(limitText);
   if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw adminError.invalid("limit must be a whole number from 1 to 1000");
-  return c.json({ events: await listAuditEvents(c.get("db"), repository, limit) });
+  return c.json({ events: (await listAuditEvents(c.get("db"), repository, limit)).map(presentAuditEvent) });
 });
 
 jobRoutes.post("/gc", async (c) => {
@@ -51,5 +66,5 @@ jobRoutes.post("/gc", async (c) => {
   if (graceSeconds !== undefined && !(Number.isInteger(graceSeconds) && graceSeconds >= 0)) {
     throw adminError.invalid("graceSeconds must be a whole number of seconds, 0 or more");
   }
-  return c.json(await runGarbageCollection(c.env, graceSeconds === undefined ? {} : { graceMs: graceSeconds * 1000 }));
+  return c.json(presentRun(await runGarbageCollection(c.env, graceSeconds === undefined ? {} : { graceMs: graceSeconds * 1000 })));
 });

@@ -12,12 +12,9 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { listAllPullThroughRules, listUpstreamStatus } from "../storage/pull-through-records";
 import { requireIdentityAction } from "./authorize";
+import { isoOrNull } from "./present";
 
 export const pullThroughRoutes = new Hono<AppEnv>();
-
-function isoOrNull(epochMs: number | null): string | null {
-  return epochMs === null ? null : new Date(epochMs).toISOString();
-}
 
 pullThroughRoutes.get("/pull-through", async (c) => {
   await requireIdentityAction(c, "ecr:DescribePullThroughCacheRules", null);

@@ -15,6 +15,7 @@ import { repositoryObject } from "../repository/stub";
 import { findRepository, setRepositoryPolicy, setRepositoryTags } from "../storage/repository-records";
 import { TAG_MUTABILITY, type TagMutability } from "../storage/schema";
 import { requireRepositoryAdminAction } from "./authorize";
+import { presentRepository } from "./present";
 import { adminError } from "./users";
 
 export const repositoryRoutes = new Hono<AppEnv>();
@@ -51,7 +52,8 @@ repositoryRoutes.put("/repositories/:name{.+}", async (c) => {
   if (mutability !== undefined) await repository.setTagMutability(name, mutability);
   if (tags !== undefined) await setRepositoryTags(c.get("db"), name, tags);
   const row = await findRepository(c.get("db"), name);
-  return c.json(row);
+  if (!row) throw adminError.notFound(`repository ${name} does not exist`);
+  return c.json(presentRepository(row));
 });
 
 repositoryRoutes.get("/repositories/:name{.+}", async (c) => {
@@ -59,7 +61,7 @@ repositoryRoutes.get("/repositories/:name{.+}", async (c) => {
   await requireRepositoryAdminAction(c, "ecr:DescribeRepositories", name);
   const row = await findRepository(c.get("db"), name);
   if (!row) throw adminError.notFound(`repository ${name} does not exist`);
-  return c.json(row);
+  return c.json(presentRepository(row));
 });
 
 repositoryRoutes.put("/repository-policies/:name{.+}", async (c) => {

@@ -24,6 +24,7 @@ import {
   putUserPolicy,
 } from "../storage/identity-records";
 import { requireIdentityAction } from "./authorize";
+import { presentUser } from "./present";
 
 export const userRoutes = new Hono<AppEnv>();
 
@@ -67,7 +68,7 @@ userRoutes.get("/users/:name", async (c) => {
   await requireIdentityAction(c, "iam:GetUser", name);
   const user = await requireUser(c, name);
   const config = await authConfig(c.env);
-  return c.json({ ...user, arn: userArn(config.accountId, name) });
+  return c.json({ ...presentUser(user), arn: userArn(config.accountId, name) });
 });
 
 userRoutes.delete("/users/:name", async (c) => {

@@ -1,24 +1,86 @@
 /**
- * Cron dispatcher: each cron expression in wrangler.toml maps to the jobs it runs.
+ * Cron dispatcher: each cron expression in wrangler.toml maps to the jobs it runs, and the
+ * same list serves `POST /admin/jobs/run` (src/admin/jobs.ts), which runs every job now.
  * Abandoned upload sessions are already expired by each repository's Durable Object alarm.
  * Lifecycle expiry runs before garbage collection, so what it expires is collected in a later
  * run once the grace period has passed.
  */
-import { runGarbageCollection } from "../gc/collect";
-import { runLifecycle } from "../lifecycle/run";
+import { runGarbageCollection, type GcReport } from "../gc/collect";
+import { runLifecycle, type LifecycleRunReport } from "../lifecycle/run";
 
-type Job = (env: Env, controller: ScheduledController) => Promise<unknown>;
+/** What one job did: its report and a one-line summary (logged, and shown by `run-jobs`). */
+export type JobResult =
+  | { job: string; ok: true; durationMs: number; summary: string; report: LifecycleRunReport | GcReport }
+  | { job: string; ok: false; durationMs: number; summary: string; error: string };
 
-const JOBS: Record<string, readonly Job[]> = {
-  "*/15 * * * *": [(env) => runLifecycle(env), (env) => runGarbageCollection(env)],
+interface Job {
+  name: string;
+  run(env: Env): Promise<{ report: LifecycleRunReport | GcReport; summary: string }>;
+}
+
+const lifecycle: Job = {
+  name: "lifecycle",
+  async run(env) {
+    const report = await runLifecycle(env);
+    const sweep = report.sweepComplete ? "sweep complete" : "sweep continues next run";
+    return {
+      report,
+      summary: `${report.repositories} repositories with a policy, ${report.imagesEvaluated} images evaluated, ${report.imagesExpired} expired (${sweep})`,
+    };
+  },
 };
 
-export async function runScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
-  const jobs = JOBS[controller.cron] ?? [];
-  // One after the other: lifecycle deletes images first, collection then finds what they left.
-  ctx.waitUntil(
-    (async () => {
-      for (const job of jobs) await job(env, controller);
-    })(),
-  );
+const garbageCollection: Job = {
+  name: "garbage-collection",
+  async run(env) {
+    const report = await runGarbageCollection(env);
+    const sweep = report.sweepComplete ? "sweep complete" : "sweep continues next run";
+    return {
+      report,
+      summary: `${report.linksRemoved} blob links removed, ${report.objectsMarked} objects marked, ${report.objectsDeleted} deleted (${report.bytesReclaimed} bytes reclaimed; ${sweep})`,
+    };
+  },
+};
+
+const JOBS: Record<string, readonly Job[]> = {
+  "*/15 * * * *": [lifecycle, garbageCollection],
+};
+
+/** Every scheduled job once, in the order the crons list them. */
+export const ALL_JOBS: readonly Job[] = [...new Set(Object.values(JOBS).flat())];
+
+/**
+ * Runs jobs one after the other (lifecycle deletes images first, collection then finds what
+ * they left); a failed job is reported and the next one still runs.
+ */
+export async function runJobs(env: Env, jobs: readonly Job[]): Promise<JobResult[]> {
+  const results: JobResult[] = [];
+  for (const job of jobs) {
+    const started = Date.now();
+    try {
+      const { report, summary } = await job.run(env);
+      results.push({ job: job.name, ok: true, durationMs: Date.now() - started, summary, report });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      results.push({ job: job.name, ok: false, durationMs: Date.now() - started, summary: `failed: ${message}`, error: message });
+    }
+  }
+  return results;
+}
+
+export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
+  const jobs = JOBS[controller.cron];
+  if (jobs === undefined) {
+    console.error(`scheduled: no jobs for cron "${controller.cron}" (src/jobs/scheduled.ts lists them)`);
+    return;
+  }
+  const results = await runJobs(env, jobs);
+  for (const result of results) {
+    const line = `scheduled ${result.job}: ${result.summary} in ${result.durationMs} ms`;
+    if (result.ok) console.log(line);
+    else console.error(line);
+  }
+  const failed = results.filter((result) => !result.ok);
+  // The invocation's outcome says a job failed (Cloudflare's cron events show it).
+  if (failed.length > 0) throw new Error(`scheduled: ${failed.map((result) => `${result.job} ${result.summary}`).join("; ")}`);
 }

@@ -78,29 +78,42 @@ async function waitUntilReady(url: string, child: ChildProcess, logPath: string)
 export async function startRegistryProcess(
   stateDir: string,
   logPath: string,
-  options: { port?: number; secrets?: RegistrySecrets } = {},
+  options: {
+    port?: number;
+    secrets?: RegistrySecrets;
+    /** Environment of the process on top of the usual one; an undefined value removes a variable. */
+    env?: Record<string, string | undefined>;
+    /** Arguments of `node scripts/start.mjs` (e.g. ["--port", "1234"]). */
+    args?: string[];
+  } = {},
 ): Promise<RegistryProcess> {
   const chosen = options.port ?? (await freePort());
   const secrets = options.secrets ?? (await newRegistrySecrets());
   const logFd = openSync(logPath, "a");
-  const child = spawn(process.execPath, [join(ROOT, "scripts/start.mjs")], {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    PORT: String(chosen),
+    HOST: "127.0.0.1",
+    REGISTRY_STATE_DIR: stateDir,
+    // Never the developer's .dev.vars: the secrets come from the environment, and nothing else
+    // is read from a file (a test that wants a .dev.vars names its own).
+    REGISTRY_DEV_VARS: join(stateDir, "dev.vars"),
+    REGISTRY_ADMIN_ACCESS_KEY_ID: secrets.adminAccessKeyId,
+    REGISTRY_ADMIN_SECRET_ACCESS_KEY: secrets.adminSecret,
+    REGISTRY_TOKEN_SIGNING_KEY: secrets.signingKey,
+    REGISTRY_SECRETS_KEY: secrets.secretsKey,
+    // Every pull is written at once, so tests see lastRecordedPullTime without waiting.
+    PULL_RECORD_INTERVAL_SECONDS: "0",
+    // Cached tags are revalidated after 10 s instead of 24 h, so the tests can see it happen.
+    PULL_THROUGH_TAG_REVALIDATE_SECONDS: String(PULL_THROUGH_TAG_REVALIDATE_SECONDS),
+    FORCE_COLOR: "0",
+    NO_COLOR: "1",
+    ...options.env,
+  };
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
+  const child = spawn(process.execPath, [join(ROOT, "scripts/start.mjs"), ...(options.args ?? [])], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(chosen),
-      HOST: "127.0.0.1",
-      REGISTRY_STATE_DIR: stateDir,
-      REGISTRY_ADMIN_ACCESS_KEY_ID: secrets.adminAccessKeyId,
-      REGISTRY_ADMIN_SECRET_ACCESS_KEY: secrets.adminSecret,
-      REGISTRY_TOKEN_SIGNING_KEY: secrets.signingKey,
-      REGISTRY_SECRETS_KEY: secrets.secretsKey,
-      // Every pull is written at once, so tests see lastRecordedPullTime without waiting.
-      PULL_RECORD_INTERVAL_SECONDS: "0",
-      // Cached tags are revalidated after 10 s instead of 24 h, so the tests can see it happen.
-      PULL_THROUGH_TAG_REVALIDATE_SECONDS: String(PULL_THROUGH_TAG_REVALIDATE_SECONDS),
-      FORCE_COLOR: "0",
-      NO_COLOR: "1",
-    },
+    env,
     stdio: ["ignore", logFd, logFd],
     detached: true, // its own process group, so stopping it stops workerd and any helper with it
   });

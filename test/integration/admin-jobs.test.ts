@@ -1,0 +1,88 @@
+/**
+ * The admin API's job routes and how it shows records: `POST /admin/jobs/run` runs every
+ * scheduled job now (the cron's own list) and says what each did; times are ISO 8601 strings
+ * and a repository's resource tags a JSON object, never epoch milliseconds or JSON in a string.
+ */
+import { describe, expect, it } from "vitest";
+import { ecr } from "../support/ecr";
+import { call, pushImage, randomBytes } from "../support/registry";
+
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+interface JobResult {
+  job: string;
+  ok: boolean;
+  durationMs: number;
+  summary: string;
+  report: { startedAt: string; imagesExpired?: number; linksRemoved?: number };
+}
+
+async function json<T>(response: Response, status = 200): Promise<T> {
+  const text = await response.text();
+  expect(response.status, text).toBe(status);
+  return JSON.parse(text) as T;
+}
+
+describe("POST /admin/jobs/run", () => {
+  it("runs lifecycle expiry, then garbage collection, now, and reports each", async () => {
+    const name = "jobs/app";
+    const older = await pushImage(name, "v1", { layers: [randomBytes(64)] });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const newer = await pushImage(name, "v2", { layers: [randomBytes(64)] });
+    await ecr("PutLifecyclePolicy", {
+      repositoryName: name,
+      lifecyclePolicyText: JSON.stringify({
+        rules: [{ rulePriority: 1, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 1 }, action: { type: "expire" } }],
+      }),
+    });
+
+    const { jobs } = await json<{ jobs: JobResult[] }>(await call("POST", "/admin/jobs/run"));
+    expect(jobs.map((job) => [job.job, job.ok])).toEqual([
+      ["lifecycle", true],
+      ["garbage-collection", true],
+    ]);
+    expect(jobs[0]?.summary).toBe("1 repositories with a policy, 2 images evaluated, 1 expired (sweep complete)");
+    expect(jobs[0]?.report.imagesExpired).toBe(1);
+    expect(jobs[1]?.summary).toMatch(/^\d+ blob links removed, \d+ objects marked, \d+ deleted \(\d+ bytes reclaimed; sweep complete\)$/);
+    for (const job of jobs) expect(job.report.startedAt).toMatch(ISO);
+
+    expect((await call("GET", `/v2/${name}/manifests/${older.digest}`)).status).toBe(404);
+    expect((await call("GET", `/v2/${name}/manifests/${newer.digest}`)).status).toBe(200);
+
+    // What the last runs did, with ISO times.
+    const last = await json<{ lifecycle: { startedAt: string; imagesExpired: number }; garbageCollection: { startedAt: string } }>(await call("GET", "/admin/jobs"));
+    expect(last.lifecycle.startedAt).toMatch(ISO);
+    expect(last.lifecycle.imagesExpired).toBe(1);
+    expect(last.garbageCollection.startedAt).toMatch(ISO);
+
+    const { events } = await json<{ events: { at: string; detail: { pushedAt: string } }[] }>(await call("GET", `/admin/audit-events?repository=${name}`));
+    expect(events).toHaveLength(1);
+    expect(events[0]?.at).toMatch(ISO);
+    expect(events[0]?.detail.pushedAt).toMatch(ISO);
+  });
+
+  it("needs registry:RunScheduledJobs", async () => {
+    expect((await call("POST", "/admin/jobs/run", { anonymous: true })).status).toBe(401);
+  });
+});
+
+describe("admin records", () => {
+  it("shows a user's creation time as ISO 8601", async () => {
+    await json(await call("POST", "/admin/users", { body: JSON.stringify({ name: "iso-user" }), headers: { "Content-Type": "application/json" } }), 201);
+    const user = await json<{ createdAt: string }>(await call("GET", "/admin/users/iso-user"));
+    expect(user.createdAt).toMatch(ISO);
+  });
+
+  it("shows a repository's tags as an object and its times as ISO 8601", async () => {
+    const put = await json<{ tags: unknown; createdAt: string; lifecycleEvaluatedAt: string | null }>(
+      await call("PUT", "/admin/repositories/shown/app", { body: JSON.stringify({ tags: { team: "a" } }), headers: { "Content-Type": "application/json" } }),
+    );
+    expect(put.tags).toEqual({ team: "a" });
+    expect(put.createdAt).toMatch(ISO);
+    expect(put.lifecycleEvaluatedAt).toBeNull();
+    const got = await json<{ tags: unknown }>(await call("GET", "/admin/repositories/shown/app"));
+    expect(got.tags).toEqual({ team: "a" });
+    const untagged = await json<{ tags: unknown }>(await call("PUT", "/admin/repositories/shown/bare", { body: "{}", headers: { "Content-Type": "application/json" } }));
+    expect(untagged.tags).toEqual({});
+  });
+});
