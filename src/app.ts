@@ -10,7 +10,7 @@ import { benchRoutes } from "./bench/routes";
 import { controlRoutes } from "./control/routes";
 import type { AppEnv } from "./app-env";
 import { distribution } from "./distribution/routes";
-import { EcrError, OciError, RegistryError, renderError } from "./errors";
+import { ConfigurationError, EcrError, OciError, RegistryError, renderError } from "./errors";
 import { database } from "./storage/database";
 
 const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
@@ -32,8 +32,22 @@ app.notFound((c) => renderError(new RegistryError(OciError.NAME_UNKNOWN, `no res
 
 app.onError((error, c) => {
   if (error instanceof RegistryError) return renderError(error, c.req.method);
-  console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, error);
   // The control plane (POST / with an ECR target) answers in AWS JSON; everything else in OCI JSON.
-  const fault = c.req.header("X-Amz-Target") !== undefined ? EcrError.ServerException : OciError.UNKNOWN;
-  return renderError(new RegistryError(fault, "internal error"), c.req.method);
+  const control = c.req.header("X-Amz-Target") !== undefined;
+  if (error instanceof ConfigurationError) {
+    logMisconfiguration(error.message);
+    return renderError(new RegistryError(control ? EcrError.Misconfigured : OciError.MISCONFIGURED, `the registry is misconfigured: ${error.message}`), c.req.method);
+  }
+  console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, error);
+  return renderError(new RegistryError(control ? EcrError.ServerException : OciError.UNKNOWN, "internal error"), c.req.method);
 });
+
+const loggedMisconfigurations = new Set<string>();
+
+/** Once per isolate and problem: every request would fail the same way. */
+function logMisconfiguration(message: string): void {
+  if (loggedMisconfigurations.has(message)) return;
+  if (loggedMisconfigurations.size >= 16) loggedMisconfigurations.clear();
+  loggedMisconfigurations.add(message);
+  console.error(`the registry is misconfigured: ${message}`);
+}

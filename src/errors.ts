@@ -45,6 +45,8 @@ export const OciError = {
   TOOMANYREQUESTS: describe("TOOMANYREQUESTS", 429, "too many requests"),
   /** A pull-through cache's upstream could not be reached or failed, and nothing is cached. */
   UPSTREAM_UNAVAILABLE: describe("UNAVAILABLE", 502, "the upstream registry is unavailable"),
+  /** The registry's own settings are wrong (a secret missing or malformed); the message names the setting. */
+  MISCONFIGURED: describe("UNAVAILABLE", 503, "the registry is misconfigured"),
   UNKNOWN: describe("UNKNOWN", 500, "unknown error"),
 } as const satisfies Record<string, ErrorDescriptor>;
 
@@ -74,6 +76,8 @@ export const EcrError = {
   InvalidParameterException: awsException("InvalidParameterException", "invalid parameter"),
   ValidationException: awsException("ValidationException", "validation failed"),
   ServerException: awsException("ServerException", "internal error", 500),
+  /** OciError.MISCONFIGURED for the control plane. */
+  Misconfigured: awsException("ServerException", "the registry is misconfigured", 503),
   MissingAuthenticationTokenException: awsException("MissingAuthenticationTokenException", "Missing Authentication Token", 403),
   IncompleteSignatureException: awsException("IncompleteSignatureException", "incomplete signature", 403),
   InvalidSignatureException: awsException("InvalidSignatureException", "the request signature does not match", 403),
@@ -108,6 +112,18 @@ export const EcrError = {
   LifecyclePolicyPreviewInProgressException: awsException("LifecyclePolicyPreviewInProgressException", "a lifecycle policy preview is in progress"),
   LifecyclePolicyPreviewNotFoundException: awsException("LifecyclePolicyPreviewNotFoundException", "lifecycle policy preview not found"),
 } as const satisfies Record<string, ErrorDescriptor>;
+
+/**
+ * A setting of the Worker (a secret or var) is missing or malformed: thrown where the setting
+ * is read, answered 503 with the message (which names the setting, never its value) by
+ * `app.ts` onError as OciError.MISCONFIGURED or EcrError.Misconfigured, and logged.
+ */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigurationError";
+  }
+}
 
 export class RegistryError extends Error {
   readonly descriptor: ErrorDescriptor;

@@ -11,8 +11,12 @@
  *                                     (keys being rotated out)
  *   REGISTRY_SECRETS_KEY              32 random bytes, base64: seals access-key secrets so the
  *                                     control plane can check SigV4 signatures (a secret)
+ * A malformed setting is a ConfigurationError naming it (503 on every request that needs it,
+ * logged once), never a 500. `npm start` checks the same before it starts
+ * (scripts/dev-vars.mjs checkSettings).
  */
 import { importJWK, type JWK } from "jose";
+import { ConfigurationError } from "../errors";
 import { importSecretsKey } from "./sealed-secrets";
 
 export const TOKEN_ALGORITHM = "ES256";
@@ -66,13 +70,21 @@ function parseJwk(text: string, what: string): JWK {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new Error(`${what} is not JSON`);
+    throw new ConfigurationError(`${what} is not JSON (it must be an ES256 JWK)`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${what} must be a JWK object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ConfigurationError(`${what} must be a JWK object`);
   const jwk = value as JWK;
-  if (jwk.kty !== "EC" || jwk.crv !== "P-256") throw new Error(`${what} must be an EC P-256 key (ES256)`);
-  if (typeof jwk.kid !== "string" || jwk.kid === "") throw new Error(`${what} needs a "kid"`);
+  if (jwk.kty !== "EC" || jwk.crv !== "P-256") throw new ConfigurationError(`${what} must be an EC P-256 key (ES256)`);
+  if (typeof jwk.kid !== "string" || jwk.kid === "") throw new ConfigurationError(`${what} needs a "kid"`);
   return jwk;
+}
+
+async function importKey(jwk: JWK, what: string): Promise<CryptoKey> {
+  try {
+    return (await importJWK(jwk, TOKEN_ALGORITHM)) as CryptoKey;
+  } catch {
+    throw new ConfigurationError(`${what} is not a valid P-256 key`);
+  }
 }
 
 function publicPart(jwk: JWK): JWK {
@@ -81,7 +93,10 @@ function publicPart(jwk: JWK): JWK {
 
 async function loadConfig(vars: AuthEnv): Promise<AuthConfig> {
   const accountId = vars.REGISTRY_ACCOUNT_ID || "000000000000";
-  if (!/^\d{12}$/.test(accountId)) throw new Error("REGISTRY_ACCOUNT_ID must be 12 digits");
+  if (!/^\d{12}$/.test(accountId)) throw new ConfigurationError("REGISTRY_ACCOUNT_ID must be 12 digits");
+  if (Boolean(vars.REGISTRY_ADMIN_ACCESS_KEY_ID) !== Boolean(vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY)) {
+    throw new ConfigurationError("REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY must be set together");
+  }
   const admin =
     vars.REGISTRY_ADMIN_ACCESS_KEY_ID && vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY
       ? { accessKeyId: vars.REGISTRY_ADMIN_ACCESS_KEY_ID, secret: vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY }
@@ -91,11 +106,11 @@ async function loadConfig(vars: AuthEnv): Promise<AuthConfig> {
   let signingKey: AuthConfig["signingKey"] = null;
   if (vars.REGISTRY_TOKEN_SIGNING_KEY) {
     const jwk = parseJwk(vars.REGISTRY_TOKEN_SIGNING_KEY, "REGISTRY_TOKEN_SIGNING_KEY");
-    if (typeof jwk.d !== "string") throw new Error("REGISTRY_TOKEN_SIGNING_KEY must be a private key");
-    const key = (await importJWK(jwk, TOKEN_ALGORITHM)) as CryptoKey;
+    if (typeof jwk.d !== "string") throw new ConfigurationError('REGISTRY_TOKEN_SIGNING_KEY must be a private key (with "d")');
+    const key = await importKey(jwk, "REGISTRY_TOKEN_SIGNING_KEY");
     signingKey = { kid: jwk.kid!, key };
     const pub = publicPart(jwk);
-    verificationKeys.set(jwk.kid!, (await importJWK(pub, TOKEN_ALGORITHM)) as CryptoKey);
+    verificationKeys.set(jwk.kid!, await importKey(pub, "REGISTRY_TOKEN_SIGNING_KEY"));
     published.push(pub);
   }
   if (vars.REGISTRY_TOKEN_VERIFICATION_KEYS) {
@@ -103,14 +118,14 @@ async function loadConfig(vars: AuthEnv): Promise<AuthConfig> {
     try {
       list = JSON.parse(vars.REGISTRY_TOKEN_VERIFICATION_KEYS);
     } catch {
-      throw new Error("REGISTRY_TOKEN_VERIFICATION_KEYS is not JSON");
+      throw new ConfigurationError("REGISTRY_TOKEN_VERIFICATION_KEYS is not JSON");
     }
-    if (!Array.isArray(list)) throw new Error("REGISTRY_TOKEN_VERIFICATION_KEYS must be a JSON array of JWKs");
+    if (!Array.isArray(list)) throw new ConfigurationError("REGISTRY_TOKEN_VERIFICATION_KEYS must be a JSON array of JWKs");
     for (const [index, entry] of list.entries()) {
       const jwk = parseJwk(JSON.stringify(entry), `REGISTRY_TOKEN_VERIFICATION_KEYS[${index}]`);
       const pub = publicPart(jwk);
       if (verificationKeys.has(jwk.kid!)) continue;
-      verificationKeys.set(jwk.kid!, (await importJWK(pub, TOKEN_ALGORITHM)) as CryptoKey);
+      verificationKeys.set(jwk.kid!, await importKey(pub, `REGISTRY_TOKEN_VERIFICATION_KEYS[${index}]`));
       published.push(pub);
     }
   }
@@ -122,6 +137,15 @@ async function loadConfig(vars: AuthEnv): Promise<AuthConfig> {
     signingKey,
     verificationKeys,
     jwks: { keys: published },
-    secretsKey: vars.REGISTRY_SECRETS_KEY ? await importSecretsKey(vars.REGISTRY_SECRETS_KEY) : null,
+    secretsKey: vars.REGISTRY_SECRETS_KEY ? await secretsKeyOf(vars.REGISTRY_SECRETS_KEY) : null,
   };
+}
+
+async function secretsKeyOf(text: string): Promise<CryptoKey> {
+  try {
+    return await importSecretsKey(text);
+  } catch (error) {
+    // importSecretsKey's messages name the setting and say what it must be.
+    throw new ConfigurationError(error instanceof Error ? error.message : "REGISTRY_SECRETS_KEY is malformed");
+  }
 }

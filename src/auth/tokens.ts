@@ -6,6 +6,7 @@
  */
 import { jwtVerify, SignJWT, type JWTPayload } from "jose";
 import { TOKEN_ALGORITHM, TOKEN_ISSUER, type AuthConfig } from "./config";
+import { ConfigurationError } from "../errors";
 
 /** Lifetime of a registry token (the Docker spec's minimum is 60 s). */
 export const REGISTRY_TOKEN_SECONDS = 300;
@@ -47,7 +48,7 @@ export interface DownloadGrant {
 }
 
 async function sign(config: AuthConfig, claims: JWTPayload, seconds: number): Promise<{ token: string; issuedAt: Date; expiresAt: Date }> {
-  if (!config.signingKey) throw new Error("REGISTRY_TOKEN_SIGNING_KEY is not configured");
+  if (!config.signingKey) throw new ConfigurationError("REGISTRY_TOKEN_SIGNING_KEY is not set: no token can be issued");
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT(claims)
     .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: config.signingKey.kid, typ: "JWT" })
