@@ -1,85 +1,169 @@
 #!/usr/bin/env node
-// `npm run admin -- <command> ...`: manages users, access keys and policies of a running
-// registry through its admin API. Credentials: REGISTRY_ADMIN_ACCESS_KEY_ID and
-// REGISTRY_ADMIN_SECRET_ACCESS_KEY from the environment, else from .dev.vars. The registry:
-// --url, else $REGISTRY_URL, else http://localhost:8787.
+// `npm run -s admin -- <command> ...`: manages users, access keys, policies and repository
+// settings of a running registry through its admin API, and runs its scheduled jobs.
+// Credentials: REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY from the
+// environment, else from .dev.vars (or $REGISTRY_DEV_VARS). The registry: --url, else
+// $REGISTRY_URL, else http://localhost:$PORT (8787).
+// Results go to stdout (JSON, or one line saying what was done); every failure is one line on
+// stderr and exit 1 (2 for a command line that is wrong), never a stack trace.
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readDevVars } from "./dev-vars.mjs";
 
-const USAGE = `usage: npm run admin -- [--url URL] <command> [arguments]
+const COMMANDS = {
+  "list-users": { args: "", help: "list users" },
+  "create-user": { args: "<name>", help: "create a user" },
+  "show-user": { args: "<name>", help: "a user's policies and access key ids" },
+  "delete-user": { args: "<name>", help: "delete a user with its keys and policies" },
+  "create-key": { args: "<user>", help: "create an access key (the secret is shown once)" },
+  "delete-key": { args: "<user> <access-key-id>", help: "delete an access key" },
+  "put-user-policy": { args: "<user> <name> <file|->", help: "attach an identity policy (JSON)" },
+  "delete-user-policy": { args: "<user> <name>", help: "remove an identity policy" },
+  "set-repository": { args: "<repo> [--immutable|--mutable] [--tag key=value ...]", help: "create a repository / change its settings" },
+  "show-repository": { args: "<repo>", help: "a repository's settings" },
+  "set-repository-policy": { args: "<repo> <file|->", help: "set a repository policy (JSON)" },
+  "get-repository-policy": { args: "<repo>", help: "show a repository policy" },
+  "delete-repository-policy": { args: "<repo>", help: "remove a repository policy" },
+  "login-password": { args: "", help: "password for `docker login -u AWS` (12 hours)" },
+  jobs: { args: "", help: "what the last lifecycle run and garbage collection did" },
+  "run-jobs": { args: "", help: "run every scheduled job now (lifecycle expiry, garbage collection)" },
+};
 
-  list-users                                  list users
-  create-user <name>                          create a user
-  show-user <name>                            a user's policies and access key ids
-  delete-user <name>                          delete a user with its keys and policies
-  create-key <user>                           create an access key (the secret is shown once)
-  delete-key <user> <access-key-id>           delete an access key
-  put-user-policy <user> <name> <file|->      attach an identity policy (JSON)
-  delete-user-policy <user> <name>            remove an identity policy
-  set-repository <repo> [--immutable|--mutable] [--tag key=value ...]
-                                              create a repository / change its settings
-  set-repository-policy <repo> <file|->       set a repository policy (JSON)
-  get-repository-policy <repo>                show a repository policy
-  delete-repository-policy <repo>             remove a repository policy
-  login-password                              password for \`docker login -u AWS\` (12 hours)`;
+const USAGE = `usage: npm run -s admin -- [--url URL] <command> [arguments]
+
+${Object.entries(COMMANDS)
+  .map(([name, { args, help }]) => {
+    const left = `  ${name} ${args}`.trimEnd();
+    return left.length < 46 ? `${left.padEnd(46)}${help}` : `${left}\n${" ".repeat(46)}${help}`;
+  })
+  .join("\n")}
+
+The registry: --url URL, else $REGISTRY_URL, else http://localhost:$PORT (PORT defaults to 8787).
+Credentials: REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY, from the
+environment or else from .dev.vars (npm start writes it).`;
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-let url = process.env.REGISTRY_URL ?? "http://localhost:8787";
-const urlFlag = args.indexOf("--url");
-if (urlFlag >= 0) {
-  url = args[urlFlag + 1];
-  args.splice(urlFlag, 2);
+
+/** One line on stderr, exit 1 (2: the command line is wrong). */
+function fail(message, code = 1) {
+  console.error(`admin: ${message}`);
+  process.exit(code);
+}
+
+function usageError(message) {
+  console.error(`admin: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+// Options before or after the command: --url URL, --url=URL, -h/--help.
+const args = [];
+let url = process.env.REGISTRY_URL ?? `http://localhost:${process.env.PORT ?? "8787"}`;
+const argv = process.argv.slice(2);
+for (let index = 0; index < argv.length; index++) {
+  const arg = argv[index];
+  if (arg === "-h" || arg === "--help") {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (arg === "--url" || arg.startsWith("--url=")) {
+    const value = arg === "--url" ? argv[++index] : arg.slice("--url=".length);
+    if (!value) usageError("--url needs a URL");
+    url = value;
+  } else args.push(arg);
+}
+url = url.replace(/\/+$/, "");
+try {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error();
+} catch {
+  fail(`"${url}" is not an http(s) URL (--url or REGISTRY_URL)`, 2);
+}
+
+const [command, ...rest] = args;
+if (command === undefined) usageError("no command given");
+if (command === "help") {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (!Object.hasOwn(COMMANDS, command)) usageError(`unknown command "${command}"`);
+
+function need(count) {
+  const spec = COMMANDS[command];
+  if (rest.length < count) usageError(`${command} needs ${spec.args}`);
+  // set-repository's options after the name are checked where they are read.
+  if (command !== "set-repository" && rest.length > count) usageError(`${command} takes ${spec.args || "no arguments"}; "${rest[count]}" is one too many`);
 }
 
 function credentials() {
   let id = process.env.REGISTRY_ADMIN_ACCESS_KEY_ID;
   let secret = process.env.REGISTRY_ADMIN_SECRET_ACCESS_KEY;
-  const devVars = join(root, ".dev.vars");
+  const devVars = resolve(root, process.env.REGISTRY_DEV_VARS ?? ".dev.vars");
   if ((!id || !secret) && existsSync(devVars)) {
     const vars = readDevVars(devVars);
-    id ??= vars.REGISTRY_ADMIN_ACCESS_KEY_ID;
-    secret ??= vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY;
+    id ||= vars.REGISTRY_ADMIN_ACCESS_KEY_ID;
+    secret ||= vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY;
   }
-  if (!id || !secret) fail("no admin credentials: set REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY (or run npm start once to create .dev.vars)");
+  if (!id || !secret) fail("no admin credentials: set REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY, or run npm start once to create .dev.vars");
   return `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
 }
 
-function fail(message) {
-  console.error(message);
-  process.exit(1);
-}
-
+/** The text of a JSON document from a file or stdin (`-`), checked to be JSON. */
 function readDocument(source) {
-  if (!source) fail(USAGE);
-  const text = source === "-" ? readFileSync(0, "utf8") : readFileSync(source, "utf8");
+  let text;
+  try {
+    text = source === "-" ? readFileSync(0, "utf8") : readFileSync(source, "utf8");
+  } catch (error) {
+    fail(`cannot read ${source === "-" ? "standard input" : source}: ${error.code === "ENOENT" ? "no such file" : error.code === "EISDIR" ? "it is a directory" : error.message}`);
+  }
   try {
     JSON.parse(text);
   } catch (error) {
-    fail(`${source} is not JSON: ${error.message}`);
+    fail(`${source === "-" ? "standard input" : source} is not JSON: ${error.message}`);
   }
   return text;
+}
+
+/** The message of an error answer (OCI `errors`, AWS `message`), else its text. */
+function errorMessage(text) {
+  try {
+    const body = JSON.parse(text);
+    return body?.errors?.[0]?.message ?? body?.message ?? text;
+  } catch {
+    return text.trim() || "(no body)";
+  }
 }
 
 async function call(method, path, body) {
   const headers = { Authorization: credentials() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(`${url}${path}`, { method, headers, body });
+  let response;
+  try {
+    response = await fetch(`${url}${path}`, { method, headers, body, signal: AbortSignal.timeout(120_000) });
+  } catch (error) {
+    const cause = error.cause?.code ?? error.cause?.message ?? error.message;
+    const hint = cause === "ECONNREFUSED" ? " (connection refused): is the registry running (npm start)? --url or REGISTRY_URL names another" : `: ${cause}`;
+    fail(`cannot reach the registry at ${url}${hint}`);
+  }
   const text = await response.text();
-  if (!response.ok) fail(`${method} ${path}: ${response.status} ${text}`);
-  return text === "" ? null : JSON.parse(text);
+  if (!response.ok) {
+    const hint = response.status === 401 ? " (the admin credentials were refused: are they this registry's? see REGISTRY_ADMIN_ACCESS_KEY_ID)" : "";
+    fail(`${command}: ${response.status} ${errorMessage(text)}${hint}`);
+  }
+  if (text === "") return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    fail(`${command}: ${url} answered something that is not JSON: is it this registry?`);
+  }
 }
 
 const print = (value) => console.log(JSON.stringify(value, null, 2));
-const [command, ...rest] = args;
-const need = (count) => {
-  if (rest.length < count) fail(USAGE);
-};
+const segment = (value) => encodeURIComponent(value);
 
 switch (command) {
   case "list-users":
+    need(0);
     print(await call("GET", "/admin/users"));
     break;
   case "create-user":
@@ -88,27 +172,33 @@ switch (command) {
     break;
   case "show-user":
     need(1);
-    print(await call("GET", `/admin/users/${encodeURIComponent(rest[0])}`));
+    print(await call("GET", `/admin/users/${segment(rest[0])}`));
     break;
   case "delete-user":
     need(1);
-    await call("DELETE", `/admin/users/${encodeURIComponent(rest[0])}`);
+    await call("DELETE", `/admin/users/${segment(rest[0])}`);
+    console.log(`Deleted user ${rest[0]}, with its access keys and policies.`);
     break;
   case "create-key":
     need(1);
-    print(await call("POST", `/admin/users/${encodeURIComponent(rest[0])}/access-keys`));
+    print(await call("POST", `/admin/users/${segment(rest[0])}/access-keys`));
     break;
   case "delete-key":
     need(2);
-    await call("DELETE", `/admin/users/${encodeURIComponent(rest[0])}/access-keys/${encodeURIComponent(rest[1])}`);
+    await call("DELETE", `/admin/users/${segment(rest[0])}/access-keys/${segment(rest[1])}`);
+    console.log(`Deleted access key ${rest[1]} of user ${rest[0]}.`);
     break;
-  case "put-user-policy":
+  case "put-user-policy": {
     need(3);
-    await call("PUT", `/admin/users/${encodeURIComponent(rest[0])}/policies/${encodeURIComponent(rest[1])}`, readDocument(rest[2]));
+    const document = readDocument(rest[2]);
+    await call("PUT", `/admin/users/${segment(rest[0])}/policies/${segment(rest[1])}`, document);
+    console.log(`Put policy ${rest[1]} on user ${rest[0]}.`);
     break;
+  }
   case "delete-user-policy":
     need(2);
-    await call("DELETE", `/admin/users/${encodeURIComponent(rest[0])}/policies/${encodeURIComponent(rest[1])}`);
+    await call("DELETE", `/admin/users/${segment(rest[0])}/policies/${segment(rest[1])}`);
+    console.log(`Removed policy ${rest[1]} from user ${rest[0]}.`);
     break;
   case "set-repository": {
     need(1);
@@ -120,29 +210,49 @@ switch (command) {
       else if (rest[i] === "--tag" && rest[i + 1]?.includes("=")) {
         const [key, ...value] = rest[++i].split("=");
         tags[key] = value.join("=");
-      } else fail(USAGE);
+      } else usageError(rest[i] === "--tag" ? "--tag needs key=value" : `set-repository does not take "${rest[i]}"`);
     }
     if (Object.keys(tags).length > 0) body.tags = tags;
     print(await call("PUT", `/admin/repositories/${rest[0]}`, JSON.stringify(body)));
     break;
   }
-  case "set-repository-policy":
-    need(2);
-    print(await call("PUT", `/admin/repository-policies/${rest[0]}`, readDocument(rest[1])));
-    break;
-  case "get-repository-policy":
+  case "show-repository":
     need(1);
-    print(await call("GET", `/admin/repository-policies/${rest[0]}`));
+    print(await call("GET", `/admin/repositories/${rest[0]}`));
     break;
+  case "set-repository-policy": {
+    need(2);
+    const document = readDocument(rest[1]);
+    await call("PUT", `/admin/repository-policies/${rest[0]}`, document);
+    console.log(`Set the repository policy of ${rest[0]}.`);
+    break;
+  }
+  case "get-repository-policy": {
+    need(1);
+    const { policyText } = await call("GET", `/admin/repository-policies/${rest[0]}`);
+    print(JSON.parse(policyText));
+    break;
+  }
   case "delete-repository-policy":
     need(1);
-    print(await call("DELETE", `/admin/repository-policies/${rest[0]}`));
+    await call("DELETE", `/admin/repository-policies/${rest[0]}`);
+    console.log(`Removed the repository policy of ${rest[0]}.`);
     break;
   case "login-password": {
+    need(0);
     const token = await call("GET", "/admin/authorization-token");
     console.log(Buffer.from(token.authorizationToken, "base64").toString("utf8").slice("AWS:".length));
     break;
   }
-  default:
-    fail(USAGE);
+  case "jobs":
+    need(0);
+    print(await call("GET", "/admin/jobs"));
+    break;
+  case "run-jobs": {
+    need(0);
+    const { jobs } = await call("POST", "/admin/jobs/run");
+    for (const job of jobs) console.log(`${job.job}: ${job.summary} (${job.durationMs} ms)`);
+    if (jobs.some((job) => !job.ok)) process.exit(1);
+    break;
+  }
 }
