@@ -62,6 +62,19 @@ async function sign(config: AuthConfig, claims: JWTPayload, seconds: number): Pr
   return { token, issuedAt: new Date(now * 1000), expiresAt: new Date((now + seconds) * 1000) };
 }
 
+/**
+ * How far a token's `iat` may lie ahead of this clock: the isolate that signed it may run a
+ * little ahead of the one verifying it, but a token issued later than that was not issued by
+ * this registry's clock (jose checks `iat` only against a maximum age, and its clockTolerance
+ * would also stretch `exp`, so the check is ours).
+ */
+export const CLOCK_SKEW_SECONDS = 60;
+
+/** True when `iat` is later than `now` (seconds) plus the allowed clock skew. */
+export function issuedInTheFuture(iat: number | undefined, now: number): boolean {
+  return iat === undefined || iat > now + CLOCK_SKEW_SECONDS;
+}
+
 async function verify(config: AuthConfig, token: string, use: TokenUse): Promise<JWTPayload | null> {
   try {
     const { payload } = await jwtVerify(
@@ -73,6 +86,7 @@ async function verify(config: AuthConfig, token: string, use: TokenUse): Promise
       },
       { algorithms: [TOKEN_ALGORITHM], issuer: TOKEN_ISSUER, audience: config.service, requiredClaims: ["exp", "nbf", "iat", "sub"] },
     );
+    if (issuedInTheFuture(payload.iat, Math.floor(Date.now() / 1000))) return null;
     return payload.use === use ? payload : null;
   } catch {
     return null;

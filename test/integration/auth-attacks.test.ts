@@ -272,6 +272,9 @@ describe("forged and invalid bearer tokens", () => {
     { name: "expired (exp in the past)", build: async () => signEs256(registryClaims({ iat: now() - 600, nbf: now() - 600, exp: now() - 60 }), signingJwk()) },
     { name: "not yet valid (nbf in the future)", build: async () => signEs256(registryClaims({ nbf: now() + 3600, exp: now() + 3900 }), signingJwk()) },
     { name: "issued in the future", build: async () => signEs256(registryClaims({ iat: now() + 3600, nbf: now() + 3600, exp: now() + 3900 }), signingJwk()) },
+    // nbf and exp valid, only iat ahead: beyond the 60 s of clock skew allowed.
+    { name: "iat an hour ahead (nbf and exp valid)", build: async () => signEs256(registryClaims({ iat: now() + 3600 }), signingJwk()) },
+    { name: "iat 2 minutes ahead (nbf and exp valid)", build: async () => signEs256(registryClaims({ iat: now() + 120 }), signingJwk()) },
     { name: "without exp", build: async () => signEs256(registryClaims({ exp: undefined }), signingJwk()) },
     { name: "wrong aud", build: async () => signEs256(registryClaims({ aud: "other-registry" }), signingJwk()) },
     { name: "aud missing", build: async () => signEs256(registryClaims({ aud: undefined }), signingJwk()) },
@@ -346,6 +349,20 @@ describe("forged and invalid bearer tokens", () => {
 
   it.each(cases)("refuses a token: $name", async ({ build }) => {
     await expectInvalidToken(await build());
+  });
+
+  it("accepts a token whose iat is ahead of the clock by less than the allowed skew", async () => {
+    await expectAccepted(await signEs256(registryClaims({ iat: now() + 30 }), signingJwk()));
+  });
+
+  it("refuses a login token (the password of user AWS) issued in the future", async () => {
+    const claims = { ...registryClaims({ iat: now() + 3600, use: "login" }), access: undefined };
+    const token = await signEs256(claims, signingJwk());
+    remember(token);
+    await refused(await requestToken([`repository:${REPO}:pull`], basicAuthorization("AWS", token)), 401, "UNAUTHORIZED");
+    // The same claims issued now are a working login token: the refusal is due to iat alone.
+    const genuine = await signEs256({ ...claims, iat: now() }, signingJwk());
+    expect(grantedActions(await fetchToken([`repository:${REPO}:pull`], basicAuthorization("AWS", genuine)), REPO)).toEqual(["pull"]);
   });
 
   it("accepts a token signed with the rotated-out key still listed for verification", async () => {
@@ -479,13 +496,17 @@ describe("revoked and wrong Basic credentials", () => {
 
   it("refuses a wrong secret for a user's key and for the bootstrap admin's key", async () => {
     const user = await createUser("wrong-secret", allowPolicy(PULL_ACTIONS));
-    remember(user.secretAccessKey);
+    // Each wrong secret is tried on 4 surfaces; one key per variant keeps every key under the
+    // failed-login throttle (10 per key per window), which would answer 429 instead of 401.
+    const second = await createUser("wrong-secret-2", allowPolicy(PULL_ACTIONS));
+    const third = await createUser("wrong-secret-3", allowPolicy(PULL_ACTIONS));
+    remember(user.secretAccessKey, second.secretAccessKey, third.secretAccessKey);
     const wrong = `${user.secretAccessKey.slice(0, -1)}${user.secretAccessKey.endsWith("A") ? "B" : "A"}`;
     remember(wrong);
     for (const authorization of [
       basicAuthorization(user.accessKeyId, wrong),
-      basicAuthorization(user.accessKeyId, ""),
-      basicAuthorization(user.accessKeyId, `${user.secretAccessKey}x`),
+      basicAuthorization(second.accessKeyId, ""),
+      basicAuthorization(third.accessKeyId, `${third.secretAccessKey}x`),
       basicAuthorization(env.REGISTRY_ADMIN_ACCESS_KEY_ID, wrong),
       basicAuthorization(env.REGISTRY_ADMIN_ACCESS_KEY_ID, env.REGISTRY_ADMIN_SECRET_ACCESS_KEY.slice(0, -1)),
       basicAuthorization("admin", env.REGISTRY_ADMIN_SECRET_ACCESS_KEY),
@@ -500,6 +521,7 @@ describe("revoked and wrong Basic credentials", () => {
     await refused(await call("GET", "/v2/", { headers: { Authorization: `Digest ${user.secretAccessKey}` } }), 401, "UNAUTHORIZED");
     // The right secret still works afterwards.
     await expectBasicAccepted(user.authorization);
+    await expectBasicAccepted(third.authorization);
   });
 
   it("refuses the keys of a deleted user, and the user's login token", async () => {
