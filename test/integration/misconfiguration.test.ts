@@ -11,7 +11,8 @@ import { adminAuthorization, ORIGIN } from "../support/registry";
 
 async function callWith(overrides: Record<string, string | undefined>, method: string, path: string, init: RequestInit = {}): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`${ORIGIN}${path}`, { ...init, method }), { ...env, ...overrides } as unknown as Env, ctx);
+  const request = new Request(`${ORIGIN}${path}`, { ...init, method }) as Request<unknown, IncomingRequestCfProperties>;
+  const response = await worker.fetch(request, { ...env, ...overrides } as unknown as Env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
