@@ -9,8 +9,8 @@ import { findRepositoryAccessFacts, type RepositoryAccessFacts } from "../storag
 import { classesAllowing, challengeActions, repositoryArn } from "./access";
 import type { AuthConfig } from "./config";
 import { storedPolicy } from "./policy/cache";
-import { evaluate, type Decision } from "./policy/evaluate";
-import type { Principal } from "./principals";
+import { evaluate, explainDenial, type Decision, type PolicySet, type RequestContext } from "./policy/evaluate";
+import { loadTokenPrincipal, type Principal } from "./principals";
 import type { AccessEntry } from "./tokens";
 
 export type Caller =
@@ -42,16 +42,16 @@ export function conditionKeys(request: Request, principal: Principal | null, tag
   return keys;
 }
 
-/** Evaluates one ECR action on a repository for a principal (null: anonymous). */
-export function decideRepositoryAction(
+/** What policy evaluation needs to decide one ECR action on a repository. */
+function repositoryRequest(
   config: AuthConfig,
   request: Request,
   principal: Principal | null,
   name: string,
   action: string,
   facts: RepositoryAccessFacts | undefined,
-): Decision {
-  return evaluate(
+): [RequestContext, PolicySet] {
+  return [
     {
       caller: principal ? { arn: principal.arn, accountId: principal.accountId, username: principal.username } : null,
       action,
@@ -62,7 +62,19 @@ export function decideRepositoryAction(
       identity: principal?.identityPolicies ?? [],
       resource: facts?.policy ? [storedPolicy(facts.policy, "resource")] : [],
     },
-  );
+  ];
+}
+
+/** Evaluates one ECR action on a repository for a principal (null: anonymous). */
+export function decideRepositoryAction(
+  config: AuthConfig,
+  request: Request,
+  principal: Principal | null,
+  name: string,
+  action: string,
+  facts: RepositoryAccessFacts | undefined,
+): Decision {
+  return evaluate(...repositoryRequest(config, request, principal, name, action, facts));
 }
 
 export function challengeHeader(c: AppContext, config: AuthConfig, scope: string | null, error?: string): string {
@@ -109,5 +121,26 @@ export async function requireRepositoryAccess(c: AppContext, config: AuthConfig,
     const caller = c.get("caller");
     throw unauthorized(c, config, scope, "authentication required", caller.kind === "token" ? "insufficient_scope" : undefined);
   }
-  throw new RegistryError(OciError.DENIED, `not allowed to perform ${action} on repository ${name}`, { action, repository: name });
+  const reason = await denialReason(c, config, name, action);
+  throw new RegistryError(OciError.DENIED, `not allowed to perform ${action} on repository ${name}: ${reason}`, { action, repository: name, reason });
+}
+
+/**
+ * Why the caller may not act, for the 403 (src/auth/policy/evaluate.ts explainDenial). Only
+ * denials pay for it: a token's user and the repository's policy are read again, and the
+ * policies decide with this request's condition keys.
+ */
+async function denialReason(c: AppContext, config: AuthConfig, name: string, action: string): Promise<string> {
+  const caller = c.get("caller");
+  const db = c.get("db");
+  let principal: Principal | null = null;
+  if (caller.kind === "principal") principal = caller.principal;
+  else if (caller.kind === "token") {
+    principal = await loadTokenPrincipal(db, config, { arn: caller.subject, userId: caller.userId });
+    if (principal === null) return "the token's user no longer exists";
+  }
+  const facts = (await findRepositoryAccessFacts(db, [name])).get(name);
+  const [request, policies] = repositoryRequest(config, c.req.raw, principal, name, action, facts);
+  if (evaluate(request, policies) === "Allow") return "the token does not grant it (policy allows it now: log in again for a new token)";
+  return explainDenial(request, policies);
 }

@@ -67,6 +67,50 @@ export function evaluate(request: RequestContext, policies: PolicySet): Decision
   return allowed ? "Allow" : "ImplicitDeny";
 }
 
+/**
+ * Why a request is denied, in words for the 403's message (the request and policies must give
+ * a denial): the explicit Deny statement that applies, else an Allow statement that matches
+ * the action and resource but whose condition does not hold, else that nothing allows it.
+ * Names statements (by Sid, else position), condition operators and keys, and the request's
+ * own value of the key; never the values a policy compares against.
+ */
+export function explainDenial(request: RequestContext, policies: PolicySet): string {
+  const keys = contextKeys(request);
+  let failedAllow: string | null = null;
+  for (const { document, source } of applicableDocuments(request, policies)) {
+    const scope: Scope = { request, keys, variables: usesVariables(document.version) };
+    for (const [index, statement] of document.statements.entries()) {
+      const name = `statement ${statement.sid !== undefined ? `"${statement.sid}"` : index + 1} of ${source === "identity" ? "an identity policy" : "the repository policy"}`;
+      const matches =
+        (source === "identity" || principalApplies(statement, request.caller)) &&
+        actionApplies(statement, request.action) &&
+        resourceApplies(statement, scope);
+      if (!matches) continue;
+      const failed = statement.conditions.find((clause) => !conditionHolds(clause, scope));
+      if (statement.effect === "Deny" && failed === undefined) {
+        const conditions = statement.conditions.map((clause) => describeCondition(clause, request));
+        return `denied explicitly by ${name}${conditions.length > 0 ? ` (its conditions hold: ${conditions.join(", ")})` : ""}`;
+      }
+      if (statement.effect === "Allow" && failed !== undefined && failedAllow === null) {
+        const key = displayKey(failed.key, request);
+        const values = keys.get(failed.key);
+        const actual = values === undefined ? "absent" : typeof values === "string" ? values : values.join(", ");
+        failedAllow = `${name} would allow it, but its condition ${describeCondition(failed, request)} does not hold (the request's ${key} is ${actual})`;
+      }
+    }
+  }
+  return failedAllow ?? "no statement of the caller's identity policies or the repository policy allows it";
+}
+
+function displayKey(lowercased: string, request: RequestContext): string {
+  return Object.keys(request.keys).find((name) => name.toLowerCase() === lowercased) ?? lowercased;
+}
+
+function describeCondition(clause: ConditionClause, request: RequestContext): string {
+  const qualifier = clause.qualifier === null ? "" : `${clause.qualifier}:`;
+  return `${qualifier}${clause.operator}${clause.ifExists ? "IfExists" : ""} on ${displayKey(clause.key, request)}`;
+}
+
 function applicableDocuments(
   request: RequestContext,
   policies: PolicySet,
