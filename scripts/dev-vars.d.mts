@@ -7,3 +7,5 @@ export function ensureDevVars(path: string, provided?: ReadonlySet<string>): Pro
 export function readDevVars(path: string): Record<string, string>;
 /** One entry per problem with the secret settings, the message naming the setting; [] when fine. */
 export function checkSettings(values: Record<string, string | undefined>): Promise<{ name: string; message: string }[]>;
+/** Fresh values of the generated settings named (all by default), by name. */
+export function generateSecrets(names?: string[]): Promise<Record<string, string>>;

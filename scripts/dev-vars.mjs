@@ -41,29 +41,46 @@ export function newSecretsKey() {
 }
 
 /**
- * The generated settings, each a group of names written together and its .dev.vars lines.
- * The admin key's id and secret only make sense as a pair.
+ * The generated settings, each a group of names generated together (the admin key's id and
+ * secret only make sense as a pair), with what it is called in messages.
  */
 const GENERATED = [
   {
     names: ["REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_SECRET_ACCESS_KEY"],
     what: "a bootstrap admin access key",
-    lines: async () => {
+    values: async () => {
       const admin = newAdminKey();
-      return [`REGISTRY_ADMIN_ACCESS_KEY_ID=${admin.id}`, `REGISTRY_ADMIN_SECRET_ACCESS_KEY=${admin.secret}`];
+      return { REGISTRY_ADMIN_ACCESS_KEY_ID: admin.id, REGISTRY_ADMIN_SECRET_ACCESS_KEY: admin.secret };
     },
   },
   {
     names: ["REGISTRY_TOKEN_SIGNING_KEY"],
     what: "a token signing key",
-    lines: async () => [`REGISTRY_TOKEN_SIGNING_KEY='${JSON.stringify(await newSigningKeyJwk())}'`],
+    values: async () => ({ REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify(await newSigningKeyJwk()) }),
   },
   {
     names: ["REGISTRY_SECRETS_KEY"],
     what: "a secrets key",
-    lines: async () => [`REGISTRY_SECRETS_KEY=${newSecretsKey()}`],
+    values: async () => ({ REGISTRY_SECRETS_KEY: newSecretsKey() }),
   },
 ];
+
+/**
+ * Fresh values for the generated settings whose names are listed (every one by default), by
+ * name: what `npm run deploy` puts as Worker secrets.
+ */
+export async function generateSecrets(names = GENERATED.flatMap((group) => group.names)) {
+  const values = {};
+  for (const group of GENERATED) {
+    if (group.names.some((name) => names.includes(name))) Object.assign(values, await group.values());
+  }
+  return values;
+}
+
+/** A .dev.vars line; JSON goes in single quotes, as dotenv reads it. */
+function devVarsLine(name, value) {
+  return value.startsWith("{") ? `${name}='${value}'` : `${name}=${value}`;
+}
 
 /**
  * Creates `path`, or adds to it, every generated setting that neither the file nor `provided`
@@ -78,7 +95,7 @@ export async function ensureDevVars(path, provided = new Set()) {
   const added = [];
   for (const group of GENERATED) {
     if (group.names.some(has)) continue;
-    lines.push(...(await group.lines()));
+    lines.push(...Object.entries(await group.values()).map(([name, value]) => devVarsLine(name, value)));
     added.push(group.what);
   }
   if (lines.length === 0) return added;

@@ -1,0 +1,71 @@
+// The decisions of `npm run deploy` (scripts/deploy.mjs), apart from running anything: from
+// what wrangler reports about the account, which resources to create, which id to write
+// into wrangler.toml and which secrets are missing. Pure (no I/O), so every decision is
+// unit-tested offline (test/unit/deploy-plan.test.ts) although the deploy itself needs a
+// Cloudflare account.
+
+/** The database_id wrangler.toml ships with, to be replaced by the real one. */
+export const PLACEHOLDER_DATABASE_ID = "00000000-0000-0000-0000-000000000000";
+
+/** The secrets the Worker needs, in groups generated together (the admin key is a pair). */
+export const SECRET_GROUPS = [
+  ["REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_SECRET_ACCESS_KEY"],
+  ["REGISTRY_TOKEN_SIGNING_KEY"],
+  ["REGISTRY_SECRETS_KEY"],
+];
+
+/** The names of the D1 database, R2 bucket and Worker that wrangler.toml declares. */
+export function resourcesOf(config) {
+  const database = config.d1_databases?.find((entry) => entry.binding === "DB");
+  const bucket = config.r2_buckets?.find((entry) => entry.binding === "BLOBS");
+  if (!database || !bucket || !config.name) throw new Error("wrangler.toml must declare the Worker's name, the D1 binding DB and the R2 binding BLOBS");
+  return { worker: config.name, databaseName: database.database_name, databaseId: database.database_id ?? null, bucketName: bucket.bucket_name };
+}
+
+/**
+ * What to do about the D1 database, from `wrangler d1 list --json` (an array of
+ * { uuid, name, ... }): "configured" when wrangler.toml already names a real id, "write-id"
+ * with the id of the account's database of that name, or "create".
+ */
+export function databaseDecision(resources, listJson) {
+  if (resources.databaseId && resources.databaseId !== PLACEHOLDER_DATABASE_ID) return { action: "configured", id: resources.databaseId };
+  const databases = JSON.parse(listJson);
+  if (!Array.isArray(databases)) throw new Error("wrangler d1 list --json did not answer a list");
+  const found = databases.find((database) => database?.name === resources.databaseName);
+  return found ? { action: "write-id", id: String(found.uuid) } : { action: "create" };
+}
+
+/** The bucket names in `wrangler r2 bucket list`'s output (`name: <bucket>` lines). */
+export function bucketNames(listText) {
+  return [...listText.matchAll(/^name:\s+(\S+)\s*$/gm)].map((match) => match[1]);
+}
+
+/** wrangler.toml's text with the DB binding's database_id set to `id` (only the placeholder is replaced). */
+export function withDatabaseId(tomlText, id) {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new Error(`"${id}" is not a D1 database id`);
+  const line = new RegExp(`^(\\s*database_id\\s*=\\s*)"${PLACEHOLDER_DATABASE_ID}"`, "m");
+  if (!line.test(tomlText)) throw new Error(`wrangler.toml has no database_id = "${PLACEHOLDER_DATABASE_ID}" line to replace`);
+  return tomlText.replace(line, `$1"${id}"`);
+}
+
+/**
+ * Which secret groups the Worker lacks, from `wrangler secret list --format json` (an array
+ * of { name, type }), or from null when the Worker does not exist yet (then all are missing);
+ * `incomplete` lists groups only partly set ({ present, absent }: an admin key id without its
+ * secret), which the deploy refuses to guess about.
+ */
+export function secretGroups(listJson) {
+  const present = new Set(listJson === null ? [] : JSON.parse(listJson).map((secret) => secret.name));
+  return {
+    missing: SECRET_GROUPS.filter((group) => group.every((name) => !present.has(name))),
+    incomplete: SECRET_GROUPS.filter((group) => group.some((name) => present.has(name)) && !group.every((name) => present.has(name))).map((group) => ({
+      present: group.filter((name) => present.has(name)),
+      absent: group.filter((name) => !present.has(name)),
+    })),
+  };
+}
+
+/** The workers.dev (or custom) URL in `wrangler deploy`'s output, or null. */
+export function deployedUrl(deployText) {
+  return /https:\/\/\S+\.workers\.dev\b/.exec(deployText)?.[0] ?? null;
+}
