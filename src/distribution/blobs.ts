@@ -9,7 +9,8 @@
  */
 import type { AppContext } from "../app-env";
 import { OciError, RegistryError } from "../errors";
-import { findBlobLink, unlinkBlob, type BlobLocation } from "../storage/blob-links";
+import { findBlobLink, type BlobLocation } from "../storage/blob-links";
+import { repositoryObject } from "../repository/stub";
 import { presignConfig, presignGet } from "../storage/presign";
 import { pullBlobThrough } from "../pull-through/blobs";
 import { cacheTargetFor } from "../pull-through/targets";
@@ -102,9 +103,27 @@ async function serveThroughEdgeCache(c: AppContext, digest: string, link: BlobLo
   return new Response(toClient, { status: 200, headers });
 }
 
-/** Unlinks the blob from this repository; the bytes stay while other repositories link them. */
+/**
+ * Unlinks the blob from this repository; the bytes stay while other repositories link them.
+ * A blob that a manifest of the repository references is not deleted: that would leave the
+ * image unpullable. The spec's answer when "blob deletion is disabled" is 400 or 405; deletion
+ * is disabled for this blob while the manifest exists, so it is 405 UNSUPPORTED (the code the
+ * spec gives for an unsupported operation; DENIED would suggest missing permissions), naming
+ * the manifests to delete first. Unreferenced blobs are deleted with 202.
+ */
 export async function deleteBlob(c: AppContext, name: string, digestParam: string): Promise<Response> {
   const digest = requireDigest(digestParam);
-  if (!(await unlinkBlob(c.get("db"), name, digest.digest))) throw blobUnknown(name, digest.digest);
+  const result = await repositoryObject(c.env, name).deleteBlob(name, digest.digest);
+  if (result.status === "unknown") throw blobUnknown(name, digest.digest);
+  if (result.status === "referenced") {
+    const more = result.total > result.manifests.length ? ` and ${result.total - result.manifests.length} more` : "";
+    throw new RegistryError(
+      OciError.UNSUPPORTED,
+      `blob ${digest.digest} is referenced by manifest ${result.manifests.join(", ")}${more} in repository ${name}; delete those manifests first`,
+      { digest: digest.digest, manifests: result.manifests, referencingManifests: result.total },
+      // RFC 9110: a 405 lists the methods the resource supports now.
+      { Allow: "GET, HEAD" },
+    );
+  }
   return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
 }

@@ -9,7 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import { instrumentEnv } from "../bench/counters";
 import type { DigestAlgorithm } from "../distribution/grammar";
 import { database, isForeignKeyFailure, type Database } from "../storage/database";
-import { collectUnreferencedLinks, findLinkedDigests, type CollectedLink } from "../storage/blob-links";
+import { collectUnreferencedLinks, findLinkedDigests, unlinkUnreferencedBlob, type CollectedLink, type UnlinkResult } from "../storage/blob-links";
 import { assembledBlobKey } from "../storage/keys";
 import { deleteImageRows, findParentIndexes, findTagDigests, findTagsOf } from "../storage/image-records";
 import {
@@ -133,8 +133,8 @@ export class RepositoryObject extends DurableObject<Env> {
         }
         previousDigest = state?.currentDigest ?? null;
       }
-      // Checked here, serialized with garbage collection's unlinking (collectLinks), so a
-      // manifest never lands referencing a link that collection removed meanwhile.
+      // Checked here, serialized with garbage collection's unlinking (collectLinks) and blob
+      // DELETEs (deleteBlob), so a manifest never lands referencing a link removed meanwhile.
       if (!cached) {
         const [linked, known] = await Promise.all([
           findLinkedDigests(this.db, name, record.blobDigests),
@@ -165,6 +165,15 @@ export class RepositoryObject extends DurableObject<Env> {
    */
   async collectLinks(name: string, linkedBefore: number): Promise<CollectedLink[]> {
     return this.serialized(() => collectUnreferencedLinks(this.db, name, linkedBefore));
+  }
+
+  /**
+   * A blob DELETE: unlinks the blob unless a manifest of the repository references it.
+   * Serialized with putManifest, whose link check would otherwise pass just before the unlink
+   * and leave the new manifest referencing a blob the repository no longer has.
+   */
+  async deleteBlob(name: string, digest: string): Promise<UnlinkResult> {
+    return this.serialized(() => unlinkUnreferencedBlob(this.db, name, digest));
   }
 
   async deleteTag(name: string, tag: string): Promise<boolean> {

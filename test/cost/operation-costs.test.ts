@@ -81,7 +81,7 @@ describe("edge cache", () => {
   it("serves a repeated blob GET from the edge cache, never before the repository check", async () => {
     const name = "team-a/cached";
     const token = bearerAuthorization(await fetchToken([`repository:${name}:pull,push,delete`, "repository:team-b/other:pull"], adminAuthorization()));
-    const { layerDigests } = await pushLikeAClient(name, 1, token);
+    const { digest: manifestDigest, layerDigests } = await pushLikeAClient(name, 1, token);
     const digest = layerDigests[0]!;
     await drain();
     const first = await call("GET", `/v2/${name}/blobs/${digest}`, { headers: { Authorization: token } });
@@ -95,7 +95,8 @@ describe("edge cache", () => {
     // Another repository without the blob is refused although the bytes are cached.
     const other = await call("GET", `/v2/team-b/other/blobs/${digest}`, { headers: { Authorization: token } });
     expect(other.status).toBe(404);
-    // So is this repository once the blob is unlinked.
+    // So is this repository once the blob is unlinked (after its manifest: a referenced blob stays).
+    expect((await call("DELETE", `/v2/${name}/manifests/${manifestDigest}`, { headers: { Authorization: token } })).status).toBe(202);
     expect((await call("DELETE", `/v2/${name}/blobs/${digest}`, { headers: { Authorization: token } })).status).toBe(202);
     expect((await call("GET", `/v2/${name}/blobs/${digest}`, { headers: { Authorization: token } })).status).toBe(404);
   });
