@@ -9,6 +9,8 @@ declare namespace Cloudflare {
 		BLOBS: R2Bucket;
 		DB: D1Database;
 		MANIFEST_MAX_BYTES: "4194304";
+		BLOB_MAX_BYTES: "54525952000";
+		REQUEST_BODY_TIMEOUT_SECONDS: "60";
 		REGISTRY_ACCOUNT_ID: "000000000000";
 		REGISTRY_REGION: "us-east-1";
 		REGISTRY_SERVICE: "edge-registry";

@@ -28,10 +28,16 @@ export const OciError = {
   BLOB_UNKNOWN: describe("BLOB_UNKNOWN", 404, "blob unknown to registry"),
   BLOB_UPLOAD_INVALID: describe("BLOB_UPLOAD_INVALID", 400, "blob upload invalid"),
   BLOB_UPLOAD_UNKNOWN: describe("BLOB_UPLOAD_UNKNOWN", 404, "blob upload unknown to registry"),
+  /** A blob upload declared or grew past BLOB_MAX_BYTES. */
+  BLOB_TOO_LARGE: describe("SIZE_INVALID", 413, "blob exceeds the size limit"),
+  /** The request body stopped arriving (REQUEST_BODY_TIMEOUT_SECONDS). */
+  UPLOAD_TIMEOUT: describe("BLOB_UPLOAD_INVALID", 408, "the upload's request body stopped arriving"),
   DIGEST_INVALID: describe("DIGEST_INVALID", 400, "provided digest did not match uploaded content"),
   MANIFEST_BLOB_UNKNOWN: describe("MANIFEST_BLOB_UNKNOWN", 400, "manifest references a manifest or blob unknown to registry"),
   MANIFEST_INVALID: describe("MANIFEST_INVALID", 400, "manifest invalid"),
   MANIFEST_TOO_LARGE: describe("SIZE_INVALID", 413, "manifest exceeds the size limit"),
+  /** The request body stopped arriving (REQUEST_BODY_TIMEOUT_SECONDS). */
+  MANIFEST_TIMEOUT: describe("MANIFEST_INVALID", 408, "the manifest stopped arriving"),
   MANIFEST_UNKNOWN: describe("MANIFEST_UNKNOWN", 404, "manifest unknown to registry"),
   NAME_INVALID: describe("NAME_INVALID", 400, "invalid repository name"),
   NAME_UNKNOWN: describe("NAME_UNKNOWN", 404, "repository name not known to registry"),
@@ -76,6 +82,7 @@ export const EcrError = {
   InvalidParameterException: awsException("InvalidParameterException", "invalid parameter"),
   ValidationException: awsException("ValidationException", "validation failed"),
   ServerException: awsException("ServerException", "internal error", 500),
+  RequestTimeoutException: awsException("RequestTimeoutException", "the request body stopped arriving", 408),
   /** OciError.MISCONFIGURED for the control plane. */
   Misconfigured: awsException("ServerException", "the registry is misconfigured", 503),
   MissingAuthenticationTokenException: awsException("MissingAuthenticationTokenException", "Missing Authentication Token", 403),

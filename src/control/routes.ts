@@ -10,7 +10,9 @@ import { authConfig } from "../auth/config";
 import { ADMIN_USER, loadPrincipal, type Principal } from "../auth/principals";
 import { openSecret } from "../auth/sealed-secrets";
 import { secretsEqual } from "../auth/secrets";
+import { readAtMost } from "../bytes";
 import { EcrError, RegistryError } from "../errors";
+import { bodyTimeout, declaredBodyLength } from "../request-body";
 import { findAccessKey } from "../storage/identity-records";
 import { imageActions } from "./actions/images";
 import { layerActions } from "./actions/layers";
@@ -48,10 +50,10 @@ export const SUPPORTED_ACTIONS: readonly string[] = [...ACTIONS.keys()].sort();
 export const controlRoutes = new Hono<AppEnv>();
 
 controlRoutes.post("/", async (c) => {
-  const declared = Number(c.req.header("Content-Length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw new RegistryError(EcrError.InvalidParameterException, `request body exceeds ${MAX_BODY_BYTES} bytes`);
-  const body = new Uint8Array(await c.req.arrayBuffer());
-  if (body.length > MAX_BODY_BYTES) throw new RegistryError(EcrError.InvalidParameterException, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  const tooLarge = () => new RegistryError(EcrError.InvalidParameterException, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  declaredBodyLength(c.req.raw.headers, MAX_BODY_BYTES, { invalid: (message) => new RegistryError(EcrError.InvalidParameterException, message), tooLarge });
+  const timeout = bodyTimeout(c.env, () => new RegistryError(EcrError.RequestTimeoutException, `the request body stopped arriving for ${timeout.ms / 1000} s`));
+  const body = await readAtMost(c.req.raw.body, MAX_BODY_BYTES, tooLarge, timeout);
   const principal = await authenticate(c, body);
 
   const target = c.req.header("X-Amz-Target") ?? "";

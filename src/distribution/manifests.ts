@@ -26,7 +26,8 @@ import { isValidTag, looksLikeDigest, parseDigest, type ParsedDigest } from "./g
 import { parseManifest, type ManifestSummary } from "./manifest-format";
 import { essence, MANIFEST_TYPES } from "./media-types";
 import { IMMUTABLE_CACHE_CONTROL } from "./blobs";
-import { contentLength, requireDigest } from "./validate";
+import { bodyTimeout, declaredBodyLength } from "../request-body";
+import { requireDigest } from "./validate";
 
 /** Manifests up to this size are kept inline in their D1 row (D1 rows hold up to 2 MB). */
 export const INLINE_MANIFEST_MAX_BYTES = 1024 * 1024;
@@ -119,9 +120,9 @@ export async function getManifest(c: AppContext, name: string, reference: string
 async function readManifestBody(c: AppContext): Promise<Uint8Array> {
   const limit = Number(c.env.MANIFEST_MAX_BYTES);
   const tooLarge = () => new RegistryError(OciError.MANIFEST_TOO_LARGE, `manifest exceeds ${limit} bytes`, { limit });
-  const declared = contentLength(c.req.raw);
-  if (declared !== null && declared > limit) throw tooLarge();
-  return readAtMost(c.req.raw.body, limit, tooLarge);
+  declaredBodyLength(c.req.raw.headers, limit, { invalid: (message) => new RegistryError(OciError.SIZE_INVALID, message), tooLarge });
+  const timeout = bodyTimeout(c.env, () => new RegistryError(OciError.MANIFEST_TIMEOUT, `the manifest stopped arriving for ${timeout.ms / 1000} s`));
+  return readAtMost(c.req.raw.body, limit, tooLarge, timeout);
 }
 
 /** The digest of manifest bytes with the given algorithm (`sha256:<hex>`). */

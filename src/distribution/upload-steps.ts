@@ -8,7 +8,8 @@
 import type { AppContext } from "../app-env";
 import type { RegistryError } from "../errors";
 import { findBlobObject, linkBlob, type BlobLocation } from "../storage/blob-links";
-import { UploadWriter } from "../storage/upload-writer";
+import { UploadWriter, type WriterLimits } from "../storage/upload-writer";
+import { blobMaxBytes, bodyTimeout } from "../request-body";
 import { repositoryObject, withRepository } from "../repository/stub";
 import type { UploadSession } from "../repository/upload-session";
 import type { ParsedDigest } from "./grammar";
@@ -26,6 +27,17 @@ export interface UploadFailures {
   wrongAlgorithm(session: UploadSession, digest: ParsedDigest): RegistryError;
   /** Garbage collection took the stored object before it could be linked: upload again. */
   collected(message: string): RegistryError;
+  /** The request's bytes would take the blob past BLOB_MAX_BYTES. */
+  tooLarge(message: string): RegistryError;
+  /** The request body stopped arriving (REQUEST_BODY_TIMEOUT_SECONDS). */
+  stalled(message: string): RegistryError;
+}
+
+/** The bounds a request's writer works within, reported with `failures`. */
+export function writerLimits(env: Env, failures: UploadFailures): WriterLimits {
+  const maxBytes = blobMaxBytes(env);
+  const timeout = bodyTimeout(env, () => failures.stalled(`the request body stopped arriving for ${timeout.ms / 1000} s`));
+  return { maxBytes, tooLarge: () => failures.tooLarge(`the blob would exceed the limit of ${maxBytes} bytes`), timeout };
 }
 
 /** A session lent to this request. `released` is set once a commit or close gave it back. */
@@ -73,7 +85,9 @@ export async function appendToUpload(
   failures: UploadFailures,
 ): Promise<UploadSession> {
   const { session } = held;
-  const writer = await UploadWriter.open(c.env.BLOBS, session);
+  const limits = writerLimits(c.env, failures);
+  if (declared !== null && session.offset + declared > limits.maxBytes) throw limits.tooLarge();
+  const writer = await UploadWriter.open(c.env.BLOBS, session, limits);
   let received: number;
   if (body !== null && declared !== null && declared > 0 && writer.canStoreWhole()) {
     received = await writer.storeWhole(body, declared);
@@ -110,7 +124,9 @@ export async function completeUpload(
 ): Promise<BlobLocation> {
   const { session } = held;
   if (digest.algorithm !== session.algorithm) throw failures.wrongAlgorithm(session, digest);
-  const writer = await UploadWriter.open(c.env.BLOBS, session);
+  const limits = writerLimits(c.env, failures);
+  if (declared !== null && session.offset + declared > limits.maxBytes) throw limits.tooLarge();
+  const writer = await UploadWriter.open(c.env.BLOBS, session, limits);
   if (body !== null && writer.canStoreWhole()) await writer.storeStreamed(body);
   else await writer.append(body);
   if (declared !== null && writer.received !== declared) {

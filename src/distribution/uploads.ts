@@ -14,12 +14,13 @@ import { authConfig } from "../auth/config";
 import { OciError, RegistryError } from "../errors";
 import { mountBlob, type BlobLocation } from "../storage/blob-links";
 import { canonicalBlobKey } from "../storage/keys";
-import { checksumOption } from "../storage/upload-writer";
+import { checksumOption, storeExactly } from "../storage/upload-writer";
 import { repositoryObject, withRepository } from "../repository/stub";
 import { uploadRange, type UploadSession } from "../repository/upload-session";
 import { isDigestAlgorithm, isValidRepositoryName, type DigestAlgorithm, type ParsedDigest } from "./grammar";
-import { appendToUpload, closeUpload, completeUpload, holdingUpload, linkUploadedBlob, type UploadFailures } from "./upload-steps";
-import { contentLength, requireDigest } from "./validate";
+import { blobMaxBytes, declaredBodyLength, parseContentRange, type ByteRange, type LengthFailures } from "../request-body";
+import { appendToUpload, closeUpload, completeUpload, holdingUpload, linkUploadedBlob, writerLimits, type UploadFailures } from "./upload-steps";
+import { requireDigest } from "./validate";
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -52,21 +53,23 @@ function outOfOrder(name: string, session: UploadSession): RegistryError {
   );
 }
 
-/** `Content-Range: <start>-<end>` of a chunk (inclusive, no unit), or null when absent. */
-function readContentRange(request: Request): { start: number; length: number } | null {
-  const header = request.headers.get("Content-Range");
-  if (header === null) return null;
-  const match = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
-  if (!match) throw new RegistryError(OciError.BLOB_UPLOAD_INVALID, `invalid Content-Range "${header}"`);
-  const start = Number(match[1]);
-  const end = Number(match[2]);
-  if (end < start) throw new RegistryError(OciError.BLOB_UPLOAD_INVALID, `invalid Content-Range "${header}"`);
-  return { start, length: end - start + 1 };
+/** A blob request's declared lengths: malformed ones are 400, ones past BLOB_MAX_BYTES 413. */
+const BLOB_LENGTH_FAILURES: LengthFailures = {
+  invalid: (message) => new RegistryError(OciError.BLOB_UPLOAD_INVALID, message),
+  tooLarge: (message) => new RegistryError(OciError.BLOB_TOO_LARGE, message),
+};
+
+/** `Content-Range: <start>-<end>` of a chunk, or null when absent; refused past the blob limit. */
+function readContentRange(c: AppContext): ByteRange | null {
+  return parseContentRange(c.req.header("Content-Range") ?? null, blobMaxBytes(c.env), BLOB_LENGTH_FAILURES);
 }
 
-/** The length a request says its body has, from Content-Range and Content-Length. */
-function declaredLength(request: Request, range: { length: number } | null): number | null {
-  const length = contentLength(request);
+/**
+ * The length a request says its body has, from Content-Range and Content-Length; refused with
+ * 413 before the body is read when it is past the blob limit.
+ */
+function declaredLength(c: AppContext, range: { length: number } | null): number | null {
+  const length = declaredBodyLength(c.req.raw.headers, blobMaxBytes(c.env), BLOB_LENGTH_FAILURES);
   if (range !== null && length !== null && range.length !== length) {
     throw new RegistryError(OciError.SIZE_INVALID, `Content-Range covers ${range.length} bytes but Content-Length is ${length}`);
   }
@@ -86,6 +89,8 @@ function ociFailures(name: string): UploadFailures {
         `this upload computed a ${session.algorithm} digest; start it with ?digest-algorithm=${digest.algorithm} to finish with ${digest.algorithm}`,
       ),
     collected: (message) => new RegistryError(OciError.BLOB_UPLOAD_INVALID, message),
+    tooLarge: (message) => new RegistryError(OciError.BLOB_TOO_LARGE, message),
+    stalled: (message) => new RegistryError(OciError.UPLOAD_TIMEOUT, message),
   };
 }
 
@@ -100,16 +105,20 @@ function isChecksumMismatch(error: unknown): boolean {
 
 /**
  * Writes a whole blob whose digest and length are known up front straight to its key; R2
- * checks the digest and stores nothing on a mismatch.
+ * checks the digest and stores nothing on a mismatch (null). A body of another length is
+ * SIZE_INVALID.
  */
-async function putWholeBlob(c: AppContext, digest: ParsedDigest, body: ReadableStream | null, length: number): Promise<BlobLocation | null> {
+async function putWholeBlob(c: AppContext, name: string, digest: ParsedDigest, body: ReadableStream<Uint8Array> | null, length: number): Promise<BlobLocation | null> {
   const objectKey = canonicalBlobKey(digest);
+  const { timeout } = writerLimits(c.env, ociFailures(name));
+  let received: number;
   try {
-    await c.env.BLOBS.put(objectKey, length === 0 || body === null ? new Uint8Array(0) : body, checksumOption(digest));
+    received = await storeExactly(c.env.BLOBS, objectKey, body, length, checksumOption(digest), timeout);
   } catch (error) {
     if (isChecksumMismatch(error)) return null;
     throw error;
   }
+  if (received !== length) throw new RegistryError(OciError.SIZE_INVALID, `the body declared ${length} bytes but carried ${received}`);
   return { size: length, objectKey };
 }
 
@@ -130,9 +139,9 @@ export async function startUpload(c: AppContext, name: string): Promise<Response
     // Not mountable: the spec asks for an ordinary upload session instead.
   } else if (monolithicDigest !== null) {
     const digest = requireDigest(monolithicDigest);
-    const length = contentLength(c.req.raw);
+    const length = declaredLength(c, null);
     if (length !== null) {
-      const location = await putWholeBlob(c, digest, c.req.raw.body, length);
+      const location = await putWholeBlob(c, name, digest, c.req.raw.body, length);
       if (!location) throw digestMismatch(digest.digest);
       await linkUploadedBlob(c, name, digest.digest, location, ociFailures(name));
       return blobCreated(name, digest.digest);
@@ -174,8 +183,8 @@ function digestMismatch(expected: string, actual?: string): RegistryError {
 
 export async function patchUpload(c: AppContext, name: string, idParam: string): Promise<Response> {
   const id = requireSessionId(idParam);
-  const range = readContentRange(c.req.raw);
-  const declared = declaredLength(c.req.raw, range);
+  const range = readContentRange(c);
+  const declared = declaredLength(c, range);
   const failures = ociFailures(name);
   return holdingUpload(c, name, id, range?.start ?? null, failures, async (held) => {
     const next = await appendToUpload(c, held, c.req.raw.body, declared, failures);
@@ -192,14 +201,14 @@ export async function putUpload(c: AppContext, name: string, idParam: string): P
 }
 
 async function finishUpload(c: AppContext, name: string, id: string, digest: ParsedDigest): Promise<Response> {
-  const range = readContentRange(c.req.raw);
-  const declared = declaredLength(c.req.raw, range);
+  const range = readContentRange(c);
+  const declared = declaredLength(c, range);
   const failures = ociFailures(name);
   return holdingUpload(c, name, id, range?.start ?? null, failures, async (held) => {
     let location: BlobLocation;
     if (held.session.offset === 0 && declared !== null) {
       // The whole blob is in this request: R2 verifies it as it is stored.
-      const stored = await putWholeBlob(c, digest, c.req.raw.body, declared);
+      const stored = await putWholeBlob(c, name, digest, c.req.raw.body, declared);
       if (!stored) {
         await held.repository.cancelUpload(id);
         throw digestMismatch(digest.digest);

@@ -2,7 +2,6 @@
  * Boundary checks for path and query values, throwing the spec's error for each.
  */
 import { OciError, RegistryError } from "../errors";
-import { declaredBodyLength } from "../request-body";
 import { isValidRepositoryName, parseDigest, type ParsedDigest } from "./grammar";
 
 export function requireName(name: string): string {
@@ -20,7 +19,3 @@ export function requireDigest(value: string | null | undefined): ParsedDigest {
   return digest;
 }
 
-/** The body length a request declares (src/request-body.ts), or null when it is unknown. */
-export function contentLength(request: Request): number | null {
-  return declaredBodyLength(request.headers, { invalid: (message) => new RegistryError(OciError.SIZE_INVALID, message) });
-}

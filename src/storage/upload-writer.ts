@@ -19,6 +19,7 @@
  */
 import { concatBytes, readChunks, toHex } from "../bytes";
 import type { ParsedDigest } from "../distribution/grammar";
+import type { BodyTimeout } from "../request-body";
 import type { UploadSession } from "../repository/upload-session";
 import type { BlobLocation } from "./blob-links";
 import { canonicalBlobKey, uploadTailKey } from "./keys";
@@ -30,6 +31,16 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 const PARTS_IN_FLIGHT = 2;
 
 export type CompleteResult = { ok: true; location: BlobLocation } | { ok: false; actualDigest: string };
+
+/** Bounds on what one request may add to a session. */
+export interface WriterLimits {
+  /** The largest a session may grow to (BLOB_MAX_BYTES). */
+  readonly maxBytes: number;
+  /** The error that ends a request whose bytes would take the session past `maxBytes`. */
+  tooLarge(): Error;
+  /** Ends a request body that stops arriving. */
+  readonly timeout: BodyTimeout;
+}
 
 export class UploadWriter {
   private readonly session: UploadSession;
@@ -43,14 +54,15 @@ export class UploadWriter {
   private constructor(
     private readonly bucket: R2Bucket,
     session: UploadSession,
+    private readonly limits: WriterLimits,
   ) {
     this.session = { ...session, partEtags: [...session.partEtags] };
     this.digest = ResumableDigest.restore(session.algorithm, session.hashState);
   }
 
   /** Opens a session for writing, reading back its tail (at most one part) first. */
-  static async open(bucket: R2Bucket, session: UploadSession): Promise<UploadWriter> {
-    const writer = new UploadWriter(bucket, session);
+  static async open(bucket: R2Bucket, session: UploadSession, limits: WriterLimits): Promise<UploadWriter> {
+    const writer = new UploadWriter(bucket, session, limits);
     if (session.layout === "parts" && session.tailKey !== null && session.tailLength > 0) {
       const tail = await bucket.get(session.tailKey);
       if (tail === null) throw new Error(`upload ${session.id}: tail object ${session.tailKey} is missing`);
@@ -87,27 +99,10 @@ export class UploadWriter {
    * number of bytes the body really had; on a mismatch nothing is kept.
    */
   async storeWhole(body: ReadableStream<Uint8Array>, length: number): Promise<number> {
-    const sized = new FixedLengthStream(length);
-    const storing = this.bucket.put(this.session.objectKey, sized.readable);
-    storing.catch(() => undefined);
+    if (length > this.limits.maxBytes) throw this.limits.tooLarge();
     const digesting = new crypto.DigestStream(this.session.algorithm === "sha256" ? "SHA-256" : "SHA-512");
-    const store = sized.writable.getWriter();
-    const digest = digesting.getWriter();
-    let received = 0;
-    for await (const chunk of readChunks(body, READ_CHUNK_BYTES)) {
-      received += chunk.length;
-      if (received > length) break;
-      await Promise.all([store.ready, digest.ready]);
-      store.write(chunk).catch(() => undefined);
-      digest.write(chunk).catch(() => undefined);
-    }
-    if (received !== length) {
-      await store.abort(new Error("chunk length mismatch")).catch(() => undefined);
-      await storing.catch(() => undefined);
-      return received;
-    }
-    await Promise.all([store.close(), digest.close()]);
-    await storing;
+    const received = await storeExactly(this.bucket, this.session.objectKey, body, length, {}, this.limits.timeout, digesting);
+    if (received !== length) return received;
     this.receivedNow = length;
     this.session.layout = "whole";
     this.session.wholeDigest = `${this.session.algorithm}:${toHex(new Uint8Array(await digesting.digest))}`;
@@ -125,8 +120,9 @@ export class UploadWriter {
     const digest = digesting.getWriter();
     let received = 0;
     try {
-      for await (const chunk of readChunks(body, READ_CHUNK_BYTES)) {
+      for await (const chunk of readChunks(body, READ_CHUNK_BYTES, this.limits.timeout)) {
         received += chunk.length;
+        if (received > this.limits.maxBytes) throw this.limits.tooLarge();
         await digest.ready;
         digest.write(chunk).catch(() => undefined);
         await this.cut(chunk);
@@ -161,7 +157,8 @@ export class UploadWriter {
   /** Reads the whole stream into the session's multipart upload. */
   async append(body: ReadableStream<Uint8Array> | null): Promise<void> {
     if (body === null) return;
-    for await (const chunk of readChunks(body, READ_CHUNK_BYTES)) {
+    for await (const chunk of readChunks(body, READ_CHUNK_BYTES, this.limits.timeout)) {
+      if (this.offset + chunk.length > this.limits.maxBytes) throw this.limits.tooLarge();
       if (this.session.layout === "whole") await this.replayWholeObject();
       this.digest.update(chunk);
       this.receivedNow += chunk.length;
@@ -291,6 +288,60 @@ export class UploadWriter {
     this.session.multipartId = this.upload.uploadId;
     return this.upload;
   }
+}
+
+/**
+ * Stores a body that declared `length` bytes as one object at `key` (with `options`, e.g. R2's
+ * checksum check) through a FixedLengthStream, so the object has a known length whatever
+ * stream the body is, while also writing the bytes to `digesting` if given. Both writes wait
+ * for room, so memory stays bounded; a body that stops arriving fails with the timeout's
+ * error. Returns the number of bytes the body really had; on a mismatch nothing is stored.
+ */
+export async function storeExactly(
+  bucket: R2Bucket,
+  key: string,
+  body: ReadableStream<Uint8Array> | null,
+  length: number,
+  options: R2PutOptions,
+  timeout: BodyTimeout,
+  digesting?: DigestStream,
+): Promise<number> {
+  if (length === 0 || body === null) {
+    // Nothing declared: any byte that comes anyway is a mismatch (counted up to the first chunk).
+    if (body !== null) {
+      for await (const chunk of readChunks(body, READ_CHUNK_BYTES, timeout)) if (chunk.length > 0) return chunk.length;
+    }
+    if (length > 0) return 0;
+    await Promise.all([bucket.put(key, new Uint8Array(0), options), digesting?.getWriter().close()]);
+    return 0;
+  }
+  const sized = new FixedLengthStream(length);
+  const storing = bucket.put(key, sized.readable, options);
+  storing.catch(() => undefined);
+  const store = sized.writable.getWriter();
+  const digest = digesting?.getWriter();
+  let received = 0;
+  try {
+    for await (const chunk of readChunks(body, READ_CHUNK_BYTES, timeout)) {
+      received += chunk.length;
+      if (received > length) break;
+      await Promise.all([store.ready, digest?.ready]);
+      store.write(chunk).catch(() => undefined);
+      digest?.write(chunk).catch(() => undefined);
+    }
+  } catch (error) {
+    await store.abort(error).catch(() => undefined);
+    await storing.catch(() => undefined);
+    throw error;
+  }
+  if (received !== length) {
+    await store.abort(new Error("body length mismatch")).catch(() => undefined);
+    await storing.catch(() => undefined);
+    return received;
+  }
+  await Promise.all([store.close(), digest?.close()]);
+  await storing;
+  return received;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { concatBytes, readChunks } from "../../src/bytes";
+import { concatBytes, readAtMost, readChunks } from "../../src/bytes";
 
 function pieces(total: number, piece: number): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -60,4 +60,57 @@ describe("readChunks", () => {
       expect(stream.locked).toBe(false);
     });
   }
+});
+
+/** A stream that delivers `chunks` and then stops arriving, without ending. */
+function stalling(chunks: Uint8Array[], type?: "bytes"): { stream: ReadableStream<Uint8Array>; cancelled: Promise<unknown> } {
+  let next = 0;
+  let onCancel: (reason: unknown) => void = () => undefined;
+  const cancelled = new Promise((resolve) => (onCancel = resolve));
+  const source = {
+    pull(controller: ReadableStreamDefaultController<Uint8Array> | ReadableByteStreamController) {
+      const chunk = chunks[next++];
+      if (chunk !== undefined) controller.enqueue(chunk.slice());
+      else return new Promise<void>(() => undefined); // never more
+      return undefined;
+    },
+    cancel: (reason: unknown) => onCancel(reason),
+  };
+  const stream = type === "bytes" ? new ReadableStream({ type: "bytes", ...source }) : new ReadableStream<Uint8Array>(source);
+  return { stream: stream as ReadableStream<Uint8Array>, cancelled };
+}
+
+describe("reading a request body that stops arriving", () => {
+  const timeout = { ms: 200, error: () => new Error("stalled") };
+
+  for (const kind of ["plain", "bytes"] as const) {
+    it(`readChunks ends a ${kind} stream with the timeout's error and cancels it`, async () => {
+      const { stream, cancelled } = stalling(pieces(100_000, 10_000), kind === "bytes" ? "bytes" : undefined);
+      const started = Date.now();
+      let received = 0;
+      await expect(
+        (async () => {
+          for await (const chunk of readChunks(stream, 1024 * 1024, timeout)) received += chunk.length;
+        })(),
+      ).rejects.toThrow("stalled");
+      // What was read before the stall may or may not have been handed out: the read fails anyway.
+      expect(received).toBeLessThanOrEqual(100_000);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(await cancelled).toBeInstanceOf(Error);
+    });
+  }
+
+  it("readChunks with a timeout still reads a steady body whole", async () => {
+    const chunks = await (async () => {
+      const out: Uint8Array[] = [];
+      for await (const chunk of readChunks(byteStream(pieces(300_000, 7_000)), 64 * 1024, timeout)) out.push(chunk);
+      return out;
+    })();
+    expect(chunks.reduce((n, c) => n + c.length, 0)).toBe(300_000);
+  });
+
+  it("readAtMost ends a stalled body with the timeout's error", async () => {
+    const { stream } = stalling(pieces(1000, 100));
+    await expect(readAtMost(stream, 10_000, () => new Error("too large"), timeout)).rejects.toThrow("stalled");
+  });
 });

@@ -1,18 +1,43 @@
 import { describe, expect, it } from "vitest";
-import { RegistryError, OciError } from "../../src/errors";
-import { declaredBodyLength, parseDecimalLength } from "../../src/request-body";
+import { OciError, RegistryError } from "../../src/errors";
+import {
+  blobMaxBytes,
+  bodyTimeout,
+  declaredBodyLength,
+  DEFAULT_BLOB_MAX_BYTES,
+  parseContentRange,
+  parseDecimalLength,
+} from "../../src/request-body";
 
-const failures = { invalid: (message: string) => new RegistryError(OciError.SIZE_INVALID, message) };
+const failures = {
+  invalid: (message: string) => new RegistryError(OciError.BLOB_UPLOAD_INVALID, message),
+  tooLarge: (message: string) => new RegistryError(OciError.BLOB_TOO_LARGE, message),
+};
+
+function thrown(run: () => unknown): RegistryError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof RegistryError) return error;
+    throw error;
+  }
+  throw new Error("nothing was thrown");
+}
 
 describe("parseDecimalLength", () => {
-  it("takes ASCII digits up to Number.MAX_SAFE_INTEGER", () => {
+  it("takes ASCII digits", () => {
     expect(parseDecimalLength("0")).toBe(0);
     expect(parseDecimalLength("0042")).toBe(42);
     expect(parseDecimalLength(String(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
   });
 
-  it("refuses signs, exponents, spaces, lists and values that do not convert exactly", () => {
-    for (const text of ["", "-1", "+1", "1e3", " 1", "1 ", "1,1", "0x10", "1.0", "٣", String(2 ** 53), "99999999999999999999"]) {
+  it("makes digits past Number.MAX_SAFE_INTEGER Infinity, so that every limit refuses them", () => {
+    expect(parseDecimalLength(String(2 ** 53))).toBe(Number.POSITIVE_INFINITY);
+    expect(parseDecimalLength("9".repeat(400))).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("refuses signs, exponents, spaces, lists and other digits", () => {
+    for (const text of ["", "-1", "+1", "1e3", " 1", "1 ", "1,1", "0x10", "1.0", "٣", "Infinity"]) {
       expect(parseDecimalLength(text), text).toBeNull();
     }
   });
@@ -20,15 +45,51 @@ describe("parseDecimalLength", () => {
 
 describe("declaredBodyLength", () => {
   it("is the Content-Length, or null without one", () => {
-    expect(declaredBodyLength(new Headers({ "Content-Length": "12" }), failures)).toBe(12);
-    expect(declaredBodyLength(new Headers(), failures)).toBeNull();
+    expect(declaredBodyLength(new Headers({ "Content-Length": "12" }), 100, failures)).toBe(12);
+    expect(declaredBodyLength(new Headers({ "Content-Length": "100" }), 100, failures)).toBe(100);
+    expect(declaredBodyLength(new Headers(), 100, failures)).toBeNull();
   });
 
   it("ignores Content-Length when a transfer coding is present (RFC 9112 §6.3)", () => {
-    expect(declaredBodyLength(new Headers({ "Content-Length": "12", "Transfer-Encoding": "chunked" }), failures)).toBeNull();
+    expect(declaredBodyLength(new Headers({ "Content-Length": "12", "Transfer-Encoding": "chunked" }), 100, failures)).toBeNull();
   });
 
-  it("refuses a malformed Content-Length with the route's error", () => {
-    expect(() => declaredBodyLength(new Headers({ "Content-Length": "1e3" }), failures)).toThrow(/invalid Content-Length/);
+  it("refuses a malformed Content-Length as invalid and one past the limit as too large", () => {
+    expect(thrown(() => declaredBodyLength(new Headers({ "Content-Length": "1e3" }), 100, failures)).status).toBe(400);
+    expect(thrown(() => declaredBodyLength(new Headers({ "Content-Length": "101" }), 100, failures)).status).toBe(413);
+    expect(thrown(() => declaredBodyLength(new Headers({ "Content-Length": String(2 ** 53 + 1) }), DEFAULT_BLOB_MAX_BYTES, failures)).status).toBe(413);
+  });
+});
+
+describe("parseContentRange", () => {
+  it("reads distribution's inclusive <start>-<end>, with or without a unit and a total", () => {
+    expect(parseContentRange("0-99", 1000, failures)).toEqual({ start: 0, length: 100 });
+    expect(parseContentRange("bytes 100-199/*", 1000, failures)).toEqual({ start: 100, length: 100 });
+    expect(parseContentRange("bytes=5-5/6", 1000, failures)).toEqual({ start: 5, length: 1 });
+    expect(parseContentRange(null, 1000, failures)).toBeNull();
+  });
+
+  it("refuses malformed ranges with 400 and ranges ending past the limit with 413", () => {
+    for (const header of ["", "5", "-5", "5-", "a-b", "1e3-2e3", "9-3", "0 - 9"]) {
+      expect(thrown(() => parseContentRange(header, 1000, failures)).status, header).toBe(400);
+    }
+    expect(thrown(() => parseContentRange("0-1000", 1000, failures)).status).toBe(413);
+    expect(thrown(() => parseContentRange(`0-${2 ** 53}`, DEFAULT_BLOB_MAX_BYTES, failures)).status).toBe(413);
+    expect(parseContentRange("0-999", 1000, failures)).toEqual({ start: 0, length: 1000 });
+  });
+});
+
+describe("settings", () => {
+  it("BLOB_MAX_BYTES defaults to ECR's 52,000 MiB layer limit", () => {
+    expect(blobMaxBytes({})).toBe(52_000 * 1024 * 1024);
+    expect(blobMaxBytes({ BLOB_MAX_BYTES: "1000" })).toBe(1000);
+    expect(blobMaxBytes({ BLOB_MAX_BYTES: "lots" })).toBe(DEFAULT_BLOB_MAX_BYTES);
+  });
+
+  it("REQUEST_BODY_TIMEOUT_SECONDS defaults to 60 and may be a fraction", () => {
+    const error = () => new Error("stalled");
+    expect(bodyTimeout({}, error).ms).toBe(60_000);
+    expect(bodyTimeout({ REQUEST_BODY_TIMEOUT_SECONDS: "0.5" }, error).ms).toBe(500);
+    expect(bodyTimeout({ REQUEST_BODY_TIMEOUT_SECONDS: "-1" }, error).ms).toBe(60_000);
   });
 });

@@ -112,6 +112,8 @@ function layerFailures(ctx: ControlContext, name: string, id: string): UploadFai
       invalidLayer(`the uploaded layer has digest ${actual ?? "(another)"}, not ${expected}; the upload is cancelled`),
     wrongAlgorithm: (session, digest) => invalidLayer(`this upload computed a ${session.algorithm} digest, not ${digest.algorithm}`),
     collected: (message) => invalidLayer(message),
+    tooLarge: (message) => new RegistryError(EcrError.LimitExceededException, message),
+    stalled: (message) => new RegistryError(EcrError.RequestTimeoutException, message),
   };
 }
 
