@@ -28,6 +28,26 @@ export interface ManifestSummary {
   childDigests: string[];
   /** ECR's imageSizeInBytes: config plus every layer for an image manifest; null for an index. */
   imageSize: number | null;
+  /** The sizes the manifest declares for what it references, to check against what is stored. */
+  declaredSizes: DeclaredSizes;
+}
+
+/** A descriptor's size as the manifest declares it; `where` names the descriptor in messages. */
+export interface DeclaredSize {
+  where: string;
+  digest: string;
+  size: number;
+}
+
+export interface DeclaredSizes {
+  /** Config and distributable layers: compared with the repository's blob links. */
+  blobs: DeclaredSize[];
+  /** An index's children and the subject: compared with the repository's manifests, when stored. */
+  manifests: DeclaredSize[];
+}
+
+export interface SizeMismatch extends DeclaredSize {
+  storedSize: number;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -120,7 +140,9 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Ma
   const mediaType = resolveMediaType(manifest, contentType);
   if (manifest.schemaVersion !== 2) throw invalid("schemaVersion must be 2");
   const annotations = readAnnotations(manifest.annotations, "manifest") ?? null;
-  const subject = manifest.subject === undefined ? null : readDescriptor(manifest.subject, "subject").digest;
+  const subjectDescriptor = manifest.subject === undefined ? null : readDescriptor(manifest.subject, "subject");
+  const subject = subjectDescriptor?.digest ?? null;
+  const subjectSizes = subjectDescriptor === null ? [] : [declared("subject", subjectDescriptor)];
   const declaredArtifactType =
     manifest.artifactType === undefined ? null : readMediaType(manifest.artifactType, "artifactType");
 
@@ -129,7 +151,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Ma
     const config = readDescriptor(manifest.config, "config");
     if (manifest.layers === undefined) throw invalid("an image manifest needs a layers array");
     const layers = readDescriptorList(manifest.layers, "layers");
-    const storedLayers = layers.filter((layer) => !NON_DISTRIBUTABLE_LAYER_TYPES.has(layer.mediaType));
+    const storedLayers = layers.flatMap((layer, index) => (NON_DISTRIBUTABLE_LAYER_TYPES.has(layer.mediaType) ? [] : [declared(`layers[${index}]`, layer)]));
     return {
       mediaType,
       artifactType: declaredArtifactType ?? config.mediaType,
@@ -138,6 +160,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Ma
       blobDigests: unique([config.digest, ...storedLayers.map((layer) => layer.digest)]),
       childDigests: [],
       imageSize: layers.reduce((total, layer) => total + layer.size, config.size),
+      declaredSizes: { blobs: [declared("config", config), ...storedLayers], manifests: subjectSizes },
     };
   }
   if (INDEX_TYPES.has(mediaType)) {
@@ -150,9 +173,37 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Ma
       blobDigests: [],
       childDigests: unique(children.map((child) => child.digest)),
       imageSize: null,
+      declaredSizes: { blobs: [], manifests: [...children.map((child, index) => declared(`manifests[${index}]`, child)), ...subjectSizes] },
     };
   }
   throw invalid(`unsupported manifest media type "${mediaType}"`);
+}
+
+function declared(where: string, descriptor: Descriptor): DeclaredSize {
+  return { where, digest: descriptor.digest, size: descriptor.size };
+}
+
+/**
+ * The declared sizes that differ from the stored content's (a pull would fetch other bytes than
+ * the descriptor promises, and clients verify sizes). Content not stored is not compared: a
+ * missing blob or child is reported on its own, and a subject may be pushed after its referrers.
+ */
+export function sizeMismatches(
+  declaredSizes: DeclaredSizes,
+  stored: { blobs: ReadonlyMap<string, number>; manifests: ReadonlyMap<string, number> },
+): SizeMismatch[] {
+  const compare = (entries: DeclaredSize[], sizes: ReadonlyMap<string, number>) =>
+    entries.flatMap((entry) => {
+      const storedSize = sizes.get(entry.digest);
+      return storedSize === undefined || storedSize === entry.size ? [] : [{ ...entry, storedSize }];
+    });
+  return [...compare(declaredSizes.blobs, stored.blobs), ...compare(declaredSizes.manifests, stored.manifests)];
+}
+
+/** MANIFEST_INVALID's message for size mismatches. */
+export function describeSizeMismatches(mismatches: readonly SizeMismatch[]): string {
+  const each = mismatches.map((m) => `${m.where} declares size ${m.size} for ${m.digest}, which is ${m.storedSize} bytes`);
+  return `manifest descriptor sizes do not match the stored content: ${each.join("; ")}`;
 }
 
 /**

@@ -23,7 +23,7 @@ import { repositoryObject } from "../repository/stub";
 import { readAtMost, toHex } from "../bytes";
 import { checksumOption } from "../storage/upload-writer";
 import { isValidTag, looksLikeDigest, parseDigest, type ParsedDigest } from "./grammar";
-import { parseManifest, type ManifestSummary } from "./manifest-format";
+import { describeSizeMismatches, parseManifest, type ManifestSummary } from "./manifest-format";
 import { essence, MANIFEST_TYPES } from "./media-types";
 import { IMMUTABLE_CACHE_CONTROL } from "./blobs";
 import { bodyTimeout, declaredBodyLength } from "../request-body";
@@ -180,7 +180,13 @@ export async function pushManifest(c: AppContext, name: string, push: ManifestPu
   const result = await repositoryObject(c.env, name).putManifest(name, record, push.tag, {
     createRepository: push.createRepository,
     cached: push.cached ?? false,
+    declaredSizes: summary.declaredSizes,
   });
+  // A descriptor whose size is not the stored content's makes the manifest invalid, as it
+  // would a malformed one (ECR's PutImage reports both as InvalidParameterException).
+  if (result.status === "size-mismatch") {
+    throw new RegistryError(OciError.MANIFEST_INVALID, describeSizeMismatches(result.mismatches), { mismatches: result.mismatches });
+  }
   if (result.status !== "ok") return result;
   return { status: "stored", summary, unchanged: result.unchanged };
 }

@@ -8,14 +8,16 @@
 import { DurableObject } from "cloudflare:workers";
 import { instrumentEnv } from "../bench/counters";
 import type { DigestAlgorithm } from "../distribution/grammar";
+import { sizeMismatches, type DeclaredSizes, type SizeMismatch } from "../distribution/manifest-format";
 import { database, isForeignKeyFailure, type Database } from "../storage/database";
-import { collectUnreferencedLinks, findLinkedDigests, unlinkUnreferencedBlob, type CollectedLink, type UnlinkResult } from "../storage/blob-links";
+import { collectUnreferencedLinks, unlinkUnreferencedBlob, type CollectedLink, type UnlinkResult } from "../storage/blob-links";
 import { assembledBlobKey } from "../storage/keys";
 import { deleteImageRows, findParentIndexes, findTagDigests, findTagsOf } from "../storage/image-records";
 import {
   deleteManifest,
   deleteTag,
   findManifestDigests,
+  findReferenceSizes,
   readTagState,
   writeManifest,
   type ManifestRecord,
@@ -50,7 +52,9 @@ export type PutManifestResult =
   /** The repository does not exist and the push may not create it (ECR's PutImage). */
   | { status: "no-repository" }
   /** Blobs or child manifests the manifest references are not in the repository. */
-  | { status: "missing-references"; blobs: string[]; manifests: string[] };
+  | { status: "missing-references"; blobs: string[]; manifests: string[] }
+  /** Descriptors whose declared size is not the stored content's. */
+  | { status: "size-mismatch"; mismatches: SizeMismatch[] };
 
 export interface PutManifestOptions {
   /** A /v2 push creates a missing repository; ECR's PutImage does not. */
@@ -60,6 +64,8 @@ export interface PutManifestOptions {
    * blobs arrive when first pulled, so their links are not required.
    */
   cached?: boolean;
+  /** The sizes the manifest's descriptors declare, checked with its links (not for cached manifests). */
+  declaredSizes: DeclaredSizes;
 }
 
 export class RepositoryObject extends DurableObject<Env> {
@@ -121,7 +127,7 @@ export class RepositoryObject extends DurableObject<Env> {
   // ---- manifests and tags -----------------------------------------------------------------
 
   async putManifest(name: string, record: ManifestRecord, tag: string | null, options: PutManifestOptions): Promise<PutManifestResult> {
-    const { createRepository, cached = false } = options;
+    const { createRepository, cached = false, declaredSizes } = options;
     return this.serialized(async () => {
       if (createRepository) await this.ensureRepository(name);
       let previousDigest: string | null = null;
@@ -135,14 +141,14 @@ export class RepositoryObject extends DurableObject<Env> {
       }
       // Checked here, serialized with garbage collection's unlinking (collectLinks) and blob
       // DELETEs (deleteBlob), so a manifest never lands referencing a link removed meanwhile.
+      // The same query reads the stored sizes (and the subject's, if it is stored).
       if (!cached) {
-        const [linked, known] = await Promise.all([
-          findLinkedDigests(this.db, name, record.blobDigests),
-          findManifestDigests(this.db, name, record.childDigests),
-        ]);
-        const blobs = record.blobDigests.filter((digest) => !linked.has(digest));
-        const manifests = record.childDigests.filter((digest) => !known.has(digest));
+        const stored = await findReferenceSizes(this.db, name, record.blobDigests, declaredSizes.manifests.map((entry) => entry.digest));
+        const blobs = record.blobDigests.filter((digest) => !stored.blobs.has(digest));
+        const manifests = record.childDigests.filter((digest) => !stored.manifests.has(digest));
         if (blobs.length > 0 || manifests.length > 0) return { status: "missing-references", blobs, manifests };
+        const mismatches = sizeMismatches(declaredSizes, stored);
+        if (mismatches.length > 0) return { status: "size-mismatch", mismatches };
       }
       const write = () => writeManifest(this.db, name, record, tag, Date.now(), cached);
       let created: boolean;

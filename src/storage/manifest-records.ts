@@ -55,6 +55,34 @@ export async function findManifestDigests(db: Database, repository: string, dige
   return new Set(rows.map((row) => row.digest));
 }
 
+/** Sizes of what a pushed manifest references, as stored in the repository, by digest. */
+export interface ReferenceSizes {
+  blobs: Map<string, number>;
+  manifests: Map<string, number>;
+}
+
+/**
+ * The push's reference check: which of `blobDigests` the repository links and which of
+ * `manifestDigests` it holds, with their sizes. One query for both.
+ */
+export async function findReferenceSizes(
+  db: Database,
+  repository: string,
+  blobDigests: readonly string[],
+  manifestDigests: readonly string[],
+): Promise<ReferenceSizes> {
+  const found: ReferenceSizes = { blobs: new Map(), manifests: new Map() };
+  if (blobDigests.length === 0 && manifestDigests.length === 0) return found;
+  const rows = await db.all<{ kind: "blob" | "manifest"; digest: string; size: number }>(sql`
+    SELECT 'blob' AS kind, digest, size FROM repository_blobs
+    WHERE repository = ${repository} AND digest IN (SELECT value FROM json_each(${JSON.stringify(blobDigests)}))
+    UNION ALL
+    SELECT 'manifest' AS kind, digest, size FROM manifests
+    WHERE repository = ${repository} AND digest IN (SELECT value FROM json_each(${JSON.stringify(manifestDigests)}))`);
+  for (const row of rows) (row.kind === "blob" ? found.blobs : found.manifests).set(row.digest, row.size);
+  return found;
+}
+
 export interface TagPage {
   repositoryExists: boolean;
   tags: string[];

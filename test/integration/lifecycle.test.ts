@@ -52,7 +52,8 @@ describe("lifecycle policies", () => {
     const u20 = await pushUntagged(name);
     const u15 = await pushUntagged(name);
     const u1 = await pushUntagged(name);
-    const signature = await pushUntagged(name, { subject: { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: u20, size: 10 } });
+    const u20Size = Number((await call("HEAD", `/v2/${name}/manifests/${u20}`)).headers.get("Content-Length"));
+    const signature = await pushUntagged(name, { subject: { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: u20, size: u20Size } });
     const prod: string[] = [];
     for (let i = 1; i <= 4; i++) prod.push((await pushImage(name, `prod-${i}`, { layers: [randomBytes(64)] })).digest);
     const dev = (await pushImage(name, "dev-1", { layers: [randomBytes(64)] })).digest;

@@ -1,5 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { parseManifest } from "../../src/distribution/manifest-format";
+import { repositoryObject } from "../../src/repository/stub";
+import { ecr, ecrCall } from "../support/ecr";
 import {
   bytesOf,
   call,
@@ -113,6 +116,78 @@ describe("manifest PUT and GET", () => {
     const index = json({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_MANIFEST, digest: missingLayer, size: 8 }] });
     await expectError(await putManifestBytes(NAME, "broken", index, OCI_INDEX), 400, "MANIFEST_BLOB_UNKNOWN");
     await expectError(await call("GET", `/v2/${NAME}/manifests/broken`), 404, "MANIFEST_UNKNOWN");
+  });
+
+  it("refuses descriptors whose size is not the stored content's with MANIFEST_INVALID (config, layer, index child, subject)", async () => {
+    const layer = randomBytes(40);
+    const layerDigest = await pushBlob(NAME, layer);
+    const good = await imageManifest(NAME, { layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: layerDigest, size: 40 }] });
+    const config = good.config as { size: number };
+    const refused = async (bytes: Uint8Array, mediaType: string, where: string, declared: number, stored: number) => {
+      const body = await expectError(await putManifestBytes(NAME, "sized", bytes, mediaType), 400, "MANIFEST_INVALID");
+      expect(body.errors[0]!.message).toContain(`${where} declares size ${declared} for `);
+      expect(body.errors[0]!.message).toContain(`which is ${stored} bytes`);
+    };
+    await refused(json({ ...good, config: { ...config, size: config.size + 1 } }), OCI_MANIFEST, "config", config.size + 1, config.size);
+    await refused(json({ ...good, layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: layerDigest, size: 39 }] }), OCI_MANIFEST, "layers[0]", 39, 40);
+    // Docker schema 2 too.
+    await refused(json({ ...good, mediaType: DOCKER_MANIFEST, layers: [{ mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip", digest: layerDigest, size: 0 }] }), DOCKER_MANIFEST, "layers[0]", 0, 40);
+    await expectError(await call("GET", `/v2/${NAME}/manifests/sized`), 404, "MANIFEST_UNKNOWN");
+
+    const image = json(good);
+    expect((await putManifestBytes(NAME, "image", image)).status).toBe(201);
+    const imageDigest = await digestOf(image);
+    const child = (size: number) => ({ mediaType: OCI_MANIFEST, digest: imageDigest, size, platform: { architecture: "amd64", os: "linux" } });
+    await refused(json({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [child(image.length + 7)] }), OCI_INDEX, "manifests[0]", image.length + 7, image.length);
+    await refused(json({ schemaVersion: 2, mediaType: DOCKER_LIST, manifests: [child(image.length), child(1)] }), DOCKER_LIST, "manifests[1]", 1, image.length);
+    // A subject that is stored must have its size; one that is not stored is accepted (below).
+    await refused(json({ ...good, subject: { mediaType: OCI_MANIFEST, digest: imageDigest, size: 5 } }), OCI_MANIFEST, "subject", 5, image.length);
+
+    // With the right sizes, each of them is accepted.
+    expect((await putManifestBytes(NAME, "index", json({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [child(image.length)] }), OCI_INDEX)).status).toBe(201);
+    const referrer = await putManifestBytes(NAME, "referrer", json({ ...good, subject: { mediaType: OCI_MANIFEST, digest: imageDigest, size: image.length } }));
+    expect(referrer.status).toBe(201);
+    expect(referrer.headers.get("OCI-Subject")).toBe(imageDigest);
+  });
+
+  it("refuses a wrong descriptor size through ECR's PutImage too, as InvalidParameterException", async () => {
+    await ecr("CreateRepository", { repositoryName: "team-a/ecr-sized" });
+    const layerDigest = await pushBlob("team-a/ecr-sized", randomBytes(40));
+    const manifest = await imageManifest("team-a/ecr-sized", { layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: layerDigest, size: 41 }] });
+    const result = await ecrCall("PutImage", { repositoryName: "team-a/ecr-sized", imageManifest: JSON.stringify(manifest), imageTag: "v1" });
+    expect(result.status).toBe(400);
+    expect(result.type).toBe("InvalidParameterException");
+    expect(result.body.message).toContain("layers[0] declares size 41");
+    const fixed = { ...manifest, layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: layerDigest, size: 40 }] };
+    expect((await ecrCall("PutImage", { repositoryName: "team-a/ecr-sized", imageManifest: JSON.stringify(fixed), imageTag: "v1" })).status).toBe(200);
+  });
+
+  it("does not check the links or sizes of a pull-through cache's manifests, whose blobs arrive later", async () => {
+    const name = "cache/app";
+    const stub = repositoryObject(env, name);
+    const write = async (config: { digest: string; size: number }, tag: string, cached: boolean) => {
+      const bytes = json({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config }, layers: [] });
+      const summary = parseManifest(bytes, OCI_MANIFEST);
+      const record = {
+        digest: await digestOf(bytes),
+        mediaType: summary.mediaType,
+        size: bytes.length,
+        body: new TextDecoder().decode(bytes),
+        artifactType: summary.artifactType,
+        subject: null,
+        annotations: null,
+        blobDigests: summary.blobDigests,
+        childDigests: summary.childDigests,
+        imageSize: summary.imageSize,
+      };
+      return (await stub.putManifest(name, record, tag, { createRepository: true, cached, declaredSizes: summary.declaredSizes })).status;
+    };
+    const missing = { digest: await digestOf(randomBytes(8)), size: 8 };
+    const wrongSize = { digest: await pushBlob(name, randomBytes(9)), size: 8 };
+    expect(await write(missing, "missing", false)).toBe("missing-references");
+    expect(await write(wrongSize, "sized", false)).toBe("size-mismatch");
+    expect(await write(missing, "missing", true)).toBe("ok");
+    expect(await write(wrongSize, "sized", true)).toBe("ok");
   });
 
   it("accepts non-distributable layers that are not in the repository", async () => {
