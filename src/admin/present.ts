@@ -5,6 +5,7 @@
  */
 import type { UserRecord } from "../storage/identity-records";
 import type { AuditEvent } from "../storage/lifecycle-records";
+import { parseStoredFilters } from "../repository/tag-mutability";
 import type { RepositoryRow } from "../storage/schema";
 
 export function iso(epochMs: number): string {
@@ -36,6 +37,7 @@ export function presentRepository(row: RepositoryRow) {
     createdAt: iso(row.createdAt),
     lifecycleEvaluatedAt: isoOrNull(row.lifecycleEvaluatedAt),
     tags: parseTags(row.tags),
+    imageTagMutabilityExclusionFilters: parseStoredFilters(row.imageTagMutabilityExclusionFilters),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Admin API for repository settings (until ECR's control plane serves them): tag mutability,
  * resource tags, and the repository policy, authorized with ECR action names.
- *   PUT    /admin/repositories/<name>          {"imageTagMutability"?, "tags"?}
+ *   PUT    /admin/repositories/<name>          {"imageTagMutability"?, "imageTagMutabilityExclusionFilters"?, "tags"?}
  *   GET    /admin/repositories/<name>
  *   PUT    /admin/repository-policies/<name>   body: the policy document
  *   GET    /admin/repository-policies/<name>
@@ -13,15 +13,23 @@ import { parsePolicyDocument, PolicyError } from "../auth/policy/document";
 import { requireName } from "../distribution/validate";
 import { repositoryObject } from "../repository/stub";
 import { findRepository, setRepositoryPolicy, setRepositoryTags } from "../storage/repository-records";
-import { TAG_MUTABILITY, type TagMutability } from "../storage/schema";
+import { readTagMutabilitySetting, TagMutabilityError, type TagMutabilitySetting } from "../repository/tag-mutability";
 import { requireRepositoryAdminAction } from "./authorize";
 import { presentRepository } from "./present";
 import { adminError } from "./users";
 
 export const repositoryRoutes = new Hono<AppEnv>();
 
-function isTagMutability(value: unknown): value is TagMutability {
-  return typeof value === "string" && (TAG_MUTABILITY as readonly string[]).includes(value);
+/** The tag mutability setting in ECR's shape (with exclusion filters), or undefined if the body sets none. */
+function readMutability(body: Record<string, unknown>): TagMutabilitySetting | undefined {
+  const { imageTagMutability, imageTagMutabilityExclusionFilters } = body;
+  if (imageTagMutability === undefined && imageTagMutabilityExclusionFilters === undefined) return undefined;
+  try {
+    return readTagMutabilitySetting(imageTagMutability ?? "MUTABLE", imageTagMutabilityExclusionFilters);
+  } catch (error) {
+    if (error instanceof TagMutabilityError) throw adminError.invalid(error.message);
+    throw error;
+  }
 }
 
 function readTags(value: unknown): Record<string, string> {
@@ -39,10 +47,7 @@ repositoryRoutes.put("/repositories/:name{.+}", async (c) => {
   const name = requireName(c.req.param("name"));
   const body = (await c.req.json().catch(() => null)) as Record<string, unknown> | null;
   if (body === null || typeof body !== "object") throw adminError.invalid("body must be a JSON object");
-  const mutability = body.imageTagMutability;
-  if (mutability !== undefined && !isTagMutability(mutability)) {
-    throw adminError.invalid(`imageTagMutability must be one of ${TAG_MUTABILITY.join(", ")}`);
-  }
+  const mutability = readMutability(body);
   const tags = body.tags === undefined ? undefined : readTags(body.tags);
   await requireRepositoryAdminAction(c, "ecr:CreateRepository", name);
   if (mutability !== undefined) await requireRepositoryAdminAction(c, "ecr:PutImageTagMutability", name);

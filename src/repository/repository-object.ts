@@ -30,7 +30,7 @@ import {
   type DeleteRepositoryResult,
   type NewRepository,
 } from "../storage/repository-records";
-import type { TagMutability } from "../storage/schema";
+import { isTagImmutable, parseStoredFilters, type TagMutabilitySetting } from "./tag-mutability";
 import { planDeletion, type DeletionPlan, type ImageTarget } from "./image-deletion";
 import { ResumableDigest } from "../storage/resumable-digest";
 import { discardUploadStorage } from "../storage/upload-writer";
@@ -120,8 +120,9 @@ export class RepositoryObject extends DurableObject<Env> {
     });
   }
 
-  async setTagMutability(name: string, mutability: TagMutability): Promise<boolean> {
-    return this.serialized(() => setTagMutability(this.db, name, mutability));
+  /** Serialized with pushes: a push decides on the setting before or after the change, never a mix. */
+  async setTagMutability(name: string, setting: TagMutabilitySetting): Promise<boolean> {
+    return this.serialized(() => setTagMutability(this.db, name, setting));
   }
 
   // ---- manifests and tags -----------------------------------------------------------------
@@ -134,8 +135,9 @@ export class RepositoryObject extends DurableObject<Env> {
       if (tag !== null) {
         const state = await readTagState(this.db, name, tag);
         if (state === null && !createRepository) return { status: "no-repository" };
-        if (state?.mutability === "IMMUTABLE" && state.currentDigest !== null && state.currentDigest !== record.digest) {
-          return { status: "tag-immutable", currentDigest: state.currentDigest };
+        const current = state?.currentDigest ?? null;
+        if (state !== null && current !== null && current !== record.digest && isTagImmutable(state.mutability, parseStoredFilters(state.exclusionFilters), tag)) {
+          return { status: "tag-immutable", currentDigest: current };
         }
         previousDigest = state?.currentDigest ?? null;
       }

@@ -157,6 +157,8 @@ export interface ManifestRecord {
 
 export interface TagState {
   mutability: TagMutability;
+  /** The repository's exclusion filters, as stored (JSON; src/repository/tag-mutability.ts reads it). */
+  exclusionFilters: string;
   /** Digest the tag points at now, or null. */
   currentDigest: string | null;
 }
@@ -164,12 +166,12 @@ export interface TagState {
 /** Null when the repository does not exist. */
 export async function readTagState(db: Database, repository: string, tag: string): Promise<TagState | null> {
   const row = await db
-    .select({ mutability: repositories.imageTagMutability, digest: tags.digest })
+    .select({ mutability: repositories.imageTagMutability, exclusionFilters: repositories.imageTagMutabilityExclusionFilters, digest: tags.digest })
     .from(repositories)
     .leftJoin(tags, and(eq(tags.repository, repositories.name), eq(tags.tag, tag)))
     .where(eq(repositories.name, repository))
     .get();
-  return row ? { mutability: row.mutability, currentDigest: row.digest } : null;
+  return row ? { mutability: row.mutability, exclusionFilters: row.exclusionFilters, currentDigest: row.digest } : null;
 }
 
 /**

@@ -3,6 +3,7 @@
  */
 import { and, asc, eq, gt, not, sql } from "drizzle-orm";
 import { inList, type Database } from "./database";
+import type { ExclusionFilter, TagMutabilitySetting } from "../repository/tag-mutability";
 import { manifests, repositories, type EncryptionType, type RepositoryRow, type TagMutability } from "./schema";
 
 /** Creates the repository if it does not exist (create-on-push). */
@@ -58,10 +59,11 @@ export async function setRepositoryTags(db: Database, name: string, tags: Record
   return updated.length > 0;
 }
 
-export async function setTagMutability(db: Database, name: string, mutability: TagMutability): Promise<boolean> {
+/** Sets the tag mutability and its exclusion filters (`[]` for MUTABLE and IMMUTABLE) together. */
+export async function setTagMutability(db: Database, name: string, setting: TagMutabilitySetting): Promise<boolean> {
   const updated = await db
     .update(repositories)
-    .set({ imageTagMutability: mutability })
+    .set({ imageTagMutability: setting.mutability, imageTagMutabilityExclusionFilters: JSON.stringify(setting.exclusionFilters) })
     .where(eq(repositories.name, name))
     .returning({ name: repositories.name });
   return updated.length > 0;
@@ -72,6 +74,7 @@ export async function setTagMutability(db: Database, name: string, mutability: T
 export interface NewRepository {
   name: string;
   imageTagMutability: TagMutability;
+  imageTagMutabilityExclusionFilters: ExclusionFilter[];
   scanOnPush: boolean;
   encryptionType: EncryptionType;
   kmsKey: string | null;
@@ -83,7 +86,11 @@ export interface NewRepository {
 export async function insertRepository(db: Database, repository: NewRepository): Promise<boolean> {
   const inserted = await db
     .insert(repositories)
-    .values({ ...repository, tags: JSON.stringify(repository.tags) })
+    .values({
+      ...repository,
+      tags: JSON.stringify(repository.tags),
+      imageTagMutabilityExclusionFilters: JSON.stringify(repository.imageTagMutabilityExclusionFilters),
+    })
     .onConflictDoNothing()
     .returning({ name: repositories.name });
   return inserted.length > 0;

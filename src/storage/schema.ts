@@ -9,7 +9,7 @@
 import { sql } from "drizzle-orm";
 import { foreignKey, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
-export const TAG_MUTABILITY = ["MUTABLE", "IMMUTABLE"] as const;
+export const TAG_MUTABILITY = ["MUTABLE", "IMMUTABLE", "MUTABLE_WITH_EXCLUSION", "IMMUTABLE_WITH_EXCLUSION"] as const;
 export type TagMutability = (typeof TAG_MUTABILITY)[number];
 export const ENCRYPTION_TYPES = ["AES256", "KMS", "KMS_DSSE"] as const;
 export type EncryptionType = (typeof ENCRYPTION_TYPES)[number];
@@ -17,6 +17,11 @@ export type EncryptionType = (typeof ENCRYPTION_TYPES)[number];
 export const repositories = sqliteTable("repositories", {
   name: text("name").primaryKey(),
   imageTagMutability: text("image_tag_mutability", { enum: TAG_MUTABILITY }).notNull().default("MUTABLE"),
+  /**
+   * ECR's imageTagMutabilityExclusionFilters for the _WITH_EXCLUSION settings, as a JSON array
+   * of `{"filterType":"WILDCARD","filter":"..."}` (src/repository/tag-mutability.ts); `[]` otherwise.
+   */
+  imageTagMutabilityExclusionFilters: text("image_tag_mutability_exclusion_filters").notNull().default("[]"),
   createdAt: integer("created_at").notNull(),
   /** The repository policy document (JSON text as set), or null. */
   policy: text("policy"),

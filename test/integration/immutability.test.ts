@@ -60,3 +60,64 @@ describe("tag immutability", () => {
     expect(tags.results.map((r) => r.tag)).toEqual(["release", "seed"]);
   });
 });
+
+describe("tag immutability with exclusion filters (admin API)", () => {
+  async function setMutability(name: string, setting: Record<string, unknown>): Promise<Response> {
+    return call("PUT", `/admin/repositories/${name}`, { body: JSON.stringify(setting), headers: { "Content-Type": "application/json" } });
+  }
+
+  it("IMMUTABLE_WITH_EXCLUSION: excluded tags move, the others are refused as in an IMMUTABLE repository", async () => {
+    await pushImage(NAME, "latest");
+    await pushImage(NAME, "v1");
+    await pushImage(NAME, "dev-a");
+    const set = await setMutability(NAME, {
+      imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+      imageTagMutabilityExclusionFilters: [
+        { filterType: "WILDCARD", filter: "latest" },
+        { filterType: "WILDCARD", filter: "dev-*" },
+      ],
+    });
+    expect(set.status, await set.clone().text()).toBe(200);
+    expect(await set.json()).toMatchObject({
+      imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+      imageTagMutabilityExclusionFilters: [
+        { filterType: "WILDCARD", filter: "latest" },
+        { filterType: "WILDCARD", filter: "dev-*" },
+      ],
+    });
+    const other = await manifestWithConfig(NAME, 7);
+    expect((await putManifestBytes(NAME, "latest", other)).status).toBe(201);
+    expect((await putManifestBytes(NAME, "dev-a", other)).status).toBe(201);
+    const body = await expectError(await putManifestBytes(NAME, "v1", other), 400, "TAG_INVALID");
+    expect(body.errors[0]?.message).toMatch(/already exists.*immutable/i);
+    // A new tag is set by any push; once set, it is fixed.
+    expect((await putManifestBytes(NAME, "v2", other)).status).toBe(201);
+    await expectError(await putManifestBytes(NAME, "v2", await manifestWithConfig(NAME, 8)), 400, "TAG_INVALID");
+  });
+
+  it("MUTABLE_WITH_EXCLUSION: only excluded tags are fixed; concurrent pushes to a fixed new tag leave one winner", async () => {
+    await pushImage(NAME, "seed");
+    expect((await setMutability(NAME, { imageTagMutability: "MUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filterType: "WILDCARD", filter: "release-*" }] })).status).toBe(200);
+    expect((await putManifestBytes(NAME, "seed", await manifestWithConfig(NAME, 9))).status).toBe(201);
+    const candidates = await Promise.all(Array.from({ length: 10 }, (_, i) => manifestWithConfig(NAME, 200 + i)));
+    const statuses = (await Promise.all(candidates.map((bytes) => putManifestBytes(NAME, "release-1", bytes)))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 400)).toHaveLength(9);
+  });
+
+  it("GET shows the filters; invalid settings are refused with 400 and change nothing", async () => {
+    await pushImage(NAME, "v1");
+    expect((await setMutability(NAME, { imageTagMutability: "IMMUTABLE" })).status).toBe(200);
+    for (const setting of [
+      { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION" },
+      { imageTagMutabilityExclusionFilters: [{ filterType: "WILDCARD", filter: "x" }] },
+      { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filterType: "WILDCARD", filter: "a b" }] },
+      { imageTagMutability: "SOMETIMES" },
+    ]) {
+      const response = await setMutability(NAME, setting);
+      expect(response.status, JSON.stringify(setting)).toBe(400);
+    }
+    const got = await call("GET", `/admin/repositories/${NAME}`);
+    expect(await got.json()).toMatchObject({ imageTagMutability: "IMMUTABLE", imageTagMutabilityExclusionFilters: [] });
+  });
+});

@@ -18,7 +18,15 @@ import {
   setRepositoryTags,
   setScanOnPush,
 } from "../../storage/repository-records";
-import { ENCRYPTION_TYPES, TAG_MUTABILITY, type RepositoryRow } from "../../storage/schema";
+import {
+  MAX_EXCLUSION_FILTERS,
+  parseStoredFilters,
+  readTagMutabilitySetting,
+  TagMutabilityError,
+  type ExclusionFilter,
+  type TagMutabilitySetting,
+} from "../../repository/tag-mutability";
+import { ENCRYPTION_TYPES, type RepositoryRow } from "../../storage/schema";
 import type { ActionHandler, ControlContext } from "../context";
 import { checkRegistryId, decodeNextToken, encodeNextToken, epochSeconds, invalidParameter, isObject, type Input, type JsonObject } from "../input";
 
@@ -59,21 +67,31 @@ export function repositoryShape(ctx: ControlContext, row: RepositoryRow): JsonOb
     repositoryUri: `${ctx.registryHost}/${row.name}`,
     createdAt: epochSeconds(row.createdAt),
     imageTagMutability: row.imageTagMutability,
+    ...exclusionFiltersShape(parseStoredFilters(row.imageTagMutabilityExclusionFilters)),
     imageScanningConfiguration: { scanOnPush: row.scanOnPush },
     encryptionConfiguration: row.kmsKey === null ? { encryptionType: row.encryptionType } : { encryptionType: row.encryptionType, kmsKey: row.kmsKey },
   };
 }
 
-function readTagMutability(input: Input, required: boolean): (typeof TAG_MUTABILITY)[number] | undefined {
-  const value = required ? input.string("imageTagMutability") : input.optionalString("imageTagMutability");
-  if (value === undefined) return undefined;
-  if (value === "MUTABLE_WITH_EXCLUSION" || value === "IMMUTABLE_WITH_EXCLUSION") {
-    throw invalidParameter(`imageTagMutability ${value} (exclusion filters) is not supported yet; use MUTABLE or IMMUTABLE`);
+/** ECR's `imageTagMutabilityExclusionFilters` member: present only for the _WITH_EXCLUSION settings. */
+function exclusionFiltersShape(filters: readonly ExclusionFilter[]): JsonObject {
+  return filters.length === 0 ? {} : { imageTagMutabilityExclusionFilters: filters.map(({ filterType, filter }) => ({ filterType, filter })) };
+}
+
+/**
+ * `imageTagMutability` with `imageTagMutabilityExclusionFilters`, validated together as ECR does
+ * (src/repository/tag-mutability.ts); undefined when neither is given and the setting is optional.
+ */
+function readTagMutability(input: Input, required: boolean): TagMutabilitySetting | undefined {
+  const mutability = required ? input.string("imageTagMutability") : input.optionalString("imageTagMutability");
+  const filters = input.optionalList("imageTagMutabilityExclusionFilters", 1, MAX_EXCLUSION_FILTERS);
+  if (mutability === undefined && filters === undefined) return undefined;
+  try {
+    return readTagMutabilitySetting(mutability ?? "MUTABLE", filters);
+  } catch (error) {
+    if (error instanceof TagMutabilityError) throw invalidParameter(error.message);
+    throw error;
   }
-  if (!(TAG_MUTABILITY as readonly string[]).includes(value)) {
-    throw invalidParameter(`imageTagMutability must be one of ${TAG_MUTABILITY.join(", ")}; got "${value}"`);
-  }
-  return value as (typeof TAG_MUTABILITY)[number];
 }
 
 /** `tags` as ECR sends them: [{Key, Value}], validated as AWS validates resource tags. */
@@ -131,7 +149,7 @@ function tagList(tags: Record<string, string>): JsonObject[] {
 export const repositoryActions: Record<string, ActionHandler> = {
   async CreateRepository(ctx) {
     const name = repositoryName(ctx);
-    const imageTagMutability = readTagMutability(ctx.input, false) ?? "MUTABLE";
+    const mutability = readTagMutability(ctx.input, false) ?? { mutability: "MUTABLE", exclusionFilters: [] };
     const scanning = ctx.input.optionalObject("imageScanningConfiguration");
     const scanOnPush = scanning?.optionalBoolean("scanOnPush") ?? false;
     const encryption = ctx.input.optionalObject("encryptionConfiguration");
@@ -143,7 +161,8 @@ export const repositoryActions: Record<string, ActionHandler> = {
     if (Object.keys(tags).length > 0) await ctx.authorize("ecr:TagResource", name);
     const created = await repositoryObject(ctx.c.env, name).createRepository({
       name,
-      imageTagMutability,
+      imageTagMutability: mutability.mutability,
+      imageTagMutabilityExclusionFilters: mutability.exclusionFilters,
       scanOnPush,
       encryptionType,
       kmsKey,
@@ -217,11 +236,16 @@ export const repositoryActions: Record<string, ActionHandler> = {
 
   async PutImageTagMutability(ctx) {
     const name = repositoryName(ctx);
-    const imageTagMutability = readTagMutability(ctx.input, true);
-    if (imageTagMutability === undefined) throw invalidParameter("imageTagMutability is required");
+    const setting = readTagMutability(ctx.input, true);
+    if (setting === undefined) throw invalidParameter("imageTagMutability is required");
     await ctx.authorize("ecr:PutImageTagMutability", name);
-    if (!(await repositoryObject(ctx.c.env, name).setTagMutability(name, imageTagMutability))) throw repositoryNotFound(ctx, name);
-    return { registryId: ctx.config.accountId, repositoryName: name, imageTagMutability };
+    if (!(await repositoryObject(ctx.c.env, name).setTagMutability(name, setting))) throw repositoryNotFound(ctx, name);
+    return {
+      registryId: ctx.config.accountId,
+      repositoryName: name,
+      imageTagMutability: setting.mutability,
+      ...exclusionFiltersShape(setting.exclusionFilters),
+    };
   },
 
   async PutImageScanningConfiguration(ctx) {

@@ -1,0 +1,1 @@
+ALTER TABLE `repositories` ADD `image_tag_mutability_exclusion_filters` text DEFAULT '[]' NOT NULL;
