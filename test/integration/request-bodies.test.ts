@@ -243,9 +243,10 @@ describe("a request body that stops arriving", () => {
     const location = await startSession(NAME);
     const first = randomBytes(100_000);
     expect((await call("PATCH", location, { body: first })).status).toBe(202);
-    for (const headers of [{}, { "Content-Length": String(5 * MiB) }, { "Content-Range": `100000-${100_000 + 5 * MiB - 1}` }]) {
+    const variants: Record<string, string>[] = [{}, { "Content-Length": String(5 * MiB) }, { "Content-Range": `100000-${100_000 + 5 * MiB - 1}` }];
+    for (const headers of variants) {
       const started = Date.now();
-      const response = await within(10_000, callWith(settings, "PATCH", location, { body: stallingAfter(randomBytes(70_000)), headers, duplex: "half" } as RequestInit));
+      const response = await within(10_000, callWith(settings, "PATCH", location, { body: stallingAfter(randomBytes(70_000)), headers }));
       await expectError(response, 408, "BLOB_UPLOAD_INVALID");
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(await uploadRange(location)).toBe("0-99999");
