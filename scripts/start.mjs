@@ -108,7 +108,7 @@ const env = { ...process.env, CI: "true", WRANGLER_LOG_PATH: join(stateDir, "log
 // Secrets: the environment wins over .dev.vars; .dev.vars gets whatever neither has.
 const fromEnvironment = new Set(SECRET_NAMES.filter((name) => process.env[name] !== undefined));
 const added = await ensureDevVars(devVarsPath, fromEnvironment).catch((error) => fail(`cannot write ${devVarsPath}: ${error.message}`));
-if (added.length > 0) console.log(`Wrote ${added.join(", ")} to ${devVarsPath}.`);
+if (added.length > 0) console.log(`Wrote ${added.length > 1 ? `${added.slice(0, -1).join(", ")} and ${added.at(-1)}` : added[0]} to ${devVarsPath}.`);
 
 // Imported only now: loading them takes seconds, and the checks above should answer at once.
 // wrangler's logger would announce which secrets file it read: the line above says it.

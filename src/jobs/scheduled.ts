@@ -18,6 +18,10 @@ interface Job {
   run(env: Env): Promise<{ report: LifecycleRunReport | GcReport; summary: string }>;
 }
 
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 const lifecycle: Job = {
   name: "lifecycle",
   async run(env) {
@@ -25,7 +29,7 @@ const lifecycle: Job = {
     const sweep = report.sweepComplete ? "sweep complete" : "sweep continues next run";
     return {
       report,
-      summary: `${report.repositories} repositories with a policy, ${report.imagesEvaluated} images evaluated, ${report.imagesExpired} expired (${sweep})`,
+      summary: `${count(report.repositories, "repository", "repositories")} with a policy, ${count(report.imagesEvaluated, "image")} evaluated, ${report.imagesExpired} expired (${sweep})`,
     };
   },
 };
@@ -37,17 +41,19 @@ const garbageCollection: Job = {
     const sweep = report.sweepComplete ? "sweep complete" : "sweep continues next run";
     return {
       report,
-      summary: `${report.linksRemoved} blob links removed, ${report.objectsMarked} objects marked, ${report.objectsDeleted} deleted (${report.bytesReclaimed} bytes reclaimed; ${sweep})`,
+      summary: `${count(report.linksRemoved, "blob link")} removed, ${count(report.objectsMarked, "object")} marked, ${report.objectsDeleted} deleted (${count(report.bytesReclaimed, "byte")} reclaimed; ${sweep})`,
     };
   },
 };
 
-const JOBS: Record<string, readonly Job[]> = {
-  "*/15 * * * *": [lifecycle, garbageCollection],
-};
+/**
+ * A Map, not an object: the cron string of an invocation can come from a URL under `npm start`
+ * (`/cdn-cgi/handler/scheduled?cron=toString`), and an object would answer Object.prototype's.
+ */
+const JOBS: ReadonlyMap<string, readonly Job[]> = new Map([["*/15 * * * *", [lifecycle, garbageCollection]]]);
 
 /** Every scheduled job once, in the order the crons list them. */
-export const ALL_JOBS: readonly Job[] = [...new Set(Object.values(JOBS).flat())];
+export const ALL_JOBS: readonly Job[] = [...new Set([...JOBS.values()].flat())];
 
 /**
  * Runs jobs one after the other (lifecycle deletes images first, collection then finds what
@@ -69,7 +75,7 @@ export async function runJobs(env: Env, jobs: readonly Job[]): Promise<JobResult
 }
 
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
-  const jobs = JOBS[controller.cron];
+  const jobs = JOBS.get(controller.cron);
   if (jobs === undefined) {
     console.error(`scheduled: no jobs for cron "${controller.cron}" (src/jobs/scheduled.ts lists them)`);
     return;

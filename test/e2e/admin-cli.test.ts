@@ -175,8 +175,8 @@ describe("admin CLI results", () => {
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.trim().split("\n");
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^lifecycle: \d+ repositories with a policy, \d+ images evaluated, [1-9]\d* expired \(sweep complete\) \(\d+ ms\)$/);
-    expect(lines[1]).toMatch(/^garbage-collection: \d+ blob links removed, \d+ objects marked, \d+ deleted \(\d+ bytes reclaimed; sweep complete\) \(\d+ ms\)$/);
+    expect(lines[0]).toMatch(/^lifecycle: \d+ repositor(y|ies) with a policy, \d+ images? evaluated, [1-9]\d* expired \(sweep complete\) \(\d+ ms\)$/);
+    expect(lines[1]).toMatch(/^garbage-collection: \d+ blob links? removed, \d+ objects? marked, \d+ deleted \(\d+ bytes? reclaimed; sweep complete\) \(\d+ ms\)$/);
     expect(await manifestStatus(url, authorization, repository, older)).toBe(404);
     expect(await manifestStatus(url, authorization, repository, newer)).toBe(200);
 

@@ -193,7 +193,7 @@ describe("npm start with an old .dev.vars and its cron jobs", () => {
     expect(await manifestStatus(url, authorization, repository, older), readLog(logPath)).toBe(404);
     expect(await manifestStatus(url, authorization, repository, newer)).toBe(200);
     const after = readLog(logPath);
-    expect(after).toMatch(/scheduled lifecycle: 1 repositories with a policy, 2 images evaluated, 1 expired/);
+    expect(after).toMatch(/scheduled lifecycle: 1 repository with a policy, 2 images evaluated, 1 expired/);
     expect(after).toMatch(/^\[cron\] \*\/15 \* \* \* \* at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z: ok in \d+ ms$/m);
     const audit = await fetch(`${url}/admin/audit-events?repository=${repository}`, { headers: { Authorization: authorization } });
     const { events } = (await audit.json()) as { events: { actor: string; digest: string; at: string }[] };

@@ -41,9 +41,9 @@ describe("POST /admin/jobs/run", () => {
       ["lifecycle", true],
       ["garbage-collection", true],
     ]);
-    expect(jobs[0]?.summary).toBe("1 repositories with a policy, 2 images evaluated, 1 expired (sweep complete)");
+    expect(jobs[0]?.summary).toBe("1 repository with a policy, 2 images evaluated, 1 expired (sweep complete)");
     expect(jobs[0]?.report.imagesExpired).toBe(1);
-    expect(jobs[1]?.summary).toMatch(/^\d+ blob links removed, \d+ objects marked, \d+ deleted \(\d+ bytes reclaimed; sweep complete\)$/);
+    expect(jobs[1]?.summary).toMatch(/^\d+ blob links? removed, \d+ objects? marked, \d+ deleted \(\d+ bytes? reclaimed; sweep complete\)$/);
     for (const job of jobs) expect(job.report.startedAt).toMatch(ISO);
 
     expect((await call("GET", `/v2/${name}/manifests/${older.digest}`)).status).toBe(404);
