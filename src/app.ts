@@ -28,7 +28,7 @@ app.route("/", tokenRoutes);
 app.route("/", controlRoutes);
 app.route("/_bench", benchRoutes);
 
-app.notFound((c) => renderError(new RegistryError(OciError.NAME_UNKNOWN, `no resource at ${new URL(c.req.url).pathname}`), c.req.method));
+app.notFound((c) => renderError(new RegistryError(OciError.NOT_FOUND, `no resource at ${new URL(c.req.url).pathname}`), c.req.method));
 
 app.onError((error, c) => {
   if (error instanceof RegistryError) return renderError(error, c.req.method);

@@ -51,6 +51,12 @@ export const OciError = {
   TOOMANYREQUESTS: describe("TOOMANYREQUESTS", 429, "too many requests"),
   /** A pull-through cache's upstream could not be reached or failed, and nothing is cached. */
   UPSTREAM_UNAVAILABLE: describe("UNAVAILABLE", 502, "the upstream registry is unavailable"),
+  /**
+   * A path that names no registry resource. Not a spec code (the CNCF registry answers such
+   * paths with a plain-text "404 page not found"); NAME_UNKNOWN would claim that a repository
+   * does not exist.
+   */
+  NOT_FOUND: describe("NOT_FOUND", 404, "no such resource"),
   /** The registry's own settings are wrong (a secret missing or malformed); the message names the setting. */
   MISCONFIGURED: describe("UNAVAILABLE", 503, "the registry is misconfigured"),
   UNKNOWN: describe("UNKNOWN", 500, "unknown error"),

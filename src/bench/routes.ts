@@ -12,7 +12,7 @@ import { benchModeEnabled, drainCounts } from "./counters";
 export const benchRoutes = new Hono<AppEnv>();
 
 benchRoutes.use("*", async (c, next) => {
-  if (!benchModeEnabled(c.env)) throw new RegistryError(OciError.NAME_UNKNOWN, "no such resource");
+  if (!benchModeEnabled(c.env)) throw new RegistryError(OciError.NOT_FOUND, `no resource at ${new URL(c.req.url).pathname}`);
   await next();
 });
 

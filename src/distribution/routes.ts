@@ -96,7 +96,7 @@ distribution.get("/_catalog", async (c) => {
 distribution.all("/*", async (c) => {
   const path = new URL(c.req.url).pathname.replace(/^\/v2\//, "");
   const route = parseDistributionPath(path);
-  if (!route) throw new RegistryError(OciError.NAME_UNKNOWN, `no registry resource at ${new URL(c.req.url).pathname}`);
+  if (!route) throw new RegistryError(OciError.NOT_FOUND, `no registry resource at ${new URL(c.req.url).pathname}`);
   requireName(route.name);
   const operation = operationFor(route, c.req.method);
   if (!operation) {

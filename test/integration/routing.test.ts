@@ -23,11 +23,26 @@ describe("routing", () => {
     await expectError(await call(method, path), 405, "UNSUPPORTED");
   });
 
-  it("answers unknown paths with 404 and the spec's error body", async () => {
-    const response = await call("GET", "/v2/team/app/unknown");
-    expect(response.status).toBe(404);
-    expect(((await response.json()) as { errors: unknown[] }).errors).toHaveLength(1);
-    expect((await call("GET", "/nothing-here")).status).toBe(404);
+  it.each([
+    ["GET", "/v2/team/app/unknown"],
+    ["GET", "/v2/team/app/blobs/uploads/id/extra"],
+    ["GET", "/v2/_catalog/extra"],
+    ["PUT", "/v2/team/app"],
+    ["GET", "/nothing-here"],
+    ["GET", "/"],
+    ["POST", "/nothing-here"],
+    ["GET", "/_bench/counters"],
+  ])("answers %s %s, which names no resource, with 404 NOT_FOUND (not NAME_UNKNOWN)", async (method, path) => {
+    const body = await expectError(await call(method, path), 404, "NOT_FOUND");
+    expect(body.errors[0]!.message).toContain(`resource at ${path}`);
+  });
+
+  it("answers HEAD of an unknown path with 404 and no body", async () => {
+    for (const path of ["/v2/team/app/unknown", "/nothing-here"]) {
+      const response = await call("HEAD", path);
+      expect(response.status).toBe(404);
+      expect(await response.text()).toBe("");
+    }
   });
 
   it.each([
