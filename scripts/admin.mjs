@@ -20,7 +20,10 @@ const COMMANDS = {
   "delete-key": { args: "<user> <access-key-id>", help: "delete an access key" },
   "put-user-policy": { args: "<user> <name> <file|->", help: "attach an identity policy (JSON)" },
   "delete-user-policy": { args: "<user> <name>", help: "remove an identity policy" },
-  "set-repository": { args: "<repo> [--immutable|--mutable] [--tag key=value ...]", help: "create a repository / change its settings" },
+  "set-repository": {
+    args: "<repo> [--immutable|--mutable [--except FILTER ...]] [--tag key=value ...]",
+    help: "create a repository / change its settings (--except: tags matching FILTER, * a wildcard, get the opposite)",
+  },
   "show-repository": { args: "<repo>", help: "a repository's settings" },
   "set-repository-policy": { args: "<repo> <file|->", help: "set a repository policy (JSON)" },
   "get-repository-policy": { args: "<repo>", help: "show a repository policy" },
@@ -204,13 +207,21 @@ switch (command) {
     need(1);
     const body = {};
     const tags = {};
+    const except = [];
     for (let i = 1; i < rest.length; i++) {
       if (rest[i] === "--immutable") body.imageTagMutability = "IMMUTABLE";
       else if (rest[i] === "--mutable") body.imageTagMutability = "MUTABLE";
+      else if (rest[i] === "--except" && rest[i + 1] !== undefined && !rest[i + 1].startsWith("--")) except.push(rest[++i]);
       else if (rest[i] === "--tag" && rest[i + 1]?.includes("=")) {
         const [key, ...value] = rest[++i].split("=");
         tags[key] = value.join("=");
-      } else usageError(rest[i] === "--tag" ? "--tag needs key=value" : `set-repository does not take "${rest[i]}"`);
+      } else usageError(rest[i] === "--tag" ? "--tag needs key=value" : rest[i] === "--except" ? "--except needs a tag filter" : `set-repository does not take "${rest[i]}"`);
+    }
+    if (except.length > 0) {
+      // ECR's _WITH_EXCLUSION settings: the filters' tags get the opposite of the setting.
+      if (body.imageTagMutability === undefined) usageError("--except needs --immutable or --mutable");
+      body.imageTagMutability += "_WITH_EXCLUSION";
+      body.imageTagMutabilityExclusionFilters = except.map((filter) => ({ filterType: "WILDCARD", filter }));
     }
     if (Object.keys(tags).length > 0) body.tags = tags;
     print(await call("PUT", `/admin/repositories/${rest[0]}`, JSON.stringify(body)));

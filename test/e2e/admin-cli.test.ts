@@ -76,6 +76,8 @@ describe("admin CLI command lines", () => {
       [["delete-key", "alice"], /^admin: delete-key needs <user> <access-key-id>\n/],
       [["list-users", "extra"], /^admin: list-users takes no arguments; "extra" is one too many\n/],
       [["set-repository", "a/b", "--frozen"], /^admin: set-repository does not take "--frozen"\n/],
+      [["set-repository", "a/b", "--except", "dev-*"], /^admin: --except needs --immutable or --mutable\n/],
+      [["set-repository", "a/b", "--immutable", "--except"], /^admin: --except needs a tag filter\n/],
       [["--url"], /^admin: --url needs a URL\n/],
     ] as const) {
       const run = await admin([...args]);
@@ -142,6 +144,16 @@ describe("admin CLI results", () => {
     expect(row.tags).toEqual({ team: "a=b" });
     expect(row.createdAt).toMatch(ISO);
     expect(row.imageTagMutability).toBe("IMMUTABLE");
+    const excepted = await admin(["set-repository", repository, "--immutable", "--except", "latest", "--except", "dev-*"]);
+    expect(excepted.code, excepted.stderr).toBe(0);
+    expect(JSON.parse(excepted.stdout)).toMatchObject({
+      imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+      imageTagMutabilityExclusionFilters: [
+        { filterType: "WILDCARD", filter: "latest" },
+        { filterType: "WILDCARD", filter: "dev-*" },
+      ],
+    });
+    expectOneLine(await admin(["set-repository", repository, "--mutable", "--except", "a/b"]), 1, /^admin: set-repository: 400 .*must satisfy regular expression/);
 
     const repositoryPolicy = { Version: "2012-10-17", Statement: [{ Sid: "Public", Effect: "Allow", Principal: "*", Action: ["ecr:BatchGetImage"] }] };
     expect(await admin(["set-repository-policy", repository, "-"], { stdin: JSON.stringify(repositoryPolicy) })).toMatchObject({
