@@ -1,6 +1,11 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { newAdminKey, newSecretsKey, newSigningKeyJwk } from "./scripts/dev-vars.mjs";
+import { dropRunnerTeardownNoise, isolatedWranglerConfig } from "./scripts/test-isolation.mjs";
+
+// The tests never see the developer's .dev.vars, and the pool's per-file teardown line is not printed.
+const wranglerConfigPath = isolatedWranglerConfig();
+dropRunnerTeardownNoise();
 
 // Fresh secrets for every test run: a bootstrap admin, the signing key, and a second key that
 // is still accepted for verification (a key being rotated out), whose private half the tests
@@ -17,7 +22,7 @@ function workersProject(name: string, include: string[], extraBindings: Record<s
       cloudflareTest(async () => {
         const migrations = await readD1Migrations("./migrations");
         return {
-          wrangler: { configPath: "./wrangler.toml" },
+          wrangler: { configPath: wranglerConfigPath },
           miniflare: {
             bindings: {
               TEST_MIGRATIONS: migrations,

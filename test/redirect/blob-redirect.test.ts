@@ -5,7 +5,8 @@ describe("blob GET with presigned redirects configured", () => {
   it("answers 307 to a presigned R2 URL of the blob's object, after the repository check", async () => {
     const digest = await pushBlob("team-a/app", randomBytes(100));
     const response = await call("GET", `/v2/team-a/app/blobs/${digest}`);
-    expect(response.status, await response.clone().text()).toBe(307);
+    // The bytes decoded by hand: .text() on an application/octet-stream body makes workerd warn.
+    expect(response.status, new TextDecoder().decode(await response.clone().arrayBuffer())).toBe(307);
     expect(response.headers.get("Docker-Content-Digest")).toBe(digest);
     const location = new URL(response.headers.get("Location")!);
     expect(location.origin + location.pathname).toBe(
