@@ -4,13 +4,14 @@
  * Basic credentials on every request pays the slow hash once, while a deleted key still fails
  * at once (the stored hash is looked up on every request).
  */
+import { BoundedMap } from "../bounded-map";
 import { toHex } from "../bytes";
 
 /** Workers caps PBKDF2 at 100,000 iterations. */
 const ITERATIONS = 100_000;
 const SCHEME = "pbkdf2-sha256";
-const verified = new Map<string, true>();
-const VERIFIED_CACHE_LIMIT = 10_000;
+/** Verified (stored hash, secret hash) pairs; a changed key or secret is simply a new pair. */
+const verified = new BoundedMap<string, true>(10_000);
 
 async function derive(secret: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), "PBKDF2", false, ["deriveBits"]);
@@ -39,7 +40,6 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   const actual = await derive(secret, fromHex(saltHex), Number(iterations));
   const ok = constantTimeEqual(actual, fromHex(hashHex));
   if (ok) {
-    if (verified.size >= VERIFIED_CACHE_LIMIT) verified.clear();
     verified.set(cacheKey, true);
   }
   return ok;

@@ -5,6 +5,7 @@
  * verification key.
  */
 import { jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { BoundedMap } from "../bounded-map";
 import { TOKEN_ALGORITHM, TOKEN_ISSUER, type AuthConfig } from "./config";
 import { ConfigurationError } from "../errors";
 
@@ -112,17 +113,15 @@ function isAccessEntry(value: unknown): value is AccessEntry {
  * Verified registry tokens, remembered per isolate until they expire: a client sends the same
  * token with every request of a pull, and the signature need only be checked once.
  */
-const verifiedTokens = new Map<string, { claims: RegistryTokenClaims; expiresAt: number; keys: AuthConfig["verificationKeys"] }>();
-const VERIFIED_TOKENS_LIMIT = 10_000;
+const verifiedTokens = new BoundedMap<string, { claims: RegistryTokenClaims; keys: AuthConfig["verificationKeys"] }>(10_000);
 
 export async function verifyRegistryToken(config: AuthConfig, token: string): Promise<RegistryTokenClaims | null> {
   const known = verifiedTokens.get(token);
   // Reused only while it has not expired and the same verification keys are configured.
-  if (known && known.expiresAt > Date.now() && known.keys === config.verificationKeys) return known.claims;
+  if (known && known.keys === config.verificationKeys) return known.claims;
   const claims = await verifyRegistryTokenSignature(config, token);
   if (claims) {
-    if (verifiedTokens.size >= VERIFIED_TOKENS_LIMIT) verifiedTokens.clear();
-    verifiedTokens.set(token, { claims, expiresAt: claims.exp * 1000, keys: config.verificationKeys });
+    verifiedTokens.set(token, { claims, keys: config.verificationKeys }, claims.exp * 1000 - Date.now());
   }
   return claims;
 }

@@ -9,6 +9,7 @@
  */
 import type { AppContext } from "../app-env";
 import { authConfig } from "../auth/config";
+import { BoundedMap } from "../bounded-map";
 import { openSecret } from "../auth/sealed-secrets";
 import { OciError, RegistryError, type ErrorDescriptor } from "../errors";
 import { findRegistrySecret, listAllPullThroughRules, recordUpstreamContact, type PullThroughRule, type UpstreamContact } from "../storage/pull-through-records";
@@ -22,7 +23,8 @@ const CREDENTIALS_TTL_MS = 30_000;
 export type RuleTarget = CacheTarget<PullThroughRule>;
 
 let rules: { loaded: Promise<PullThroughRule[]>; until: number } | null = null;
-const credentials = new Map<string, { value: Promise<UpstreamCredentials>; until: number }>();
+/** Unsealed credentials by secret ARN (rules name at most 50; the bound is a safety net). */
+const credentials = new BoundedMap<string, Promise<UpstreamCredentials>>(100, CREDENTIALS_TTL_MS);
 
 /** Called when this isolate changes a rule or a secret, so the change applies at once. */
 export function forgetRules(): void {
@@ -73,14 +75,16 @@ export async function upstreamOf(c: AppContext, target: RuleTarget): Promise<Ups
   let loaded: UpstreamCredentials | null = null;
   const arn = target.rule.credentialArn;
   if (arn !== null) {
-    const now = Date.now();
     let entry = credentials.get(arn);
-    if (entry === undefined || entry.until <= now) {
-      entry = { value: unsealCredentials(c, arn), until: now + CREDENTIALS_TTL_MS };
-      credentials.set(arn, entry);
-      entry.value.catch(() => credentials.delete(arn));
+    if (entry === undefined) {
+      const unsealing = unsealCredentials(c, arn);
+      credentials.set(arn, unsealing);
+      unsealing.catch(() => {
+        if (credentials.get(arn) === unsealing) credentials.delete(arn);
+      });
+      entry = unsealing;
     }
-    loaded = await entry.value;
+    loaded = await entry;
   }
   return { baseUrl: upstreamBaseUrl(target.rule.upstreamRegistryUrl), repository: target.upstreamRepository, credentials: loaded };
 }

@@ -9,6 +9,7 @@
  * followed by hand so credentials never travel to another origin. Every request has a
  * deadline: an upstream that does not answer is an error, never a hang.
  */
+import { BoundedMap } from "../bounded-map";
 import { parseChallenge, tokenLifetimeSeconds, type Challenge } from "./upstream-headers";
 
 export interface UpstreamCredentials {
@@ -47,8 +48,10 @@ const MAX_REDIRECTS = 5;
 /** A token is renewed this long before the upstream says it expires. */
 const TOKEN_MARGIN_MS = 10_000;
 
-const challenges = new Map<string, Challenge>();
-const tokens = new Map<string, { token: Promise<string>; expiresAt: number }>();
+/** The last challenge of each upstream (by base URL; at most 50 rules, the bound is a safety net). */
+const challenges = new BoundedMap<string, Challenge>(100);
+/** Upstream tokens by (realm, service, scope, credentials): one per upstream repository pulled. */
+const tokens = new BoundedMap<string, Promise<string>>(1000);
 
 export function failureForStatus(status: number, what: string, upstreamCode: string | null = null): UpstreamFailure {
   const code = upstreamCode === null ? "" : ` ${upstreamCode}`;
@@ -147,20 +150,20 @@ async function fetchToken(challenge: Extract<Challenge, { scheme: "bearer" }>, s
 function bearerToken(challenge: Extract<Challenge, { scheme: "bearer" }>, scope: string, credentials: UpstreamCredentials | null): Promise<string> {
   const key = JSON.stringify([challenge.realm, challenge.service, scope, credentials?.username ?? null, credentials?.accessToken ?? null]);
   const cached = tokens.get(key);
-  if (cached && cached.expiresAt > Date.now()) return cached.token;
-  const entry = { token: Promise.resolve(""), expiresAt: Number.MAX_SAFE_INTEGER };
-  entry.token = fetchToken(challenge, scope, credentials).then(
+  if (cached !== undefined) return cached;
+  // Kept without expiry while in flight (concurrent callers share it), then for its lifetime.
+  const pending: Promise<string> = fetchToken(challenge, scope, credentials).then(
     ({ token, lifetimeMs }) => {
-      entry.expiresAt = Date.now() + lifetimeMs - TOKEN_MARGIN_MS;
+      if (tokens.get(key) === pending) tokens.set(key, pending, lifetimeMs - TOKEN_MARGIN_MS);
       return token;
     },
     (error: unknown) => {
-      tokens.delete(key);
+      if (tokens.get(key) === pending) tokens.delete(key);
       throw error;
     },
   );
-  tokens.set(key, entry);
-  return entry.token;
+  tokens.set(key, pending);
+  return pending;
 }
 
 function dropToken(challenge: Extract<Challenge, { scheme: "bearer" }>, scope: string, credentials: UpstreamCredentials | null): void {

@@ -28,6 +28,11 @@ export class UpstreamFetches {
 
   constructor(private readonly leaseMs = FETCH_LEASE_MS) {}
 
+  /** Flights held in memory (live ones, and abandoned ones not yet dropped). */
+  get size(): number {
+    return this.inFlight.size;
+  }
+
   /** Leads the fetch of `key`, or waits for the one in flight to end. */
   async join(key: string): Promise<JoinResult> {
     for (;;) {
@@ -53,6 +58,10 @@ export class UpstreamFetches {
   }
 
   private lead(key: string): string {
+    // A leader whose request died never ends its flight: drop such flights once their lease
+    // has run out, or a long-lived object would keep every abandoned key.
+    const now = Date.now();
+    for (const [other, flight] of this.inFlight) if (flight.expires <= now) this.inFlight.delete(other);
     let end: (outcome: FetchOutcome) => void = () => undefined;
     const ended = new Promise<FetchOutcome>((resolve) => {
       end = resolve;

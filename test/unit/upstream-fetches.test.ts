@@ -29,6 +29,17 @@ describe("UpstreamFetches", () => {
     expect(await follower).toEqual({ role: "follower", outcome: { status: "failed", kind: "rate-limited", message: "429" } });
   });
 
+  it("drops flights whose leader died (lease run out) instead of keeping every abandoned key", async () => {
+    const fetches = new UpstreamFetches(20);
+    for (let i = 0; i < 100; i++) leaseOf(await fetches.join(`blob:${i}`)); // never ended
+    expect(fetches.size).toBe(100);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const live = leaseOf(await fetches.join("blob:next"));
+    expect(fetches.size).toBe(1);
+    fetches.end("blob:next", live, { status: "done" });
+    expect(fetches.size).toBe(0);
+  });
+
   it("keeps keys apart", async () => {
     const fetches = new UpstreamFetches();
     expect((await fetches.join("blob:a")).role).toBe("leader");
