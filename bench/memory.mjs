@@ -1,0 +1,325 @@
+#!/usr/bin/env node
+// Does memory stay flat under sustained load? Sends many small requests (autocannon, keep-alive
+// connections) and samples the resident memory (VmRSS, from /proc) of the workerd process
+// every --every requests, then prints the curve and its slope in KiB per request.
+//
+// Cases, each on a server of its own, started fresh:
+//   workerd   the peer: the workerd binary alone (no Miniflare), serving a one-line Worker
+//             (`return new Response("ok")`): the runtime's own floor on this machine;
+//   constant  this registry started as `npm start` does (scripts/start.mjs: Miniflare driving
+//             workerd, behind the TCP front), bench route GET /_bench/constant (no registry
+//             code beyond routing);
+//   mix       the same registry, the registry's routes in turn: GET /v2/ with a bearer token
+//             (token verification), manifest GET by tag, blob HEAD, GET /token with Basic
+//             credentials, a 404 (unknown tag), an anonymous GET /v2/ (401).
+//   node bench/memory.mjs [--requests N (300000)] [--every N (10000)] [--connections C (8)]
+//                         [--cases workerd,constant,mix] [--idle S (10)]
+// The slope is a least-squares fit of RSS against requests sent; "late slope" fits the second
+// half only (after the runtime's heaps have grown to their working size). KEEP=1 keeps the
+// temp dir (server state and logs).
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { pullHeaders, pushHeaders } from "./lib/auth.mjs";
+import { machineInfo } from "./lib/report.mjs";
+import { freePort, groupPids, groupPidsNamed, killAllGroupsSync, sleep, startGroup, stopGroup } from "./lib/proc.mjs";
+import { startEdgeRegistry } from "./lib/peers.mjs";
+import { fmt, fmtRatio, table } from "./lib/stats.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const require = createRequire(import.meta.url);
+
+const CASES = ["workerd", "constant", "mix"];
+function option(name, fallback) {
+  const i = process.argv.indexOf(name);
+  if (i < 0) return fallback;
+  const n = Number(process.argv[i + 1]);
+  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`${name} needs a positive number`);
+  return n;
+}
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  console.log(`node bench/memory.mjs [--requests N (300000)] [--every N (10000)] [--connections C (8)] [--cases ${CASES.join(",")}] [--idle S (10)]`);
+  process.exit(0);
+}
+const casesArg = process.argv.includes("--cases") ? process.argv[process.argv.indexOf("--cases") + 1] ?? "" : CASES.join(",");
+const opts = {
+  requests: Math.round(option("--requests", 300_000)),
+  every: Math.round(option("--every", 10_000)),
+  connections: Math.round(option("--connections", 8)),
+  idleSeconds: option("--idle", 10),
+  cases: casesArg.split(",").filter(Boolean),
+};
+for (const c of opts.cases) if (!CASES.includes(c)) throw new Error(`unknown case ${c}; known: ${CASES.join(", ")}`);
+
+const keep = Boolean(process.env.KEEP);
+const t0 = performance.now();
+const log = (message) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(5)} s] ${message}`);
+const work = mkdtempSync(join(os.tmpdir(), "registry-memory-"));
+let cleaned = false;
+function cleanupSync() {
+  if (cleaned) return;
+  cleaned = true;
+  killAllGroupsSync();
+  if (!keep) rmSync(work, { recursive: true, force: true });
+}
+process.on("exit", cleanupSync);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping the servers and removing ${work}`);
+    cleanupSync();
+    process.exit(130);
+  });
+}
+
+// autocannon's response parser waits for a HEAD response's Content-Length bytes forever: tell
+// it to skip the body when the request it is parsing the answer to is a HEAD (per connection).
+const { HTTPParser } = require(require.resolve("http-parser-js", { paths: [dirname(require.resolve("autocannon"))] }));
+Object.defineProperty(HTTPParser.prototype, HTTPParser.kOnHeadersComplete, {
+  configurable: true,
+  get() {
+    return this.__memoryOnHeadersComplete;
+  },
+  set(handler) {
+    this.__memoryOnHeadersComplete = function (...args) {
+      const result = handler.apply(this, args);
+      return this.__memoryClient?.pipelinedRequests.peek()?.req?.method === "HEAD" ? 1 : result;
+    };
+  },
+});
+
+function rssKiB(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Least-squares slope of y over x. */
+function slope(points) {
+  const n = points.length;
+  if (n < 2) return NaN;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.x - mx) * (p.y - my);
+    den += (p.x - mx) ** 2;
+  }
+  return den === 0 ? NaN : num / den;
+}
+
+/** The bare workerd binary serving a one-line Worker, no Miniflare: the runtime's own floor. */
+async function startBareWorkerd(dir) {
+  const port = await freePort();
+  writeFileSync(join(dir, "worker.js"), 'export default { fetch() { return new Response("ok"); } };\n');
+  writeFileSync(
+    join(dir, "config.capnp"),
+    [
+      'using Workerd = import "/workerd/workerd.capnp";',
+      "const config :Workerd.Config = (",
+      '  services = [ (name = "main", worker = .worker) ],',
+      `  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],`,
+      ");",
+      'const worker :Workerd.Worker = (modules = [ (name = "worker.js", esModule = embed "worker.js") ], compatibilityDate = "2026-04-20");',
+      "",
+    ].join("\n"),
+  );
+  const binary = require.resolve("@cloudflare/workerd-linux-64/bin/workerd", { paths: [dirname(require.resolve("miniflare"))] });
+  const logPath = join(dir, "workerd.log");
+  const child = startGroup(binary, ["serve", join(dir, "config.capnp")], { cwd: dir, logPath, env: process.env });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(url)).status === 200) break;
+    } catch {}
+    if (i > 100) throw new Error(`bare workerd did not answer: ${readFileSync(logPath, "utf8").slice(-2000)}`);
+    await sleep(100);
+  }
+  return { url, pgid: child.pid, stop: () => stopGroup(child.pid) };
+}
+
+async function pushBlob(edge, repo, bytes) {
+  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  const response = await fetch(`${edge.url}/v2/${repo}/blobs/uploads/?digest=${digest}`, {
+    method: "POST",
+    headers: { ...(await pushHeaders(edge, repo)), "Content-Type": "application/octet-stream", "Content-Length": String(bytes.length) },
+    body: bytes,
+  });
+  await response.arrayBuffer();
+  if (response.status !== 201) throw new Error(`blob upload: ${response.status}`);
+  return { digest, size: bytes.length };
+}
+
+/** Pushes a small image and returns the requests of the `mix` case, each checked once. */
+async function mixRequests(edge) {
+  const repo = "memory/img";
+  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [] } }));
+  const layer = Buffer.alloc(4096, 7);
+  const configDesc = await pushBlob(edge, repo, config);
+  const layerDesc = await pushBlob(edge, repo, layer);
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...configDesc },
+    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...layerDesc }],
+  });
+  const put = await fetch(`${edge.url}/v2/${repo}/manifests/t1`, {
+    method: "PUT",
+    headers: { ...(await pushHeaders(edge, repo)), "Content-Type": "application/vnd.oci.image.manifest.v1+json" },
+    body: manifest,
+  });
+  await put.arrayBuffer();
+  if (put.status !== 201) throw new Error(`manifest PUT: ${put.status}`);
+  const bearer = await pullHeaders(edge, repo);
+  const accept = { Accept: "application/vnd.oci.image.manifest.v1+json" };
+  const requests = [
+    { method: "GET", path: "/v2/", headers: bearer, expect: 200 },
+    { method: "GET", path: `/v2/${repo}/manifests/t1`, headers: { ...bearer, ...accept }, expect: 200 },
+    { method: "HEAD", path: `/v2/${repo}/blobs/${layerDesc.digest}`, headers: bearer, expect: 200 },
+    { method: "GET", path: `/token?service=edge-registry&scope=repository:${repo}:pull`, headers: { Authorization: `Basic ${edge.basic}` }, expect: 200 },
+    { method: "GET", path: `/v2/${repo}/manifests/missing`, headers: { ...bearer, ...accept }, expect: 404 },
+    { method: "GET", path: "/v2/", headers: {}, expect: 401 },
+  ];
+  for (const r of requests) {
+    const response = await fetch(edge.url + r.path, { method: r.method, headers: r.headers });
+    await response.arrayBuffer();
+    if (response.status !== r.expect) throw new Error(`${r.method} ${r.path}: ${response.status}, expected ${r.expect}`);
+  }
+  return { requests, expected: requests.map((r) => r.expect) };
+}
+
+/** Sends `opts.requests` requests in batches, sampling the workerd RSS after each batch. */
+async function drive(label, url, pid, requests, expected) {
+  const samples = [{ sent: 0, kib: rssKiB(pid), seconds: 0 }];
+  const statuses = {};
+  let errors = 0;
+  const started = performance.now();
+  log(`${label}: workerd pid ${pid}, RSS ${fmt(samples[0].kib / 1024, 1)} MiB before the load`);
+  for (let sent = 0; sent < opts.requests; ) {
+    const amount = Math.min(opts.every, opts.requests - sent);
+    const instance = autocannon({
+      url,
+      requests: requests.map(({ method, path, headers }) => ({ method, path, headers })),
+      connections: opts.connections,
+      amount,
+      timeout: 20,
+      setupClient: (client) => {
+        client.parser.__memoryClient = client;
+      },
+    });
+    instance.on("response", (_client, status) => {
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    });
+    const result = await instance;
+    errors += result.errors + result.timeouts;
+    sent += amount;
+    const sample = { sent, kib: rssKiB(pid), seconds: (performance.now() - started) / 1000 };
+    samples.push(sample);
+    if (samples.length % 5 === 1 || sent === opts.requests) {
+      log(`${label}: ${sent.toLocaleString("en-US")} requests, RSS ${fmt(sample.kib / 1024, 1)} MiB, ${fmt(sent / sample.seconds, 0)} req/s`);
+    }
+  }
+  await sleep(opts.idleSeconds * 1000);
+  const idleKiB = rssKiB(pid);
+  const points = samples.map((s) => ({ x: s.sent, y: s.kib }));
+  const late = points.slice(Math.floor(points.length / 2));
+  const share = new Map();
+  expected.forEach((status) => share.set(status, (share.get(status) ?? 0) + 1));
+  const unexpected = Object.entries(statuses)
+    .filter(([status]) => !share.has(Number(status)))
+    .map(([status, count]) => `${count} × ${status}`);
+  return {
+    label,
+    samples,
+    idleKiB,
+    slope: slope(points),
+    lateSlope: slope(late),
+    peakKiB: Math.max(...samples.map((s) => s.kib)),
+    rps: opts.requests / samples.at(-1).seconds,
+    statuses,
+    errors,
+    unexpected,
+  };
+}
+
+async function runCase(name) {
+  const dir = mkdtempSync(join(work, `${name}-`));
+  if (name === "workerd") {
+    const server = await startBareWorkerd(dir);
+    try {
+      const [pid] = groupPids(server.pgid);
+      return await drive("bare workerd, one-line Worker", server.url, pid, [{ method: "GET", path: "/" }], [200]);
+    } finally {
+      await server.stop();
+    }
+  }
+  const edge = await startEdgeRegistry({ root, dir, keep });
+  try {
+    const pids = groupPidsNamed(edge.pgid, "workerd");
+    if (pids.length !== 1) throw new Error(`expected one workerd process in the registry's group, found ${pids.length}`);
+    if (name === "constant") return await drive("registry, GET /_bench/constant", edge.url, pids[0], [{ method: "GET", path: "/_bench/constant" }], [200]);
+    const { requests, expected } = await mixRequests(edge);
+    return await drive("registry, mix of registry routes", edge.url, pids[0], requests, expected);
+  } finally {
+    await edge.stop();
+  }
+}
+
+const startedAt = new Date();
+const results = [];
+for (const name of opts.cases) results.push({ name, ...(await runCase(name)) });
+
+const MiBof = (kib) => fmt(kib / 1024, 1);
+const perRequest = (kibPerRequest) => (Number.isFinite(kibPerRequest) ? kibPerRequest.toFixed(3) : "n/a");
+const peer = results.find((r) => r.name === "constant") ?? results.find((r) => r.name === "workerd");
+const lines = [];
+lines.push(`\`node bench/memory.mjs --requests ${opts.requests} --every ${opts.every} --connections ${opts.connections} --cases ${opts.cases.join(",")}\`, run on ${startedAt.toISOString()}, took ${fmt((performance.now() - t0) / 60000, 1)} min.`);
+lines.push("");
+lines.push(
+  table(
+    ["case", "RSS before MiB", "RSS after MiB", "peak MiB", `after ${opts.idleSeconds} s idle MiB`, "slope KiB/request", "late slope KiB/request (2nd half)", peer ? `late slope ÷ ${peer.name}` : "", "req/s", "statuses", "errors"],
+    results.map((r) => [
+      r.label,
+      MiBof(r.samples[0].kib),
+      MiBof(r.samples.at(-1).kib),
+      MiBof(r.peakKiB),
+      MiBof(r.idleKiB),
+      perRequest(r.slope),
+      perRequest(r.lateSlope),
+      peer && peer !== r ? fmtRatio(r.lateSlope / peer.lateSlope) : "—",
+      fmt(r.rps, 0),
+      Object.entries(r.statuses).map(([s, n]) => `${s}: ${n}`).join(", ") + (r.unexpected.length ? ` (unexpected: ${r.unexpected.join(", ")})` : ""),
+      String(r.errors),
+    ]),
+  ),
+);
+lines.push("");
+lines.push("Curve (workerd RSS, MiB, after each number of requests):");
+lines.push("");
+const stride = Math.max(1, Math.ceil((results[0]?.samples.length ?? 1) / 16));
+const rows = [];
+for (let i = 0; i < (results[0]?.samples.length ?? 0); i += stride) rows.push(i);
+if (rows.at(-1) !== results[0].samples.length - 1) rows.push(results[0].samples.length - 1);
+lines.push(
+  table(
+    ["requests", ...results.map((r) => r.name)],
+    rows.map((i) => [results[0].samples[i].sent.toLocaleString("en-US"), ...results.map((r) => (r.samples[i] ? MiBof(r.samples[i].kib) : ""))]),
+  ),
+);
+lines.push("");
+lines.push("Machine:");
+lines.push("");
+lines.push(table(["", ""], machineInfo(root).filter(([k]) => !["skopeo", "docker-registry (distribution)", "nginx", "curl"].includes(k))));
+console.log(lines.join("\n"));
+const bad = results.filter((r) => r.unexpected.length > 0 || r.errors > 0);
+if (bad.length) {
+  console.error(`unexpected answers or errors in: ${bad.map((r) => r.name).join(", ")}`);
+  process.exitCode = 1;
+}
