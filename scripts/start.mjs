@@ -105,10 +105,15 @@ process.env.WRANGLER_SEND_METRICS = "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 const env = { ...process.env, CI: "true", WRANGLER_LOG_PATH: join(stateDir, "logs") };
 
-// Secrets: the environment wins over .dev.vars; .dev.vars gets whatever neither has.
+// Secrets: the environment wins over .dev.vars; .dev.vars gets whatever neither has, unless
+// the environment holds the admin key and the signing key (tests and benchmarks start
+// registries that way, and their runs must not write the developer's file).
 const fromEnvironment = new Set(SECRET_NAMES.filter((name) => process.env[name] !== undefined));
-const added = await ensureDevVars(devVarsPath, fromEnvironment).catch((error) => fail(`cannot write ${devVarsPath}: ${error.message}`));
-if (added.length > 0) console.log(`Wrote ${added.length > 1 ? `${added.slice(0, -1).join(", ")} and ${added.at(-1)}` : added[0]} to ${devVarsPath}.`);
+const configuredByEnvironment = ["REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_TOKEN_SIGNING_KEY"].every((name) => fromEnvironment.has(name));
+if (!configuredByEnvironment) {
+  const added = await ensureDevVars(devVarsPath, fromEnvironment).catch((error) => fail(`cannot write ${devVarsPath}: ${error.message}`));
+  if (added.length > 0) console.log(`Wrote ${added.length > 1 ? `${added.slice(0, -1).join(", ")} and ${added.at(-1)}` : added[0]} to ${devVarsPath}.`);
+}
 
 // Imported only now: loading them takes seconds, and the checks above should answer at once.
 // wrangler's logger would announce which secrets file it read: the line above says it.

@@ -11,14 +11,14 @@ import { createServer, type Server } from "node:net";
 import { join, resolve } from "node:path";
 import { ECRClient, PutLifecyclePolicyCommand } from "@aws-sdk/client-ecr";
 import { afterEach, describe, expect, it } from "vitest";
-import { newAdminKey } from "../../scripts/dev-vars.mjs";
+import { newAdminKey, newSigningKeyJwk } from "../../scripts/dev-vars.mjs";
 import { useTempDir } from "./support/context";
 import { freePort, stopGroup } from "./support/process-groups";
 import { readLog, startRegistryProcess, type RegistryProcess } from "./support/registry-process";
 import { KEEP_ONE_IMAGE, manifestStatus, pushTinyImage } from "./support/tiny-image";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const SECRET_NAMES = ["REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_TOKEN_SIGNING_KEY", "REGISTRY_SECRETS_KEY"];
+const SECRET_NAMES = ["REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_TOKEN_SIGNING_KEY", "REGISTRY_TOKEN_VERIFICATION_KEYS", "REGISTRY_SECRETS_KEY"];
 
 interface Finished {
   code: number | null;
@@ -134,6 +134,24 @@ describe("npm start's checks before any slow step", () => {
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe("npm start: REGISTRY_TOKEN_SIGNING_KEY must be a JWK object (set in the environment)\n");
+  });
+});
+
+describe("npm start configured by its environment", () => {
+  it("writes no .dev.vars when the environment holds the admin key and the signing key", async () => {
+    const admin = newAdminKey();
+    const devVars = join(temp.path, "dev.vars");
+    // A bad verification key list stops the start right after the .dev.vars step.
+    const result = await runStart(["--port", String(await freePort())], {
+      REGISTRY_STATE_DIR: join(temp.path, "state"),
+      REGISTRY_DEV_VARS: devVars,
+      REGISTRY_ADMIN_ACCESS_KEY_ID: admin.id,
+      REGISTRY_ADMIN_SECRET_ACCESS_KEY: admin.secret,
+      REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify(await newSigningKeyJwk()),
+      REGISTRY_TOKEN_VERIFICATION_KEYS: "nope",
+    });
+    expect(result.stderr).toBe("npm start: REGISTRY_TOKEN_VERIFICATION_KEYS must be a JSON array of public JWKs (set in the environment)\n");
+    expect(existsSync(devVars)).toBe(false);
   });
 });
 
