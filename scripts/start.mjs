@@ -21,6 +21,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CronError } from "./cron.mjs";
 import { checkSettings, ensureDevVars, SECRET_NAMES } from "./dev-vars.mjs";
+import { answersWithin, READINESS_PATH, READY_SECONDS } from "./readiness.mjs";
 import { startScheduler } from "./scheduler.mjs";
 import { freePort, startTlsRefusingFront } from "./tls-refusing-front.mjs";
 
@@ -160,6 +161,10 @@ wranglerStep("Bundling the Worker", ["deploy", "--dry-run", "--outdir", bundleDi
 /** Miniflare's log without its "Ready on <internal address>" lines: the front's address is the one to use. */
 class RegistryLog extends Log {
   logReady() {}
+  logWithLevel(level, message) {
+    // The readiness probe's request line (below) is the start script's business, not a request.
+    if (!message.includes(READINESS_PATH)) super.logWithLevel(level, message);
+  }
 }
 
 const internalPort = await freePort();
@@ -172,10 +177,19 @@ const miniflare = new Miniflare({
   port: internalPort,
   log: new RegistryLog(LogLevel.INFO),
 });
+// Ready means answering a request, not only listening (scripts/readiness.mjs). Exiting stops
+// workerd (Miniflare's exit hook kills it).
+let answered;
 try {
-  await miniflare.ready;
+  answered = await answersWithin(miniflare.ready, `http://127.0.0.1:${internalPort}${READINESS_PATH}`, READY_SECONDS * 1000);
 } catch (error) {
   fail(`the Worker did not start: ${error instanceof Error ? error.message : String(error)}`);
+}
+if (!answered) {
+  fail(
+    `the Worker did not answer a request within ${READY_SECONDS} s of starting, so workerd was stopped. ` +
+      `Start again; if it happens again, keep a copy of ${stateDir} and see bench/findings/workerd-restart-spin.md`,
+  );
 }
 let front;
 try {
