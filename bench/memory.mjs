@@ -15,9 +15,11 @@
 //   node bench/memory.mjs [--requests N (300000)] [--every N (10000)] [--connections C (8)]
 //                         [--cases workerd,constant,mix] [--idle S (10)]
 // The slope is a least-squares fit of RSS against requests sent; "late slope" fits the second
-// half only (after the runtime's heaps have grown to their working size). KEEP=1 keeps the
-// temp dir (server state and logs).
-import { spawn } from "node:child_process";
+// half only (after the runtime's heaps have grown to their working size). At the end of each
+// case, when gdb is installed, the RSS is broken down: workerd links tcmalloc, whose counters
+// (read through gdb) say how much of it is live native memory and how much is freed but kept.
+// KEEP=1 keeps the temp dir (server state and logs).
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -98,6 +100,25 @@ function rssKiB(pid) {
   } catch {
     return NaN;
   }
+}
+
+const TCMALLOC_PROPERTIES = ["generic.current_allocated_bytes", "generic.heap_size", "tcmalloc.pageheap_free_bytes", "tcmalloc.pageheap_unmapped_bytes"];
+
+/** tcmalloc's counters of a running workerd (bytes), read with gdb; null without gdb or symbols. */
+function tcmallocStats(pid) {
+  const args = ["-p", String(pid), "-batch", "-ex", "set $v = (unsigned long*)malloc(8)"];
+  for (const name of TCMALLOC_PROPERTIES) {
+    args.push("-ex", "set *$v = 0");
+    args.push("-ex", `call (char)MallocExtension_Internal_GetNumericProperty((const char*)"${name}", (unsigned long)${name.length}, $v)`);
+    args.push("-ex", `printf "${name} %lu\\n", *$v`);
+  }
+  const result = spawnSync("gdb", args, { encoding: "utf8", timeout: 60_000 });
+  const values = {};
+  for (const line of (result.stdout ?? "").split("\n")) {
+    const match = /^(\S+) (\d+)$/.exec(line.trim());
+    if (match && TCMALLOC_PROPERTIES.includes(match[1])) values[match[1]] = Number(match[2]);
+  }
+  return Object.keys(values).length === TCMALLOC_PROPERTIES.length ? values : null;
 }
 
 /** Least-squares slope of y over x. */
@@ -228,6 +249,7 @@ async function drive(label, url, pid, requests, expected) {
   }
   await sleep(opts.idleSeconds * 1000);
   const idleKiB = rssKiB(pid);
+  const tcmalloc = tcmallocStats(pid);
   const points = samples.map((s) => ({ x: s.sent, y: s.kib }));
   const late = points.slice(Math.floor(points.length / 2));
   const share = new Map();
@@ -239,6 +261,7 @@ async function drive(label, url, pid, requests, expected) {
     label,
     samples,
     idleKiB,
+    tcmalloc,
     slope: slope(points),
     lateSlope: slope(late),
     peakKiB: Math.max(...samples.map((s) => s.kib)),
@@ -300,6 +323,21 @@ lines.push(
     ]),
   ),
 );
+if (results.some((r) => r.tcmalloc)) {
+  lines.push("");
+  lines.push("Where the RSS is, at the end (tcmalloc counters read with gdb; \"freed, kept\" = tcmalloc's page heap free bytes, never returned to the system when unmapped stays 0):");
+  lines.push("");
+  const M = (bytes) => (Number.isFinite(bytes) ? fmt(bytes / 2 ** 20, 1) : "n/a");
+  lines.push(
+    table(
+      ["case", "RSS MiB", "tcmalloc heap MiB", "of which live (allocated) MiB", "freed, kept in the page heap MiB", "returned to the system MiB", "RSS outside tcmalloc MiB (V8 heaps, code, stacks)"],
+      results.map((r) => {
+        const t = r.tcmalloc ?? {};
+        return [r.label, MiBof(r.idleKiB), M(t["generic.heap_size"]), M(t["generic.current_allocated_bytes"]), M(t["tcmalloc.pageheap_free_bytes"]), M(t["tcmalloc.pageheap_unmapped_bytes"]), M(r.idleKiB * 1024 - (t["generic.heap_size"] ?? NaN))];
+      }),
+    ),
+  );
+}
 lines.push("");
 lines.push("Curve (workerd RSS, MiB, after each number of requests):");
 lines.push("");
