@@ -20,6 +20,10 @@ export const SECRET_NAMES = [
   "PULL_RECORD_INTERVAL_SECONDS",
   // Not a secret: how often a pull-through cache revalidates a tag (tests shorten it).
   "PULL_THROUGH_TAG_REVALIDATE_SECONDS",
+  // Not secrets: the failed-login throttles (bench/auth-timing.mjs turns them off).
+  "LOGIN_THROTTLE_KEY_FAILURES",
+  "LOGIN_THROTTLE_IP_FAILURES",
+  "LOGIN_THROTTLE_WINDOW_SECONDS",
 ];
 
 export async function newSigningKeyJwk() {

@@ -96,6 +96,8 @@ export const EcrError = {
   InvalidSignatureException: awsException("InvalidSignatureException", "the request signature does not match", 403),
   UnrecognizedClientException: awsException("UnrecognizedClientException", "The security token included in the request is invalid.", 403),
   AccessDeniedException: awsException("AccessDeniedException", "access denied"),
+  /** AWS's common throttling error (the AWS SDKs and CLI retry it with backoff); 429 as ECR's guide shows. */
+  ThrottlingException: awsException("ThrottlingException", "Rate exceeded", 429),
   RepositoryAlreadyExistsException: awsException("RepositoryAlreadyExistsException", "repository already exists"),
   RepositoryNotFoundException: awsException("RepositoryNotFoundException", "repository does not exist"),
   RepositoryNotEmptyException: awsException("RepositoryNotEmptyException", "repository contains images"),

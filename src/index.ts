@@ -5,6 +5,7 @@ import { app } from "./app";
 import { instrumentEnv } from "./bench/counters";
 import { runScheduled } from "./jobs/scheduled";
 
+export { LoginThrottleObject } from "./auth/login-throttle-object";
 export { RepositoryObject } from "./repository/repository-object";
 
 export default {

@@ -1,12 +1,15 @@
 /**
  * Authentication middleware: turns the Authorization header into the request's caller
  * (a verified bearer token, a principal from Basic credentials, or anonymous). Bad
- * credentials are a 401 with the challenge; the credentials themselves are never echoed.
+ * credentials are a 401 with the challenge, and count against the failed-login throttles (a
+ * throttled key or address gets 429 TOOMANYREQUESTS); the credentials are never echoed.
  */
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
+import { OciError } from "../errors";
 import { unauthorized } from "./authorizer";
 import { authConfig } from "./config";
+import { admitLogin, loginThrottles, recordLoginFailure } from "./login-guard";
 import { authenticateBasic, decodeBasic } from "./principals";
 import { verifyRegistryToken } from "./tokens";
 
@@ -26,8 +29,14 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   }
   if (scheme.toLowerCase() === "basic") {
     const credentials = decodeBasic(value);
-    const principal = credentials ? await authenticateBasic(c.get("db"), config, credentials.user, credentials.password) : null;
-    if (!principal) throw unauthorized(c, config, null, "invalid credentials");
+    if (!credentials) throw unauthorized(c, config, null, "invalid credentials");
+    const throttles = loginThrottles(c, credentials.user);
+    const admitted = admitLogin(c.env, throttles, OciError.TOOMANYREQUESTS);
+    const principal = await authenticateBasic(c.get("db"), config, credentials.user, credentials.password, admitted);
+    if (!principal) {
+      await recordLoginFailure(c.env, throttles);
+      throw unauthorized(c, config, null, "invalid credentials");
+    }
     c.set("caller", { kind: "principal", principal });
     return next();
   }

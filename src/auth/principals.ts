@@ -9,7 +9,7 @@ import { userArn } from "./access";
 import type { AuthConfig } from "./config";
 import { storedPolicy } from "./policy/cache";
 import { parsePolicyDocument, type PolicyDocument } from "./policy/document";
-import { secretsEqual, verifySecret } from "./secrets";
+import { hashSecret, secretsEqual, verifyKeySecret } from "./secrets";
 import { verifyLoginToken } from "./tokens";
 
 /** The bootstrap admin's user name; no stored user may take it. */
@@ -56,18 +56,42 @@ export async function loadTokenPrincipal(db: Database, config: AuthConfig, subje
   return principal?.userId === subject.userId ? principal : null;
 }
 
-/** Checks Basic credentials; null when they are not valid. */
-export async function authenticateBasic(db: Database, config: AuthConfig, user: string, password: string): Promise<Principal | null> {
+/** The bootstrap admin's secret hashed like a stored key's, once per isolate (see authenticateBasic). */
+let adminHash: { secret: string; hash: Promise<string> } | null = null;
+
+function adminSecretHash(secret: string): Promise<string> {
+  if (adminHash?.secret !== secret) adminHash = { secret, hash: hashSecret(secret) };
+  return adminHash.hash;
+}
+
+/**
+ * Checks Basic credentials; null when they are not valid.
+ *
+ * Every access key id, known, unknown or the bootstrap admin's, costs the same: one D1 lookup
+ * and one PBKDF2 check of the secret (against a hash of equal cost when the key does not exist),
+ * so the time a refusal takes does not tell which key ids exist.
+ *
+ * `admitted` is the failed-login throttle's verdict (login-guard.ts), awaited together with
+ * the lookup: a throttled attempt is refused before any secret is checked.
+ */
+export async function authenticateBasic(
+  db: Database,
+  config: AuthConfig,
+  user: string,
+  password: string,
+  admitted: Promise<void> = Promise.resolve(),
+): Promise<Principal | null> {
   if (user === "AWS") {
+    await admitted;
     const subject = await verifyLoginToken(config, password);
     return subject === null ? null : loadTokenPrincipal(db, config, subject);
   }
-  if (config.admin && (await secretsEqual(user, config.admin.accessKeyId))) {
-    return (await secretsEqual(password, config.admin.secret)) ? loadPrincipal(db, config, ADMIN_USER) : null;
-  }
-  const key = await findAccessKey(db, user);
-  if (!key || !(await verifySecret(password, key.secretHash))) return null;
-  return loadPrincipal(db, config, key.user);
+  const admin = config.admin;
+  const [, key, isAdmin] = await Promise.all([admitted, findAccessKey(db, user), admin ? secretsEqual(user, admin.accessKeyId) : false]);
+  const stored = isAdmin && admin ? await adminSecretHash(admin.secret) : key?.secretHash;
+  const owner = isAdmin ? ADMIN_USER : key?.user;
+  if (!(await verifyKeySecret(password, stored)) || owner === undefined) return null;
+  return loadPrincipal(db, config, owner);
 }
 
 /** Decodes an `Authorization: Basic` value; null when it is not well formed. */

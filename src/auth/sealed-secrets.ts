@@ -39,6 +39,12 @@ export async function sealSecret(key: CryptoKey, accessKeyId: string, secret: st
   return `${VERSION}.${toBase64(iv)}.${toBase64(new Uint8Array(sealed))}`;
 }
 
+/**
+ * A sealed value of a real secret's shape (40 characters) that opens under no key: unsealed in
+ * place of a key that does not exist, so every access key id costs the same work.
+ */
+export const NOTHING_SEALED = `${VERSION}.${toBase64(new Uint8Array(12))}.${toBase64(new Uint8Array(40 + 16))}`;
+
 /** The secret, or null when the value was not sealed for this access key under this key. */
 export async function openSecret(key: CryptoKey, accessKeyId: string, sealed: string): Promise<string | null> {
   const [version, ivText, dataText] = sealed.split(".");

@@ -2,8 +2,10 @@
  * Access-key secrets: stored only as a salted PBKDF2-SHA256 hash and compared in constant
  * time. Verified (stored hash, secret) pairs are remembered per isolate, so a client sending
  * Basic credentials on every request pays the slow hash once, while a deleted key still fails
- * at once (the stored hash is looked up on every request).
+ * at once (the stored hash is looked up on every request). A wrong secret always costs one
+ * derivation, whether its key exists or not (verifyKeySecret).
  */
+import { countCredentialWork } from "../bench/counters";
 import { BoundedMap } from "../bounded-map";
 import { toHex } from "../bytes";
 
@@ -14,6 +16,7 @@ const SCHEME = "pbkdf2-sha256";
 const verified = new BoundedMap<string, true>(10_000);
 
 async function derive(secret: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+  countCredentialWork("secretHashes");
   const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), "PBKDF2", false, ["deriveBits"]);
   const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, material, 256);
   return new Uint8Array(bits);
@@ -43,6 +46,23 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
     verified.set(cacheKey, true);
   }
   return ok;
+}
+
+/**
+ * What a secret is checked against when its access key does not exist: a hash of the same
+ * scheme and cost that no secret derives to (all zeros), so an unknown key id costs the same
+ * PBKDF2 derivation as a known one with a wrong secret and the answer's timing does not tell
+ * which key ids exist.
+ */
+const NO_SUCH_KEY_HASH = `${SCHEME}$${ITERATIONS}$${"00".repeat(16)}$${"00".repeat(32)}`;
+
+/**
+ * Checks a secret against an access key's stored hash, or against NO_SUCH_KEY_HASH when there
+ * is no key (`stored` undefined): the same path and the same work either way.
+ */
+export async function verifyKeySecret(secret: string, stored: string | undefined): Promise<boolean> {
+  const matches = await verifySecret(secret, stored ?? NO_SUCH_KEY_HASH);
+  return matches && stored !== undefined;
 }
 
 /** Compares two secrets without revealing where they differ. */

@@ -12,6 +12,7 @@ import { findRepositoryAccessFacts } from "../storage/repository-records";
 import { ACCESS_CLASSES, CLASS_ACTIONS, parseScopes, type AccessClass, type Scope } from "./access";
 import { decideRepositoryAction } from "./authorizer";
 import { authConfig, type AuthConfig } from "./config";
+import { admitLogin, loginThrottles, recordLoginFailure } from "./login-guard";
 import { authenticateBasic, decodeBasic, loadTokenPrincipal, type Principal } from "./principals";
 import { issueLoginToken, issueRegistryToken, REGISTRY_TOKEN_SECONDS, verifyLoginToken, type AccessEntry } from "./tokens";
 
@@ -69,6 +70,15 @@ async function tokenResponse(c: AppContext, config: AuthConfig, principal: Princ
   return c.json(body, 200, { "Cache-Control": "no-store" });
 }
 
+/** A user's credentials, checked under the failed-login throttles (429 when throttled). */
+async function checkPassword(c: AppContext, config: AuthConfig, user: string, password: string): Promise<Principal | null> {
+  const throttles = loginThrottles(c, user);
+  const admitted = admitLogin(c.env, throttles, OciError.TOOMANYREQUESTS);
+  const principal = await authenticateBasic(c.get("db"), config, user, password, admitted);
+  if (!principal) await recordLoginFailure(c.env, throttles);
+  return principal;
+}
+
 /** The scopes asked for, or a 400 `invalid_request` when there are too many. */
 function requestedScopes(values: readonly string[]): Scope[] {
   const parsed = parseScopes(values);
@@ -91,7 +101,7 @@ tokenRoutes.get("/token", async (c) => {
   if (header) {
     const [scheme = "", value = ""] = header.split(/\s+/, 2);
     const credentials = scheme.toLowerCase() === "basic" ? decodeBasic(value) : null;
-    principal = credentials ? await authenticateBasic(c.get("db"), config, credentials.user, credentials.password) : null;
+    principal = credentials ? await checkPassword(c, config, credentials.user, credentials.password) : null;
     if (!principal) throw invalidCredentials(c);
   }
   return tokenResponse(c, config, principal, scopes, c.req.query("offline_token") === "true");
@@ -106,7 +116,7 @@ tokenRoutes.post("/token", async (c) => {
   const grantType = field("grant_type");
   let principal: Principal | null;
   if (grantType === "password") {
-    principal = await authenticateBasic(c.get("db"), config, field("username") ?? "", field("password") ?? "");
+    principal = await checkPassword(c, config, field("username") ?? "", field("password") ?? "");
   } else if (grantType === "refresh_token") {
     const subject = await verifyLoginToken(config, field("refresh_token") ?? "");
     principal = subject === null ? null : await loadTokenPrincipal(c.get("db"), config, subject);

@@ -1,8 +1,9 @@
 /**
  * Operation counting for the benchmark suite (bench/): wraps the D1 and R2 bindings so every
  * D1 statement (with rows read and written) and every R2 class A / class B operation is
- * counted. Enabled only when REGISTRY_BENCH_MODE is "1"; otherwise the bindings are used
- * untouched. Counters live per isolate (locally the Worker and its Durable Objects share one).
+ * counted, plus the slow steps of checking credentials. Enabled only when REGISTRY_BENCH_MODE
+ * is "1"; otherwise the bindings are used untouched. Counters live per isolate (locally the
+ * Worker and its Durable Objects share one).
  */
 
 export interface OperationCounts {
@@ -12,12 +13,25 @@ export interface OperationCounts {
   d1RowsWritten: number;
   r2ClassA: number;
   r2ClassB: number;
+  /** PBKDF2 derivations of access-key secrets (src/auth/secrets.ts). */
+  secretHashes: number;
+  /** SigV4 signatures computed to check a request's (src/control/sigv4.ts). */
+  signatureChecks: number;
 }
 
 const counts: OperationCounts = emptyCounts();
 
 function emptyCounts(): OperationCounts {
-  return { d1Queries: 0, d1WriteStatements: 0, d1RowsRead: 0, d1RowsWritten: 0, r2ClassA: 0, r2ClassB: 0 };
+  return { d1Queries: 0, d1WriteStatements: 0, d1RowsRead: 0, d1RowsWritten: 0, r2ClassA: 0, r2ClassB: 0, secretHashes: 0, signatureChecks: 0 };
+}
+
+/**
+ * Counts a step of credential checking. Unlike the binding counts these are counted in the
+ * code (an integer increment, bench mode or not): tests use them to show that unknown and known
+ * access key ids cost the same work and that a throttled login costs none.
+ */
+export function countCredentialWork(kind: "secretHashes" | "signatureChecks"): void {
+  counts[kind] += 1;
 }
 
 /** Returns the counts so far and starts again from zero. */

@@ -8,7 +8,9 @@ import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../app-env";
 import { authConfig } from "../auth/config";
 import { ADMIN_USER, loadPrincipal, type Principal } from "../auth/principals";
-import { openSecret } from "../auth/sealed-secrets";
+import { admitLogin, loginThrottles, recordLoginFailure } from "../auth/login-guard";
+import type { ThrottleTarget } from "../auth/login-throttle";
+import { NOTHING_SEALED, openSecret } from "../auth/sealed-secrets";
 import { secretsEqual } from "../auth/secrets";
 import { readAtMost } from "../bytes";
 import { EcrError, RegistryError } from "../errors";
@@ -72,28 +74,51 @@ controlRoutes.post("/", async (c) => {
   return new Response(JSON.stringify(output), { status: 200, headers: { "Content-Type": AWS_JSON_CONTENT_TYPE } });
 });
 
-/** Verifies the SigV4 signature and returns the principal of the access key that made it. */
+/**
+ * Verifies the SigV4 signature and returns the principal of the access key that made it.
+ * Every access key id (known, unknown or the bootstrap admin's) costs one D1 lookup, one unseal
+ * and one signature computation, so the time a refusal takes does not tell which ids exist
+ * (ECR's own error types still do: UnrecognizedClientException for an unknown key,
+ * InvalidSignatureException for a wrong signature). Refusals after the lookup count against
+ * the failed-login throttles, whose verdict is fetched with the lookup: a throttled key or
+ * address gets ThrottlingException before any secret is unsealed.
+ */
 async function authenticate(c: AppContext, body: Uint8Array): Promise<Principal> {
   const config = await authConfig(c.env);
   const db = c.get("db");
   let username: string | null = null;
+  let throttles: ThrottleTarget[] | null = null;
   const findSecret = async (accessKeyId: string): Promise<string | null> => {
-    if (config.admin && (await secretsEqual(accessKeyId, config.admin.accessKeyId))) {
-      username = ADMIN_USER;
-      return config.admin.secret;
-    }
-    const key = await findAccessKey(db, accessKeyId);
-    if (!key) return null;
-    if (key.secretSealed === null || config.secretsKey === null) {
+    const candidates = loginThrottles(c, accessKeyId);
+    const admin = config.admin;
+    const [, key, isAdmin] = await Promise.all([
+      admitLogin(c.env, candidates, EcrError.ThrottlingException),
+      findAccessKey(db, accessKeyId),
+      admin ? secretsEqual(accessKeyId, admin.accessKeyId) : false,
+    ]);
+    throttles = candidates;
+    if (!isAdmin && key && (key.secretSealed === null || config.secretsKey === null)) {
       throw new RegistryError(
         EcrError.UnrecognizedClientException,
         `access key ${accessKeyId} cannot sign requests: it was created before REGISTRY_SECRETS_KEY was configured; create a new access key`,
       );
     }
+    const sealed = !isAdmin && key?.secretSealed ? key.secretSealed : NOTHING_SEALED;
+    const opened = config.secretsKey ? await openSecret(config.secretsKey, accessKeyId, sealed) : null;
+    if (isAdmin && admin) {
+      username = ADMIN_USER;
+      return admin.secret;
+    }
+    if (!key) return null;
     username = key.user;
-    return openSecret(config.secretsKey, accessKeyId, key.secretSealed);
+    return opened;
   };
-  await verifySigV4({ method: c.req.method, url: new URL(c.req.url), headers: c.req.raw.headers, body }, findSecret);
+  try {
+    await verifySigV4({ method: c.req.method, url: new URL(c.req.url), headers: c.req.raw.headers, body }, findSecret);
+  } catch (error) {
+    if (throttles !== null && error instanceof RegistryError) await recordLoginFailure(c.env, throttles);
+    throw error;
+  }
   const principal = username === null ? null : await loadPrincipal(db, config, username);
   if (principal === null) throw new RegistryError(EcrError.UnrecognizedClientException);
   return principal;

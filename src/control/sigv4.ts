@@ -12,10 +12,12 @@
  * `aws4_request` whose date is the request's, X-Amz-Date within 15 minutes of now, `host`
  * and `x-amz-date` among the signed headers, a declared X-Amz-Content-Sha256 equal to the
  * body's hash, then the signature. Which secret belongs to the access key is the caller's
- * lookup (`findSecret`).
+ * lookup (`findSecret`); an unknown key's signature is computed all the same (with a stand-in
+ * secret) before it is refused, so unknown and known key ids cost the same work.
  */
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { Checksum, HttpRequest, SourceData } from "@smithy/types";
+import { countCredentialWork } from "../bench/counters";
 import { toHex } from "../bytes";
 import { constantTimeEqual } from "../auth/secrets";
 import { EcrError, RegistryError } from "../errors";
@@ -23,6 +25,8 @@ import { EcrError, RegistryError } from "../errors";
 export const SIGV4_SERVICE = "ecr";
 const ALGORITHM = "AWS4-HMAC-SHA256";
 const MAX_SKEW_MS = 15 * 60 * 1000;
+/** What an unknown access key's signature is computed with (the shape of a real secret). */
+const UNKNOWN_KEY_SECRET = "0".repeat(40);
 
 export interface SignedRequest {
   method: string;
@@ -109,9 +113,6 @@ export async function verifySigV4(
   const declaredHash = request.headers.get("X-Amz-Content-Sha256");
   if (declaredHash !== null && declaredHash !== bodyHash) throw invalid("X-Amz-Content-Sha256 does not match the body");
 
-  const secret = await findSecret(auth.accessKeyId);
-  if (secret === null) throw new RegistryError(EcrError.UnrecognizedClientException);
-
   // Null-prototype bags: header and query names come from the request, and on a plain object
   // `__proto__` would set the prototype and `constructor` would read Object's.
   const headers = Object.create(null) as Record<string, string>;
@@ -120,6 +121,8 @@ export async function verifySigV4(
     if (value === null) throw invalid(`signed header "${name}" is missing from the request`);
     headers[name] = value;
   }
+
+  const secret = await findSecret(auth.accessKeyId);
   const query = Object.create(null) as Record<string, string | string[]>;
   for (const [key, value] of request.url.searchParams) {
     const existing = query[key];
@@ -137,14 +140,19 @@ export async function verifySigV4(
   const signer = new SignatureV4({
     service: auth.service,
     region: auth.region,
-    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: secret },
+    // An unknown access key is signed for all the same, with a stand-in secret: it costs what a
+    // wrong signature costs, so the time taken does not tell which key ids exist.
+    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: secret ?? UNKNOWN_KEY_SECRET },
     sha256: WebCryptoSha256,
     applyChecksum: false,
   });
+  countCredentialWork("signatureChecks");
   const resigned = await signer.sign(toSign, { signingDate: new Date(signedAt), signableHeaders: signed });
   const expected = /Signature=([0-9a-f]{64})/.exec(String(resigned.headers.authorization ?? resigned.headers.Authorization ?? ""))?.[1] ?? "";
   const encoder = new TextEncoder();
-  if (!constantTimeEqual(encoder.encode(expected), encoder.encode(auth.signature))) {
+  const matches = constantTimeEqual(encoder.encode(expected), encoder.encode(auth.signature));
+  if (secret === null) throw new RegistryError(EcrError.UnrecognizedClientException);
+  if (!matches) {
     throw invalid(
       "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
     );
