@@ -7,6 +7,7 @@ import { createMiddleware } from "hono/factory";
 import { admin } from "./admin";
 import { tokenRoutes } from "./auth/token-routes";
 import { benchRoutes } from "./bench/routes";
+import { BoundedMap } from "./bounded-map";
 import { controlRoutes } from "./control/routes";
 import type { AppEnv } from "./app-env";
 import { distribution } from "./distribution/routes";
@@ -42,12 +43,11 @@ app.onError((error, c) => {
   return renderError(new RegistryError(control ? EcrError.ServerException : OciError.UNKNOWN, "internal error"), c.req.method);
 });
 
-const loggedMisconfigurations = new Set<string>();
+const loggedMisconfigurations = new BoundedMap<string, true>(16);
 
 /** Once per isolate and problem: every request would fail the same way. */
 function logMisconfiguration(message: string): void {
   if (loggedMisconfigurations.has(message)) return;
-  if (loggedMisconfigurations.size >= 16) loggedMisconfigurations.clear();
-  loggedMisconfigurations.add(message);
+  loggedMisconfigurations.set(message, true);
   console.error(`the registry is misconfigured: ${message}`);
 }

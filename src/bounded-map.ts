@@ -53,6 +53,14 @@ export class BoundedMap<K, V> {
     return this;
   }
 
+  /** The live values, least recently used first. */
+  values(): V[] {
+    const now = this.now();
+    const live: V[] = [];
+    for (const entry of this.entries.values()) if (entry.expiresAt > now) live.push(entry.value);
+    return live;
+  }
+
   delete(key: K): boolean {
     return this.entries.delete(key);
   }

@@ -13,13 +13,21 @@
  * not writing on every pull.
  */
 import type { AppContext } from "../app-env";
+import { BoundedMap } from "../bounded-map";
 import { addPulls, type PullTally } from "../storage/manifest-records";
 
 const DEFAULT_INTERVAL_SECONDS = 60;
 /** A buffer this large is written at once, so a busy isolate's memory stays bounded. */
 const MAX_PENDING = 1000;
 
-const pending = new Map<string, PullTally>();
+/**
+ * While D1 writes fail, failed batches are merged back and pulls keep coming: past this many
+ * (repository, digest) pairs the least recently pulled are dropped (their counts are lost, as
+ * when an isolate is evicted), so a long outage cannot grow the buffer without end.
+ */
+const MAX_BUFFERED = 10 * MAX_PENDING;
+
+const pending = new BoundedMap<string, PullTally>(MAX_BUFFERED);
 /** Null until the first pull: workerd's clock does not run at module scope. */
 let lastFlush: number | null = null;
 

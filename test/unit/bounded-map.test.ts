@@ -68,6 +68,16 @@ describe("BoundedMap", () => {
     expect(map.size).toBe(1);
   });
 
+  it("lists the live values, least recently used first", () => {
+    const time = clock();
+    const map = new BoundedMap<string, number>(10, Number.POSITIVE_INFINITY, time.now);
+    map.set("a", 1).set("b", 2, 1_000).set("c", 3);
+    map.get("a");
+    expect(map.values()).toEqual([2, 3, 1]);
+    time.t += 1_000;
+    expect(map.values()).toEqual([3, 1]);
+  });
+
   it("deletes and clears", () => {
     const map = new BoundedMap<string, number>(5);
     map.set("a", 1).set("b", 2);
