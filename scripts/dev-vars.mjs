@@ -24,6 +24,9 @@ export const SECRET_NAMES = [
   "LOGIN_THROTTLE_KEY_FAILURES",
   "LOGIN_THROTTLE_IP_FAILURES",
   "LOGIN_THROTTLE_WINDOW_SECONDS",
+  // Not secrets: the blob size limit and the request body timeout (tests shorten them).
+  "BLOB_MAX_BYTES",
+  "REQUEST_BODY_TIMEOUT_SECONDS",
 ];
 
 export async function newSigningKeyJwk() {

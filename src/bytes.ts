@@ -81,7 +81,8 @@ export function toHex(bytes: Uint8Array): string {
  * With a `timeout` (request bodies), each read only waits for `BODY_PROGRESS_BYTES` (filling up
  * to `size` with what has arrived), and fails with the timeout's error if even that does not
  * come in time: a body that stops arriving ends instead of holding the request open. Chunks
- * may then be shorter than `size`.
+ * are then handed out once they reach `BODY_PROGRESS_BYTES`, so a slow body still shows its
+ * progress (an upload's writer renews its hold on the session as chunks come).
  */
 export async function* readChunks(body: ReadableStream<Uint8Array>, size: number, timeout?: BodyTimeout): AsyncGenerator<Uint8Array, void, undefined> {
   let byob: ReadableStreamBYOBReader | null = null;
@@ -103,6 +104,7 @@ export async function* readChunks(body: ReadableStream<Uint8Array>, size: number
     }
   }
   const reader = body.getReader();
+  const handOutAt = timeout === undefined ? size : Math.min(size, BODY_PROGRESS_BYTES);
   let gathered: Uint8Array[] = [];
   let gatheredLength = 0;
   try {
@@ -111,7 +113,7 @@ export async function* readChunks(body: ReadableStream<Uint8Array>, size: number
       if (done) break;
       gathered.push(value);
       gatheredLength += value.length;
-      if (gatheredLength >= size) {
+      if (gatheredLength >= handOutAt) {
         yield concatBytes(gathered, gatheredLength);
         gathered = [];
         gatheredLength = 0;

@@ -8,10 +8,10 @@
 import type { AppContext } from "../app-env";
 import type { RegistryError } from "../errors";
 import { findBlobObject, linkBlob, type BlobLocation } from "../storage/blob-links";
-import { UploadWriter, type WriterLimits } from "../storage/upload-writer";
+import { UploadWriter, type SessionHold, type WriterLimits } from "../storage/upload-writer";
 import { blobMaxBytes, bodyTimeout } from "../request-body";
 import { repositoryObject, withRepository } from "../repository/stub";
-import type { UploadSession } from "../repository/upload-session";
+import { UPLOAD_LEASE_RENEW_MS, type UploadSession } from "../repository/upload-session";
 import type { ParsedDigest } from "./grammar";
 
 export interface UploadFailures {
@@ -45,7 +45,45 @@ export interface HeldUpload {
   readonly repository: ReturnType<typeof repositoryObject>;
   readonly session: UploadSession;
   readonly lease: string;
+  /** The lease as the writer sees it: kept alive while bytes come in, and the source of part numbers. */
+  readonly hold: SessionHold;
+  readonly failures: UploadFailures;
+  /** Runs work after the answer (the request's waitUntil). */
+  readonly defer: (work: Promise<unknown>) => void;
+  /** Deletes what closing the session made obsolete; run once the close succeeded. */
+  afterClose: (() => Promise<void>) | null;
   released: boolean;
+}
+
+/** The error of a request whose hold on its session was taken over by another request. */
+function takenOver(failures: UploadFailures, session: UploadSession): RegistryError {
+  return failures.outOfOrder(session);
+}
+
+/**
+ * The writer's view of a lease: renewed in the Durable Object at most every
+ * UPLOAD_LEASE_RENEW_MS as bytes come in (a dead request stops renewing and its session is
+ * free UPLOAD_LEASE_MS later), and asked for reserved part numbers.
+ */
+function sessionHold(repository: HeldUpload["repository"], session: UploadSession, lease: string, failures: UploadFailures): SessionHold {
+  let renewedAt = Date.now();
+  return {
+    writer: lease,
+    async keepAlive(force = false) {
+      if (!force && Date.now() - renewedAt < UPLOAD_LEASE_RENEW_MS) return;
+      if (!(await repository.renewChunk(session.id, lease))) throw takenOver(failures, session);
+      renewedAt = Date.now();
+    },
+    async reserveParts(count) {
+      const reserved = await repository.reserveParts(session.id, lease, count);
+      if (reserved.status === "lost") throw takenOver(failures, session);
+      if (reserved.status === "exhausted") {
+        throw failures.tooLarge(`upload ${session.id} has used all of R2's multipart part numbers (many interrupted chunks); start the upload again`);
+      }
+      renewedAt = Date.now();
+      return { from: reserved.from, through: reserved.through };
+    },
+  };
 }
 
 /**
@@ -65,7 +103,16 @@ export async function holdingUpload<T>(
   const begun = await repository.beginChunk(id, start);
   if (begun.status === "unknown") throw failures.unknown(`upload ${id} is unknown`);
   if (begun.status === "out-of-order") throw failures.outOfOrder(begun.session);
-  const held: HeldUpload = { repository, session: begun.session, lease: begun.lease, released: false };
+  const held: HeldUpload = {
+    repository,
+    session: begun.session,
+    lease: begun.lease,
+    hold: sessionHold(repository, begun.session, begun.lease, failures),
+    failures,
+    defer: (work) => c.executionCtx.waitUntil(work),
+    afterClose: null,
+    released: false,
+  };
   try {
     return await work(held);
   } finally {
@@ -87,26 +134,38 @@ export async function appendToUpload(
   const { session } = held;
   const limits = writerLimits(c.env, failures);
   if (declared !== null && session.offset + declared > limits.maxBytes) throw limits.tooLarge();
-  const writer = await UploadWriter.open(c.env.BLOBS, session, limits);
-  let received: number;
-  if (body !== null && declared !== null && declared > 0 && writer.canStoreWhole()) {
-    received = await writer.storeWhole(body, declared);
-  } else if (body !== null && declared === null && writer.canStoreWhole()) {
-    received = await writer.storeStreamed(body);
-  } else {
-    await writer.append(body);
-    received = writer.received;
+  const writer = await UploadWriter.open(c.env.BLOBS, session, limits, held.hold);
+  let next: UploadSession;
+  try {
+    let received: number;
+    if (body !== null && declared !== null && declared > 0 && writer.canStoreWhole()) {
+      received = await writer.storeWhole(body, declared);
+    } else if (body !== null && declared === null && writer.canStoreWhole()) {
+      received = await writer.storeStreamed(body);
+    } else {
+      await writer.append(body);
+      received = writer.received;
+    }
+    if (declared !== null && received !== declared) {
+      throw failures.sizeMismatch(`chunk declared ${declared} bytes but carried ${received}`);
+    }
+    next = await writer.persist();
+  } catch (error) {
+    // Nothing of this request is kept: the session stays as it was before it.
+    await writer.discardCreated();
+    throw error;
   }
-  if (declared !== null && received !== declared) {
-    throw failures.sizeMismatch(`chunk declared ${declared} bytes but carried ${received}`);
-  }
-  const next = await writer.persist();
   if (!(await held.repository.commitChunk(session.id, held.lease, next))) {
-    if (next.tailKey !== null && next.tailKey !== session.tailKey) await c.env.BLOBS.delete(next.tailKey);
-    throw failures.unknown(`upload ${session.id} was cancelled while this chunk was written`);
+    await writer.discardCreated();
+    const now = await held.repository.getUpload(session.id);
+    if (now === null) throw failures.unknown(`upload ${session.id} was cancelled while this chunk was written`);
+    throw takenOver(failures, now);
   }
   held.released = true;
-  if (session.tailKey !== null && session.tailKey !== next.tailKey) c.executionCtx.waitUntil(c.env.BLOBS.delete(session.tailKey));
+  // A replaced whole object goes now (once per session); an old tail after the answer.
+  const { tail, objects } = writer.obsoleteAfterCommit(next);
+  if (objects.length > 0) await c.env.BLOBS.delete(objects);
+  if (tail !== null) held.defer(c.env.BLOBS.delete(tail));
   return next;
 }
 
@@ -126,27 +185,41 @@ export async function completeUpload(
   if (digest.algorithm !== session.algorithm) throw failures.wrongAlgorithm(session, digest);
   const limits = writerLimits(c.env, failures);
   if (declared !== null && session.offset + declared > limits.maxBytes) throw limits.tooLarge();
-  const writer = await UploadWriter.open(c.env.BLOBS, session, limits);
-  if (body !== null && writer.canStoreWhole()) await writer.storeStreamed(body);
-  else await writer.append(body);
-  if (declared !== null && writer.received !== declared) {
-    throw failures.sizeMismatch(`final chunk declared ${declared} bytes but carried ${writer.received}`);
+  const writer = await UploadWriter.open(c.env.BLOBS, session, limits, held.hold);
+  let result: Awaited<ReturnType<UploadWriter["complete"]>>;
+  try {
+    if (body !== null && writer.canStoreWhole()) await writer.storeStreamed(body);
+    else await writer.append(body);
+    if (declared !== null && writer.received !== declared) {
+      throw failures.sizeMismatch(`final chunk declared ${declared} bytes but carried ${writer.received}`);
+    }
+    result = await writer.complete(digest, (wanted) => findBlobObject(c.get("db"), wanted));
+  } catch (error) {
+    await writer.discardCreated();
+    throw error;
   }
-  const result = await writer.complete(digest, (wanted) => findBlobObject(c.get("db"), wanted));
   if (!result.ok) {
-    await held.repository.cancelUpload(session.id);
+    await writer.discardCreated();
+    // Only while this request still holds the session: another may have taken it over.
+    if (await held.repository.cancelUpload(session.id, held.lease)) held.released = true;
     throw failures.digestMismatch(digest.digest, result.actualDigest);
   }
-  if (writer.previousTailKey !== null) c.executionCtx.waitUntil(c.env.BLOBS.delete(writer.previousTailKey));
+  held.afterClose = result.obsolete;
   return result.location;
 }
 
-/** Forgets a held session whose blob is stored, and gives it back. */
+/**
+ * Forgets a held session whose blob is stored, and gives it back; refused (the session's
+ * objects untouched) when another request took the session over meanwhile.
+ */
 export async function closeUpload(held: HeldUpload): Promise<void> {
   // Before linking: an expired session's storage is discarded, and it must never be
   // discarded once a link points at its object.
-  await held.repository.closeUpload(held.session.id);
+  if (!(await held.repository.closeUpload(held.session.id, held.lease))) {
+    throw takenOver(held.failures, (await held.repository.getUpload(held.session.id)) ?? held.session);
+  }
   held.released = true;
+  if (held.afterClose !== null) await held.afterClose();
 }
 
 /** Links a stored blob into the repository; false when the repository already linked it. */

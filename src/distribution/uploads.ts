@@ -19,7 +19,16 @@ import { repositoryObject, withRepository } from "../repository/stub";
 import { uploadRange, type UploadSession } from "../repository/upload-session";
 import { isDigestAlgorithm, isValidRepositoryName, type DigestAlgorithm, type ParsedDigest } from "./grammar";
 import { blobMaxBytes, declaredBodyLength, parseContentRange, type ByteRange, type LengthFailures } from "../request-body";
-import { appendToUpload, closeUpload, completeUpload, holdingUpload, linkUploadedBlob, writerLimits, type UploadFailures } from "./upload-steps";
+import {
+  appendToUpload,
+  closeUpload,
+  completeUpload,
+  holdingUpload,
+  linkUploadedBlob,
+  writerLimits,
+  type HeldUpload,
+  type UploadFailures,
+} from "./upload-steps";
 import { requireDigest } from "./validate";
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -108,12 +117,19 @@ function isChecksumMismatch(error: unknown): boolean {
  * checks the digest and stores nothing on a mismatch (null). A body of another length is
  * SIZE_INVALID.
  */
-async function putWholeBlob(c: AppContext, name: string, digest: ParsedDigest, body: ReadableStream<Uint8Array> | null, length: number): Promise<BlobLocation | null> {
+async function putWholeBlob(
+  c: AppContext,
+  name: string,
+  digest: ParsedDigest,
+  body: ReadableStream<Uint8Array> | null,
+  length: number,
+  held?: HeldUpload,
+): Promise<BlobLocation | null> {
   const objectKey = canonicalBlobKey(digest);
   const { timeout } = writerLimits(c.env, ociFailures(name));
   let received: number;
   try {
-    received = await storeExactly(c.env.BLOBS, objectKey, body, length, checksumOption(digest), timeout);
+    received = await storeExactly(c.env.BLOBS, objectKey, body, length, checksumOption(digest), timeout, { onChunk: held && (() => held.hold.keepAlive()) });
   } catch (error) {
     if (isChecksumMismatch(error)) return null;
     throw error;
@@ -208,9 +224,9 @@ async function finishUpload(c: AppContext, name: string, id: string, digest: Par
     let location: BlobLocation;
     if (held.session.offset === 0 && declared !== null) {
       // The whole blob is in this request: R2 verifies it as it is stored.
-      const stored = await putWholeBlob(c, name, digest, c.req.raw.body, declared);
+      const stored = await putWholeBlob(c, name, digest, c.req.raw.body, declared, held);
       if (!stored) {
-        await held.repository.cancelUpload(id);
+        if (await held.repository.cancelUpload(id, held.lease)) held.released = true;
         throw digestMismatch(digest.digest);
       }
       location = stored;

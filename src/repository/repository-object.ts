@@ -35,10 +35,14 @@ import { planDeletion, type DeletionPlan, type ImageTarget } from "./image-delet
 import { ResumableDigest } from "../storage/resumable-digest";
 import { discardUploadStorage } from "../storage/upload-writer";
 import {
+  lastPartNumber,
+  leaseHolds,
+  nextPartNumbers,
   UPLOAD_LEASE_MS,
   UPLOAD_PART_SIZE,
   UPLOAD_SESSION_TTL_MS,
   type BeginChunkResult,
+  type ReservePartsResult,
   type UploadSession,
 } from "./upload-session";
 import { UploadSessionTable } from "./upload-session-table";
@@ -273,6 +277,7 @@ export class RepositoryObject extends DurableObject<Env> {
       objectKey: assembledBlobKey(id),
       multipartId: null,
       partEtags: [],
+      partNumbers: [],
       tailKey: null,
       tailLength: 0,
     };
@@ -293,13 +298,32 @@ export class RepositoryObject extends DurableObject<Env> {
     const found = this.sessions.find(id);
     if (!found) return { status: "unknown" };
     const now = Date.now();
-    const held = found.lease !== null && found.leaseExpires > now;
-    if (held || (start !== null && start !== found.session.offset)) {
+    if (leaseHolds(found.lease, found.leaseExpires, now) || (start !== null && start !== found.session.offset)) {
       return { status: "out-of-order", session: found.session };
     }
     const lease = crypto.randomUUID();
-    this.sessions.setLease(id, lease, now + UPLOAD_LEASE_MS, now);
+    this.sessions.grant(id, lease, now + UPLOAD_LEASE_MS, now);
     return { status: "ok", session: found.session, lease };
+  }
+
+  /** Extends a writer's hold while its body streams in; false once another request took the session. */
+  async renewChunk(id: string, lease: string): Promise<boolean> {
+    const now = Date.now();
+    return this.sessions.renew(id, lease, now + UPLOAD_LEASE_MS, now);
+  }
+
+  /**
+   * Reserves the next `count` part numbers of the session's multipart upload for the writer
+   * holding `lease` (and renews its hold): numbers no other writer, live or stale, may use.
+   */
+  async reserveParts(id: string, lease: string, count: number): Promise<ReservePartsResult> {
+    const found = this.sessions.find(id);
+    if (found?.lease !== lease) return { status: "lost" };
+    const numbers = nextPartNumbers(found.partsReserved, lastPartNumber(found.session), count);
+    if (numbers === null) return { status: "exhausted" };
+    const now = Date.now();
+    if (!this.sessions.reserve(id, lease, numbers.through, now + UPLOAD_LEASE_MS, now)) return { status: "lost" };
+    return { status: "ok", ...numbers };
   }
 
   /** Saves the state a request reached and releases the session; false if the lease was lost. */
@@ -309,19 +333,22 @@ export class RepositoryObject extends DurableObject<Env> {
 
   /** Releases the session without changing it (the request failed). */
   async releaseChunk(id: string, lease: string): Promise<void> {
-    const found = this.sessions.find(id);
-    if (found?.lease === lease) this.sessions.setLease(id, null, 0, Date.now());
+    this.sessions.release(id, lease, Date.now());
   }
 
-  /** Forgets a session whose blob is now stored. */
-  async closeUpload(id: string): Promise<void> {
-    this.sessions.delete(id);
+  /** Forgets a session whose blob is now stored; false if `lease` no longer holds it. */
+  async closeUpload(id: string, lease: string): Promise<boolean> {
+    return this.sessions.deleteHeld(id, lease);
   }
 
-  /** Cancels a session and frees its storage; false if there is no such session. */
-  async cancelUpload(id: string): Promise<boolean> {
+  /**
+   * Cancels a session and frees its storage; false if there is no such session, or, when
+   * `lease` is given (a request cancelling the session it writes), if that lease no longer holds it.
+   */
+  async cancelUpload(id: string, lease?: string): Promise<boolean> {
     const found = this.sessions.find(id);
     if (!found) return false;
+    if (lease !== undefined && found.lease !== lease) return false;
     this.sessions.delete(id);
     await discardUploadStorage(this.env.BLOBS, found.session);
     return true;

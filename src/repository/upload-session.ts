@@ -2,6 +2,14 @@
  * State of one blob upload session. It is kept by the repository's Durable Object (so chunks
  * to one session are serialized and the session survives restarts) while the bytes go from
  * the Worker straight into R2. Sessions idle for `UPLOAD_SESSION_TTL_MS` are aborted.
+ *
+ * One request at a time writes a session: it holds a lease, renewed while its body streams in.
+ * A request that dies (a crash, a killed process) stops renewing, and its session is free
+ * again `UPLOAD_LEASE_MS` later. Writers are fenced: a commit, a close or a reservation of
+ * multipart part numbers is refused once the lease has moved on, every object a writer
+ * creates is named after its lease, and the part numbers it writes into the session's shared
+ * multipart upload are reserved for it, so a writer that lost its lease cannot overwrite what
+ * another wrote.
  */
 import type { DigestAlgorithm } from "../distribution/grammar";
 
@@ -9,8 +17,12 @@ import type { DigestAlgorithm } from "../distribution/grammar";
  * parts allow blobs up to 80,000 MiB (10,000 parts), above ECR's 52,000 MiB layer limit. */
 export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
 export const UPLOAD_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
-/** How long one request may hold a session before another may take it over. */
-export const UPLOAD_LEASE_MS = 15 * 60 * 1000;
+/** How long a request's hold on a session lasts unless renewed (a dead request blocks it this long). */
+export const UPLOAD_LEASE_MS = 30 * 1000;
+/** A writer renews its hold when this long has passed since the last renewal, as bytes come in. */
+export const UPLOAD_LEASE_RENEW_MS = 10 * 1000;
+/** R2's highest multipart part number. */
+export const MAX_PART_NUMBER = 10_000;
 
 export interface UploadSession {
   id: string;
@@ -35,12 +47,45 @@ export interface UploadSession {
   /** R2 key the session's blob is written to (whole object or multipart upload). */
   objectKey: string;
   multipartId: string | null;
-  /** ETags of the uploaded parts, part number = index + 1. */
+  /** ETags of the uploaded parts, in order. */
   partEtags: string[];
+  /**
+   * Part numbers of those parts (ascending, with gaps where a writer's reservation went
+   * unused). Sessions saved before numbers were reserved lack it: theirs are 1..n.
+   */
+  partNumbers: number[];
   /** R2 key of the bytes past the last full part, or null when there are none. */
   tailKey: string | null;
   tailLength: number;
 }
+
+/** A session as saved, from before part numbers were recorded or after. */
+export function normalizeSession(saved: UploadSession | (Omit<UploadSession, "partNumbers"> & { partNumbers?: number[] })): UploadSession {
+  if (saved.partNumbers !== undefined && saved.partNumbers.length === saved.partEtags.length) return saved as UploadSession;
+  return { ...saved, partNumbers: saved.partEtags.map((_, index) => index + 1) };
+}
+
+/** The highest part number a session's parts use (0 when none). */
+export function lastPartNumber(session: Pick<UploadSession, "partNumbers">): number {
+  return session.partNumbers.length === 0 ? 0 : Math.max(...session.partNumbers);
+}
+
+/** Whether a lease still holds a session at `now`. */
+export function leaseHolds(lease: string | null, leaseExpires: number, now: number): boolean {
+  return lease !== null && leaseExpires > now;
+}
+
+/**
+ * The next `count` part numbers after every number reserved or committed so far, or null when
+ * they would pass R2's limit.
+ */
+export function nextPartNumbers(reservedThrough: number, committedLast: number, count: number): { from: number; through: number } | null {
+  const from = Math.max(reservedThrough, committedLast) + 1;
+  const through = from + count - 1;
+  return through > MAX_PART_NUMBER ? null : { from, through };
+}
+
+export type ReservePartsResult = { status: "ok"; from: number; through: number } | { status: "lost" } | { status: "exhausted" };
 
 export type BeginChunkResult =
   | { status: "ok"; session: UploadSession; lease: string }

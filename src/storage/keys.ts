@@ -5,14 +5,20 @@
  *                                     written (monolithic uploads, small chunked uploads):
  *                                     written with R2's own checksum check, shared by every
  *                                     repository that links the digest.
- *   blobs/assembled/<session-id>      a blob assembled from an R2 multipart upload. Its digest
- *                                     is only known when the session closes, and R2 cannot
- *                                     rename, so the key stays the session's and the D1 link
- *                                     row records it (`repository_blobs.object_key`). A later
- *                                     session for a digest that already has an object links
- *                                     the existing object and aborts its own multipart upload,
- *                                     so each digest keeps one object.
- *   uploads/<session-id>/tail-<offset> the bytes of an open upload session past its last full
+ *   blobs/assembled/<session-id>.<writer>
+ *                                     a blob assembled in an upload session (one object, or
+ *                                     an R2 multipart upload). Its digest is only known when
+ *                                     the session closes, and R2 cannot rename, so the key
+ *                                     stays the session's and the D1 link row records it
+ *                                     (`repository_blobs.object_key`). <writer> is the lease of
+ *                                     the request that created it, so a request that lost its
+ *                                     lease never overwrites another's object. A later session
+ *                                     for a digest that already has an object links the
+ *                                     existing object and drops its own, so each digest keeps
+ *                                     one object. (Sessions from before writers were named
+ *                                     use blobs/assembled/<session-id>.)
+ *   uploads/<session-id>/tail-<offset>-<writer>
+ *                                     the bytes of an open upload session past its last full
  *                                     multipart part (fewer than one part), written when a
  *                                     PATCH ends at <offset>; deleted when the session closes.
  *   manifests/<alg>/<hex>             manifest bytes too large to keep inline in D1.
@@ -26,12 +32,13 @@ export function canonicalBlobKey(digest: ParsedDigest): string {
   return `blobs/${digest.algorithm}/${digest.hex}`;
 }
 
-export function assembledBlobKey(sessionId: string): string {
-  return `blobs/assembled/${sessionId}`;
+/** Where a session's blob is assembled; `writer` names the request (lease) that creates it. */
+export function assembledBlobKey(sessionId: string, writer?: string): string {
+  return writer === undefined ? `blobs/assembled/${sessionId}` : `blobs/assembled/${sessionId}.${writer}`;
 }
 
-export function uploadTailKey(sessionId: string, offset: number): string {
-  return `uploads/${sessionId}/tail-${offset}`;
+export function uploadTailKey(sessionId: string, offset: number, writer: string): string {
+  return `uploads/${sessionId}/tail-${offset}-${writer}`;
 }
 
 export function uploadPrefix(sessionId: string): string {

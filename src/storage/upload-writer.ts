@@ -16,13 +16,19 @@
  * The digest state is carried forward with the bytes, so closing the session checks the
  * digest without reading the stored object again. A session that never fills a part is
  * written at its digest's key with one `put`.
+ *
+ * A writer holds its session (`SessionHold`) and keeps the hold alive as bytes come in. Every
+ * object it creates is named after its hold, and the part numbers it writes into a multipart
+ * upload it did not create are reserved for it, so a writer that lost its hold cannot
+ * overwrite another's bytes. What it created is discarded if its state is not committed, and
+ * what the committed state no longer needs is deleted only after the commit.
  */
 import { concatBytes, readChunks, toHex } from "../bytes";
 import type { ParsedDigest } from "../distribution/grammar";
 import type { BodyTimeout } from "../request-body";
 import type { UploadSession } from "../repository/upload-session";
 import type { BlobLocation } from "./blob-links";
-import { canonicalBlobKey, uploadTailKey } from "./keys";
+import { assembledBlobKey, canonicalBlobKey, uploadPrefix, uploadTailKey } from "./keys";
 import { ResumableDigest } from "./resumable-digest";
 
 /** Size of the reads from a request body, and so of the writes into storage and the digest. */
@@ -30,7 +36,24 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 /** Parts uploading at once while the next fills: bounds memory to (this + 1) parts. */
 const PARTS_IN_FLIGHT = 2;
 
-export type CompleteResult = { ok: true; location: BlobLocation } | { ok: false; actualDigest: string };
+/**
+ * The blob's location, and what became obsolete with it (to delete once the session is closed:
+ * until then the session's state may still name them).
+ */
+export type CompleteResult = { ok: true; location: BlobLocation; obsolete: () => Promise<void> } | { ok: false; actualDigest: string };
+
+/** A writer's hold on its session (a lease in the repository's Durable Object). */
+export interface SessionHold {
+  /** Unique to this hold: names every object the writer creates. */
+  readonly writer: string;
+  /** Renews the hold when a renewal is due (or now, with `force`); throws when it was lost. */
+  keepAlive(force?: boolean): Promise<void>;
+  /** Reserves part numbers for this writer in the session's multipart upload; throws when the hold was lost. */
+  reserveParts(count: number): Promise<{ from: number; through: number }>;
+}
+
+/** Part numbers a writer reserves at a time in a multipart upload it did not create. */
+const PARTS_PER_RESERVATION = 4;
 
 /** Bounds on what one request may add to a session. */
 export interface WriterLimits {
@@ -48,21 +71,29 @@ export class UploadWriter {
   private pending: Uint8Array[] = [];
   private pendingLength = 0;
   private upload: R2MultipartUpload | null = null;
+  /** True when this writer created `upload` (its part numbers are then its own to choose). */
+  private ownUpload = false;
+  private reserved: { next: number; through: number } | null = null;
   private inflight: Promise<void>[] = [];
   private receivedNow = 0;
+  /** Objects this writer stored, to discard if its state is not committed. */
+  private readonly created = new Set<string>();
+  /** A whole first object this writer replayed into a multipart upload: obsolete once committed. */
+  private replaced: string | null = null;
 
   private constructor(
     private readonly bucket: R2Bucket,
-    session: UploadSession,
+    private readonly original: UploadSession,
     private readonly limits: WriterLimits,
+    private readonly hold: SessionHold,
   ) {
-    this.session = { ...session, partEtags: [...session.partEtags] };
-    this.digest = ResumableDigest.restore(session.algorithm, session.hashState);
+    this.session = { ...original, partEtags: [...original.partEtags], partNumbers: [...original.partNumbers] };
+    this.digest = ResumableDigest.restore(original.algorithm, original.hashState);
   }
 
   /** Opens a session for writing, reading back its tail (at most one part) first. */
-  static async open(bucket: R2Bucket, session: UploadSession, limits: WriterLimits): Promise<UploadWriter> {
-    const writer = new UploadWriter(bucket, session, limits);
+  static async open(bucket: R2Bucket, session: UploadSession, limits: WriterLimits, hold: SessionHold): Promise<UploadWriter> {
+    const writer = new UploadWriter(bucket, session, limits, hold);
     if (session.layout === "parts" && session.tailKey !== null && session.tailLength > 0) {
       const tail = await bucket.get(session.tailKey);
       if (tail === null) throw new Error(`upload ${session.id}: tail object ${session.tailKey} is missing`);
@@ -83,26 +114,27 @@ export class UploadWriter {
     return this.session.offset + this.receivedNow;
   }
 
-  /** The tail object this writer's session started from; obsolete once the new state is saved. */
-  get previousTailKey(): string | null {
-    return this.session.tailKey;
-  }
-
   /** True when this request may store its bytes as the session's one whole object. */
   canStoreWhole(): boolean {
     return this.session.offset === 0 && this.receivedNow === 0 && this.session.layout === "parts";
   }
 
   /**
-   * Stores a first chunk of known length as one object at the session's key, digesting it
+   * Stores a first chunk of known length as one object at this writer's key, digesting it
    * natively on the way (both writes wait for room, so memory stays bounded). Returns the
    * number of bytes the body really had; on a mismatch nothing is kept.
    */
   async storeWhole(body: ReadableStream<Uint8Array>, length: number): Promise<number> {
     if (length > this.limits.maxBytes) throw this.limits.tooLarge();
     const digesting = new crypto.DigestStream(this.session.algorithm === "sha256" ? "SHA-256" : "SHA-512");
-    const received = await storeExactly(this.bucket, this.session.objectKey, body, length, {}, this.limits.timeout, digesting);
+    const objectKey = this.ownObjectKey();
+    const received = await storeExactly(this.bucket, objectKey, body, length, {}, this.limits.timeout, {
+      digesting,
+      onChunk: () => this.hold.keepAlive(),
+    });
     if (received !== length) return received;
+    this.created.add(objectKey);
+    this.session.objectKey = objectKey;
     this.receivedNow = length;
     this.session.layout = "whole";
     this.session.wholeDigest = `${this.session.algorithm}:${toHex(new Uint8Array(await digesting.digest))}`;
@@ -118,36 +150,44 @@ export class UploadWriter {
   async storeStreamed(body: ReadableStream<Uint8Array>): Promise<number> {
     const digesting = new crypto.DigestStream(this.session.algorithm === "sha256" ? "SHA-256" : "SHA-512");
     const digest = digesting.getWriter();
+    this.session.objectKey = this.ownObjectKey();
     let received = 0;
     try {
       for await (const chunk of readChunks(body, READ_CHUNK_BYTES, this.limits.timeout)) {
         received += chunk.length;
         if (received > this.limits.maxBytes) throw this.limits.tooLarge();
+        await this.hold.keepAlive();
         await digest.ready;
         digest.write(chunk).catch(() => undefined);
         await this.cut(chunk);
       }
       await digest.close();
-      if (received === 0) return 0;
+      if (received === 0) {
+        this.session.objectKey = this.original.objectKey;
+        return 0;
+      }
       const multipart = this.multipart();
       if (multipart === null) {
         await this.bucket.put(this.session.objectKey, concatBytes(this.pending, this.pendingLength));
       } else {
         if (this.pendingLength > 0) await this.uploadPart(concatBytes(this.pending, this.pendingLength));
         await this.settle();
-        await multipart.complete(this.session.partEtags.map((etag, index) => ({ partNumber: index + 1, etag })));
+        await multipart.complete(this.partList());
       }
+      this.created.add(this.session.objectKey);
     } catch (error) {
       // Nothing of this request is kept: the session stays as it was before it.
       await this.settle().catch(() => undefined);
-      await this.upload?.abort().catch(() => undefined);
+      if (this.ownUpload) await this.upload?.abort().catch(() => undefined);
       throw error;
     }
     this.pending = [];
     this.pendingLength = 0;
     this.upload = null;
+    this.ownUpload = false;
     this.session.multipartId = null;
     this.session.partEtags = [];
+    this.session.partNumbers = [];
     this.receivedNow = received;
     this.session.layout = "whole";
     this.session.wholeDigest = `${this.session.algorithm}:${toHex(new Uint8Array(await digesting.digest))}`;
@@ -159,6 +199,7 @@ export class UploadWriter {
     if (body === null) return;
     for await (const chunk of readChunks(body, READ_CHUNK_BYTES, this.limits.timeout)) {
       if (this.offset + chunk.length > this.limits.maxBytes) throw this.limits.tooLarge();
+      await this.hold.keepAlive();
       if (this.session.layout === "whole") await this.replayWholeObject();
       this.digest.update(chunk);
       this.receivedNow += chunk.length;
@@ -173,8 +214,9 @@ export class UploadWriter {
     const offset = this.offset;
     let tailKey: string | null = null;
     if (this.pendingLength > 0) {
-      tailKey = uploadTailKey(this.session.id, offset);
+      tailKey = uploadTailKey(this.session.id, offset, this.hold.writer);
       await this.bucket.put(tailKey, concatBytes(this.pending, this.pendingLength));
+      this.created.add(tailKey);
     }
     return {
       ...this.session,
@@ -185,10 +227,26 @@ export class UploadWriter {
     };
   }
 
+  /** Objects of the session before this writer that the state it committed no longer names. */
+  obsoleteAfterCommit(committed: UploadSession): { tail: string | null; objects: string[] } {
+    const tail = this.original.tailKey !== null && this.original.tailKey !== committed.tailKey ? this.original.tailKey : null;
+    const replaced = this.replaced ?? (this.original.layout === "whole" ? this.original.objectKey : null);
+    return { tail, objects: replaced !== null && replaced !== committed.objectKey ? [replaced] : [] };
+  }
+
+  /** Removes what this writer stored, when its state was not committed (it lost its hold, or failed). */
+  async discardCreated(): Promise<void> {
+    await this.settle().catch(() => undefined);
+    if (this.ownUpload) await this.upload?.abort().catch(() => undefined);
+    if (this.created.size > 0) await this.bucket.delete([...this.created]);
+  }
+
   /**
    * Closes the session: checks the digest of everything received, then makes the blob object.
    * `findExisting` finds an object already stored for the digest, so a blob the registry
-   * holds is not stored twice.
+   * holds is not stored twice. What the close makes obsolete (the session's own object when
+   * the digest had one already, its previous tail) is returned to delete once the session is
+   * closed, never before: until then a writer that took the session over may still need it.
    */
   async complete(
     expected: ParsedDigest,
@@ -198,36 +256,61 @@ export class UploadWriter {
     const actualDigest = this.session.layout === "whole" ? this.session.wholeDigest ?? "" : this.digest.digest();
     if (actualDigest !== expected.digest) return { ok: false, actualDigest };
     const size = this.offset;
+    const previousTail = this.original.tailKey;
+    const deleting = (keys: (string | null)[]) => async () => {
+      const present = keys.filter((key): key is string => key !== null);
+      if (present.length > 0) await this.bucket.delete(present);
+    };
     if (this.session.layout === "whole") {
       const existing = await findExisting(expected.digest);
-      if (existing === undefined) return { ok: true, location: { size, objectKey: this.session.objectKey } };
-      await this.bucket.delete(this.session.objectKey);
-      return { ok: true, location: existing };
+      if (existing === undefined) return { ok: true, location: { size, objectKey: this.session.objectKey }, obsolete: deleting([this.replaced]) };
+      return { ok: true, location: existing, obsolete: deleting([this.session.objectKey, this.replaced]) };
     }
     const multipart = this.multipart();
     if (multipart === null) {
       const objectKey = canonicalBlobKey(expected);
       await this.bucket.put(objectKey, concatBytes(this.pending, this.pendingLength), checksumOption(expected));
-      return { ok: true, location: { size, objectKey } };
+      return { ok: true, location: { size, objectKey }, obsolete: deleting([previousTail, this.replaced]) };
     }
     const existing = await findExisting(expected.digest);
     if (existing !== undefined) {
-      await multipart.abort();
-      return { ok: true, location: existing };
+      return {
+        ok: true,
+        location: existing,
+        obsolete: async () => {
+          await multipart.abort().catch(() => undefined);
+          await deleting([previousTail, this.replaced])();
+        },
+      };
     }
     if (this.pendingLength > 0) await this.uploadPart(concatBytes(this.pending, this.pendingLength));
     await this.settle();
-    await multipart.complete(this.session.partEtags.map((etag, index) => ({ partNumber: index + 1, etag })));
-    return { ok: true, location: { size, objectKey: this.session.objectKey } };
+    // Renewed just before: completing the upload must not be the act of a writer that lost its hold.
+    await this.hold.keepAlive(true);
+    await multipart.complete(this.partList());
+    return { ok: true, location: { size, objectKey: this.session.objectKey }, obsolete: deleting([previousTail, this.replaced]) };
+  }
+
+  /** This writer's key for an object or multipart upload it creates for the session. */
+  private ownObjectKey(): string {
+    return assembledBlobKey(this.session.id, this.hold.writer);
+  }
+
+  private partList(): R2UploadedPart[] {
+    return this.session.partEtags.map((etag, index) => ({ partNumber: this.session.partNumbers[index] ?? index + 1, etag }));
   }
 
   /**
-   * Moves a whole first object into the multipart upload, hashing it into the resumable
-   * state (its native digest could not be carried on). Happens at most once per session.
+   * Moves a whole first object into a multipart upload of this writer's, hashing it into the
+   * resumable state (its native digest could not be carried on). Happens at most once per
+   * session; the whole object stays until the new state is committed.
    */
   private async replayWholeObject(): Promise<void> {
-    const object = await this.bucket.get(this.session.objectKey);
-    if (object === null) throw new Error(`upload ${this.session.id}: object ${this.session.objectKey} is missing`);
+    const source = this.session.objectKey;
+    const object = await this.bucket.get(source);
+    if (object === null) throw new Error(`upload ${this.session.id}: object ${source} is missing`);
+    this.replaced = source;
+    this.session.objectKey = this.ownObjectKey();
     this.session.layout = "parts";
     this.session.wholeDigest = null;
     for await (const chunk of readChunks(object.body, READ_CHUNK_BYTES)) {
@@ -260,14 +343,29 @@ export class UploadWriter {
   private async uploadPart(part: Uint8Array): Promise<void> {
     while (this.inflight.length >= PARTS_IN_FLIGHT) await this.inflight.shift();
     const upload = this.multipart() ?? (await this.createMultipart());
+    const partNumber = await this.nextPartNumber();
     const index = this.session.partEtags.length;
     this.session.partEtags.push("");
-    const uploading = upload.uploadPart(index + 1, part).then((uploaded) => {
+    this.session.partNumbers.push(partNumber);
+    const uploading = upload.uploadPart(partNumber, part).then((uploaded) => {
       this.session.partEtags[index] = uploaded.etag;
     });
     // Keep a rejection from going unhandled while the next part fills; settle() rethrows it.
     uploading.catch(() => undefined);
     this.inflight.push(uploading);
+  }
+
+  /**
+   * The next part number: in an upload this writer created, simply the next one; in the
+   * session's shared upload, one reserved for this writer (no other writer gets it).
+   */
+  private async nextPartNumber(): Promise<number> {
+    if (this.ownUpload) return this.session.partNumbers.length + 1;
+    if (this.reserved === null || this.reserved.next > this.reserved.through) {
+      const { from, through } = await this.hold.reserveParts(PARTS_PER_RESERVATION);
+      this.reserved = { next: from, through };
+    }
+    return this.reserved.next++;
   }
 
   private async settle(): Promise<void> {
@@ -284,7 +382,9 @@ export class UploadWriter {
   }
 
   private async createMultipart(): Promise<R2MultipartUpload> {
+    this.session.objectKey = this.ownObjectKey();
     this.upload = await this.bucket.createMultipartUpload(this.session.objectKey);
+    this.ownUpload = true;
     this.session.multipartId = this.upload.uploadId;
     return this.upload;
   }
@@ -304,7 +404,7 @@ export async function storeExactly(
   length: number,
   options: R2PutOptions,
   timeout: BodyTimeout,
-  digesting?: DigestStream,
+  { digesting, onChunk }: { digesting?: DigestStream; onChunk?: () => Promise<void> } = {},
 ): Promise<number> {
   if (length === 0 || body === null) {
     // Nothing declared: any byte that comes anyway is a mismatch (counted up to the first chunk).
@@ -325,6 +425,7 @@ export async function storeExactly(
     for await (const chunk of readChunks(body, READ_CHUNK_BYTES, timeout)) {
       received += chunk.length;
       if (received > length) break;
+      await onChunk?.();
       await Promise.all([store.ready, digest?.ready]);
       store.write(chunk).catch(() => undefined);
       digest?.write(chunk).catch(() => undefined);
@@ -345,8 +446,10 @@ export async function storeExactly(
 }
 
 /**
- * Frees what an abandoned or cancelled session holds in R2. Only for sessions that never
- * completed: the session key holds no linked blob until the session is closed.
+ * Frees what an abandoned or cancelled session holds in R2: its multipart upload, its object
+ * and every tail object under its prefix (writers that lost their hold may have left one).
+ * Only for sessions that never completed: the session key holds no linked blob until the
+ * session is closed.
  */
 export async function discardUploadStorage(bucket: R2Bucket, session: UploadSession): Promise<void> {
   if (session.multipartId !== null) {
@@ -356,7 +459,14 @@ export async function discardUploadStorage(bucket: R2Bucket, session: UploadSess
       // Already aborted: nothing left to free.
     }
   }
-  await bucket.delete([session.objectKey, ...(session.tailKey === null ? [] : [session.tailKey])]);
+  const tails: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix: uploadPrefix(session.id), cursor });
+    tails.push(...page.objects.map((object) => object.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor !== undefined);
+  await bucket.delete([session.objectKey, ...tails]);
 }
 
 /** R2 verifies the bytes against the digest and stores nothing on a mismatch. */
