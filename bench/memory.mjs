@@ -198,26 +198,35 @@ async function mixRequests(edge) {
   });
   await put.arrayBuffer();
   if (put.status !== 201) throw new Error(`manifest PUT: ${put.status}`);
-  const bearer = await pullHeaders(edge, repo);
+  // Tokens live 5 minutes and a run lasts longer: requests marked `bearer` get the current
+  // token when sent (refreshed by `bearer()`), or they would turn into 401s.
+  const bearer = async () => (await pullHeaders(edge, repo)).Authorization;
   const accept = { Accept: "application/vnd.oci.image.manifest.v1+json" };
   const requests = [
-    { method: "GET", path: "/v2/", headers: bearer, expect: 200 },
-    { method: "GET", path: `/v2/${repo}/manifests/t1`, headers: { ...bearer, ...accept }, expect: 200 },
-    { method: "HEAD", path: `/v2/${repo}/blobs/${layerDesc.digest}`, headers: bearer, expect: 200 },
+    { method: "GET", path: "/v2/", headers: {}, bearer: true, expect: 200 },
+    { method: "GET", path: `/v2/${repo}/manifests/t1`, headers: accept, bearer: true, expect: 200 },
+    { method: "HEAD", path: `/v2/${repo}/blobs/${layerDesc.digest}`, headers: {}, bearer: true, expect: 200 },
     { method: "GET", path: `/token?service=edge-registry&scope=repository:${repo}:pull`, headers: { Authorization: `Basic ${edge.basic}` }, expect: 200 },
-    { method: "GET", path: `/v2/${repo}/manifests/missing`, headers: { ...bearer, ...accept }, expect: 404 },
+    { method: "GET", path: `/v2/${repo}/manifests/missing`, headers: accept, bearer: true, expect: 404 },
     { method: "GET", path: "/v2/", headers: {}, expect: 401 },
   ];
+  const token = await bearer();
   for (const r of requests) {
-    const response = await fetch(edge.url + r.path, { method: r.method, headers: r.headers });
+    const response = await fetch(edge.url + r.path, { method: r.method, headers: r.bearer ? { ...r.headers, Authorization: token } : r.headers });
     await response.arrayBuffer();
     if (response.status !== r.expect) throw new Error(`${r.method} ${r.path}: ${response.status}, expected ${r.expect}`);
   }
-  return { requests, expected: requests.map((r) => r.expect) };
+  return { requests, bearer };
 }
 
-/** Sends `opts.requests` requests in batches, sampling the workerd RSS after each batch. */
-async function drive(label, url, pid, requests, expected) {
+/**
+ * Sends `opts.requests` requests in batches, sampling the workerd RSS after each batch. Every
+ * request says the status it must get (`expect`); the statuses must come in those shares.
+ */
+async function drive(label, url, pid, requests, bearer = null) {
+  const expected = requests.map((r) => r.expect);
+  let authorization = bearer === null ? null : await bearer();
+  const refresh = bearer === null ? null : setInterval(() => void bearer().then((value) => (authorization = value)), 30_000);
   const samples = [{ sent: 0, kib: rssKiB(pid), seconds: 0 }];
   const statuses = {};
   let errors = 0;
@@ -227,7 +236,9 @@ async function drive(label, url, pid, requests, expected) {
     const amount = Math.min(opts.every, opts.requests - sent);
     const instance = autocannon({
       url,
-      requests: requests.map(({ method, path, headers }) => ({ method, path, headers })),
+      requests: requests.map(({ method, path, headers, bearer: needsToken }) =>
+        needsToken ? { method, path, headers, setupRequest: (request) => ({ ...request, headers: { ...request.headers, Authorization: authorization } }) } : { method, path, headers },
+      ),
       connections: opts.connections,
       amount,
       timeout: 20,
@@ -247,6 +258,7 @@ async function drive(label, url, pid, requests, expected) {
       log(`${label}: ${sent.toLocaleString("en-US")} requests, RSS ${fmt(sample.kib / 1024, 1)} MiB, ${fmt(sent / sample.seconds, 0)} req/s`);
     }
   }
+  if (refresh !== null) clearInterval(refresh);
   await sleep(opts.idleSeconds * 1000);
   const idleKiB = rssKiB(pid);
   const tcmalloc = tcmallocStats(pid);
@@ -257,6 +269,13 @@ async function drive(label, url, pid, requests, expected) {
   const unexpected = Object.entries(statuses)
     .filter(([status]) => !share.has(Number(status)))
     .map(([status, count]) => `${count} × ${status}`);
+  // Each connection sends the requests in turn, so each status comes in its share (give or take
+  // the last round of each connection).
+  for (const [status, n] of share) {
+    const want = (opts.requests * n) / expected.length;
+    const got = statuses[status] ?? 0;
+    if (Math.abs(got - want) > opts.requests * 0.01 + opts.connections * expected.length) unexpected.push(`${got} × ${status}, expected about ${Math.round(want)}`);
+  }
   return {
     label,
     samples,
@@ -278,7 +297,7 @@ async function runCase(name) {
     const server = await startBareWorkerd(dir);
     try {
       const [pid] = groupPids(server.pgid);
-      return await drive("bare workerd, one-line Worker", server.url, pid, [{ method: "GET", path: "/" }], [200]);
+      return await drive("bare workerd, one-line Worker", server.url, pid, [{ method: "GET", path: "/", expect: 200 }]);
     } finally {
       await server.stop();
     }
@@ -287,9 +306,9 @@ async function runCase(name) {
   try {
     const pids = groupPidsNamed(edge.pgid, "workerd");
     if (pids.length !== 1) throw new Error(`expected one workerd process in the registry's group, found ${pids.length}`);
-    if (name === "constant") return await drive("registry, GET /_bench/constant", edge.url, pids[0], [{ method: "GET", path: "/_bench/constant" }], [200]);
-    const { requests, expected } = await mixRequests(edge);
-    return await drive("registry, mix of registry routes", edge.url, pids[0], requests, expected);
+    if (name === "constant") return await drive("registry, GET /_bench/constant", edge.url, pids[0], [{ method: "GET", path: "/_bench/constant", expect: 200 }]);
+    const { requests, bearer } = await mixRequests(edge);
+    return await drive("registry, mix of registry routes", edge.url, pids[0], requests, bearer);
   } finally {
     await edge.stop();
   }
@@ -307,7 +326,7 @@ lines.push(`\`node bench/memory.mjs --requests ${opts.requests} --every ${opts.e
 lines.push("");
 lines.push(
   table(
-    ["case", "RSS before MiB", "RSS after MiB", "peak MiB", `after ${opts.idleSeconds} s idle MiB`, "slope KiB/request", "late slope KiB/request (2nd half)", peer ? `late slope ÷ ${peer.name}` : "", "req/s", "statuses", "errors"],
+    ["case", "RSS before MiB", "RSS after MiB", "peak MiB", `after ${opts.idleSeconds} s idle MiB`, "slope KiB/request", "late slope KiB/request (2nd half)", peer ? `late slope − ${peer.name}'s` : "", peer ? `RSS after ÷ ${peer.name}'s` : "", "req/s", "statuses", "errors"],
     results.map((r) => [
       r.label,
       MiBof(r.samples[0].kib),
@@ -316,7 +335,8 @@ lines.push(
       MiBof(r.idleKiB),
       perRequest(r.slope),
       perRequest(r.lateSlope),
-      peer && peer !== r ? fmtRatio(r.lateSlope / peer.lateSlope) : "—",
+      peer && peer !== r ? `${r.lateSlope - peer.lateSlope >= 0 ? "+" : ""}${perRequest(r.lateSlope - peer.lateSlope)}` : "—",
+      peer && peer !== r ? fmtRatio(r.samples.at(-1).kib / peer.samples.at(-1).kib) : "—",
       fmt(r.rps, 0),
       Object.entries(r.statuses).map(([s, n]) => `${s}: ${n}`).join(", ") + (r.unexpected.length ? ` (unexpected: ${r.unexpected.join(", ")})` : ""),
       String(r.errors),
