@@ -3,9 +3,10 @@
  * AWS SDK names the refusal ThrottlingException (HTTP 429) and retries it as a throttling
  * error, and the token service answers 429 TOOMANYREQUESTS with Retry-After.
  *
- * Each request carries its own CF-Connecting-IP (the local runtime keeps a client's, where
- * Cloudflare's edge would set it), so these deliberate failures do not count against the
- * address every other e2e test shares.
+ * The local front sets CF-Connecting-IP from the socket (as Cloudflare's edge does), so the
+ * addresses these clients send are replaced by 127.0.0.1; the e2e registry runs with a high
+ * per-address limit (support/registry-process.ts) so these deliberate failures do not
+ * throttle other files' logins. Only the per-key limit is exercised here.
  */
 import { DescribeRegistryCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { describe, expect, inject, it } from "vitest";

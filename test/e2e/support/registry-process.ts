@@ -98,6 +98,11 @@ export async function startRegistryProcess(
     // Never the developer's .dev.vars: the secrets come from the environment, and nothing else
     // is read from a file (a test that wants a .dev.vars names its own).
     REGISTRY_DEV_VARS: join(stateDir, "dev.vars"),
+    // Every e2e client reaches the registry from 127.0.0.1 (the local front sets
+    // CF-Connecting-IP from the socket), so the per-address failed-login limit would let one
+    // file's deliberate failures throttle the next file's logins. The per-key limit stays on;
+    // the per-address limit is tested in test/integration/login-throttle.test.ts.
+    LOGIN_THROTTLE_IP_FAILURES: "100000",
     REGISTRY_ADMIN_ACCESS_KEY_ID: secrets.adminAccessKeyId,
     REGISTRY_ADMIN_SECRET_ACCESS_KEY: secrets.adminSecret,
     REGISTRY_TOKEN_SIGNING_KEY: secrets.signingKey,
