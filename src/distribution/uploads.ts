@@ -129,7 +129,7 @@ async function putWholeBlob(
   const { timeout } = writerLimits(c.env, ociFailures(name));
   let received: number;
   try {
-    received = await storeExactly(c.env.BLOBS, objectKey, body, length, checksumOption(digest), timeout, { onChunk: held && (() => held.hold.keepAlive()) });
+    received = await storeExactly(c.env.BLOBS, objectKey, body, length, checksumOption(digest), { timeout, onProgress: held && (() => held.hold.keepAlive()) });
   } catch (error) {
     if (isChecksumMismatch(error)) return null;
     throw error;

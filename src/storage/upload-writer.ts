@@ -23,7 +23,7 @@
  * overwrite another's bytes. What it created is discarded if its state is not committed, and
  * what the committed state no longer needs is deleted only after the commit.
  */
-import { concatBytes, readChunks, toHex } from "../bytes";
+import { concatBytes, readChunks, toHex, type BodyReading } from "../bytes";
 import type { ParsedDigest } from "../distribution/grammar";
 import type { BodyTimeout } from "../request-body";
 import type { UploadSession } from "../repository/upload-session";
@@ -128,10 +128,7 @@ export class UploadWriter {
     if (length > this.limits.maxBytes) throw this.limits.tooLarge();
     const digesting = new crypto.DigestStream(this.session.algorithm === "sha256" ? "SHA-256" : "SHA-512");
     const objectKey = this.ownObjectKey();
-    const received = await storeExactly(this.bucket, objectKey, body, length, {}, this.limits.timeout, {
-      digesting,
-      onChunk: () => this.hold.keepAlive(),
-    });
+    const received = await storeExactly(this.bucket, objectKey, body, length, {}, this.reading(), digesting);
     if (received !== length) return received;
     this.created.add(objectKey);
     this.session.objectKey = objectKey;
@@ -153,10 +150,9 @@ export class UploadWriter {
     this.session.objectKey = this.ownObjectKey();
     let received = 0;
     try {
-      for await (const chunk of readChunks(body, READ_CHUNK_BYTES, this.limits.timeout)) {
+      for await (const chunk of readChunks(body, READ_CHUNK_BYTES, this.reading())) {
         received += chunk.length;
         if (received > this.limits.maxBytes) throw this.limits.tooLarge();
-        await this.hold.keepAlive();
         await digest.ready;
         digest.write(chunk).catch(() => undefined);
         await this.cut(chunk);
@@ -197,9 +193,8 @@ export class UploadWriter {
   /** Reads the whole stream into the session's multipart upload. */
   async append(body: ReadableStream<Uint8Array> | null): Promise<void> {
     if (body === null) return;
-    for await (const chunk of readChunks(body, READ_CHUNK_BYTES, this.limits.timeout)) {
+    for await (const chunk of readChunks(body, READ_CHUNK_BYTES, this.reading())) {
       if (this.offset + chunk.length > this.limits.maxBytes) throw this.limits.tooLarge();
-      await this.hold.keepAlive();
       if (this.session.layout === "whole") await this.replayWholeObject();
       this.digest.update(chunk);
       this.receivedNow += chunk.length;
@@ -289,6 +284,11 @@ export class UploadWriter {
     await this.hold.keepAlive(true);
     await multipart.complete(this.partList());
     return { ok: true, location: { size, objectKey: this.session.objectKey }, obsolete: deleting([previousTail, this.replaced]) };
+  }
+
+  /** How request bodies are read: with the body timeout, keeping the hold alive as bytes come. */
+  private reading(): BodyReading {
+    return { timeout: this.limits.timeout, onProgress: () => this.hold.keepAlive() };
   }
 
   /** This writer's key for an object or multipart upload it creates for the session. */
@@ -394,8 +394,9 @@ export class UploadWriter {
  * Stores a body that declared `length` bytes as one object at `key` (with `options`, e.g. R2's
  * checksum check) through a FixedLengthStream, so the object has a known length whatever
  * stream the body is, while also writing the bytes to `digesting` if given. Both writes wait
- * for room, so memory stays bounded; a body that stops arriving fails with the timeout's
- * error. Returns the number of bytes the body really had; on a mismatch nothing is stored.
+ * for room, so memory stays bounded; the body is read as `reading` says (a body that stops
+ * arriving fails with its timeout's error). Returns the number of bytes the body really had;
+ * on a mismatch nothing is stored.
  */
 export async function storeExactly(
   bucket: R2Bucket,
@@ -403,13 +404,13 @@ export async function storeExactly(
   body: ReadableStream<Uint8Array> | null,
   length: number,
   options: R2PutOptions,
-  timeout: BodyTimeout,
-  { digesting, onChunk }: { digesting?: DigestStream; onChunk?: () => Promise<void> } = {},
+  reading: BodyReading,
+  digesting?: DigestStream,
 ): Promise<number> {
   if (length === 0 || body === null) {
     // Nothing declared: any byte that comes anyway is a mismatch (counted up to the first chunk).
     if (body !== null) {
-      for await (const chunk of readChunks(body, READ_CHUNK_BYTES, timeout)) if (chunk.length > 0) return chunk.length;
+      for await (const chunk of readChunks(body, READ_CHUNK_BYTES, reading)) if (chunk.length > 0) return chunk.length;
     }
     if (length > 0) return 0;
     await Promise.all([bucket.put(key, new Uint8Array(0), options), digesting?.getWriter().close()]);
@@ -422,10 +423,9 @@ export async function storeExactly(
   const digest = digesting?.getWriter();
   let received = 0;
   try {
-    for await (const chunk of readChunks(body, READ_CHUNK_BYTES, timeout)) {
+    for await (const chunk of readChunks(body, READ_CHUNK_BYTES, reading)) {
       received += chunk.length;
       if (received > length) break;
-      await onChunk?.();
       await Promise.all([store.ready, digest?.ready]);
       store.write(chunk).catch(() => undefined);
       digest?.write(chunk).catch(() => undefined);

@@ -81,7 +81,7 @@ function stalling(chunks: Uint8Array[], type?: "bytes"): { stream: ReadableStrea
 }
 
 describe("reading a request body that stops arriving", () => {
-  const timeout = { ms: 200, error: () => new Error("stalled") };
+  const reading = { timeout: { ms: 200, error: () => new Error("stalled") } };
 
   for (const kind of ["plain", "bytes"] as const) {
     it(`readChunks ends a ${kind} stream with the timeout's error and cancels it`, async () => {
@@ -90,7 +90,7 @@ describe("reading a request body that stops arriving", () => {
       let received = 0;
       await expect(
         (async () => {
-          for await (const chunk of readChunks(stream, 1024 * 1024, timeout)) received += chunk.length;
+          for await (const chunk of readChunks(stream, 1024 * 1024, reading)) received += chunk.length;
         })(),
       ).rejects.toThrow("stalled");
       // What was read before the stall may or may not have been handed out: the read fails anyway.
@@ -103,14 +103,28 @@ describe("reading a request body that stops arriving", () => {
   it("readChunks with a timeout still reads a steady body whole", async () => {
     const chunks = await (async () => {
       const out: Uint8Array[] = [];
-      for await (const chunk of readChunks(byteStream(pieces(300_000, 7_000)), 64 * 1024, timeout)) out.push(chunk);
+      for await (const chunk of readChunks(byteStream(pieces(300_000, 7_000)), 64 * 1024, reading)) out.push(chunk);
       return out;
     })();
     expect(chunks.reduce((n, c) => n + c.length, 0)).toBe(300_000);
   });
 
+  it("readChunks with a timeout still hands out whole chunks, and reports progress after every read", async () => {
+    const source = pieces(2_100_000, 70_000);
+    const whole = concatBytes(source, 2_100_000);
+    for (const make of [byteStream, plainStream]) {
+      let progress = 0;
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of readChunks(make(source), 1024 * 1024, { ...reading, onProgress: async () => void progress++ })) chunks.push(chunk);
+      expect(chunks.slice(0, -1).every((chunk) => chunk.length >= 1024 * 1024)).toBe(true);
+      if (make === byteStream) expect(chunks.map((chunk) => chunk.length)).toEqual([1024 * 1024, 1024 * 1024, 2_100_000 - 2 * 1024 * 1024]);
+      expect(concatBytes(chunks, 2_100_000)).toEqual(whole);
+      expect(progress).toBeGreaterThanOrEqual(3);
+    }
+  });
+
   it("readAtMost ends a stalled body with the timeout's error", async () => {
     const { stream } = stalling(pieces(1000, 100));
-    await expect(readAtMost(stream, 10_000, () => new Error("too large"), timeout)).rejects.toThrow("stalled");
+    await expect(readAtMost(stream, 10_000, () => new Error("too large"), reading.timeout)).rejects.toThrow("stalled");
   });
 });
