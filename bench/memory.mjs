@@ -15,7 +15,10 @@
 //   node bench/memory.mjs [--requests N (300000)] [--every N (10000)] [--connections C (8)]
 //                         [--cases workerd,constant,mix] [--idle S (10)]
 // The slope is a least-squares fit of RSS against requests sent; "late slope" fits the second
-// half only (after the runtime's heaps have grown to their working size). At the end of each
+// half only (after the runtime's heaps have grown to their working size); the targets (exit 1
+// when missed) are a late slope of at most 0.5 KiB/request for the registry's cases and the
+// mix's within 0.5 KiB/request of the constant route's, so runs shorter than the warm-up
+// (about 100,000 requests) miss them. At the end of each
 // case, when gdb is installed, the RSS is broken down: workerd links tcmalloc, whose counters
 // (read through gdb) say how much of it is live native memory and how much is freed but kept.
 // KEEP=1 keeps the temp dir (server state and logs).
@@ -371,6 +374,24 @@ lines.push(
     rows.map((i) => [results[0].samples[i].sent.toLocaleString("en-US"), ...results.map((r) => (r.samples[i] ? MiBof(r.samples[i].kib) : ""))]),
   ),
 );
+// The target: after the warm-up, the registry's memory is flat, and its own routes add nothing
+// per request to what the runtime does on its constant route (the report was 8-9 KiB/request).
+const FLAT_KIB_PER_REQUEST = 0.5;
+const targets = [];
+for (const r of results.filter((x) => x.name !== "workerd")) {
+  const flat = r.lateSlope <= FLAT_KIB_PER_REQUEST;
+  targets.push({ met: flat, text: `${r.label}: late slope ${perRequest(r.lateSlope)} KiB/request ≤ ${FLAT_KIB_PER_REQUEST}` });
+  if (r !== peer && peer?.name === "constant") {
+    const excess = r.lateSlope - peer.lateSlope;
+    targets.push({ met: excess <= FLAT_KIB_PER_REQUEST, text: `${r.label}: late slope within ${FLAT_KIB_PER_REQUEST} KiB/request of the constant route's (${excess >= 0 ? "+" : ""}${perRequest(excess)})` });
+  }
+}
+if (targets.length) {
+  lines.push("");
+  lines.push("Targets (flat memory after the warm-up; the report was 8–9 KiB/request):");
+  lines.push("");
+  for (const t of targets) lines.push(`- [${t.met ? "x" : " "}] **${t.met ? "MET" : "MISSED"}** ${t.text}`);
+}
 lines.push("");
 lines.push("Machine:");
 lines.push("");
@@ -379,5 +400,9 @@ console.log(lines.join("\n"));
 const bad = results.filter((r) => r.unexpected.length > 0 || r.errors > 0);
 if (bad.length) {
   console.error(`unexpected answers or errors in: ${bad.map((r) => r.name).join(", ")}`);
+  process.exitCode = 1;
+}
+if (targets.some((t) => !t.met)) {
+  console.error(`missed: ${targets.filter((t) => !t.met).map((t) => t.text).join("; ")}`);
   process.exitCode = 1;
 }
