@@ -60,7 +60,7 @@ describe("parsePolicyDocument: normalization", () => {
       "resource",
       {
         version: "2012-10-17",
-        statements: [{ effect: "Deny", principal: { any: true }, notAction: ["ecr:Get*", "ecr:BatchGetImage"], conditions: [] }],
+        statements: [{ effect: "Deny", principal: { everyone: true }, notAction: ["ecr:Get*", "ecr:BatchGetImage"], conditions: [] }],
       },
     ],
     [
@@ -74,14 +74,14 @@ describe("parsePolicyDocument: normalization", () => {
       {
         version: "2012-10-17",
         statements: [
-          { effect: "Allow", principal: { any: false, aws: ["123456789012"], services: [] }, action: ["ecr:BatchGetImage"], conditions: [] },
+          { effect: "Allow", principal: { everyone: false, aws: ["123456789012"], services: [] }, action: ["ecr:BatchGetImage"], conditions: [] },
           {
             effect: "Allow",
-            notPrincipal: { any: false, aws: [USER, "arn:aws:iam::123456789012:root"], services: [] },
+            notPrincipal: { everyone: false, aws: [USER, "arn:aws:iam::123456789012:root"], services: [] },
             action: ["ecr:BatchGetImage"],
             conditions: [],
           },
-          { effect: "Allow", principal: { any: true }, action: ["ecr:BatchGetImage"], notResource: [REPO], conditions: [] },
+          { effect: "Allow", principal: { everyone: true }, action: ["ecr:BatchGetImage"], notResource: [REPO], conditions: [] },
         ],
       },
     ],
@@ -99,17 +99,17 @@ describe("parsePolicyDocument: normalization", () => {
           {
             sid: "LambdaECRImageRetrievalPolicy",
             effect: "Allow",
-            principal: { any: false, aws: [], services: ["lambda.amazonaws.com"] },
+            principal: { everyone: false, aws: [], services: ["lambda.amazonaws.com"] },
             action: ["ecr:BatchGetImage"],
             conditions: [],
           },
           {
             effect: "Allow",
-            principal: { any: false, aws: [USER], services: ["codebuild.amazonaws.com", "pullthroughcache.ecr.amazonaws.com"] },
+            principal: { everyone: false, aws: [USER], services: ["codebuild.amazonaws.com", "pullthroughcache.ecr.amazonaws.com"] },
             action: ["ecr:BatchGetImage"],
             conditions: [],
           },
-          { effect: "Allow", notPrincipal: { any: false, aws: [], services: ["ecs-tasks.amazonaws.com.cn"] }, action: ["ecr:BatchGetImage"], conditions: [] },
+          { effect: "Allow", notPrincipal: { everyone: false, aws: [], services: ["ecs-tasks.amazonaws.com.cn"] }, action: ["ecr:BatchGetImage"], conditions: [] },
         ],
       },
     ],

@@ -20,7 +20,7 @@ export type Effect = "Allow" | "Deny";
  * kept so the policies AWS documents for Lambda or CodeBuild are accepted; no caller of this
  * registry is a service principal (src/auth/policy/evaluate.ts).
  */
-export type PrincipalSet = { any: true } | { any: false; aws: string[]; services: string[] };
+export type PrincipalSet = { everyone: true } | { everyone: false; aws: string[]; services: string[] };
 export type ConditionQualifier = "ForAnyValue" | "ForAllValues" | null;
 
 /** The value format an operator needs, which decides how its values are validated. */
@@ -313,7 +313,7 @@ const IAM_PRINCIPAL_ARN = /^arn:[a-z-]+:iam::\d{12}:(root|user\/.+|role\/.+)$/;
 const PRINCIPAL_TYPES = ["AWS", "Service"];
 
 function parsePrincipal(raw: unknown, path: string): PrincipalSet {
-  if (raw === "*") return { any: true };
+  if (raw === "*") return { everyone: true };
   if (!isObject(raw) || Object.keys(raw).length === 0) {
     fail(`${path} must be "*" or an object with "AWS" or "Service" keys`);
   }
@@ -322,7 +322,7 @@ function parsePrincipal(raw: unknown, path: string): PrincipalSet {
   }
   const aws = has(raw, "AWS") ? items(raw["AWS"], `${path}.AWS`).map(validatePrincipal) : [];
   const services = has(raw, "Service") ? items(raw["Service"], `${path}.Service`).map(validateServicePrincipal) : [];
-  return aws.includes("*") ? { any: true } : { any: false, aws, services };
+  return aws.includes("*") ? { everyone: true } : { everyone: false, aws, services };
 }
 
 function validatePrincipal(item: Item): string {

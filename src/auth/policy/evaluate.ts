@@ -173,7 +173,7 @@ function principalApplies(statement: Statement, caller: Caller | null): boolean 
  * statement is still stored and returned verbatim, so a policy written for ECR round-trips.
  */
 function principalMatches(set: PrincipalSet, caller: Caller | null): boolean {
-  if (set.any) return true;
+  if (set.everyone) return true;
   return caller !== null && set.aws.some((entry) => principalEntryMatches(entry, caller));
 }
 
