@@ -24,15 +24,14 @@
 // KEEP=1 keeps the temp dir (server state and logs).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { pullHeaders, pushHeaders } from "./lib/auth.mjs";
 import { machineInfo } from "./lib/report.mjs";
-import { freePort, groupPids, groupPidsNamed, killAllGroupsSync, sleep, startGroup, stopGroup } from "./lib/proc.mjs";
+import { benchWorkDir, freePort, groupPids, groupPidsNamed, sleep, startGroup, stopGroup } from "./lib/proc.mjs";
 import { startEdgeRegistry } from "./lib/peers.mjs";
 import { fmt, fmtRatio, table } from "./lib/stats.mjs";
 
@@ -64,22 +63,7 @@ for (const c of opts.cases) if (!CASES.includes(c)) throw new Error(`unknown cas
 const keep = Boolean(process.env.KEEP);
 const t0 = performance.now();
 const log = (message) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(5)} s] ${message}`);
-const work = mkdtempSync(join(os.tmpdir(), "registry-memory-"));
-let cleaned = false;
-function cleanupSync() {
-  if (cleaned) return;
-  cleaned = true;
-  killAllGroupsSync();
-  if (!keep) rmSync(work, { recursive: true, force: true });
-}
-process.on("exit", cleanupSync);
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping the servers and removing ${work}`);
-    cleanupSync();
-    process.exit(130);
-  });
-}
+const { work, cleanupSync } = benchWorkDir("registry-memory-", { keep });
 
 // autocannon's response parser waits for a HEAD response's Content-Length bytes forever: tell
 // it to skip the body when the request it is parsing the answer to is a HEAD (per connection).

@@ -11,14 +11,14 @@
 // Defaults: one image of 1 × 256 MiB layer, one of 10 × 4 MiB layers, 3 repetitions.
 // KEEP=1 keeps the temp dir (images, server state, logs).
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CreatePullThroughCacheRuleCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { buildLayout, MiB } from "./lib/images.mjs";
 import { startDistribution, startEdgeRegistry } from "./lib/peers.mjs";
-import { cpuSnapshot, groupPids, groupPidsNamed, killAllGroupsSync, memoryMiB, otherCpu, resetPeaks, run, sleep } from "./lib/proc.mjs";
+import { benchWorkDir, cpuSnapshot, groupPids, groupPidsNamed, memoryMiB, otherCpu, resetPeaks, run, sleep } from "./lib/proc.mjs";
 import { curlUpload } from "./lib/curl.mjs";
 import { cacheIsolation, skopeoCopy } from "./lib/skopeo.mjs";
 import { fmt, fmtRatio, median, table } from "./lib/stats.mjs";
@@ -54,24 +54,9 @@ const startedAt = new Date();
 const t0 = performance.now();
 const log = (message) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${message}`);
 
-const work = mkdtempSync(join(os.tmpdir(), "registry-pull-through-"));
+const { work, cleanupSync } = benchWorkDir("registry-pull-through-", { keep });
 const scratch = join(work, "scratch");
 mkdirSync(scratch);
-let cleaned = false;
-function cleanupSync() {
-  if (cleaned) return;
-  cleaned = true;
-  killAllGroupsSync();
-  if (!keep) rmSync(work, { recursive: true, force: true });
-}
-process.on("exit", cleanupSync);
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping the servers and removing ${work}`);
-    cleanupSync();
-    process.exit(130);
-  });
-}
 
 function firstLine(file, args) {
   return run(file, args, { timeoutMs: 10_000 })

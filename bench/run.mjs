@@ -5,7 +5,7 @@
 //   npm run bench -- --quick      small sizes, one repetition
 //   npm run bench -- --help       sizes, repetitions, --only
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +13,7 @@ import { ensurePackages } from "./lib/deps.mjs";
 import { buildLayout, MiB } from "./lib/images.mjs";
 import { parseOptions } from "./lib/options.mjs";
 import { startDistribution, startEdgeRegistry, startNginx } from "./lib/peers.mjs";
-import { cpuSnapshot, killAllGroupsSync, otherCpu, sleep } from "./lib/proc.mjs";
+import { benchWorkDir, cpuSnapshot, otherCpu, sleep } from "./lib/proc.mjs";
 import { machineInfo, renderResults } from "./lib/report.mjs";
 import { cacheIsolation } from "./lib/skopeo.mjs";
 import { runBlobGet } from "./lib/workloads/blob-get.mjs";
@@ -34,24 +34,9 @@ const log = (message) => {
 
 ensurePackages(log);
 
-const work = mkdtempSync(join(tmpdir(), "edge-bench-"));
+const { work, cleanupSync } = benchWorkDir("edge-bench-", { keep: opts.keep });
 const scratch = join(work, "scratch");
 mkdirSync(scratch);
-let cleaned = false;
-function cleanupSync() {
-  if (cleaned) return;
-  cleaned = true;
-  killAllGroupsSync();
-  if (!opts.keep) rmSync(work, { recursive: true, force: true });
-}
-process.on("exit", cleanupSync);
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping the servers and removing ${work}`);
-    cleanupSync();
-    process.exit(130);
-  });
-}
 
 // Disk: the images, the pulled copies and the servers' storage all land under `work`.
 const need =

@@ -1,8 +1,10 @@
 // Processes: running commands with time limits, starting servers in their own process group,
 // stopping whole groups (bounded), and reading the peak memory of a group's processes.
 import { execFile, spawn } from "node:child_process";
-import { appendFileSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -193,4 +195,28 @@ export function otherCpu(before, after) {
   const capacity = Math.max(seconds * cores, 1e-9);
   const other = (after.foreign - before.foreign) / hz;
   return { seconds, otherCpuSeconds: other, otherShare: other / capacity, stealShare: (after.steal - before.steal) / hz / capacity };
+}
+
+/**
+ * A fresh work directory under the OS temp dir, removed (unless `keep`) with every server
+ * group this process started when the process exits or is interrupted.
+ */
+export function benchWorkDir(prefix, { keep = false } = {}) {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  let cleaned = false;
+  const cleanupSync = () => {
+    if (cleaned) return;
+    cleaned = true;
+    killAllGroupsSync();
+    if (!keep) rmSync(work, { recursive: true, force: true });
+  };
+  process.on("exit", cleanupSync);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.on(signal, () => {
+      console.error(`\n${signal}: stopping the servers and removing ${work}`);
+      cleanupSync();
+      process.exit(130);
+    });
+  }
+  return { work, cleanupSync };
 }
