@@ -3,8 +3,8 @@
  * row exists, and the row names the R2 object holding the bytes.
  */
 import { and, eq, sql, type SQL } from "drizzle-orm";
-import type { Database } from "./database";
 import { repositoryBlobs } from "./schema";
+import { inList, type Database } from "./database";
 
 export interface BlobLocation {
   size: number;
@@ -135,7 +135,7 @@ export async function findBlobLinks(db: Database, repository: string, digests: r
   if (digests.length === 0) return new Map();
   const rows = await db.all<{ digest: string; size: number; object_key: string }>(sql`
     SELECT digest, size, object_key FROM repository_blobs
-    WHERE repository = ${repository} AND digest IN (SELECT value FROM json_each(${JSON.stringify(digests)}))`);
+    WHERE repository = ${repository} AND ${inList(sql`digest`, digests)}`);
   return new Map(rows.map((row) => [row.digest, { size: row.size, objectKey: row.object_key }]));
 }
 

@@ -3,14 +3,14 @@
  * and the marks, claims and tombstones of objects being collected.
  */
 import { sql } from "drizzle-orm";
-import type { Database } from "./database";
+import { inList, type Database } from "./database";
 
 /** The keys among `keys` that some link references. One query (json_each keeps it at one parameter). */
 export async function linkedObjectKeys(db: Database, keys: readonly string[]): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
   const rows = await db.all<{ key: string }>(sql`
     SELECT DISTINCT object_key AS key FROM repository_blobs
-    WHERE object_key IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`);
+    WHERE ${inList(sql`object_key`, keys)}`);
   return new Set(rows.map((row) => row.key));
 }
 
@@ -42,7 +42,7 @@ export async function markObjects(
   }
   if (relinked.length > 0) {
     await db.run(sql`
-      DELETE FROM gc_objects WHERE state = 'marked' AND object_key IN (SELECT value FROM json_each(${JSON.stringify(relinked)}))`);
+      DELETE FROM gc_objects WHERE state = 'marked' AND ${inList(sql`object_key`, relinked)}`);
   }
   return marked;
 }
@@ -75,7 +75,7 @@ export async function markDeleted(db: Database, keys: readonly string[], now: nu
   if (keys.length === 0) return;
   await db.run(sql`
     UPDATE gc_objects SET state = 'deleted', changed_at = ${now}
-    WHERE state = 'claimed' AND object_key IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`);
+    WHERE state = 'claimed' AND ${inList(sql`object_key`, keys)}`);
 }
 
 /** Forgets tombstones older than `before`: no request that began before them is still running. */

@@ -4,8 +4,8 @@
  * indexes reference a manifest. Deletions are written by the repository's Durable Object.
  */
 import { sql, type SQL } from "drizzle-orm";
-import type { Database } from "./database";
 import { manifests, tags } from "./schema";
+import { inList, type Database } from "./database";
 
 export type TagStatus = "TAGGED" | "UNTAGGED" | "ANY";
 
@@ -58,7 +58,7 @@ export async function findImageRows(db: Database, repository: string, digests: r
   if (digests.length === 0) return new Map();
   const rows = await db.all<RawImageRow>(sql`
     SELECT ${IMAGE_COLUMNS} FROM manifests m
-    WHERE m.repository = ${repository} AND m.digest IN (SELECT value FROM json_each(${JSON.stringify(digests)}))`);
+    WHERE m.repository = ${repository} AND ${inList(sql`m.digest`, digests)}`);
   return new Map(rows.map((raw) => [raw.digest, toImageRow(raw)]));
 }
 
@@ -67,7 +67,7 @@ export async function findTagDigests(db: Database, repository: string, tagNames:
   if (tagNames.length === 0) return new Map();
   const rows = await db.all<{ tag: string; digest: string }>(sql`
     SELECT tag, digest FROM tags
-    WHERE repository = ${repository} AND tag IN (SELECT value FROM json_each(${JSON.stringify(tagNames)}))`);
+    WHERE repository = ${repository} AND ${inList(sql`tag`, tagNames)}`);
   return new Map(rows.map((row) => [row.tag, row.digest]));
 }
 
@@ -106,7 +106,7 @@ export async function findManifestBodies(db: Database, repository: string, diges
   if (digests.length === 0) return new Map();
   const rows = await db.all<ManifestBodyRow>(sql`
     SELECT digest, media_type AS mediaType, image_size AS imageSize, body FROM manifests
-    WHERE repository = ${repository} AND digest IN (SELECT value FROM json_each(${JSON.stringify(digests)}))`);
+    WHERE repository = ${repository} AND ${inList(sql`digest`, digests)}`);
   return new Map(rows.map((row) => [row.digest, row]));
 }
 
@@ -116,7 +116,7 @@ export async function findTagsOf(db: Database, repository: string, digests: read
   if (digests.length === 0) return tagsByDigest;
   const rows = await db.all<{ tag: string; digest: string }>(sql`
     SELECT tag, digest FROM tags
-    WHERE repository = ${repository} AND digest IN (SELECT value FROM json_each(${JSON.stringify(digests)}))
+    WHERE repository = ${repository} AND ${inList(sql`digest`, digests)}
     ORDER BY tag`);
   for (const row of rows) tagsByDigest.get(row.digest)?.push(row.tag);
   return tagsByDigest;
@@ -129,7 +129,7 @@ export async function findParentIndexes(db: Database, repository: string, digest
   const rows = await db.all<{ parent: string; child: string }>(sql`
     SELECT m.digest AS parent, j.value AS child FROM manifests m, json_each(m.child_digests) j
     WHERE m.repository = ${repository} AND m.child_digests != '[]'
-      AND j.value IN (SELECT value FROM json_each(${JSON.stringify(digests)}))`);
+      AND ${inList(sql`j.value`, digests)}`);
   for (const row of rows) parents.get(row.child)?.push(row.parent);
   return parents;
 }

@@ -4,8 +4,8 @@
  * except the pull counters (addPulls), which only ever grow.
  */
 import { and, asc, eq, gt, sql } from "drizzle-orm";
-import type { Database } from "./database";
 import { manifests, repositories, tags, type TagMutability } from "./schema";
+import { inList, type Database } from "./database";
 
 /** What a manifest GET needs: one row, found by digest or by tag in one query. */
 export interface StoredManifest {
@@ -51,7 +51,7 @@ export async function findManifestDigests(db: Database, repository: string, dige
   if (digests.length === 0) return new Set();
   const rows = await db.all<{ digest: string }>(sql`
     SELECT digest FROM manifests
-    WHERE repository = ${repository} AND digest IN (SELECT value FROM json_each(${JSON.stringify(digests)}))`);
+    WHERE repository = ${repository} AND ${inList(sql`digest`, digests)}`);
   return new Set(rows.map((row) => row.digest));
 }
 
@@ -75,10 +75,10 @@ export async function findReferenceSizes(
   if (blobDigests.length === 0 && manifestDigests.length === 0) return found;
   const rows = await db.all<{ kind: "blob" | "manifest"; digest: string; size: number }>(sql`
     SELECT 'blob' AS kind, digest, size FROM repository_blobs
-    WHERE repository = ${repository} AND digest IN (SELECT value FROM json_each(${JSON.stringify(blobDigests)}))
+    WHERE repository = ${repository} AND ${inList(sql`digest`, blobDigests)}
     UNION ALL
     SELECT 'manifest' AS kind, digest, size FROM manifests
-    WHERE repository = ${repository} AND digest IN (SELECT value FROM json_each(${JSON.stringify(manifestDigests)}))`);
+    WHERE repository = ${repository} AND ${inList(sql`digest`, manifestDigests)}`);
   for (const row of rows) (row.kind === "blob" ? found.blobs : found.manifests).set(row.digest, row.size);
   return found;
 }
