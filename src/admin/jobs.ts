@@ -22,7 +22,7 @@ import { lastGarbageCollection, runGarbageCollection } from "../gc/collect";
 import { ALL_JOBS, runJobs } from "../jobs/scheduled";
 import { lastLifecycleRun } from "../lifecycle/run";
 import { storageByRepository } from "../storage/blob-links";
-import { listAuditEvents } from "../storage/lifecycle-records";
+import { listAuditEvents } from "../storage/audit-records";
 import { requireIdentityAction } from "./authorize";
 import { presentAuditEvent, presentRun } from "./present";
 import { adminError } from "./users";

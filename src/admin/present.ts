@@ -4,7 +4,7 @@
  * Policy documents stay the text that was set, as ECR and IAM return them.
  */
 import type { UserRecord } from "../storage/identity-records";
-import type { AuditEvent } from "../storage/lifecycle-records";
+import type { AuditEvent } from "../storage/audit-records";
 import { parseStoredFilters } from "../repository/tag-mutability";
 import type { RepositoryRow } from "../storage/schema";
 

@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../app-env";
-import { isValidRepositoryName } from "../distribution/grammar";
+import { isValidRepositoryName } from "../oci/grammar";
 import { OciError, RegistryError, TokenError } from "../errors";
 import { findRepositoryAccessFacts } from "../storage/repository-records";
 import { ACCESS_CLASSES, CLASS_ACTIONS, parseScopes, type AccessClass, type Scope } from "./access";

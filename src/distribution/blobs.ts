@@ -14,7 +14,7 @@ import { repositoryObject } from "../repository/stub";
 import { presignConfig, presignGet } from "../storage/presign";
 import { pullBlobThrough } from "../pull-through/blobs";
 import { cacheTargetFor } from "../pull-through/targets";
-import type { ParsedDigest } from "./grammar";
+import type { ParsedDigest } from "../oci/grammar";
 import { contentRange, parseRange } from "./range";
 import { requireDigest } from "./validate";
 

@@ -6,8 +6,8 @@
  */
 import type { AppContext } from "../app-env";
 import { findManifestByDigest, findManifestByTag, listReferrers, type ReferrerRow, type StoredManifest } from "../storage/manifest-records";
-import { ANNOTATIONS_IN_MANIFEST, readManifestBytes } from "./manifests";
-import { INDEX_TYPES, MediaType } from "./media-types";
+import { ANNOTATIONS_IN_MANIFEST, readManifestBytes } from "../images/manifests";
+import { INDEX_TYPES, MediaType } from "../oci/media-types";
 import { pageOf, readPageRequest } from "./pagination";
 import { requireDigest } from "./validate";
 

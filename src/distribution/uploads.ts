@@ -5,7 +5,7 @@
  * The repository's Durable Object holds each session's state and hands it to one request at a
  * time (a lease); bytes stream from the request into R2 through `UploadWriter`. A request that
  * fails leaves the session as it was before the request, so clients can resume it. The steps
- * are shared with ECR's layer actions (./upload-steps.ts); this module adds HTTP and OCI errors.
+ * are shared with ECR's layer actions (src/images/upload-steps.ts); this module adds HTTP and OCI errors.
  */
 import type { AppContext } from "../app-env";
 import { CLASS_ACTIONS } from "../auth/access";
@@ -17,7 +17,7 @@ import { canonicalBlobKey } from "../storage/keys";
 import { checksumOption, storeExactly } from "../storage/upload-writer";
 import { repositoryObject, withRepository } from "../repository/stub";
 import { uploadRange, type UploadSession } from "../repository/upload-session";
-import { isDigestAlgorithm, isValidRepositoryName, type DigestAlgorithm, type ParsedDigest } from "./grammar";
+import { isDigestAlgorithm, isValidRepositoryName, type DigestAlgorithm, type ParsedDigest } from "../oci/grammar";
 import { blobMaxBytes, declaredBodyLength, parseContentRange, type ByteRange, type LengthFailures } from "../request-body";
 import {
   appendToUpload,
@@ -28,7 +28,7 @@ import {
   writerLimits,
   type HeldUpload,
   type UploadFailures,
-} from "./upload-steps";
+} from "../images/upload-steps";
 import { requireDigest } from "./validate";
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -2,7 +2,7 @@
  * Boundary checks for path and query values, throwing the spec's error for each.
  */
 import { OciError, RegistryError } from "../errors";
-import { isValidRepositoryName, parseDigest, type ParsedDigest } from "./grammar";
+import { isValidRepositoryName, parseDigest, type ParsedDigest } from "../oci/grammar";
 
 export function requireName(name: string): string {
   if (!isValidRepositoryName(name)) {

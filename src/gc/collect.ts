@@ -36,7 +36,7 @@
 import { repositoryObject } from "../repository/stub";
 import { database, type Database } from "../storage/database";
 import { claimObjects, linkedObjectKeys, markDeleted, markObjects, purgeTombstones } from "../storage/gc-records";
-import { recordAuditEvents } from "../storage/lifecycle-records";
+import { recordAuditEvents } from "../storage/audit-records";
 import { deleteRegistrySetting, findRegistrySetting, putRegistrySetting } from "../storage/registry-settings";
 import { listRepositories } from "../storage/repository-records";
 import { UPLOAD_SESSION_TTL_MS } from "../repository/upload-session";

@@ -17,9 +17,9 @@ import { database, type Database } from "../storage/database";
 import {
   listRepositoriesWithLifecyclePolicy,
   loadLifecycleImages,
-  recordAuditEvents,
   setLifecycleEvaluatedAt,
 } from "../storage/lifecycle-records";
+import { recordAuditEvents } from "../storage/audit-records";
 import { deleteRegistrySetting, findRegistrySetting, putRegistrySetting } from "../storage/registry-settings";
 import { evaluateLifecycle, type ExpiryDecision } from "./evaluate";
 import { LifecyclePolicyError, parseLifecyclePolicy } from "./policy";

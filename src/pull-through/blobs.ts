@@ -10,7 +10,7 @@
  * upstream's HEAD without storing anything.
  */
 import type { AppContext } from "../app-env";
-import type { ParsedDigest } from "../distribution/grammar";
+import type { ParsedDigest } from "../oci/grammar";
 import { OciError, RegistryError } from "../errors";
 import { withRepository } from "../repository/stub";
 import { findBlobObject, linkBlob, type BlobLocation } from "../storage/blob-links";

@@ -15,10 +15,10 @@
  */
 import type { AppContext } from "../app-env";
 import { readAtMost } from "../bytes";
-import { parseDigest, type ParsedDigest } from "../distribution/grammar";
-import { parseManifest } from "../distribution/manifest-format";
-import { digestOf, pushManifest } from "../distribution/manifests";
-import { MediaType } from "../distribution/media-types";
+import { parseDigest, type ParsedDigest } from "../oci/grammar";
+import { parseManifest } from "../oci/manifest-format";
+import { digestOf, pushManifest } from "../images/manifests";
+import { MediaType } from "../oci/media-types";
 import { OciError, RegistryError } from "../errors";
 import {
   findManifestByDigest,
@@ -28,7 +28,7 @@ import {
   type StoredManifest,
   type TaggedManifest,
 } from "../storage/manifest-records";
-import { recordAuditEvents } from "../storage/lifecycle-records";
+import { recordAuditEvents } from "../storage/audit-records";
 import { authorizeImport, distributionImporter, type Importer } from "./importer";
 import { joinFlight, leading, outcomeFailure } from "./single-flight";
 import { clientErrorFor, noteUpstream, upstreamOf, type RuleTarget } from "./targets";

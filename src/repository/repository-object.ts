@@ -7,8 +7,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { instrumentEnv } from "../bench/counters";
-import type { DigestAlgorithm } from "../distribution/grammar";
-import { sizeMismatches, type DeclaredSizes, type SizeMismatch } from "../distribution/manifest-format";
+import type { DigestAlgorithm } from "../oci/grammar";
+import { sizeMismatches, type DeclaredSizes, type SizeMismatch } from "../oci/manifest-format";
 import { database, isForeignKeyFailure, type Database } from "../storage/database";
 import { collectUnreferencedLinks, unlinkUnreferencedBlob, type CollectedLink, type UnlinkResult } from "../storage/blob-links";
 import { assembledBlobKey } from "../storage/keys";

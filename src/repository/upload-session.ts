@@ -11,7 +11,7 @@
  * multipart upload are reserved for it, so a writer that lost its lease cannot overwrite what
  * another wrote.
  */
-import type { DigestAlgorithm } from "../distribution/grammar";
+import type { DigestAlgorithm } from "../oci/grammar";
 
 /** Size of every R2 multipart part but the last. R2 wants >= 5 MiB and equal sizes; 8 MiB
  * parts allow blobs up to 80,000 MiB (10,000 parts), above ECR's 52,000 MiB layer limit. */

@@ -26,7 +26,7 @@
  * Blob links (which repository may read which digest, and under which key) live in D1; upload
  * session state lives in the repository's Durable Object.
  */
-import type { ParsedDigest } from "../distribution/grammar";
+import type { ParsedDigest } from "../oci/grammar";
 
 export function canonicalBlobKey(digest: ParsedDigest): string {
   return `blobs/${digest.algorithm}/${digest.hex}`;

@@ -16,7 +16,7 @@ export interface LayerRecord {
  * The links of `digests` in `repository`, each with its media type. One query: the repository's
  * manifests listing a wanted digest in `blob_digests` are read once, and the descriptor's
  * `mediaType` is taken from the manifest body with SQLite's JSON functions. Manifests kept in R2
- * (bodies over 1 MiB, src/distribution/manifests.ts) have no body here and are not consulted.
+ * (bodies over 1 MiB, src/images/manifests.ts) have no body here and are not consulted.
  */
 export async function findLayerRecords(db: Database, repository: string, digests: readonly string[]): Promise<Map<string, LayerRecord>> {
   if (digests.length === 0) return new Map();

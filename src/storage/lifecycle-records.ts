@@ -1,11 +1,12 @@
 /**
  * D1 access for lifecycle policies: the policy and its last evaluation on the repository row,
- * the images the evaluator looks at, previews, and the audit trail of expiries.
+ * the images the evaluator looks at, and previews. (Expiries are written to the audit trail,
+ * src/storage/audit-records.ts.)
  */
 import { and, asc, eq, gt, isNotNull, sql } from "drizzle-orm";
 import type { LifecycleImage } from "../lifecycle/evaluate";
 import type { Database } from "./database";
-import { auditEvents, lifecyclePreviews, repositories } from "./schema";
+import { lifecyclePreviews, repositories } from "./schema";
 
 export async function setLifecyclePolicy(db: Database, name: string, policy: string | null): Promise<boolean> {
   const updated = await db
@@ -88,34 +89,4 @@ export async function beginPreview(db: Database, repository: string, policyText:
 
 export async function finishPreview(db: Database, repository: string, status: "COMPLETE" | "FAILED", results: string | null): Promise<void> {
   await db.update(lifecyclePreviews).set({ status, results }).where(eq(lifecyclePreviews.repository, repository));
-}
-
-export interface AuditEvent {
-  at: number;
-  actor: string;
-  action: string;
-  repository: string | null;
-  digest: string | null;
-  detail: Record<string, unknown>;
-}
-
-/** Appends events in one statement, whatever their number (the rows travel as one JSON parameter). */
-export async function recordAuditEvents(db: Database, events: readonly AuditEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  const rows = JSON.stringify(events.map((event) => ({ ...event, detail: JSON.stringify(event.detail) })));
-  await db.run(sql`
-    INSERT INTO audit_events (at, actor, action, repository, digest, detail)
-    SELECT json_extract(value, '$.at'), json_extract(value, '$.actor'), json_extract(value, '$.action'),
-           json_extract(value, '$.repository'), json_extract(value, '$.digest'), json_extract(value, '$.detail')
-    FROM json_each(${rows})`);
-}
-
-export async function listAuditEvents(db: Database, repository: string, limit: number): Promise<AuditEvent[]> {
-  const rows = await db
-    .select()
-    .from(auditEvents)
-    .where(eq(auditEvents.repository, repository))
-    .orderBy(asc(auditEvents.id))
-    .limit(limit);
-  return rows.map((row) => ({ ...row, detail: JSON.parse(row.detail) as Record<string, unknown> }));
 }

@@ -6,7 +6,7 @@
  */
 import { toHex } from "../bytes";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
-import type { DigestAlgorithm } from "../distribution/grammar";
+import type { DigestAlgorithm } from "../oci/grammar";
 
 /** The parts of noble's HashMD that make up its resumable state. */
 interface MerkleDamgardState {

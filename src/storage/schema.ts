@@ -167,7 +167,7 @@ export const manifests = sqliteTable(
     pushedAt: integer("pushed_at").notNull(),
     /** Config plus layer sizes of an image manifest (ECR's imageSizeInBytes); null for an index. */
     imageSize: integer("image_size"),
-    /** Pulls are recorded in batches (src/control/pull-records.ts), not on every pull. */
+    /** Pulls are recorded in batches (src/images/pull-records.ts), not on every pull. */
     lastPulledAt: integer("last_pulled_at"),
     pullCount: integer("pull_count").notNull().default(0),
   },

@@ -24,7 +24,7 @@
  * what the committed state no longer needs is deleted only after the commit.
  */
 import { concatBytes, readChunks, toHex, type BodyReading } from "../bytes";
-import type { ParsedDigest } from "../distribution/grammar";
+import type { ParsedDigest } from "../oci/grammar";
 import type { BodyTimeout } from "../request-body";
 import type { UploadSession } from "../repository/upload-session";
 import type { BlobLocation } from "./blob-links";

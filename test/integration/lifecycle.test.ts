@@ -10,7 +10,7 @@ import worker from "../../src/index";
 import { runLifecycle } from "../../src/lifecycle/run";
 import { repositoryObject } from "../../src/repository/stub";
 import { database } from "../../src/storage/database";
-import { listAuditEvents } from "../../src/storage/lifecycle-records";
+import { listAuditEvents } from "../../src/storage/audit-records";
 import { ecr, ecrCall } from "../support/ecr";
 import { call, pushImage, randomBytes } from "../support/registry";
 

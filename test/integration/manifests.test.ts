@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { parseManifest } from "../../src/distribution/manifest-format";
+import { parseManifest } from "../../src/oci/manifest-format";
 import { repositoryObject } from "../../src/repository/stub";
 import { ecr, ecrCall } from "../support/ecr";
 import {

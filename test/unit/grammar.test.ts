@@ -7,7 +7,7 @@ import {
   NAME_MAX_LENGTH,
   NAME_MIN_LENGTH,
   parseDigest,
-} from "../../src/distribution/grammar";
+} from "../../src/oci/grammar";
 
 const HEX64 = "0123456789abcdef".repeat(4);
 const HEX128 = "0123456789abcdef".repeat(8);

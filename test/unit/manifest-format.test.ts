@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { OciError, RegistryError } from "../../src/errors";
-import { describeSizeMismatches, imageSizeOfStored, parseManifest, sizeMismatches, type ManifestSummary } from "../../src/distribution/manifest-format";
+import { describeSizeMismatches, imageSizeOfStored, parseManifest, sizeMismatches, type ManifestSummary } from "../../src/oci/manifest-format";
 
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX = "application/vnd.oci.image.index.v1+json";

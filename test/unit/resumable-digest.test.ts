@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DigestAlgorithm } from "../../src/distribution/grammar";
+import type { DigestAlgorithm } from "../../src/oci/grammar";
 import { ResumableDigest } from "../../src/storage/resumable-digest";
 
 const ALGORITHMS: readonly DigestAlgorithm[] = ["sha256", "sha512"];

@@ -3,10 +3,10 @@
  * Reads go to D1; deletions go through the repository's Durable Object, and PutImage through
  * the same push as `/v2` (pushManifest), except that it never creates a repository.
  */
-import { parseDigest, isValidTag } from "../../distribution/grammar";
-import { imageSizeOfStored } from "../../distribution/manifest-format";
-import { digestOf, pushManifest } from "../../distribution/manifests";
-import { essence, IMAGE_MANIFEST_TYPES, INDEX_TYPES } from "../../distribution/media-types";
+import { parseDigest, isValidTag } from "../../oci/grammar";
+import { imageSizeOfStored } from "../../oci/manifest-format";
+import { digestOf, pushManifest } from "../../images/manifests";
+import { essence, IMAGE_MANIFEST_TYPES, INDEX_TYPES } from "../../oci/media-types";
 import { EcrError, OciError, RegistryError } from "../../errors";
 import type { Importer } from "../../pull-through/importer";
 import { importManifest, type CacheReference } from "../../pull-through/manifests";
@@ -27,7 +27,7 @@ import {
 import { manifestKey } from "../../storage/keys";
 import type { ActionHandler, ControlContext } from "../context";
 import { decodeNextToken, encodeNextToken, epochSeconds, invalidParameter, isObject, type Input, type JsonObject } from "../input";
-import { flushPullRecords, recordPull } from "../pull-records";
+import { flushPullRecords, recordPull } from "../../images/pull-records";
 import { repositoryName, repositoryNotFound, requireRepository } from "./repositories";
 
 const DEFAULT_PAGE = 100;

@@ -1,7 +1,7 @@
 /**
  * Layer actions: BatchCheckLayerAvailability, InitiateLayerUpload, UploadLayerPart,
  * CompleteLayerUpload, GetDownloadUrlForLayer. Uploads are `/v2`'s upload sessions
- * (src/distribution/upload-steps.ts): the repository's Durable Object holds them and
+ * (src/images/upload-steps.ts): the repository's Durable Object holds them and
  * `UploadWriter` streams each part into R2, so a layer pushed here is pulled through `/v2`.
  *
  * Where ECR leaves room:
@@ -27,8 +27,8 @@
  *   a layer no image references) is not told apart.
  */
 import { mintDownloadUrl } from "../../auth/download-urls";
-import { parseDigest, type ParsedDigest } from "../../distribution/grammar";
-import { appendToUpload, closeUpload, completeUpload, holdingUpload, linkUploadedBlob, type UploadFailures } from "../../distribution/upload-steps";
+import { parseDigest, type ParsedDigest } from "../../oci/grammar";
+import { appendToUpload, closeUpload, completeUpload, holdingUpload, linkUploadedBlob, type UploadFailures } from "../../images/upload-steps";
 import { EcrError, RegistryError } from "../../errors";
 import { refusePushIntoCache } from "../../pull-through/targets";
 import { repositoryObject } from "../../repository/stub";

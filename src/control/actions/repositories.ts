@@ -7,7 +7,7 @@
 import { repositoryArn } from "../../auth/access";
 import { decideRepositoryAction } from "../../auth/authorizer";
 import { parsePolicyDocument, PolicyError, MAX_POLICY_LENGTH } from "../../auth/policy/document";
-import { isValidRepositoryName } from "../../distribution/grammar";
+import { isValidRepositoryName } from "../../oci/grammar";
 import { EcrError, RegistryError } from "../../errors";
 import { repositoryObject } from "../../repository/stub";
 import {

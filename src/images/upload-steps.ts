@@ -12,7 +12,7 @@ import { UploadWriter, type SessionHold, type WriterLimits } from "../storage/up
 import { blobMaxBytes, bodyTimeout } from "../request-body";
 import { repositoryObject, withRepository } from "../repository/stub";
 import { UPLOAD_LEASE_RENEW_MS, type UploadSession } from "../repository/upload-session";
-import type { ParsedDigest } from "./grammar";
+import type { ParsedDigest } from "../oci/grammar";
 
 export interface UploadFailures {
   /** No such session, or it was cancelled while this request wrote it. */
