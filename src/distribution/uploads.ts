@@ -14,9 +14,9 @@ import { authConfig } from "../auth/config";
 import { OciError, RegistryError } from "../errors";
 import { mountBlob, type BlobLocation } from "../storage/blob-links";
 import { canonicalBlobKey } from "../storage/keys";
-import { checksumOption, storeExactly } from "../storage/upload-writer";
+import { checksumOption, storeExactly, type UploadSession } from "../storage/upload-writer";
 import { repositoryObject, withRepository } from "../repository/stub";
-import { uploadRange, type UploadSession } from "../repository/upload-session";
+import { uploadRange } from "../repository/upload-session";
 import { isDigestAlgorithm, isValidRepositoryName, type DigestAlgorithm, type ParsedDigest } from "../oci/grammar";
 import { blobMaxBytes, declaredBodyLength, parseContentRange, type ByteRange, type LengthFailures } from "../request-body";
 import {

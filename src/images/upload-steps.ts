@@ -8,10 +8,10 @@
 import type { AppContext } from "../app-env";
 import type { RegistryError } from "../errors";
 import { findBlobObject, linkBlob, type BlobLocation } from "../storage/blob-links";
-import { UploadWriter, type SessionHold, type WriterLimits } from "../storage/upload-writer";
+import { UploadWriter, type SessionHold, type UploadSession, type WriterLimits } from "../storage/upload-writer";
 import { blobMaxBytes, bodyTimeout } from "../request-body";
 import { repositoryObject, withRepository } from "../repository/stub";
-import { UPLOAD_LEASE_RENEW_MS, type UploadSession } from "../repository/upload-session";
+import { UPLOAD_LEASE_RENEW_MS } from "../repository/upload-session";
 import type { ParsedDigest } from "../oci/grammar";
 
 export interface UploadFailures {

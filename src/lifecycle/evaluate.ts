@@ -21,22 +21,13 @@
  *     repository expires once it is a day old (rulePriority null): the OCI spec lets a
  *     referrer be pushed before its subject, and ECR expires orphans within 24 hours.
  */
+import { matchesTagPattern } from "../oci/grammar";
+import type { LifecycleImage } from "../storage/lifecycle-records";
 import type { LifecyclePolicy, LifecycleRule } from "./policy";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How old a referrer without its subject must be before it expires. */
 const ORPHAN_REFERRER_MS = DAY_MS;
-
-export interface LifecycleImage {
-  digest: string;
-  tags: readonly string[];
-  pushedAt: number;
-  lastPulledAt: number | null;
-  /** Digests of the manifests an index references (empty for an image manifest). */
-  children: readonly string[];
-  /** The subject digest of a referrer (signature, SBOM, ...), or null. */
-  subject: string | null;
-}
 
 export interface ExpiryDecision {
   digest: string;
@@ -46,23 +37,6 @@ export interface ExpiryDecision {
   rulePriority: number | null;
   /** "rule" when a rule selected the image; "subject" when it goes with its subject. */
   reason: "rule" | "subject";
-}
-
-/** `*` matches any run of characters (none included); everything else literally. */
-export function matchesTagPattern(pattern: string, tag: string): boolean {
-  const parts = pattern.split("*");
-  if (parts.length === 1) return pattern === tag;
-  const first = parts[0]!;
-  const last = parts[parts.length - 1]!;
-  if (!tag.startsWith(first) || tag.length < first.length + last.length || !tag.endsWith(last)) return false;
-  let at = first.length;
-  const end = tag.length - last.length;
-  for (const middle of parts.slice(1, -1)) {
-    const found = tag.indexOf(middle, at);
-    if (found < 0 || found + middle.length > end) return false;
-    at = found + middle.length;
-  }
-  return true;
 }
 
 /** Whether the image meets the rule's tag selection (tagStatus, prefixes, patterns). */

@@ -1,6 +1,6 @@
 /**
- * Grammar of repository names, tags and digests (OCI distribution-spec v1.1 §"Pulling
- * manifests", with ECR's name length limits). Pure functions, no I/O.
+ * Grammar of repository names, tags, digests and manifest references (OCI distribution-spec
+ * v1.1 §"Pulling manifests", with ECR's name length limits). Pure functions, no I/O.
  */
 
 /** One path component: lowercase alphanumerics separated by `.`, `_`, `__` or runs of `-`. */
@@ -55,4 +55,32 @@ export function parseDigest(value: string): ParsedDigest | null {
 
 export function isDigestAlgorithm(value: string): value is DigestAlgorithm {
   return value === "sha256" || value === "sha512";
+}
+
+/**
+ * ECR's WILDCARD tag patterns (tag mutability exclusion filters, lifecycle tagPatternList):
+ * `*` matches any run of characters (none included); everything else literally.
+ */
+export function matchesTagPattern(pattern: string, tag: string): boolean {
+  const parts = pattern.split("*");
+  if (parts.length === 1) return pattern === tag;
+  const first = parts[0]!;
+  const last = parts[parts.length - 1]!;
+  if (!tag.startsWith(first) || tag.length < first.length + last.length || !tag.endsWith(last)) return false;
+  let at = first.length;
+  const end = tag.length - last.length;
+  for (const middle of parts.slice(1, -1)) {
+    const found = tag.indexOf(middle, at);
+    if (found < 0 || found + middle.length > end) return false;
+    at = found + middle.length;
+  }
+  return true;
+}
+
+/** What a manifest is named by: a tag, or a digest this registry supports. */
+export type Reference = { kind: "tag"; tag: string } | { kind: "digest"; digest: ParsedDigest };
+
+/** A reference as clients write it: the tag, or the digest's canonical form. */
+export function referenceText(reference: Reference): string {
+  return reference.kind === "tag" ? reference.tag : reference.digest.digest;
 }

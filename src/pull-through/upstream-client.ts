@@ -10,6 +10,7 @@
  * deadline: an upstream that does not answer is an error, never a hang.
  */
 import { BoundedMap } from "../bounded-map";
+import type { FailureKind } from "../repository/upstream-fetches";
 import { parseChallenge, tokenLifetimeSeconds, type Challenge } from "./upstream-headers";
 
 export interface UpstreamCredentials {
@@ -23,8 +24,6 @@ export interface Upstream {
   repository: string;
   credentials: UpstreamCredentials | null;
 }
-
-export type FailureKind = "not-found" | "rate-limited" | "denied" | "unavailable" | "invalid";
 
 /**
  * Why the upstream could not give what was asked; `status` 0 when it could not be reached.

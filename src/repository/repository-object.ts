@@ -29,11 +29,12 @@ import {
   setTagMutability,
   type DeleteRepositoryResult,
   type NewRepository,
+  type TagMutabilitySetting,
 } from "../storage/repository-records";
-import { isTagImmutable, parseStoredFilters, type TagMutabilitySetting } from "./tag-mutability";
+import { isTagImmutable, parseStoredFilters } from "./tag-mutability";
 import { planDeletion, type DeletionPlan, type ImageTarget } from "./image-deletion";
 import { ResumableDigest } from "../storage/resumable-digest";
-import { discardUploadStorage } from "../storage/upload-writer";
+import { discardUploadStorage, type UploadSession } from "../storage/upload-writer";
 import {
   lastPartNumber,
   leaseHolds,
@@ -43,7 +44,6 @@ import {
   UPLOAD_SESSION_TTL_MS,
   type BeginChunkResult,
   type ReservePartsResult,
-  type UploadSession,
 } from "./upload-session";
 import { UploadSessionTable } from "./upload-session-table";
 import { UpstreamFetches, type FetchOutcome, type JoinResult } from "./upstream-fetches";

@@ -9,19 +9,9 @@
  * Pure. The repository's Durable Object calls isTagImmutable when a push would move a tag;
  * the control plane and the admin API validate settings with readTagMutabilitySetting.
  */
-import { matchesTagPattern } from "../lifecycle/evaluate";
+import { matchesTagPattern } from "../oci/grammar";
+import type { ExclusionFilter, TagMutabilitySetting } from "../storage/repository-records";
 import { TAG_MUTABILITY, type TagMutability } from "../storage/schema";
-
-export interface ExclusionFilter {
-  filterType: "WILDCARD";
-  filter: string;
-}
-
-export interface TagMutabilitySetting {
-  mutability: TagMutability;
-  /** Empty unless `mutability` is one of the _WITH_EXCLUSION settings. */
-  exclusionFilters: ExclusionFilter[];
-}
 
 /** ECR's limits (API reference, ImageTagMutabilityExclusionFilter and PutImageTagMutability). */
 export const MAX_EXCLUSION_FILTERS = 5;

@@ -3,7 +3,8 @@
  * only one request at a time appends to it (see upload-session.ts), and the multipart part
  * numbers reserved for writers.
  */
-import { lastPartNumber, normalizeSession, type UploadSession } from "./upload-session";
+import type { UploadSession } from "../storage/upload-writer";
+import { lastPartNumber, normalizeSession } from "./upload-session";
 
 interface SessionRow extends Record<string, SqlStorageValue> {
   state: string;

@@ -11,7 +11,7 @@
  * multipart upload are reserved for it, so a writer that lost its lease cannot overwrite what
  * another wrote.
  */
-import type { DigestAlgorithm } from "../oci/grammar";
+import type { UploadSession } from "../storage/upload-writer";
 
 /** Size of every R2 multipart part but the last. R2 wants >= 5 MiB and equal sizes; 8 MiB
  * parts allow blobs up to 80,000 MiB (10,000 parts), above ECR's 52,000 MiB layer limit. */
@@ -24,40 +24,6 @@ export const UPLOAD_LEASE_RENEW_MS = 10 * 1000;
 /** R2's highest multipart part number. */
 export const MAX_PART_NUMBER = 10_000;
 
-export interface UploadSession {
-  id: string;
-  repository: string;
-  createdAt: number;
-  /** Bytes received and durably stored (multipart parts plus tail object). */
-  offset: number;
-  algorithm: DigestAlgorithm;
-  /** Saved hasher state over bytes [0, offset) when layout is "parts". */
-  hashState: string;
-  /**
-   * With layout "whole": the digest of the whole object, computed natively as it was stored
-   * (a native digest cannot be resumed; a session that grows replays the object instead).
-   */
-  wholeDigest: string | null;
-  partSize: number;
-  /**
-   * How bytes [0, offset) are stored: "parts" as multipart parts plus a tail object, or
-   * "whole" as one complete object at `objectKey` (a first chunk of known length).
-   */
-  layout: "parts" | "whole";
-  /** R2 key the session's blob is written to (whole object or multipart upload). */
-  objectKey: string;
-  multipartId: string | null;
-  /** ETags of the uploaded parts, in order. */
-  partEtags: string[];
-  /**
-   * Part numbers of those parts (ascending, with gaps where a writer's reservation went
-   * unused). Sessions saved before numbers were reserved lack it: theirs are 1..n.
-   */
-  partNumbers: number[];
-  /** R2 key of the bytes past the last full part, or null when there are none. */
-  tailKey: string | null;
-  tailLength: number;
-}
 
 /** A session as saved, from before part numbers were recorded or after. */
 export function normalizeSession(saved: UploadSession | (Omit<UploadSession, "partNumbers"> & { partNumbers?: number[] })): UploadSession {

@@ -6,7 +6,9 @@
  * and the next caller leads. A leader that stops renewing its lease (its request died) is
  * replaced once the lease runs out, so nobody waits forever.
  */
-import type { FailureKind } from "../pull-through/upstream-client";
+
+/** Why an upstream could not give what was asked (src/pull-through/upstream-client.ts). */
+export type FailureKind = "not-found" | "rate-limited" | "denied" | "unavailable" | "invalid";
 
 /** How a fetch ended; on failure, the leader's `kind` and `message`, so followers report the same. */
 export type FetchOutcome = { status: "done" } | { status: "failed"; kind: FailureKind; message: string };

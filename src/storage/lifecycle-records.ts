@@ -4,9 +4,20 @@
  * src/storage/audit-records.ts.)
  */
 import { and, asc, eq, gt, isNotNull, sql } from "drizzle-orm";
-import type { LifecycleImage } from "../lifecycle/evaluate";
 import type { Database } from "./database";
 import { lifecyclePreviews, repositories } from "./schema";
+
+/** An image as the lifecycle evaluator (src/lifecycle/evaluate.ts) sees it. */
+export interface LifecycleImage {
+  digest: string;
+  tags: readonly string[];
+  pushedAt: number;
+  lastPulledAt: number | null;
+  /** Digests of the manifests an index references (empty for an image manifest). */
+  children: readonly string[];
+  /** The subject digest of a referrer (signature, SBOM, ...), or null. */
+  subject: string | null;
+}
 
 export async function setLifecyclePolicy(db: Database, name: string, policy: string | null): Promise<boolean> {
   const updated = await db

@@ -3,7 +3,6 @@
  */
 import { and, asc, eq, gt, not, sql } from "drizzle-orm";
 import { inList, type Database } from "./database";
-import type { ExclusionFilter, TagMutabilitySetting } from "../repository/tag-mutability";
 import { manifests, repositories, type EncryptionType, type RepositoryRow, type TagMutability } from "./schema";
 
 /** Creates the repository if it does not exist (create-on-push). */
@@ -57,6 +56,18 @@ export async function setRepositoryTags(db: Database, name: string, tags: Record
     .where(eq(repositories.name, name))
     .returning({ name: repositories.name });
   return updated.length > 0;
+}
+
+/** One of ECR's tag mutability exclusion filters (src/repository/tag-mutability.ts decides with them). */
+export interface ExclusionFilter {
+  filterType: "WILDCARD";
+  filter: string;
+}
+
+export interface TagMutabilitySetting {
+  mutability: TagMutability;
+  /** Empty unless `mutability` is one of the _WITH_EXCLUSION settings. */
+  exclusionFilters: ExclusionFilter[];
 }
 
 /** Sets the tag mutability and its exclusion filters (`[]` for MUTABLE and IMMUTABLE) together. */

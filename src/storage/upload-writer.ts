@@ -24,12 +24,50 @@
  * what the committed state no longer needs is deleted only after the commit.
  */
 import { concatBytes, readChunks, toHex, type BodyReading } from "../bytes";
-import type { ParsedDigest } from "../oci/grammar";
+import type { DigestAlgorithm, ParsedDigest } from "../oci/grammar";
 import type { BodyTimeout } from "../request-body";
-import type { UploadSession } from "../repository/upload-session";
 import type { BlobLocation } from "./blob-links";
 import { assembledBlobKey, canonicalBlobKey, uploadPrefix, uploadTailKey } from "./keys";
 import { ResumableDigest } from "./resumable-digest";
+
+/**
+ * State of one blob upload session, kept by the repository's Durable Object
+ * (src/repository/upload-session.ts) and advanced by the writer.
+ */
+export interface UploadSession {
+  id: string;
+  repository: string;
+  createdAt: number;
+  /** Bytes received and durably stored (multipart parts plus tail object). */
+  offset: number;
+  algorithm: DigestAlgorithm;
+  /** Saved hasher state over bytes [0, offset) when layout is "parts". */
+  hashState: string;
+  /**
+   * With layout "whole": the digest of the whole object, computed natively as it was stored
+   * (a native digest cannot be resumed; a session that grows replays the object instead).
+   */
+  wholeDigest: string | null;
+  partSize: number;
+  /**
+   * How bytes [0, offset) are stored: "parts" as multipart parts plus a tail object, or
+   * "whole" as one complete object at `objectKey` (a first chunk of known length).
+   */
+  layout: "parts" | "whole";
+  /** R2 key the session's blob is written to (whole object or multipart upload). */
+  objectKey: string;
+  multipartId: string | null;
+  /** ETags of the uploaded parts, in order. */
+  partEtags: string[];
+  /**
+   * Part numbers of those parts (ascending, with gaps where a writer's reservation went
+   * unused). Sessions saved before numbers were reserved lack it: theirs are 1..n.
+   */
+  partNumbers: number[];
+  /** R2 key of the bytes past the last full part, or null when there are none. */
+  tailKey: string | null;
+  tailLength: number;
+}
 
 /** Size of the reads from a request body, and so of the writes into storage and the digest. */
 const READ_CHUNK_BYTES = 1024 * 1024;

@@ -13,7 +13,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { repositoryObject } from "../../src/repository/stub";
-import { UPLOAD_LEASE_MS, type UploadSession } from "../../src/repository/upload-session";
+import { UPLOAD_LEASE_MS } from "../../src/repository/upload-session";
+import type { UploadSession } from "../../src/storage/upload-writer";
 import { UploadWriter, type SessionHold } from "../../src/storage/upload-writer";
 import { adminAuthorization, call, digestOf, expectError, ORIGIN, randomBytes, startSession } from "../support/registry";
 

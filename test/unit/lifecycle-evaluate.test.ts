@@ -4,7 +4,9 @@
  * examples of ECR's user guide.
  */
 import { describe, expect, it } from "vitest";
-import { evaluateLifecycle, matchesTagPattern, type LifecycleImage } from "../../src/lifecycle/evaluate";
+import { evaluateLifecycle } from "../../src/lifecycle/evaluate";
+import { matchesTagPattern } from "../../src/oci/grammar";
+import type { LifecycleImage } from "../../src/storage/lifecycle-records";
 import { parseLifecyclePolicy } from "../../src/lifecycle/policy";
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isTagImmutable, parseStoredFilters, readTagMutabilitySetting, TagMutabilityError, type ExclusionFilter } from "../../src/repository/tag-mutability";
+import { isTagImmutable, parseStoredFilters, readTagMutabilitySetting, TagMutabilityError } from "../../src/repository/tag-mutability";
+import type { ExclusionFilter } from "../../src/storage/repository-records";
 import type { TagMutability } from "../../src/storage/schema";
 
 const wildcard = (filter: string): ExclusionFilter => ({ filterType: "WILDCARD", filter });

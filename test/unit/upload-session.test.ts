@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { lastPartNumber, leaseHolds, MAX_PART_NUMBER, nextPartNumbers, normalizeSession, type UploadSession } from "../../src/repository/upload-session";
+import { lastPartNumber, leaseHolds, MAX_PART_NUMBER, nextPartNumbers, normalizeSession } from "../../src/repository/upload-session";
+import type { UploadSession } from "../../src/storage/upload-writer";
 
 const session: UploadSession = {
   id: "s",

@@ -32,7 +32,7 @@ import { appendToUpload, closeUpload, completeUpload, holdingUpload, linkUploade
 import { EcrError, RegistryError } from "../../errors";
 import { refusePushIntoCache } from "../../pull-through/targets";
 import { repositoryObject } from "../../repository/stub";
-import type { UploadSession } from "../../repository/upload-session";
+import type { UploadSession } from "../../storage/upload-writer";
 import { findBlobLink } from "../../storage/blob-links";
 import { findLayerRecords, type LayerRecord } from "../../storage/layer-records";
 import { presignConfig, presignGet } from "../../storage/presign";

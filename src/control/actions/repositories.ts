@@ -17,14 +17,14 @@ import {
   setRepositoryPolicy,
   setRepositoryTags,
   setScanOnPush,
+  type ExclusionFilter,
+  type TagMutabilitySetting,
 } from "../../storage/repository-records";
 import {
   MAX_EXCLUSION_FILTERS,
   parseStoredFilters,
   readTagMutabilitySetting,
   TagMutabilityError,
-  type ExclusionFilter,
-  type TagMutabilitySetting,
 } from "../../repository/tag-mutability";
 import { ENCRYPTION_TYPES, type RepositoryRow } from "../../storage/schema";
 import type { ActionHandler, ControlContext } from "../context";
