@@ -4,12 +4,15 @@
  */
 import type { Context } from "hono";
 import type { Caller } from "./auth/authorizer";
+import type { Settings } from "./config/settings";
 import type { Database } from "./storage/database";
 
 export interface AppEnv {
   Bindings: Env;
   Variables: {
     db: Database;
+    /** The configuration, parsed once per isolate (src/config/). */
+    settings: Settings;
     /** Who is calling, set by the authentication middleware. */
     caller: Caller;
     /** When the request began (epoch ms): garbage collection's link guard compares with it. */

@@ -10,12 +10,15 @@ import { benchRoutes } from "./bench/routes";
 import { BoundedMap } from "./bounded-map";
 import { controlRoutes } from "./control/routes";
 import type { AppEnv } from "./app-env";
+import { settingsOf } from "./config/load";
 import { distribution } from "./distribution/routes";
 import { ConfigurationError, EcrError, OciError, RegistryError, renderError } from "./errors";
 import { database } from "./storage/database";
 
 const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
   c.set("requestStartedAt", Date.now());
+  // A malformed setting throws here: every request answers 503 naming it (onError below).
+  c.set("settings", settingsOf(c.env));
   c.set("db", database(c.env.DB));
   await next();
 });

@@ -9,12 +9,9 @@
  * body of unknown length, so trusting the Content-Length would end in R2's "readable stream
  * must have a known length" (a 500) or in a false length mismatch.
  */
+import type { Settings } from "./config/settings";
 import type { RegistryError } from "./errors";
 
-/** ECR's layer size limit (52,000 MiB, not adjustable): the default of BLOB_MAX_BYTES. */
-export const DEFAULT_BLOB_MAX_BYTES = 52_000 * 1024 * 1024;
-/** Default of REQUEST_BODY_TIMEOUT_SECONDS. */
-export const DEFAULT_BODY_TIMEOUT_SECONDS = 60;
 /**
  * A body must deliver at least this much (or end) within each timeout period. Reading in
  * pieces of this size rather than byte by byte keeps the runtime's per-read cost low; the
@@ -84,15 +81,7 @@ export function parseContentRange(header: string | null, limit: number, failures
   return { start, length: end - start + 1 };
 }
 
-/** BLOB_MAX_BYTES: the largest blob an upload may grow to. */
-export function blobMaxBytes(env: { BLOB_MAX_BYTES?: string }): number {
-  const configured = parseDecimalLength(env.BLOB_MAX_BYTES ?? "");
-  return configured !== null && configured > 0 && Number.isSafeInteger(configured) ? configured : DEFAULT_BLOB_MAX_BYTES;
-}
-
-/** REQUEST_BODY_TIMEOUT_SECONDS as a timeout whose expiry is reported with `error`. */
-export function bodyTimeout(env: { REQUEST_BODY_TIMEOUT_SECONDS?: string }, error: () => Error): BodyTimeout {
-  const configured = Number(env.REQUEST_BODY_TIMEOUT_SECONDS);
-  const seconds = Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_BODY_TIMEOUT_SECONDS;
-  return { ms: seconds * 1000, error };
+/** The request body timeout (REQUEST_BODY_TIMEOUT_SECONDS), whose expiry is reported with `error`. */
+export function bodyTimeout(settings: Pick<Settings, "requestBodyTimeoutMs">, error: () => Error): BodyTimeout {
+  return { ms: settings.requestBodyTimeoutMs, error };
 }

@@ -19,7 +19,7 @@ import { findRepositoryAccessFacts } from "../storage/repository-records";
 async function principalOf(c: AppContext): Promise<Principal> {
   const caller = c.get("caller");
   if (caller.kind === "principal") return caller.principal;
-  throw unauthorized(c, await authConfig(c.env), null, "the admin API needs Basic credentials (an access key or an authorization token)");
+  throw unauthorized(c, await authConfig(c.var.settings.auth), null, "the admin API needs Basic credentials (an access key or an authorization token)");
 }
 
 function denied(action: string, resource: string): RegistryError {
@@ -29,7 +29,6 @@ function denied(action: string, resource: string): RegistryError {
 /** For IAM-style actions on users (`iam:CreateUser` on `arn:aws:iam::<acct>:user/<name>`) or `*`. */
 export async function requireIdentityAction(c: AppContext, action: string, user: string | null): Promise<Principal> {
   const principal = await principalOf(c);
-  const config = await authConfig(c.env);
   const resource = user === null ? "*" : userArn(config.accountId, user);
   const decision = evaluate(
     {

@@ -40,7 +40,7 @@ jobRoutes.get("/jobs", async (c) => {
 
 jobRoutes.post("/jobs/run", async (c) => {
   await requireIdentityAction(c, "registry:RunScheduledJobs", null);
-  const results = await runJobs(c.env, ALL_JOBS);
+  const results = await runJobs(c.env, c.var.settings, ALL_JOBS);
   return c.json({ jobs: results.map((result) => (result.ok ? { ...result, report: presentRun(result.report) } : result)) });
 });
 
@@ -66,5 +66,5 @@ jobRoutes.post("/gc", async (c) => {
   if (graceSeconds !== undefined && !(Number.isInteger(graceSeconds) && graceSeconds >= 0)) {
     throw adminError.invalid("graceSeconds must be a whole number of seconds, 0 or more");
   }
-  return c.json(presentRun(await runGarbageCollection(c.env, graceSeconds === undefined ? {} : { graceMs: graceSeconds * 1000 })));
+  return c.json(presentRun(await runGarbageCollection(c.env, { graceMs: graceSeconds === undefined ? c.var.settings.gcGraceMs : graceSeconds * 1000 })));
 });

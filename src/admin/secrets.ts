@@ -32,7 +32,7 @@ secretRoutes.put("/secrets/:name{.+}", async (c) => {
   if (typeof body?.username !== "string" || body.username === "" || typeof body.accessToken !== "string" || body.accessToken === "") {
     throw adminError.invalid('the secret must be {"username": "...", "accessToken": "..."}');
   }
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   if (config.secretsKey === null) throw adminError.invalid("REGISTRY_SECRETS_KEY is not configured: secrets cannot be stored");
   const sealed = await sealSecret(config.secretsKey, name, JSON.stringify({ username: body.username, accessToken: body.accessToken }));
   await putRegistrySecret(c.get("db"), name, sealed, Date.now());

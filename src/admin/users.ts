@@ -59,7 +59,7 @@ userRoutes.post("/users", async (c) => {
   await requireIdentityAction(c, "iam:CreateUser", name);
   if (name === ADMIN_USER) throw adminError.conflict(`"${ADMIN_USER}" is the bootstrap administrator's name`);
   if (!(await insertUser(c.get("db"), name, Date.now()))) throw adminError.conflict(`user ${name} already exists`);
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   return c.json({ name, arn: userArn(config.accountId, name) }, 201);
 });
 
@@ -67,7 +67,7 @@ userRoutes.get("/users/:name", async (c) => {
   const name = requireUserName(c.req.param("name"));
   await requireIdentityAction(c, "iam:GetUser", name);
   const user = await requireUser(c, name);
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   return c.json({ ...presentUser(user), arn: userArn(config.accountId, name) });
 });
 
@@ -83,7 +83,7 @@ userRoutes.post("/users/:name/access-keys", async (c) => {
   await requireIdentityAction(c, "iam:CreateAccessKey", name);
   await requireUser(c, name);
   const key = newAccessKey();
-  const { secretsKey } = await authConfig(c.env);
+  const { secretsKey } = await authConfig(c.var.settings.auth);
   const sealed = secretsKey === null ? null : await sealSecret(secretsKey, key.accessKeyId, key.secret);
   await insertAccessKey(c.get("db"), name, key.accessKeyId, { hash: await hashSecret(key.secret), sealed }, Date.now());
   return c.json({ userName: name, accessKeyId: key.accessKeyId, secretAccessKey: key.secret }, 201, { "Cache-Control": "no-store" });
@@ -125,7 +125,7 @@ userRoutes.delete("/users/:name/policies/:policy", async (c) => {
 /** What ECR's GetAuthorizationToken returns: `base64("AWS:" + password)`, valid 12 hours. */
 userRoutes.get("/authorization-token", async (c) => {
   const principal = await requireIdentityAction(c, "ecr:GetAuthorizationToken", null);
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   const login = await issueLoginToken(config, principal);
   return c.json(
     {

@@ -1,21 +1,13 @@
 /**
- * Authentication settings read from the Worker's environment, parsed once per isolate.
- *
- *   REGISTRY_ACCOUNT_ID               12-digit account id used in ARNs (default 000000000000)
- *   REGISTRY_REGION                   region used in repository ARNs (default us-east-1)
- *   REGISTRY_SERVICE                  token audience / `service` of the challenge
- *   REGISTRY_ADMIN_ACCESS_KEY_ID      bootstrap admin's access key id (a secret)
- *   REGISTRY_ADMIN_SECRET_ACCESS_KEY  bootstrap admin's secret (a secret)
- *   REGISTRY_TOKEN_SIGNING_KEY        private ES256 JWK (JSON, with "kid") that signs tokens
- *   REGISTRY_TOKEN_VERIFICATION_KEYS  optional JSON array of public JWKs still accepted
- *                                     (keys being rotated out)
- *   REGISTRY_SECRETS_KEY              32 random bytes, base64: seals access-key secrets so the
- *                                     control plane can check SigV4 signatures (a secret)
- * A malformed setting is a ConfigurationError naming it (503 on every request that needs it,
- * logged once), never a 500. `npm start` checks the same before it starts
+ * Authentication's keys, imported from the settings' text (src/config/settings.ts parses the
+ * variables: REGISTRY_ACCOUNT_ID, REGISTRY_REGION, REGISTRY_SERVICE, the bootstrap admin's key,
+ * REGISTRY_TOKEN_SIGNING_KEY, REGISTRY_TOKEN_VERIFICATION_KEYS, REGISTRY_SECRETS_KEY), once per
+ * isolate. A malformed key is a ConfigurationError naming it (503 on every request that needs
+ * it, logged once), never a 500. `npm start` checks the same before it starts
  * (scripts/dev-vars.mjs checkSettings).
  */
 import { importJWK, type JWK } from "jose";
+import type { AuthSettings } from "../config/settings";
 import { ConfigurationError } from "../errors";
 import { importSecretsKey } from "./sealed-secrets";
 
@@ -36,32 +28,18 @@ export interface AuthConfig {
   secretsKey: CryptoKey | null;
 }
 
-interface AuthEnv {
-  REGISTRY_ACCOUNT_ID?: string;
-  REGISTRY_REGION?: string;
-  REGISTRY_SERVICE?: string;
-  REGISTRY_ADMIN_ACCESS_KEY_ID?: string;
-  REGISTRY_ADMIN_SECRET_ACCESS_KEY?: string;
-  REGISTRY_TOKEN_SIGNING_KEY?: string;
-  REGISTRY_TOKEN_VERIFICATION_KEYS?: string;
-  REGISTRY_SECRETS_KEY?: string;
-}
+/**
+ * The last settings' keys. Importing keys is asynchronous and costs a few milliseconds, so the
+ * same secrets reuse the same keys even when they come in another settings object (tests call
+ * the Worker with envs of their own).
+ */
+let cached: { settings: AuthSettings; source: string; config: Promise<AuthConfig> } | null = null;
 
-let cached: { source: string; config: Promise<AuthConfig> } | null = null;
-
-export function authConfig(env: Env): Promise<AuthConfig> {
-  const vars = env as unknown as AuthEnv;
-  const source = JSON.stringify([
-    vars.REGISTRY_ACCOUNT_ID,
-    vars.REGISTRY_REGION,
-    vars.REGISTRY_SERVICE,
-    vars.REGISTRY_ADMIN_ACCESS_KEY_ID,
-    vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY,
-    vars.REGISTRY_TOKEN_SIGNING_KEY,
-    vars.REGISTRY_TOKEN_VERIFICATION_KEYS,
-    vars.REGISTRY_SECRETS_KEY,
-  ]);
-  if (cached?.source !== source) cached = { source, config: loadConfig(vars) };
+export function authConfig(settings: AuthSettings): Promise<AuthConfig> {
+  if (cached?.settings === settings) return cached.config;
+  const source = JSON.stringify(settings);
+  if (cached?.source !== source) cached = { settings, source, config: loadConfig(settings) };
+  else cached.settings = settings;
   return cached.config;
 }
 
@@ -91,21 +69,12 @@ function publicPart(jwk: JWK): JWK {
   return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, kid: jwk.kid, alg: TOKEN_ALGORITHM, use: "sig" };
 }
 
-async function loadConfig(vars: AuthEnv): Promise<AuthConfig> {
-  const accountId = vars.REGISTRY_ACCOUNT_ID || "000000000000";
-  if (!/^\d{12}$/.test(accountId)) throw new ConfigurationError("REGISTRY_ACCOUNT_ID must be 12 digits");
-  if (Boolean(vars.REGISTRY_ADMIN_ACCESS_KEY_ID) !== Boolean(vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY)) {
-    throw new ConfigurationError("REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY must be set together");
-  }
-  const admin =
-    vars.REGISTRY_ADMIN_ACCESS_KEY_ID && vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY
-      ? { accessKeyId: vars.REGISTRY_ADMIN_ACCESS_KEY_ID, secret: vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY }
-      : null;
+async function loadConfig(settings: AuthSettings): Promise<AuthConfig> {
   const verificationKeys = new Map<string, CryptoKey>();
   const published: JWK[] = [];
   let signingKey: AuthConfig["signingKey"] = null;
-  if (vars.REGISTRY_TOKEN_SIGNING_KEY) {
-    const jwk = parseJwk(vars.REGISTRY_TOKEN_SIGNING_KEY, "REGISTRY_TOKEN_SIGNING_KEY");
+  if (settings.tokenSigningKey !== null) {
+    const jwk = parseJwk(settings.tokenSigningKey, "REGISTRY_TOKEN_SIGNING_KEY");
     if (typeof jwk.d !== "string") throw new ConfigurationError('REGISTRY_TOKEN_SIGNING_KEY must be a private key (with "d")');
     const key = await importKey(jwk, "REGISTRY_TOKEN_SIGNING_KEY");
     signingKey = { kid: jwk.kid!, key };
@@ -113,10 +82,10 @@ async function loadConfig(vars: AuthEnv): Promise<AuthConfig> {
     verificationKeys.set(jwk.kid!, await importKey(pub, "REGISTRY_TOKEN_SIGNING_KEY"));
     published.push(pub);
   }
-  if (vars.REGISTRY_TOKEN_VERIFICATION_KEYS) {
+  if (settings.tokenVerificationKeys !== null) {
     let list: unknown;
     try {
-      list = JSON.parse(vars.REGISTRY_TOKEN_VERIFICATION_KEYS);
+      list = JSON.parse(settings.tokenVerificationKeys);
     } catch {
       throw new ConfigurationError("REGISTRY_TOKEN_VERIFICATION_KEYS is not JSON");
     }
@@ -130,14 +99,14 @@ async function loadConfig(vars: AuthEnv): Promise<AuthConfig> {
     }
   }
   return {
-    accountId,
-    region: vars.REGISTRY_REGION || "us-east-1",
-    service: vars.REGISTRY_SERVICE || "edge-registry",
-    admin,
+    accountId: settings.accountId,
+    region: settings.region,
+    service: settings.service,
+    admin: settings.admin,
     signingKey,
     verificationKeys,
     jwks: { keys: published },
-    secretsKey: vars.REGISTRY_SECRETS_KEY ? await secretsKeyOf(vars.REGISTRY_SECRETS_KEY) : null,
+    secretsKey: settings.secretsKey === null ? null : await secretsKeyOf(settings.secretsKey),
   };
 }
 

@@ -8,11 +8,12 @@
  */
 import type { AppContext } from "../app-env";
 import { RegistryError, type ErrorDescriptor } from "../errors";
-import { throttleSettings, throttleTargets, type ThrottleTarget } from "./login-throttle";
+import { settingsOf } from "../config/load";
+import { throttleTargets, type ThrottleTarget } from "./login-throttle";
 
 /** The throttles a login with `accessKeyId` (null: no key id, e.g. a login token) counts against. */
 export function loginThrottles(c: AppContext, accessKeyId: string | null): ThrottleTarget[] {
-  return throttleTargets(throttleSettings(c.env), accessKeyId, c.req.header("CF-Connecting-IP") ?? null);
+  return throttleTargets(c.var.settings.loginThrottle, accessKeyId, c.req.header("CF-Connecting-IP") ?? null);
 }
 
 function throttle(env: Env, target: ThrottleTarget) {
@@ -34,6 +35,6 @@ export async function admitLogin(env: Env, targets: readonly ThrottleTarget[], t
 
 /** Counts a refused login against each of its throttles. */
 export async function recordLoginFailure(env: Env, targets: readonly ThrottleTarget[]): Promise<void> {
-  const windowMs = throttleSettings(env).windowMs;
+  const windowMs = settingsOf(env).loginThrottle.windowMs;
   await Promise.all(targets.map((target) => throttle(env, target).recordFailure(target.limit, windowMs)));
 }

@@ -1,45 +1,15 @@
 /**
- * Throttling of failed logins, the pure part: settings, what is throttled (an access key id,
- * a client address) and the counting window. Only failures are counted; once a key or an
+ * Throttling of failed logins, the pure part: what is throttled (an access key id, a client
+ * address) and the counting window. Only failures are counted; once a key or an
  * address has failed `limit` times within a window, every login with it (right or wrong) is
  * refused with 429 until that window ends, so guessing runs at most `limit` tries per window
  * and a throttled login answers without any secret being checked. The window starts at the
  * first failure and is not extended by refused attempts, so an attacker can keep a key
  * throttled only by failing again in every window, never lock it out for good.
- * State lives in a Durable Object per throttled key (login-throttle-object.ts).
+ * State lives in a Durable Object per throttled key (login-throttle-object.ts). The settings
+ * (LOGIN_THROTTLE_* vars) are parsed in src/config/settings.ts.
  */
-
-export interface ThrottleSettings {
-  /** Failures of one access key id per window before it is throttled; 0 turns it off. */
-  keyFailures: number;
-  /** Failures from one client address per window before it is throttled; 0 turns it off. */
-  ipFailures: number;
-  windowMs: number;
-}
-
-export const DEFAULT_THROTTLE_SETTINGS: ThrottleSettings = { keyFailures: 10, ipFailures: 30, windowMs: 60_000 };
-
-interface ThrottleEnv {
-  LOGIN_THROTTLE_KEY_FAILURES?: string;
-  LOGIN_THROTTLE_IP_FAILURES?: string;
-  LOGIN_THROTTLE_WINDOW_SECONDS?: string;
-}
-
-function count(text: string | undefined, fallback: number): number {
-  const value = Number(text);
-  return text !== undefined && text.trim() !== "" && Number.isSafeInteger(value) && value >= 0 ? value : fallback;
-}
-
-/** The settings from wrangler.toml [vars]; a missing or malformed value takes its default. */
-export function throttleSettings(env: ThrottleEnv): ThrottleSettings {
-  const seconds = Number(env.LOGIN_THROTTLE_WINDOW_SECONDS);
-  const windowMs = Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : DEFAULT_THROTTLE_SETTINGS.windowMs;
-  return {
-    keyFailures: count(env.LOGIN_THROTTLE_KEY_FAILURES, DEFAULT_THROTTLE_SETTINGS.keyFailures),
-    ipFailures: count(env.LOGIN_THROTTLE_IP_FAILURES, DEFAULT_THROTTLE_SETTINGS.ipFailures),
-    windowMs,
-  };
-}
+import type { ThrottleSettings } from "../config/settings";
 
 /** Longest access key id kept in a throttle's name; longer ids are cut (real ones are 20 characters). */
 const MAX_KEY_ID_LENGTH = 128;

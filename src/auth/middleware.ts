@@ -19,7 +19,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     c.set("caller", { kind: "anonymous" });
     return next();
   }
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   const [scheme = "", value = ""] = header.split(/\s+/, 2);
   if (scheme.toLowerCase() === "bearer") {
     const claims = await verifyRegistryToken(config, value);

@@ -93,7 +93,7 @@ function checkService(config: AuthConfig, service: string | undefined | null): v
 }
 
 tokenRoutes.get("/token", async (c) => {
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   checkService(config, c.req.query("service"));
   const scopes = requestedScopes(c.req.queries("scope") ?? []);
   const header = c.req.header("Authorization");
@@ -108,7 +108,7 @@ tokenRoutes.get("/token", async (c) => {
 });
 
 tokenRoutes.post("/token", async (c) => {
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   const form = await c.req.parseBody();
   const field = (name: string): string | null => (typeof form[name] === "string" ? (form[name] as string) : null);
   checkService(config, field("service"));
@@ -128,6 +128,6 @@ tokenRoutes.post("/token", async (c) => {
 });
 
 tokenRoutes.get("/.well-known/jwks.json", async (c) => {
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   return c.json(config.jwks, 200, { "Cache-Control": "public, max-age=300" });
 });

@@ -2,9 +2,10 @@
  * Operation counting for the benchmark suite (bench/): wraps the D1 and R2 bindings so every
  * D1 statement (with rows read and written) and every R2 class A / class B operation is
  * counted, plus the slow steps of checking credentials. Enabled only when REGISTRY_BENCH_MODE
- * is "1"; otherwise the bindings are used untouched. Counters live per isolate (locally the
- * Worker and its Durable Objects share one).
+ * is "1" (Settings.benchMode); otherwise the bindings are used untouched. Counters live per
+ * isolate (locally the Worker and its Durable Objects share one).
  */
+import { settingsOf } from "../config/load";
 
 export interface OperationCounts {
   d1Queries: number;
@@ -41,9 +42,6 @@ export function drainCounts(): OperationCounts {
   return snapshot;
 }
 
-export function benchModeEnabled(env: Env): boolean {
-  return (env as unknown as { REGISTRY_BENCH_MODE?: string }).REGISTRY_BENCH_MODE === "1";
-}
 
 const WRITE_SQL = /^\s*(insert|update|delete|replace)\b/i;
 
@@ -135,8 +133,28 @@ function countR2(bucket: R2Bucket): R2Bucket {
   });
 }
 
+/** One counted environment per environment object, so its settings are parsed once too. */
+const instrumented = new WeakMap<Env, Env>();
+
 /** The environment with counted D1 and R2 bindings when bench mode is on. */
 export function instrumentEnv(env: Env): Env {
-  if (!benchModeEnabled(env)) return env;
-  return { ...env, DB: countD1(env.DB), BLOBS: countR2(env.BLOBS) };
+  if (!benchModeOf(env)) return env;
+  let counted = instrumented.get(env);
+  if (counted === undefined) {
+    counted = { ...env, DB: countD1(env.DB), BLOBS: countR2(env.BLOBS) };
+    instrumented.set(env, counted);
+  }
+  return counted;
+}
+
+/**
+ * Never throws: this runs before the app, whose own parse reports a malformed setting as a
+ * 503 naming it (and a cron run fails with it); nothing is counted meanwhile.
+ */
+function benchModeOf(env: Env): boolean {
+  try {
+    return settingsOf(env).benchMode;
+  } catch {
+    return false;
+  }
 }

@@ -7,12 +7,12 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { OciError, RegistryError } from "../errors";
-import { benchModeEnabled, drainCounts } from "./counters";
+import { drainCounts } from "./counters";
 
 export const benchRoutes = new Hono<AppEnv>();
 
 benchRoutes.use("*", async (c, next) => {
-  if (!benchModeEnabled(c.env)) throw new RegistryError(OciError.NOT_FOUND, `no resource at ${new URL(c.req.url).pathname}`);
+  if (!c.var.settings.benchMode) throw new RegistryError(OciError.NOT_FOUND, `no resource at ${new URL(c.req.url).pathname}`);
   await next();
 });
 

@@ -54,7 +54,7 @@ export const controlRoutes = new Hono<AppEnv>();
 controlRoutes.post("/", async (c) => {
   const tooLarge = () => new RegistryError(EcrError.InvalidParameterException, `request body exceeds ${MAX_BODY_BYTES} bytes`);
   declaredBodyLength(c.req.raw.headers, MAX_BODY_BYTES, { invalid: (message) => new RegistryError(EcrError.InvalidParameterException, message), tooLarge });
-  const timeout = bodyTimeout(c.env, () => new RegistryError(EcrError.RequestTimeoutException, `the request body stopped arriving for ${timeout.ms / 1000} s`));
+  const timeout = bodyTimeout(c.var.settings, () => new RegistryError(EcrError.RequestTimeoutException, `the request body stopped arriving for ${timeout.ms / 1000} s`));
   const body = await readAtMost(c.req.raw.body, MAX_BODY_BYTES, tooLarge, timeout);
   const principal = await authenticate(c, body);
 
@@ -84,7 +84,7 @@ controlRoutes.post("/", async (c) => {
  * address gets ThrottlingException before any secret is unsealed.
  */
 async function authenticate(c: AppContext, body: Uint8Array): Promise<Principal> {
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   const db = c.get("db");
   let username: string | null = null;
   let throttles: ThrottleTarget[] | null = null;

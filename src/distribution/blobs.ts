@@ -48,7 +48,7 @@ async function serveBlob(c: AppContext, digest: ParsedDigest, link: BlobLocation
     headers.set("Content-Length", String(link.size));
     return new Response(null, { status: 200, headers });
   }
-  const presign = presignConfig(c.env);
+  const presign = presignConfig(c.var.settings.presign);
   if (presign) {
     // The bytes come straight from R2; the client follows the redirect (with its Range).
     headers.set("Location", await presignGet(presign, link.objectKey));

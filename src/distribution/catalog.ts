@@ -17,7 +17,7 @@ async function callerPrincipal(c: AppContext): Promise<Principal | null> {
   const caller = c.get("caller");
   if (caller.kind === "principal") return caller.principal;
   if (caller.kind !== "token") return null;
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   const granted = caller.access.some((entry) => entry.type === "registry" && entry.name === "catalog");
   if (!granted) throw unauthorized(c, config, "registry:catalog:*", "the token was not granted the catalog", "insufficient_scope");
   if (caller.subject === "") return null;
@@ -27,7 +27,7 @@ async function callerPrincipal(c: AppContext): Promise<Principal | null> {
 export async function getCatalog(c: AppContext): Promise<Response> {
   const url = new URL(c.req.url);
   const page = readPageRequest(url.searchParams);
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   const principal = await callerPrincipal(c);
   const visible: string[] = [];
   let last = page.last;

@@ -14,7 +14,7 @@ import {
   type StoredManifest,
 } from "../storage/manifest-records";
 import { recordPull } from "../images/pull-records";
-import { pullManifestThrough, revalidateIntervalMs, revalidateTag, type CacheReference } from "../pull-through/manifests";
+import { pullManifestThrough, revalidateTag, type CacheReference } from "../pull-through/manifests";
 import { tagNeedsRevalidation } from "../pull-through/rules";
 import { cacheTargetFor } from "../pull-through/targets";
 import { repositoryObject } from "../repository/stub";
@@ -71,7 +71,7 @@ export async function getManifest(c: AppContext, name: string, reference: string
     manifest = tagged;
     cacheReference = { kind: "tag", tag: reference };
     // Only tags a pull-through cache wrote carry a validation time: pushed tags skip this.
-    if (tagged && tagNeedsRevalidation(tagged.validatedAt, Date.now(), revalidateIntervalMs(c.env))) {
+    if (tagged && tagNeedsRevalidation(tagged.validatedAt, Date.now(), c.var.settings.pullThroughTagRevalidateMs)) {
       const target = await cacheTargetFor(c, name);
       if (target) manifest = await revalidateTag(c, target, reference, tagged);
     }
@@ -109,10 +109,10 @@ export async function getManifest(c: AppContext, name: string, reference: string
 // ---- PUT ----------------------------------------------------------------------------------
 
 async function readManifestBody(c: AppContext): Promise<Uint8Array> {
-  const limit = Number(c.env.MANIFEST_MAX_BYTES);
+  const limit = c.var.settings.manifestMaxBytes;
   const tooLarge = () => new RegistryError(OciError.MANIFEST_TOO_LARGE, `manifest exceeds ${limit} bytes`, { limit });
   declaredBodyLength(c.req.raw.headers, limit, { invalid: (message) => new RegistryError(OciError.SIZE_INVALID, message), tooLarge });
-  const timeout = bodyTimeout(c.env, () => new RegistryError(OciError.MANIFEST_TIMEOUT, `the manifest stopped arriving for ${timeout.ms / 1000} s`));
+  const timeout = bodyTimeout(c.var.settings, () => new RegistryError(OciError.MANIFEST_TIMEOUT, `the manifest stopped arriving for ${timeout.ms / 1000} s`));
   return readAtMost(c.req.raw.body, limit, tooLarge, timeout);
 }
 

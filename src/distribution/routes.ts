@@ -82,13 +82,13 @@ distribution.use("*", async (c, next) => {
 distribution.use("*", authenticate);
 
 distribution.get("/", async (c) => {
-  if (c.get("caller").kind === "anonymous") throw unauthorized(c, await authConfig(c.env), null, "authentication required");
+  if (c.get("caller").kind === "anonymous") throw unauthorized(c, await authConfig(c.var.settings.auth), null, "authentication required");
   return c.json({});
 });
 
 distribution.get("/_catalog", async (c) => {
   if (c.get("caller").kind === "anonymous") {
-    throw unauthorized(c, await authConfig(c.env), "registry:catalog:*", "authentication required");
+    throw unauthorized(c, await authConfig(c.var.settings.auth), "registry:catalog:*", "authentication required");
   }
   return getCatalog(c);
 });
@@ -102,7 +102,7 @@ distribution.all("/*", async (c) => {
   if (!operation) {
     throw new RegistryError(OciError.UNSUPPORTED, `${c.req.method} is not supported on ${route.kind} resources`);
   }
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   if (!(await authorizedByUrl(c, config, route))) await requireRepositoryAccess(c, config, route.name, operation.action);
   if (PUSH_ACTIONS.has(operation.action)) await refusePushIntoCache(c, route.name, OciError.DENIED);
   return (operation.handle as Handler<DistributionRoute["kind"]>)(c, route);

@@ -18,7 +18,7 @@ import { checksumOption, storeExactly, type UploadSession } from "../storage/upl
 import { repositoryObject, withRepository } from "../repository/stub";
 import { uploadRange } from "../repository/upload-session";
 import { isDigestAlgorithm, isValidRepositoryName, type DigestAlgorithm, type ParsedDigest } from "../oci/grammar";
-import { blobMaxBytes, declaredBodyLength, parseContentRange, type ByteRange, type LengthFailures } from "../request-body";
+import { declaredBodyLength, parseContentRange, type ByteRange, type LengthFailures } from "../request-body";
 import {
   appendToUpload,
   closeUpload,
@@ -70,7 +70,7 @@ const BLOB_LENGTH_FAILURES: LengthFailures = {
 
 /** `Content-Range: <start>-<end>` of a chunk, or null when absent; refused past the blob limit. */
 function readContentRange(c: AppContext): ByteRange | null {
-  return parseContentRange(c.req.header("Content-Range") ?? null, blobMaxBytes(c.env), BLOB_LENGTH_FAILURES);
+  return parseContentRange(c.req.header("Content-Range") ?? null, c.var.settings.blobMaxBytes, BLOB_LENGTH_FAILURES);
 }
 
 /**
@@ -78,7 +78,7 @@ function readContentRange(c: AppContext): ByteRange | null {
  * 413 before the body is read when it is past the blob limit.
  */
 function declaredLength(c: AppContext, range: { length: number } | null): number | null {
-  const length = declaredBodyLength(c.req.raw.headers, blobMaxBytes(c.env), BLOB_LENGTH_FAILURES);
+  const length = declaredBodyLength(c.req.raw.headers, c.var.settings.blobMaxBytes, BLOB_LENGTH_FAILURES);
   if (range !== null && length !== null && range.length !== length) {
     throw new RegistryError(OciError.SIZE_INVALID, `Content-Range covers ${range.length} bytes but Content-Length is ${length}`);
   }
@@ -126,7 +126,7 @@ async function putWholeBlob(
   held?: HeldUpload,
 ): Promise<BlobLocation | null> {
   const objectKey = canonicalBlobKey(digest);
-  const { timeout } = writerLimits(c.env, ociFailures(name));
+  const { timeout } = writerLimits(c.var.settings, ociFailures(name));
   let received: number;
   try {
     received = await storeExactly(c.env.BLOBS, objectKey, body, length, checksumOption(digest), { timeout, onProgress: held && (() => held.hold.keepAlive()) });
@@ -172,7 +172,7 @@ export async function startUpload(c: AppContext, name: string): Promise<Response
 
 /** A mount reads the source repository: the caller needs pull there, else it uploads. */
 async function mayPullFrom(c: AppContext, from: string): Promise<boolean> {
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   for (const action of CLASS_ACTIONS.pull) {
     if ((await repositoryAccess(c, config, from, action)) !== "allow") return false;
   }

@@ -52,11 +52,10 @@ const LIST_PAGE = 1000;
 const CLAIM_PAGE = 1000;
 const STALE_CLAIM_MS = 60 * 60 * 1000;
 const TOMBSTONE_MS = 24 * 60 * 60 * 1000;
-export const DEFAULT_GRACE_MS = 60 * 60 * 1000;
 
 export interface GcOptions {
-  /** How old an unreferenced link or object must be; default GC_GRACE_SECONDS or an hour. */
-  graceMs?: number;
+  /** How old an unreferenced link or object must be (Settings.gcGraceMs, GC_GRACE_SECONDS, unless overridden). */
+  graceMs: number;
   /** Stop starting new pages after this long (ms). */
   budgetMs?: number;
 }
@@ -70,12 +69,6 @@ export interface GcReport {
   bytesReclaimed: number;
   /** True when both the repository sweep and the R2 listing reached their ends in this run. */
   sweepComplete: boolean;
-}
-
-function graceOf(env: Env, options: GcOptions): number {
-  if (options.graceMs !== undefined) return options.graceMs;
-  const configured = Number(env.GC_GRACE_SECONDS);
-  return Number.isFinite(configured) && configured >= 0 ? configured * 1000 : DEFAULT_GRACE_MS;
 }
 
 /** Step 1: unreferenced links, repository by repository from the cursor. True at the end of the sweep. */
@@ -143,9 +136,9 @@ async function deleteClaimed(env: Env, db: Database, graceMs: number, over: () =
   await purgeTombstones(db, Date.now() - TOMBSTONE_MS);
 }
 
-export async function runGarbageCollection(env: Env, options: GcOptions = {}): Promise<GcReport> {
+export async function runGarbageCollection(env: Env, options: GcOptions): Promise<GcReport> {
   const db = database(env.DB);
-  const graceMs = graceOf(env, options);
+  const { graceMs } = options;
   const started = Date.now();
   const budgetMs = options.budgetMs ?? 20_000;
   const over = () => Date.now() - started >= budgetMs;

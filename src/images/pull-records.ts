@@ -16,7 +16,6 @@ import type { AppContext } from "../app-env";
 import { BoundedMap } from "../bounded-map";
 import { addPulls, type PullTally } from "../storage/manifest-records";
 
-const DEFAULT_INTERVAL_SECONDS = 60;
 /** A buffer this large is written at once, so a busy isolate's memory stays bounded. */
 const MAX_PENDING = 1000;
 
@@ -31,11 +30,6 @@ const pending = new BoundedMap<string, PullTally>(MAX_BUFFERED);
 /** Null until the first pull: workerd's clock does not run at module scope. */
 let lastFlush: number | null = null;
 
-function intervalMs(env: Env): number {
-  const configured = Number(env.PULL_RECORD_INTERVAL_SECONDS);
-  return (Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_INTERVAL_SECONDS) * 1000;
-}
-
 /** Counts one pull of `digest`, and writes the buffer after the response if it is due. */
 export function recordPull(c: AppContext, repository: string, digest: string): void {
   const now = Date.now();
@@ -48,7 +42,7 @@ export function recordPull(c: AppContext, repository: string, digest: string): v
     pending.set(key, { repository, digest, last: now, count: 1 });
   }
   lastFlush ??= now;
-  if (now - lastFlush >= intervalMs(c.env) || pending.size >= MAX_PENDING) runAfterResponse(c, flushPullRecords(c));
+  if (now - lastFlush >= c.var.settings.pullRecordIntervalMs || pending.size >= MAX_PENDING) runAfterResponse(c, flushPullRecords(c));
 }
 
 /** Writes the buffered pulls now (nothing when none are buffered). */

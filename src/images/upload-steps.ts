@@ -9,7 +9,8 @@ import type { AppContext } from "../app-env";
 import type { RegistryError } from "../errors";
 import { findBlobObject, linkBlob, type BlobLocation } from "../storage/blob-links";
 import { UploadWriter, type SessionHold, type UploadSession, type WriterLimits } from "../storage/upload-writer";
-import { blobMaxBytes, bodyTimeout } from "../request-body";
+import type { Settings } from "../config/settings";
+import { bodyTimeout } from "../request-body";
 import { repositoryObject, withRepository } from "../repository/stub";
 import { UPLOAD_LEASE_RENEW_MS } from "../repository/upload-session";
 import type { ParsedDigest } from "../oci/grammar";
@@ -34,9 +35,9 @@ export interface UploadFailures {
 }
 
 /** The bounds a request's writer works within, reported with `failures`. */
-export function writerLimits(env: Env, failures: UploadFailures): WriterLimits {
-  const maxBytes = blobMaxBytes(env);
-  const timeout = bodyTimeout(env, () => failures.stalled(`the request body stopped arriving for ${timeout.ms / 1000} s`));
+export function writerLimits(settings: Settings, failures: UploadFailures): WriterLimits {
+  const maxBytes = settings.blobMaxBytes;
+  const timeout = bodyTimeout(settings, () => failures.stalled(`the request body stopped arriving for ${timeout.ms / 1000} s`));
   return { maxBytes, tooLarge: () => failures.tooLarge(`the blob would exceed the limit of ${maxBytes} bytes`), timeout };
 }
 
@@ -132,7 +133,7 @@ export async function appendToUpload(
   failures: UploadFailures,
 ): Promise<UploadSession> {
   const { session } = held;
-  const limits = writerLimits(c.env, failures);
+  const limits = writerLimits(c.var.settings, failures);
   if (declared !== null && session.offset + declared > limits.maxBytes) throw limits.tooLarge();
   const writer = await UploadWriter.open(c.env.BLOBS, session, limits, held.hold);
   let next: UploadSession;
@@ -183,7 +184,7 @@ export async function completeUpload(
 ): Promise<BlobLocation> {
   const { session } = held;
   if (digest.algorithm !== session.algorithm) throw failures.wrongAlgorithm(session, digest);
-  const limits = writerLimits(c.env, failures);
+  const limits = writerLimits(c.var.settings, failures);
   if (declared !== null && session.offset + declared > limits.maxBytes) throw limits.tooLarge();
   const writer = await UploadWriter.open(c.env.BLOBS, session, limits, held.hold);
   let result: Awaited<ReturnType<UploadWriter["complete"]>>;

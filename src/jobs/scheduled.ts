@@ -5,6 +5,8 @@
  * Lifecycle expiry runs before garbage collection, so what it expires is collected in a later
  * run once the grace period has passed.
  */
+import type { Settings } from "../config/settings";
+import { settingsOf } from "../config/load";
 import { runGarbageCollection, type GcReport } from "../gc/collect";
 import { runLifecycle, type LifecycleRunReport } from "../lifecycle/run";
 
@@ -15,7 +17,7 @@ export type JobResult =
 
 interface Job {
   name: string;
-  run(env: Env): Promise<{ report: LifecycleRunReport | GcReport; summary: string }>;
+  run(env: Env, settings: Settings): Promise<{ report: LifecycleRunReport | GcReport; summary: string }>;
 }
 
 function count(n: number, one: string, many = `${one}s`): string {
@@ -36,8 +38,8 @@ const lifecycle: Job = {
 
 const garbageCollection: Job = {
   name: "garbage-collection",
-  async run(env) {
-    const report = await runGarbageCollection(env);
+  async run(env, settings) {
+    const report = await runGarbageCollection(env, { graceMs: settings.gcGraceMs });
     const sweep = report.sweepComplete ? "sweep complete" : "sweep continues next run";
     return {
       report,
@@ -59,12 +61,12 @@ export const ALL_JOBS: readonly Job[] = [...new Set([...JOBS.values()].flat())];
  * Runs jobs one after the other (lifecycle deletes images first, collection then finds what
  * they left); a failed job is reported and the next one still runs.
  */
-export async function runJobs(env: Env, jobs: readonly Job[]): Promise<JobResult[]> {
+export async function runJobs(env: Env, settings: Settings, jobs: readonly Job[]): Promise<JobResult[]> {
   const results: JobResult[] = [];
   for (const job of jobs) {
     const started = Date.now();
     try {
-      const { report, summary } = await job.run(env);
+      const { report, summary } = await job.run(env, settings);
       results.push({ job: job.name, ok: true, durationMs: Date.now() - started, summary, report });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -80,7 +82,8 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     console.error(`scheduled: no jobs for cron "${controller.cron}" (src/jobs/scheduled.ts lists them)`);
     return;
   }
-  const results = await runJobs(env, jobs);
+  // A malformed setting fails the invocation here, naming the variable.
+  const results = await runJobs(env, settingsOf(env), jobs);
   for (const result of results) {
     const line = `scheduled ${result.job}: ${result.summary} in ${result.durationMs} ms`;
     if (result.ok) console.log(line);

@@ -26,7 +26,7 @@ export function distributionImporter(c: AppContext): Importer {
     actor,
     async authorize(action, repository) {
       if (caller.kind === "token") return;
-      await requireRepositoryAccess(c, await authConfig(c.env), repository, action);
+      await requireRepositoryAccess(c, await authConfig(c.var.settings.auth), repository, action);
     },
   };
 }

@@ -41,11 +41,6 @@ const CHILD_FETCH_CONCURRENCY = 4;
 
 export type CacheReference = { kind: "tag"; tag: string } | { kind: "digest"; digest: ParsedDigest };
 
-export function revalidateIntervalMs(env: Env): number {
-  const seconds = Number(env.PULL_THROUGH_TAG_REVALIDATE_SECONDS ?? "86400");
-  return (Number.isFinite(seconds) && seconds >= 0 ? seconds : 86_400) * 1000;
-}
-
 function manifestUnknown(target: RuleTarget, reference: string): RegistryError {
   return new RegistryError(OciError.MANIFEST_UNKNOWN, `manifest ${reference} is not in repository ${target.repository} nor at its upstream`, { reference });
 }
@@ -150,7 +145,7 @@ interface FetchedManifest {
 async function fetchManifest(c: AppContext, target: RuleTarget, upstream: Upstream, reference: string, expected: ParsedDigest | null): Promise<FetchedManifest> {
   const response = await manifestRequest(c, target, upstream, "GET", reference);
   const what = `manifest ${upstream.repository}:${reference}`;
-  const limit = Number(c.env.MANIFEST_MAX_BYTES);
+  const limit = c.var.settings.manifestMaxBytes;
   const tooLarge = () => new UpstreamFailure("invalid", 200, `${what} is larger than ${limit} bytes`);
   if (Number(response.headers.get("Content-Length") ?? "0") > limit) throw tooLarge();
   const bytes = await readAtMost(response.body, limit, tooLarge);

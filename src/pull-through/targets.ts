@@ -50,7 +50,7 @@ export async function cacheTargetFor(c: AppContext, name: string): Promise<RuleT
 }
 
 async function unsealCredentials(c: AppContext, arn: string): Promise<UpstreamCredentials> {
-  const config = await authConfig(c.env);
+  const config = await authConfig(c.var.settings.auth);
   const name = arn.slice(arn.indexOf(":secret:") + ":secret:".length);
   const sealed = await findRegistrySecret(c.get("db"), name);
   if (sealed === undefined || config.secretsKey === null) {

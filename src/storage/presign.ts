@@ -1,14 +1,12 @@
 /**
  * Presigned R2 URLs (S3-compatible SigV4 query signing, via aws4fetch) for answering blob GETs
  * with a redirect, so layer bytes never pass through the Worker. Optional: enabled when the R2
- * S3 API credentials and the bucket's URL are configured.
- *
- *   R2_S3_ACCESS_KEY_ID, R2_S3_SECRET_ACCESS_KEY   an R2 API token's S3 credentials (secrets)
- *   R2_S3_BUCKET_URL   https://<account-id>.r2.cloudflarestorage.com/<bucket-name>
- *   R2_S3_REGION       "auto" for R2 (default)
- *   BLOB_REDIRECT_SECONDS   lifetime of a presigned URL (default 300)
+ * S3 API credentials and the bucket's URL are configured (R2_S3_ACCESS_KEY_ID,
+ * R2_S3_SECRET_ACCESS_KEY, R2_S3_BUCKET_URL, R2_S3_REGION, BLOB_REDIRECT_SECONDS; parsed in
+ * src/config/settings.ts).
  */
 import { AwsClient } from "aws4fetch";
+import type { PresignSettings } from "../config/settings";
 
 export interface PresignConfig {
   client: AwsClient;
@@ -16,35 +14,21 @@ export interface PresignConfig {
   seconds: number;
 }
 
-interface PresignEnv {
-  R2_S3_ACCESS_KEY_ID?: string;
-  R2_S3_SECRET_ACCESS_KEY?: string;
-  R2_S3_BUCKET_URL?: string;
-  R2_S3_REGION?: string;
-  BLOB_REDIRECT_SECONDS?: string;
-}
-
-let cached: { source: string; config: PresignConfig | null } | null = null;
+/** One signing client per settings object (settings are parsed once per isolate). */
+const configs = new WeakMap<PresignSettings, PresignConfig>();
 
 /** The presigning configuration, or null when redirects are not configured. */
-export function presignConfig(env: Env): PresignConfig | null {
-  const vars = env as unknown as PresignEnv;
-  const source = JSON.stringify([vars.R2_S3_ACCESS_KEY_ID, vars.R2_S3_SECRET_ACCESS_KEY, vars.R2_S3_BUCKET_URL, vars.R2_S3_REGION, vars.BLOB_REDIRECT_SECONDS]);
-  if (cached?.source === source) return cached.config;
-  let config: PresignConfig | null = null;
-  if (vars.R2_S3_ACCESS_KEY_ID && vars.R2_S3_SECRET_ACCESS_KEY && vars.R2_S3_BUCKET_URL) {
+export function presignConfig(settings: PresignSettings | null): PresignConfig | null {
+  if (settings === null) return null;
+  let config = configs.get(settings);
+  if (config === undefined) {
     config = {
-      client: new AwsClient({
-        accessKeyId: vars.R2_S3_ACCESS_KEY_ID,
-        secretAccessKey: vars.R2_S3_SECRET_ACCESS_KEY,
-        service: "s3",
-        region: vars.R2_S3_REGION || "auto",
-      }),
-      bucketUrl: vars.R2_S3_BUCKET_URL.replace(/\/+$/, ""),
-      seconds: Number(vars.BLOB_REDIRECT_SECONDS || "300"),
+      client: new AwsClient({ accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, service: "s3", region: settings.region }),
+      bucketUrl: settings.bucketUrl,
+      seconds: settings.seconds,
     };
+    configs.set(settings, config);
   }
-  cached = { source, config };
   return config;
 }
 

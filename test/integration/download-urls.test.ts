@@ -6,6 +6,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { authConfig } from "../../src/auth/config";
+import { settingsOf } from "../../src/config/load";
 import { DOWNLOAD_TOKEN_PARAM, mintDownloadUrl } from "../../src/auth/download-urls";
 import { issueDownloadToken, issueRegistryToken } from "../../src/auth/tokens";
 import { bearerAuthorization, call, digestOf, expectError, ORIGIN, pushBlob, randomBytes, userArnOf } from "../support/registry";
@@ -20,14 +21,14 @@ function getWithToken(name: string, digest: string, token: string, method = "GET
 }
 
 async function downloadToken(name: string, digest: string, seconds?: number): Promise<string> {
-  return (await issueDownloadToken(await authConfig(env), SUBJECT, { repository: name, digest }, seconds)).token;
+  return (await issueDownloadToken(await authConfig(settingsOf(env).auth), SUBJECT, { repository: name, digest }, seconds)).token;
 }
 
 describe("layer download URLs", () => {
   it("serve the blob they name to a request without credentials", async () => {
     const bytes = randomBytes(2000);
     const digest = await pushBlob(REPO, bytes);
-    const url = new URL(await mintDownloadUrl(ORIGIN, await authConfig(env), SUBJECT, { repository: REPO, digest }));
+    const url = new URL(await mintDownloadUrl(ORIGIN, await authConfig(settingsOf(env).auth), SUBJECT, { repository: REPO, digest }));
     expect(url.pathname).toBe(`/v2/${REPO}/blobs/${digest}`);
     const response = await call("GET", `${url.pathname}${url.search}`, { anonymous: true });
     expect(response.status).toBe(200);
@@ -51,7 +52,7 @@ describe("layer download URLs", () => {
 
   it("do not accept a registry token, and their token is not a bearer token", async () => {
     const digest = await pushBlob(REPO, randomBytes(50));
-    const config = await authConfig(env);
+    const config = await authConfig(settingsOf(env).auth);
     const registryToken = (
       await issueRegistryToken(config, { sub: SUBJECT.arn, uid: SUBJECT.userId, access: [{ type: "repository", name: REPO, actions: ["pull"] }] })
     ).token;

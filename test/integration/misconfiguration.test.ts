@@ -46,6 +46,8 @@ describe("a misconfigured Worker", () => {
     ["a secrets key that is not base64", { REGISTRY_SECRETS_KEY: "not base64!" }, /REGISTRY_SECRETS_KEY must be base64/],
     ["verification keys that are not a list", { REGISTRY_TOKEN_VERIFICATION_KEYS: "{}" }, /REGISTRY_TOKEN_VERIFICATION_KEYS must be a JSON array/],
     ["an admin key id without its secret", { REGISTRY_ADMIN_SECRET_ACCESS_KEY: "" }, /must be set together/],
+    ["a manifest size limit that is not a number", { MANIFEST_MAX_BYTES: "4 MiB" }, /MANIFEST_MAX_BYTES must be a whole number of bytes/],
+    ["a negative garbage collection grace period", { GC_GRACE_SECONDS: "-1" }, /GC_GRACE_SECONDS must be a number of seconds/],
   ])("answers /v2 with 503 for %s, naming the setting, and logs it once", async (_what, overrides, message) => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     for (let i = 0; i < 3; i++) {

@@ -19,4 +19,11 @@ describe("scheduled dispatch", () => {
       logged.mockRestore();
     }
   });
+
+  it("fails a run whose settings are malformed, naming the variable, before any job starts", async () => {
+    const ctx = createExecutionContext();
+    const controller = createScheduledController({ cron: "*/15 * * * *", scheduledTime: Date.now() });
+    await expect(worker.scheduled(controller, { ...env, GC_GRACE_SECONDS: "an hour" } as unknown as Env, ctx)).rejects.toThrow(/^GC_GRACE_SECONDS must be a number of seconds/);
+    await waitOnExecutionContext(ctx);
+  });
 });

@@ -1,29 +1,10 @@
 /**
- * The pure part of failed-login throttling (src/auth/login-throttle.ts): settings, what an
- * attempt is counted against, and the counting window.
+ * The pure part of failed-login throttling (src/auth/login-throttle.ts): what an attempt is
+ * counted against, and the counting window (the settings: test/unit/settings.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import {
-  afterFailure,
-  clientAddress,
-  DEFAULT_THROTTLE_SETTINGS,
-  throttledFor,
-  throttleSettings,
-  throttleTargets,
-} from "../../src/auth/login-throttle";
-
-describe("throttleSettings", () => {
-  it("reads the three variables and falls back to the defaults for missing or malformed ones", () => {
-    expect(throttleSettings({})).toEqual({ keyFailures: 10, ipFailures: 30, windowMs: 60_000 });
-    expect(
-      throttleSettings({ LOGIN_THROTTLE_KEY_FAILURES: "5", LOGIN_THROTTLE_IP_FAILURES: "0", LOGIN_THROTTLE_WINDOW_SECONDS: "1.5" }),
-    ).toEqual({ keyFailures: 5, ipFailures: 0, windowMs: 1500 });
-    expect(
-      throttleSettings({ LOGIN_THROTTLE_KEY_FAILURES: "-1", LOGIN_THROTTLE_IP_FAILURES: "many", LOGIN_THROTTLE_WINDOW_SECONDS: "0" }),
-    ).toEqual(DEFAULT_THROTTLE_SETTINGS);
-    expect(throttleSettings({ LOGIN_THROTTLE_KEY_FAILURES: "", LOGIN_THROTTLE_IP_FAILURES: "2.5" })).toMatchObject({ keyFailures: 10, ipFailures: 30 });
-  });
-});
+import { afterFailure, clientAddress, throttledFor, throttleTargets } from "../../src/auth/login-throttle";
+import { DEFAULT_THROTTLE_SETTINGS } from "../../src/config/settings";
 
 describe("clientAddress", () => {
   it("keeps IPv4 addresses and counts IPv6 ones by their /64", () => {

@@ -1,13 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { OciError, RegistryError } from "../../src/errors";
-import {
-  blobMaxBytes,
-  bodyTimeout,
-  declaredBodyLength,
-  DEFAULT_BLOB_MAX_BYTES,
-  parseContentRange,
-  parseDecimalLength,
-} from "../../src/request-body";
+import { DEFAULT_BLOB_MAX_BYTES } from "../../src/config/settings";
+import { bodyTimeout, declaredBodyLength, parseContentRange, parseDecimalLength } from "../../src/request-body";
 
 const failures = {
   invalid: (message: string) => new RegistryError(OciError.BLOB_UPLOAD_INVALID, message),
@@ -79,17 +73,11 @@ describe("parseContentRange", () => {
   });
 });
 
-describe("settings", () => {
-  it("BLOB_MAX_BYTES defaults to ECR's 52,000 MiB layer limit", () => {
-    expect(blobMaxBytes({})).toBe(52_000 * 1024 * 1024);
-    expect(blobMaxBytes({ BLOB_MAX_BYTES: "1000" })).toBe(1000);
-    expect(blobMaxBytes({ BLOB_MAX_BYTES: "lots" })).toBe(DEFAULT_BLOB_MAX_BYTES);
-  });
-
-  it("REQUEST_BODY_TIMEOUT_SECONDS defaults to 60 and may be a fraction", () => {
+describe("bodyTimeout", () => {
+  it("lasts REQUEST_BODY_TIMEOUT_SECONDS (parsed in src/config/settings.ts) and reports with its error", () => {
     const error = () => new Error("stalled");
-    expect(bodyTimeout({}, error).ms).toBe(60_000);
-    expect(bodyTimeout({ REQUEST_BODY_TIMEOUT_SECONDS: "0.5" }, error).ms).toBe(500);
-    expect(bodyTimeout({ REQUEST_BODY_TIMEOUT_SECONDS: "-1" }, error).ms).toBe(60_000);
+    const timeout = bodyTimeout({ requestBodyTimeoutMs: 500 }, error);
+    expect(timeout.ms).toBe(500);
+    expect(timeout.error().message).toBe("stalled");
   });
 });

@@ -217,7 +217,7 @@ interface PutImageRequest {
 
 function readPutImage(ctx: ControlContext): PutImageRequest {
   const name = repositoryName(ctx);
-  const limit = Number(ctx.c.env.MANIFEST_MAX_BYTES);
+  const limit = ctx.c.var.settings.manifestMaxBytes;
   const manifest = ctx.input.string("imageManifest", { min: 1, max: limit });
   if (new TextEncoder().encode(manifest).length > limit) throw invalidParameter(`imageManifest exceeds ${limit} bytes`);
   const mediaType = ctx.input.optionalString("imageManifestMediaType", { min: 1, max: 255 }) ?? null;

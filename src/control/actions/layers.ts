@@ -209,7 +209,7 @@ export const layerActions: Record<string, ActionHandler> = {
     await requireRepository(ctx, name);
     const link = await findBlobLink(ctx.db, name, digest.digest);
     if (!link) throw layersNotFound(name, digest.digest);
-    const presign = presignConfig(ctx.c.env);
+    const presign = presignConfig(ctx.c.var.settings.presign);
     const downloadUrl = presign
       ? await presignGet(presign, link.objectKey)
       : await mintDownloadUrl(new URL(ctx.c.req.url).origin, ctx.config, ctx.principal, { repository: name, digest: digest.digest });
