@@ -1,13 +1,12 @@
 /**
  * Authorization of admin calls: the caller must be a known principal (Basic credentials or a
- * token of a user) whose identity policies (and, for repository actions, the repository's
- * policy) allow the action.
+ * token of a user) whose identity policies allow the action, as the one authorization
+ * decision (src/auth/decision.ts) finds with this request's condition keys.
  */
 import type { AppContext } from "../app-env";
-import { userArn } from "../auth/access";
-import { decideRepositoryAction, unauthorized } from "../auth/authorizer";
+import { unauthorized } from "../auth/authorizer";
 import { authConfig } from "../auth/config";
-import { evaluate } from "../auth/policy/evaluate";
+import { ANY_RESOURCE, authorize, repositoryResource, requestFacts, userResource } from "../auth/decision";
 import type { Principal } from "../auth/principals";
 import { OciError, RegistryError } from "../errors";
 import { findRepositoryAccessFacts } from "../storage/repository-records";
@@ -19,7 +18,7 @@ import { findRepositoryAccessFacts } from "../storage/repository-records";
 async function principalOf(c: AppContext): Promise<Principal> {
   const caller = c.get("caller");
   if (caller.kind === "principal") return caller.principal;
-  throw unauthorized(c, await authConfig(c.var.settings.auth), null, "the admin API needs Basic credentials (an access key or an authorization token)");
+  throw unauthorized(c, await authConfig(c.env), null, "the admin API needs Basic credentials (an access key or an authorization token)");
 }
 
 function denied(action: string, resource: string): RegistryError {
@@ -29,25 +28,16 @@ function denied(action: string, resource: string): RegistryError {
 /** For IAM-style actions on users (`iam:CreateUser` on `arn:aws:iam::<acct>:user/<name>`) or `*`. */
 export async function requireIdentityAction(c: AppContext, action: string, user: string | null): Promise<Principal> {
   const principal = await principalOf(c);
-  const resource = user === null ? "*" : userArn(config.accountId, user);
-  const decision = evaluate(
-    {
-      caller: { arn: principal.arn, accountId: principal.accountId, username: principal.username },
-      action,
-      resource,
-      keys: { "aws:username": principal.username, "aws:PrincipalArn": principal.arn },
-    },
-    { identity: principal.identityPolicies, resource: [] },
-  );
-  if (decision !== "Allow") throw denied(action, resource);
+  const resource = user === null ? ANY_RESOURCE : userResource(await authConfig(c.env), user);
+  if (authorize({ principal, action, resource, request: requestFacts(c.req.raw) }) !== "Allow") throw denied(action, resource.arn);
   return principal;
 }
 
 /** For ECR actions on one repository: identity policies and the repository policy decide. */
 export async function requireRepositoryAdminAction(c: AppContext, action: string, name: string): Promise<Principal> {
   const principal = await principalOf(c);
-  const config = await authConfig(c.env);
   const facts = (await findRepositoryAccessFacts(c.get("db"), [name])).get(name);
-  if (decideRepositoryAction(config, c.req.raw, principal, name, action, facts) !== "Allow") throw denied(action, `repository ${name}`);
+  const resource = repositoryResource(await authConfig(c.env), name, facts);
+  if (authorize({ principal, action, resource, request: requestFacts(c.req.raw) }) !== "Allow") throw denied(action, `repository ${name}`);
   return principal;
 }

@@ -1,15 +1,14 @@
 /**
- * Authorization decisions. A bearer token is decided from its claims alone (no storage
- * read); Basic credentials are decided by evaluating the caller's identity policies and the
- * repository's policy with the ECR action of the operation. Anonymous callers are challenged.
+ * Authorization of `/v2` callers. A bearer token is decided from its claims alone (no storage
+ * read); Basic credentials are decided by the one authorization decision (./decision.ts) with
+ * the ECR action of the operation. Anonymous callers are challenged.
  */
 import type { AppContext } from "../app-env";
 import { OciError, RegistryError } from "../errors";
-import { findRepositoryAccessFacts, type RepositoryAccessFacts } from "../storage/repository-records";
-import { classesAllowing, challengeActions, repositoryArn } from "./access";
+import { findRepositoryAccessFacts } from "../storage/repository-records";
+import { classesAllowing, challengeActions } from "./access";
 import type { AuthConfig } from "./config";
-import { storedPolicy } from "./policy/cache";
-import { evaluate, explainDenial, type Decision, type PolicySet, type RequestContext } from "./policy/evaluate";
+import { authorize, explain, repositoryResource, requestFacts, type AuthorizationRequest } from "./decision";
 import { loadTokenPrincipal, type Principal } from "./principals";
 import type { AccessEntry } from "./tokens";
 
@@ -17,65 +16,6 @@ export type Caller =
   | { kind: "anonymous" }
   | { kind: "token"; subject: string; userId: string; access: AccessEntry[] }
   | { kind: "principal"; principal: Principal };
-
-/** Condition keys of a request (IAM global keys plus the repository's resource tags). */
-export function conditionKeys(request: Request, principal: Principal | null, tags: Record<string, string>): Record<string, string> {
-  const now = new Date();
-  const keys: Record<string, string> = {
-    "aws:CurrentTime": now.toISOString(),
-    "aws:EpochTime": String(Math.floor(now.getTime() / 1000)),
-    "aws:SecureTransport": String(new URL(request.url).protocol === "https:"),
-    "aws:PrincipalType": principal ? "User" : "Anonymous",
-  };
-  const ip = request.headers.get("CF-Connecting-IP");
-  if (ip) keys["aws:SourceIp"] = ip;
-  if (principal) {
-    keys["aws:username"] = principal.username;
-    keys["aws:userid"] = principal.username;
-    keys["aws:PrincipalArn"] = principal.arn;
-    keys["aws:PrincipalAccount"] = principal.accountId;
-  }
-  for (const [key, value] of Object.entries(tags)) {
-    keys[`ecr:ResourceTag/${key}`] = value;
-    keys[`aws:ResourceTag/${key}`] = value;
-  }
-  return keys;
-}
-
-/** What policy evaluation needs to decide one ECR action on a repository. */
-function repositoryRequest(
-  config: AuthConfig,
-  request: Request,
-  principal: Principal | null,
-  name: string,
-  action: string,
-  facts: RepositoryAccessFacts | undefined,
-): [RequestContext, PolicySet] {
-  return [
-    {
-      caller: principal ? { arn: principal.arn, accountId: principal.accountId, username: principal.username } : null,
-      action,
-      resource: repositoryArn(config.region, config.accountId, name),
-      keys: conditionKeys(request, principal, facts?.tags ?? {}),
-    },
-    {
-      identity: principal?.identityPolicies ?? [],
-      resource: facts?.policy ? [storedPolicy(facts.policy, "resource")] : [],
-    },
-  ];
-}
-
-/** Evaluates one ECR action on a repository for a principal (null: anonymous). */
-export function decideRepositoryAction(
-  config: AuthConfig,
-  request: Request,
-  principal: Principal | null,
-  name: string,
-  action: string,
-  facts: RepositoryAccessFacts | undefined,
-): Decision {
-  return evaluate(...repositoryRequest(config, request, principal, name, action, facts));
-}
 
 export function challengeHeader(c: AppContext, config: AuthConfig, scope: string | null, error?: string): string {
   const origin = new URL(c.req.url).origin;
@@ -107,7 +47,8 @@ export async function repositoryAccess(c: AppContext, config: AuthConfig, name: 
     }
     case "principal": {
       const facts = (await findRepositoryAccessFacts(c.get("db"), [name])).get(name);
-      return decideRepositoryAction(config, c.req.raw, caller.principal, name, action, facts) === "Allow" ? "allow" : "deny";
+      const resource = repositoryResource(config, name, facts);
+      return authorize({ principal: caller.principal, action, resource, request: requestFacts(c.req.raw) }) === "Allow" ? "allow" : "deny";
     }
   }
 }
@@ -126,7 +67,7 @@ export async function requireRepositoryAccess(c: AppContext, config: AuthConfig,
 }
 
 /**
- * Why the caller may not act, for the 403 (src/auth/policy/evaluate.ts explainDenial). Only
+ * Why the caller may not act, for the 403 (./decision.ts explain). Only
  * denials pay for it: a token's user and the repository's policy are read again, and the
  * policies decide with this request's condition keys.
  */
@@ -140,7 +81,7 @@ async function denialReason(c: AppContext, config: AuthConfig, name: string, act
     if (principal === null) return "the token's user no longer exists";
   }
   const facts = (await findRepositoryAccessFacts(db, [name])).get(name);
-  const [request, policies] = repositoryRequest(config, c.req.raw, principal, name, action, facts);
-  if (evaluate(request, policies) === "Allow") return "the token does not grant it (policy allows it now: log in again for a new token)";
-  return explainDenial(request, policies);
+  const question: AuthorizationRequest = { principal, action, resource: repositoryResource(config, name, facts), request: requestFacts(c.req.raw) };
+  if (authorize(question) === "Allow") return "the token does not grant it (policy allows it now: log in again for a new token)";
+  return explain(question);
 }

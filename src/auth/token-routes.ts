@@ -10,8 +10,8 @@ import { isValidRepositoryName } from "../oci/grammar";
 import { OciError, RegistryError, TokenError } from "../errors";
 import { findRepositoryAccessFacts } from "../storage/repository-records";
 import { ACCESS_CLASSES, CLASS_ACTIONS, parseScopes, type AccessClass, type Scope } from "./access";
-import { decideRepositoryAction } from "./authorizer";
 import { authConfig, type AuthConfig } from "./config";
+import { authorize, repositoryResource, requestFacts } from "./decision";
 import { admitLogin, loginThrottles, recordLoginFailure } from "./login-guard";
 import { authenticateBasic, decodeBasic, loadTokenPrincipal, type Principal } from "./principals";
 import { issueLoginToken, issueRegistryToken, REGISTRY_TOKEN_SECONDS, verifyLoginToken, type AccessEntry } from "./tokens";
@@ -30,8 +30,10 @@ async function grant(c: AppContext, config: AuthConfig, principal: Principal | n
     c.get("db"),
     [...new Set(repositoryScopes.map((scope) => scope.name))],
   );
+  const request = requestFacts(c.req.raw);
   const entries = new Map<string, AccessEntry>();
   for (const scope of repositoryScopes) {
+    const resource = repositoryResource(config, scope.name, facts.get(scope.name));
     const wanted = new Set<AccessClass>(
       scope.actions.includes("*") ? ACCESS_CLASSES : ACCESS_CLASSES.filter((cls) => scope.actions.includes(cls)),
     );
@@ -39,7 +41,7 @@ async function grant(c: AppContext, config: AuthConfig, principal: Principal | n
     for (const cls of wanted) {
       if (principal === null && cls !== "pull") continue;
       const allowed = CLASS_ACTIONS[cls].every(
-        (action) => decideRepositoryAction(config, c.req.raw, principal, scope.name, action, facts.get(scope.name)) === "Allow",
+        (action) => authorize({ principal, action, resource, request }) === "Allow",
       );
       if (allowed && !entry.actions.includes(cls)) entry.actions.push(cls);
     }

@@ -1,13 +1,11 @@
 /**
  * What every control-plane action gets: the verified principal, its parsed input, storage,
- * and `authorize`, which decides one ECR action with the same policy engine as `/v2`
- * (identity policies, plus the repository's policy for repository actions).
+ * and `authorize`, which asks the one authorization decision (src/auth/decision.ts) as `/v2`
+ * and `/admin` do (identity policies, plus the repository's policy for repository actions).
  */
 import type { AppContext } from "../app-env";
-import { repositoryArn } from "../auth/access";
-import { decideRepositoryAction, conditionKeys } from "../auth/authorizer";
 import type { AuthConfig } from "../auth/config";
-import { evaluate } from "../auth/policy/evaluate";
+import { ANY_RESOURCE, authorize, repositoryResource, requestFacts } from "../auth/decision";
 import type { Principal } from "../auth/principals";
 import { EcrError, RegistryError } from "../errors";
 import type { Database } from "../storage/database";
@@ -32,6 +30,7 @@ export type ActionHandler = (ctx: ControlContext) => Promise<JsonObject>;
 
 export function controlContext(c: AppContext, config: AuthConfig, principal: Principal, input: Input): ControlContext {
   const db = c.get("db");
+  const request = requestFacts(c.req.raw);
   return {
     c,
     db,
@@ -40,35 +39,20 @@ export function controlContext(c: AppContext, config: AuthConfig, principal: Pri
     input,
     registryHost: new URL(c.req.url).host,
     async authorize(action, repository) {
-      const resource = repository === null ? "*" : repositoryArn(config.region, config.accountId, repository);
-      const decision =
+      const resource =
         repository === null
-          ? evaluate(
-              {
-                caller: { arn: principal.arn, accountId: principal.accountId, username: principal.username },
-                action,
-                resource,
-                keys: conditionKeys(c.req.raw, principal, {}),
-              },
-              { identity: principal.identityPolicies, resource: [] },
-            )
-          : decideRepositoryAction(
-              config,
-              c.req.raw,
-              principal,
-              repository,
-              action,
-              (await findRepositoryAccessFacts(db, [repository])).get(repository),
-            );
+          ? ANY_RESOURCE
+          : repositoryResource(config, repository, (await findRepositoryAccessFacts(db, [repository])).get(repository));
+      const decision = authorize({ principal, action, resource, request });
       if (decision !== "Allow") {
         throw new RegistryError(
           EcrError.AccessDeniedException,
-          `User: ${principal.arn} is not authorized to perform: ${action} on resource: ${resource}${decision === "ExplicitDeny" ? " with an explicit deny" : ""}`,
+          `User: ${principal.arn} is not authorized to perform: ${action} on resource: ${resource.arn}${decision === "ExplicitDeny" ? " with an explicit deny" : ""}`,
         );
       }
     },
     allowedOn(action, repository) {
-      return decideRepositoryAction(config, c.req.raw, principal, repository.name, action, repository) === "Allow";
+      return authorize({ principal, action, resource: repositoryResource(config, repository.name, repository), request }) === "Allow";
     },
   };
 }

@@ -3,8 +3,9 @@
  * repositories the caller may describe (`ecr:DescribeRepositories`).
  */
 import type { AppContext } from "../app-env";
-import { decideRepositoryAction, unauthorized } from "../auth/authorizer";
+import { unauthorized } from "../auth/authorizer";
 import { authConfig } from "../auth/config";
+import { authorize, repositoryResource, requestFacts } from "../auth/decision";
 import { loadTokenPrincipal, type Principal } from "../auth/principals";
 import { listRepositoriesWithFacts } from "../storage/repository-records";
 import { pageOf, readPageRequest } from "./pagination";
@@ -29,12 +30,14 @@ export async function getCatalog(c: AppContext): Promise<Response> {
   const page = readPageRequest(url.searchParams);
   const config = await authConfig(c.var.settings.auth);
   const principal = await callerPrincipal(c);
+  const request = requestFacts(c.req.raw);
   const visible: string[] = [];
   let last = page.last;
   while (visible.length <= page.limit) {
     const rows = await listRepositoriesWithFacts(c.get("db"), last, BATCH);
     for (const row of rows) {
-      if (decideRepositoryAction(config, c.req.raw, principal, row.name, "ecr:DescribeRepositories", row) === "Allow") visible.push(row.name);
+      const resource = repositoryResource(config, row.name, row);
+      if (authorize({ principal, action: "ecr:DescribeRepositories", resource, request }) === "Allow") visible.push(row.name);
     }
     if (rows.length < BATCH) break;
     last = rows[rows.length - 1]!.name;

@@ -15,11 +15,15 @@ export interface EcrResult {
   type: string;
 }
 
-/** Calls one ECR action with `input`, signed as the AWS SDK would sign it. */
+/**
+ * Calls one ECR action with `input`, signed as the AWS SDK would sign it. `edgeHeaders` are
+ * added after signing, as Cloudflare's edge adds them (CF-Connecting-IP).
+ */
 export async function ecrCall(
   action: string,
   input: Record<string, unknown>,
   credentials = { accessKeyId: env.REGISTRY_ADMIN_ACCESS_KEY_ID, secretAccessKey: env.REGISTRY_ADMIN_SECRET_ACCESS_KEY },
+  edgeHeaders: Record<string, string> = {},
 ): Promise<EcrResult> {
   const url = new URL(ORIGIN);
   const body = JSON.stringify(input);
@@ -36,7 +40,7 @@ export async function ecrCall(
     },
     { signingDate: new Date() },
   );
-  const response = await exports.default.fetch(new Request(`${ORIGIN}/`, { method: "POST", headers: signed.headers as Record<string, string>, body }));
+  const response = await exports.default.fetch(new Request(`${ORIGIN}/`, { method: "POST", headers: { ...(signed.headers as Record<string, string>), ...edgeHeaders }, body }));
   // Decoded by hand: workerd warns on .text() and .json() of a body whose Content-Type is not a
   // text type, which AWS JSON 1.1 (application/x-amz-json-1.1) is not.
   const parsed = JSON.parse(new TextDecoder().decode(await response.arrayBuffer())) as Record<string, unknown>;

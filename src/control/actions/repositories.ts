@@ -5,7 +5,6 @@
  * (create, delete, tag mutability) go through the repository's Durable Object.
  */
 import { repositoryArn } from "../../auth/access";
-import { decideRepositoryAction } from "../../auth/authorizer";
 import { parsePolicyDocument, PolicyError, MAX_POLICY_LENGTH } from "../../auth/policy/document";
 import { isValidRepositoryName } from "../../oci/grammar";
 import { EcrError, RegistryError } from "../../errors";
@@ -267,8 +266,8 @@ export const repositoryActions: Record<string, ActionHandler> = {
     const row = await requireRepository(ctx, name);
     if (!force) {
       // The lock-out guard: a policy that would refuse this caller the next SetRepositoryPolicy needs force.
-      const facts = { policy: policyText, tags: JSON.parse(row.tags) as Record<string, string> };
-      if (decideRepositoryAction(ctx.config, ctx.c.req.raw, ctx.principal, name, "ecr:SetRepositoryPolicy", facts) !== "Allow") {
+      const facts = { name, policy: policyText, tags: JSON.parse(row.tags) as Record<string, string> };
+      if (!ctx.allowedOn("ecr:SetRepositoryPolicy", facts)) {
         throw invalidParameter(
           "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'The repository policy would prevent you from setting another policy in the future; use force to set it anyway'",
         );
