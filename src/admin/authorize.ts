@@ -18,7 +18,7 @@ import { findRepositoryAccessFacts } from "../storage/repository-records";
 async function principalOf(c: AppContext): Promise<Principal> {
   const caller = c.get("caller");
   if (caller.kind === "principal") return caller.principal;
-  throw unauthorized(c, await authConfig(c.env), null, "the admin API needs Basic credentials (an access key or an authorization token)");
+  throw unauthorized(c, await authConfig(c.var.settings.auth), null, "the admin API needs Basic credentials (an access key or an authorization token)");
 }
 
 function denied(action: string, resource: string): RegistryError {
@@ -28,7 +28,7 @@ function denied(action: string, resource: string): RegistryError {
 /** For IAM-style actions on users (`iam:CreateUser` on `arn:aws:iam::<acct>:user/<name>`) or `*`. */
 export async function requireIdentityAction(c: AppContext, action: string, user: string | null): Promise<Principal> {
   const principal = await principalOf(c);
-  const resource = user === null ? ANY_RESOURCE : userResource(await authConfig(c.env), user);
+  const resource = user === null ? ANY_RESOURCE : userResource(await authConfig(c.var.settings.auth), user);
   if (authorize({ principal, action, resource, request: requestFacts(c.req.raw) }) !== "Allow") throw denied(action, resource.arn);
   return principal;
 }
@@ -37,7 +37,7 @@ export async function requireIdentityAction(c: AppContext, action: string, user:
 export async function requireRepositoryAdminAction(c: AppContext, action: string, name: string): Promise<Principal> {
   const principal = await principalOf(c);
   const facts = (await findRepositoryAccessFacts(c.get("db"), [name])).get(name);
-  const resource = repositoryResource(await authConfig(c.env), name, facts);
+  const resource = repositoryResource(await authConfig(c.var.settings.auth), name, facts);
   if (authorize({ principal, action, resource, request: requestFacts(c.req.raw) }) !== "Allow") throw denied(action, `repository ${name}`);
   return principal;
 }

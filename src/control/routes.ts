@@ -23,7 +23,7 @@ import { pullThroughActions } from "./actions/pull-through";
 import { registryActions } from "./actions/registry";
 import { repositoryActions } from "./actions/repositories";
 import { controlContext, type ActionHandler } from "./context";
-import { Input, isObject } from "./input";
+import { ecrInput, parseJsonObject } from "./input";
 import { verifySigV4 } from "./sigv4";
 
 export const TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921.";
@@ -62,15 +62,8 @@ controlRoutes.post("/", async (c) => {
   const handler = target.startsWith(TARGET_PREFIX) ? ACTIONS.get(target.slice(TARGET_PREFIX.length)) : undefined;
   if (handler === undefined) throw new RegistryError(EcrError.UnknownOperationException, `unknown operation "${target}"`);
 
-  let parsed: unknown;
-  try {
-    parsed = body.length === 0 ? {} : JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
-  } catch {
-    throw new RegistryError(EcrError.SerializationException, "the request body is not valid JSON");
-  }
-  if (!isObject(parsed)) throw new RegistryError(EcrError.SerializationException, "the request body must be a JSON object");
-
-  const output = await handler(controlContext(c, await authConfig(c.env), principal, new Input(parsed)));
+  const parsed = parseJsonObject(body, (message) => new RegistryError(EcrError.SerializationException, message));
+  const output = await handler(controlContext(c, await authConfig(c.var.settings.auth), principal, ecrInput(parsed)));
   return new Response(JSON.stringify(output), { status: 200, headers: { "Content-Type": AWS_JSON_CONTENT_TYPE } });
 });
 
