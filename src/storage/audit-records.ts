@@ -27,11 +27,5 @@ export async function recordAuditEvents(db: Database, events: readonly AuditEven
 }
 
 export async function listAuditEvents(db: Database, repository: string, limit: number): Promise<AuditEvent[]> {
-  const rows = await db
-    .select()
-    .from(auditEvents)
-    .where(eq(auditEvents.repository, repository))
-    .orderBy(asc(auditEvents.id))
-    .limit(limit);
-  return rows.map((row) => ({ ...row, detail: JSON.parse(row.detail) as Record<string, unknown> }));
+  return db.select().from(auditEvents).where(eq(auditEvents.repository, repository)).orderBy(asc(auditEvents.id)).limit(limit);
 }

@@ -1,6 +1,6 @@
 /**
  * The drizzle handle over D1, the one helper that recognises constraint failures, and the one
- * way a list of values reaches a query.
+ * way a list of values reaches a query (and comes back from raw SQL).
  */
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
@@ -25,4 +25,17 @@ export function isForeignKeyFailure(error: unknown): boolean {
  */
 export function inList(column: SQLWrapper, values: readonly string[]): SQL {
   return sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
+}
+
+/**
+ * A JSON array of strings that raw SQL returns as text (a JSON column such as child_digests, or
+ * json_group_array): checked, not cast. Queries through drizzle's builder get JSON columns
+ * decoded by the schema (`mode: "json"`); `db.all` with raw SQL does not.
+ */
+export function jsonStrings(text: string): string[] {
+  const value: unknown = JSON.parse(text);
+  if (!Array.isArray(value) || !value.every((item): item is string => typeof item === "string")) {
+    throw new Error(`stored JSON is not a list of strings: ${text.slice(0, 100)}`);
+  }
+  return value;
 }

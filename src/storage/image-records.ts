@@ -5,7 +5,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import { manifests, tags } from "./schema";
-import { inList, type Database } from "./database";
+import { inList, jsonStrings, type Database } from "./database";
 
 export type TagStatus = "TAGGED" | "UNTAGGED" | "ANY";
 
@@ -41,7 +41,7 @@ function tagStatusCondition(status: TagStatus): SQL {
 }
 
 function toImageRow(raw: RawImageRow): ImageRow {
-  return { ...raw, childDigests: JSON.parse(raw.childDigests) as string[], tags: JSON.parse(raw.tags) as string[] };
+  return { ...raw, childDigests: jsonStrings(raw.childDigests), tags: jsonStrings(raw.tags) };
 }
 
 /** Images after `after` in digest order, at most `limit`. */

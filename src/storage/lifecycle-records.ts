@@ -4,7 +4,7 @@
  * src/storage/audit-records.ts.)
  */
 import { and, asc, eq, gt, isNotNull, sql } from "drizzle-orm";
-import type { Database } from "./database";
+import { jsonStrings, type Database } from "./database";
 import { lifecyclePreviews, repositories } from "./schema";
 
 /** An image as the lifecycle evaluator (src/lifecycle/evaluate.ts) sees it. */
@@ -60,9 +60,9 @@ export async function loadLifecycleImages(db: Database, repository: string): Pro
     digest: row.digest,
     pushedAt: row.pushedAt,
     lastPulledAt: row.lastPulledAt,
-    children: JSON.parse(row.children) as string[],
+    children: jsonStrings(row.children),
     subject: row.subject,
-    tags: row.tags === null ? [] : (JSON.parse(row.tags) as string[]),
+    tags: row.tags === null ? [] : jsonStrings(row.tags),
   }));
 }
 

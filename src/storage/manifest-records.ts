@@ -198,8 +198,8 @@ export async function writeManifest(
       artifactType: record.artifactType,
       subject: record.subject,
       annotations: record.annotations,
-      blobDigests: JSON.stringify(record.blobDigests),
-      childDigests: JSON.stringify(record.childDigests),
+      blobDigests: record.blobDigests,
+      childDigests: record.childDigests,
       pushedAt: now,
       imageSize: record.imageSize,
     })

@@ -26,7 +26,7 @@ export async function findRepositoryAccessFacts(db: Database, names: readonly st
     .select({ name: repositories.name, policy: repositories.policy, tags: repositories.tags })
     .from(repositories)
     .where(inList(repositories.name, names));
-  return new Map(rows.map((row) => [row.name, { policy: row.policy, tags: JSON.parse(row.tags) as Record<string, string> }]));
+  return new Map(rows.map((row) => [row.name, { policy: row.policy, tags: row.tags }]));
 }
 
 /** Repository names after `last` with their access facts, for filtering the catalog. */
@@ -41,7 +41,7 @@ export async function listRepositoriesWithFacts(
     .where(last === null ? undefined : gt(repositories.name, last))
     .orderBy(asc(repositories.name))
     .limit(limit);
-  return rows.map((row) => ({ name: row.name, policy: row.policy, tags: JSON.parse(row.tags) as Record<string, string> }));
+  return rows.map((row) => ({ name: row.name, policy: row.policy, tags: row.tags }));
 }
 
 export async function setRepositoryPolicy(db: Database, name: string, policy: string | null): Promise<boolean> {
@@ -52,7 +52,7 @@ export async function setRepositoryPolicy(db: Database, name: string, policy: st
 export async function setRepositoryTags(db: Database, name: string, tags: Record<string, string>): Promise<boolean> {
   const updated = await db
     .update(repositories)
-    .set({ tags: JSON.stringify(tags) })
+    .set({ tags })
     .where(eq(repositories.name, name))
     .returning({ name: repositories.name });
   return updated.length > 0;
@@ -99,7 +99,6 @@ export async function insertRepository(db: Database, repository: NewRepository):
     .insert(repositories)
     .values({
       ...repository,
-      tags: JSON.stringify(repository.tags),
       imageTagMutabilityExclusionFilters: JSON.stringify(repository.imageTagMutabilityExclusionFilters),
     })
     .onConflictDoNothing()

@@ -1,5 +1,8 @@
 /**
  * D1 schema (drizzle). `npm run db:generate` writes the SQL migrations in `migrations/`.
+ * JSON columns are declared `mode: "json"` with their type: drizzle writes them with
+ * JSON.stringify and reads them with JSON.parse (the stored text is what it always was), so
+ * callers get typed values. Raw SQL (json_each, json_group_array) still reads the same text.
  *
  * Every table is keyed by repository name first, so each pull-path lookup is a primary-key
  * probe: blob GET/HEAD reads one `repository_blobs` row, manifest GET by digest one
@@ -26,7 +29,7 @@ export const repositories = sqliteTable("repositories", {
   /** The repository policy document (JSON text as set), or null. */
   policy: text("policy"),
   /** Resource tags as a JSON object of strings (for `ecr:ResourceTag/<key>` conditions). */
-  tags: text("tags").notNull().default("{}"),
+  tags: text("tags", { mode: "json" }).$type<Record<string, string>>().notNull().default({}),
   scanOnPush: integer("scan_on_push", { mode: "boolean" }).notNull().default(false),
   /** ECR's encryptionConfiguration, accepted and reported (R2 encrypts everything at rest). */
   encryptionType: text("encryption_type", { enum: ENCRYPTION_TYPES }).notNull().default("AES256"),
@@ -60,7 +63,7 @@ export const auditEvents = sqliteTable(
     repository: text("repository"),
     digest: text("digest"),
     /** JSON object with what else is worth keeping (the rule, the tags, bytes reclaimed). */
-    detail: text("detail").notNull().default("{}"),
+    detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
   },
   (t) => [index("audit_events_repository").on(t.repository, t.at)],
 );
@@ -161,9 +164,9 @@ export const manifests = sqliteTable(
     /** JSON object of the manifest's annotations, or null. */
     annotations: text("annotations"),
     /** JSON array of the blob digests (config and layers) the manifest references. */
-    blobDigests: text("blob_digests").notNull().default("[]"),
+    blobDigests: text("blob_digests", { mode: "json" }).$type<string[]>().notNull().default([]),
     /** JSON array of the manifest digests an index references. */
-    childDigests: text("child_digests").notNull().default("[]"),
+    childDigests: text("child_digests", { mode: "json" }).$type<string[]>().notNull().default([]),
     pushedAt: integer("pushed_at").notNull(),
     /** Config plus layer sizes of an image manifest (ECR's imageSizeInBytes); null for an index. */
     imageSize: integer("image_size"),

@@ -210,7 +210,7 @@ export const repositoryActions: Record<string, ActionHandler> = {
           return { repositories, nextToken: encodeNextToken(last) };
         }
         last = row.name;
-        const facts = { name: row.name, policy: row.policy, tags: JSON.parse(row.tags) as Record<string, string> };
+        const facts = { name: row.name, policy: row.policy, tags: row.tags };
         if (ctx.allowedOn("ecr:DescribeRepositories", facts)) repositories.push(repositoryShape(ctx, row));
       }
       if (rows.length < limit + 1) return { repositories };
@@ -266,7 +266,7 @@ export const repositoryActions: Record<string, ActionHandler> = {
     const row = await requireRepository(ctx, name);
     if (!force) {
       // The lock-out guard: a policy that would refuse this caller the next SetRepositoryPolicy needs force.
-      const facts = { name, policy: policyText, tags: JSON.parse(row.tags) as Record<string, string> };
+      const facts = { name, policy: policyText, tags: row.tags };
       if (!ctx.allowedOn("ecr:SetRepositoryPolicy", facts)) {
         throw invalidParameter(
           "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'The repository policy would prevent you from setting another policy in the future; use force to set it anyway'",
@@ -300,7 +300,7 @@ export const repositoryActions: Record<string, ActionHandler> = {
     if (!ctx.input.has("tags")) throw invalidParameter("tags is required");
     await ctx.authorize("ecr:TagResource", name);
     const row = await requireRepository(ctx, name);
-    const tags = { ...(JSON.parse(row.tags) as Record<string, string>), ...added };
+    const tags = { ...row.tags, ...added };
     if (Object.keys(tags).length > MAX_RESOURCE_TAGS) {
       throw new RegistryError(EcrError.TooManyTagsException, `a repository can have at most ${MAX_RESOURCE_TAGS} tags`);
     }
@@ -313,7 +313,7 @@ export const repositoryActions: Record<string, ActionHandler> = {
     const keys = ctx.input.stringList("tagKeys", 0, 200, { min: 1, max: 128 });
     await ctx.authorize("ecr:UntagResource", name);
     const row = await requireRepository(ctx, name);
-    const tags = JSON.parse(row.tags) as Record<string, string>;
+    const tags = row.tags;
     for (const key of keys) delete tags[key];
     if (!(await setRepositoryTags(ctx.db, name, tags))) throw repositoryNotFound(ctx, name);
     return {};
@@ -323,7 +323,7 @@ export const repositoryActions: Record<string, ActionHandler> = {
     const name = repositoryFromArn(ctx);
     await ctx.authorize("ecr:ListTagsForResource", name);
     const row = await requireRepository(ctx, name);
-    return { tags: tagList(JSON.parse(row.tags) as Record<string, string>) };
+    return { tags: tagList(row.tags) };
   },
 };
 
