@@ -1,38 +1,29 @@
 /**
  * Manifest resource: GET/HEAD/PUT/DELETE of `/v2/<name>/manifests/<reference>` by tag or
- * digest. Reads go to D1 (one query) and, for manifests too large for a D1 row, R2; every
- * write goes through the repository's Durable Object. In a pull-through cache repository a
- * miss, or a cached tag due for revalidation, goes to src/pull-through/manifests.ts.
+ * digest: HTTP and OCI errors around the image operations. Reads go to D1 (one query) and, for
+ * manifests too large for a D1 row, R2, through the pull-through cache (which answers from the
+ * repository unless it is a cache with a miss or a tag due for revalidation); every write is
+ * pushManifest (src/images/manifests.ts).
  */
 import type { AppContext } from "../app-env";
 import { OciError, RegistryError } from "../errors";
-import { findLinkedDigests } from "../storage/blob-links";
-import { manifestKey } from "../storage/keys";
-import {
-  findManifestByDigest,
-  findManifestByTag,
-  type StoredManifest,
-} from "../storage/manifest-records";
-import { recordPull } from "../images/pull-records";
-import { pullManifestThrough, revalidateTag, type CacheReference } from "../pull-through/manifests";
-import { tagNeedsRevalidation } from "../pull-through/rules";
-import { cacheTargetFor } from "../pull-through/targets";
-import { repositoryObject } from "../repository/stub";
 import { readAtMost } from "../bytes";
-import { digestOf, pushManifest } from "../images/manifests";
-import { isValidTag, looksLikeDigest, parseDigest, type ParsedDigest } from "../oci/grammar";
+import { digestOf, pushManifest, readManifestBytes } from "../images/manifests";
+import { recordPull } from "../images/pull-records";
+import { OciFormatError } from "../oci/errors";
+import { isValidTag, looksLikeDigest, parseReference, type Reference } from "../oci/grammar";
+import { describeSizeMismatches } from "../oci/manifest-format";
 import { essence, MANIFEST_TYPES } from "../oci/media-types";
-import { IMMUTABLE_CACHE_CONTROL } from "./blobs";
+import { findManifestThrough } from "../pull-through/manifests";
+import { repositoryObject } from "../repository/stub";
 import { bodyTimeout, declaredBodyLength } from "../request-body";
-import { requireDigest } from "./validate";
-
+import { IMMUTABLE_CACHE_CONTROL } from "./blobs";
+import { ociWireError, requireDigest } from "./validate";
 
 const SCHEMA1_TYPES = new Set([
   "application/vnd.docker.distribution.manifest.v1+json",
   "application/vnd.docker.distribution.manifest.v1+prettyjws",
 ]);
-
-type Reference = { kind: "tag"; tag: string } | { kind: "digest"; digest: ParsedDigest };
 
 /** Reads a reference for a write; malformed ones are the client's error (400). */
 function requireReference(reference: string): Reference {
@@ -59,27 +50,8 @@ function acceptRefuses(accept: string | undefined, mediaType: string): boolean {
 // ---- GET / HEAD ---------------------------------------------------------------------------
 
 export async function getManifest(c: AppContext, name: string, reference: string): Promise<Response> {
-  const db = c.get("db");
-  let manifest: StoredManifest | undefined;
-  let cacheReference: CacheReference | null = null;
-  if (looksLikeDigest(reference)) {
-    const digest = parseDigest(reference);
-    manifest = digest ? await findManifestByDigest(db, name, digest.digest) : undefined;
-    if (digest) cacheReference = { kind: "digest", digest };
-  } else if (isValidTag(reference)) {
-    const tagged = await findManifestByTag(db, name, reference);
-    manifest = tagged;
-    cacheReference = { kind: "tag", tag: reference };
-    // Only tags a pull-through cache wrote carry a validation time: pushed tags skip this.
-    if (tagged && tagNeedsRevalidation(tagged.validatedAt, Date.now(), c.var.settings.pullThroughTagRevalidateMs)) {
-      const target = await cacheTargetFor(c, name);
-      if (target) manifest = await revalidateTag(c, target, reference, tagged);
-    }
-  }
-  if (!manifest && cacheReference) {
-    const target = await cacheTargetFor(c, name);
-    if (target) manifest = await pullManifestThrough(c, target, cacheReference);
-  }
+  const parsed = parseReference(reference);
+  const manifest = parsed === null ? undefined : await findManifestThrough(c, name, parsed);
   // A malformed reference names a manifest that cannot exist: 404, like any unknown one.
   if (!manifest) throw unknownManifest(name, reference);
   if (acceptRefuses(c.req.header("Accept"), manifest.mediaType)) {
@@ -100,10 +72,9 @@ export async function getManifest(c: AppContext, name: string, reference: string
   if (c.req.header("If-None-Match") === `"${manifest.digest}"`) return new Response(null, { status: 304, headers });
   if (c.req.method === "HEAD") return new Response(null, { status: 200, headers });
   recordPull(c, name, manifest.digest);
-  if (manifest.body !== null) return new Response(manifest.body, { status: 200, headers });
-  const object = await c.env.BLOBS.get(manifestKey(requireDigest(manifest.digest)));
-  if (object === null) throw unknownManifest(name, reference);
-  return new Response(object.body, { status: 200, headers });
+  const bytes = await readManifestBytes(c.env.BLOBS, manifest);
+  if (bytes === null) throw unknownManifest(name, reference);
+  return new Response(typeof bytes === "string" ? bytes : bytes.body, { status: 200, headers });
 }
 
 // ---- PUT ----------------------------------------------------------------------------------
@@ -116,8 +87,6 @@ async function readManifestBody(c: AppContext): Promise<Uint8Array> {
   return readAtMost(c.req.raw.body, limit, tooLarge, timeout);
 }
 
-
-
 export async function putManifest(c: AppContext, name: string, referenceParam: string): Promise<Response> {
   const reference = requireReference(referenceParam);
   const bytes = await readManifestBody(c);
@@ -129,7 +98,12 @@ export async function putManifest(c: AppContext, name: string, referenceParam: s
     });
   }
   const tag = reference.kind === "tag" ? reference.tag : null;
-  const result = await pushManifest(c, name, { bytes, digest, contentType: c.req.header("Content-Type") ?? null, tag, createRepository: true });
+  const result = await push(c, name, { bytes, digest, contentType: c.req.header("Content-Type") ?? null, tag, createRepository: true });
+  // A descriptor whose size is not the stored content's makes the manifest invalid, as a
+  // malformed one is.
+  if (result.status === "size-mismatch") {
+    throw new RegistryError(OciError.MANIFEST_INVALID, describeSizeMismatches(result.mismatches), { mismatches: result.mismatches });
+  }
   if (result.status === "missing-references") {
     const missing = [...result.blobs, ...result.manifests];
     throw new RegistryError(OciError.MANIFEST_BLOB_UNKNOWN, `manifest references content not in repository ${name}: ${missing.join(", ")}`, {
@@ -145,11 +119,19 @@ export async function putManifest(c: AppContext, name: string, referenceParam: s
   }
   if (result.status === "no-repository") throw new RegistryError(OciError.NAME_UNKNOWN, `repository ${name} does not exist`);
   const headers = new Headers({ Location: `/v2/${name}/manifests/${digest}`, "Docker-Content-Digest": digest, "Content-Length": "0" });
-  if (result.summary.subject !== null) headers.set("OCI-Subject", result.summary.subject);
+  if (result.subject !== null) headers.set("OCI-Subject", result.subject);
   return new Response(null, { status: 201, headers });
 }
 
-
+/** pushManifest, with a manifest the OCI vocabulary refuses reported as `/v2` reports it. */
+async function push(c: AppContext, name: string, manifest: Parameters<typeof pushManifest>[2]) {
+  try {
+    return await pushManifest(c.env, name, manifest);
+  } catch (error) {
+    if (error instanceof OciFormatError) throw ociWireError(error);
+    throw error;
+  }
+}
 
 // ---- DELETE -------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@
  */
 import type { AppContext } from "../app-env";
 import { findManifestByDigest, findManifestByTag, listReferrers, type ReferrerRow, type StoredManifest } from "../storage/manifest-records";
-import { ANNOTATIONS_IN_MANIFEST, readManifestBytes } from "../images/manifests";
+import { ANNOTATIONS_IN_MANIFEST, readManifestText } from "../images/manifests";
 import { INDEX_TYPES, MediaType } from "../oci/media-types";
 import { pageOf, readPageRequest } from "./pagination";
 import { requireDigest } from "./validate";
@@ -58,7 +58,7 @@ async function annotationsOf(c: AppContext, name: string, row: ReferrerRow): Pro
   if (row.annotations === null) return null;
   if (row.annotations !== ANNOTATIONS_IN_MANIFEST) return JSON.parse(row.annotations) as Record<string, string>;
   const manifest = await findManifestByDigest(c.get("db"), name, row.digest);
-  const text = manifest ? await readManifestBytes(c, manifest) : null;
+  const text = manifest ? await readManifestText(c.env.BLOBS, manifest) : null;
   if (text === null) return null;
   const parsed = JSON.parse(text) as { annotations?: Record<string, string> };
   return parsed.annotations ?? null;
@@ -67,7 +67,7 @@ async function annotationsOf(c: AppContext, name: string, row: ReferrerRow): Pro
 /** The descriptors of a referrers-tag-schema index; anything else under that tag adds none. */
 async function tagSchemaEntries(c: AppContext, manifest: StoredManifest): Promise<ReferrerDescriptor[]> {
   if (!INDEX_TYPES.has(manifest.mediaType)) return [];
-  const text = await readManifestBytes(c, manifest);
+  const text = await readManifestText(c.env.BLOBS, manifest);
   if (text === null) return [];
   const index = JSON.parse(text) as { manifests?: unknown };
   if (!Array.isArray(index.manifests)) return [];

@@ -1,18 +1,20 @@
 /**
- * Manifest operations every surface shares (`/v2`, ECR's PutImage and BatchGetImage, the
- * pull-through cache): the digest of manifest bytes, the push (validate, store the bytes, have
- * the repository's Durable Object write the row and the tag), and reading a stored
- * manifest's bytes from its D1 row or from R2. No HTTP here: each surface reports the
- * outcome its own way.
+ * Manifest operations every surface shares (`/v2`, ECR's image actions, the pull-through
+ * cache, and the jobs to come): the digest of manifest bytes, the push (validate, store the
+ * bytes, have the repository's Durable Object check the references and write the row and
+ * the tag), finding a stored manifest by reference, and reading its bytes from the D1 row or
+ * from R2. No HTTP here: a malformed manifest is an OciFormatError and every outcome of a
+ * push is one ManifestPushResult, which each surface reports its own way.
  */
-import type { AppContext } from "../app-env";
 import { toHex } from "../bytes";
-import { OciError, RegistryError } from "../errors";
-import { describeSizeMismatches, parseManifest, type ManifestSummary } from "../oci/manifest-format";
-import { parseDigest, type ParsedDigest } from "../oci/grammar";
+import { OciFormatError } from "../oci/errors";
+import { parseDigest, type DigestAlgorithm, type ParsedDigest, type Reference } from "../oci/grammar";
+import { parseManifest } from "../oci/manifest-format";
+import type { ManifestPushResult } from "../repository/repository-object";
 import { repositoryObject } from "../repository/stub";
+import type { Database } from "../storage/database";
 import { manifestKey } from "../storage/keys";
-import type { ManifestRecord, StoredManifest } from "../storage/manifest-records";
+import { findManifestByDigest, findManifestByTag, type ManifestRecord, type StoredManifest } from "../storage/manifest-records";
 import { checksumOption } from "../storage/upload-writer";
 
 /** Manifests up to this size are kept inline in their D1 row (D1 rows hold up to 2 MB). */
@@ -23,7 +25,7 @@ const INLINE_ANNOTATIONS_MAX_BYTES = 256 * 1024;
 export const ANNOTATIONS_IN_MANIFEST = "@manifest";
 
 /** The digest of manifest bytes with the given algorithm (`sha256:<hex>`). */
-export async function digestOf(bytes: Uint8Array, algorithm: ParsedDigest["algorithm"]): Promise<string> {
+export async function digestOf(bytes: Uint8Array, algorithm: DigestAlgorithm): Promise<string> {
   const hash = await crypto.subtle.digest(algorithm === "sha256" ? "SHA-256" : "SHA-512", bytes);
   return `${algorithm}:${toHex(new Uint8Array(hash))}`;
 }
@@ -41,26 +43,22 @@ export interface ManifestPush {
   cached?: boolean;
 }
 
-export type ManifestPushResult =
-  | { status: "stored"; summary: ManifestSummary; unchanged: boolean }
-  | { status: "missing-references"; blobs: string[]; manifests: string[] }
-  | { status: "tag-immutable"; currentDigest: string }
-  | { status: "no-repository" };
-
 /**
- * The push shared by `/v2` PUT and ECR's PutImage: validates the manifest (throws
- * MANIFEST_INVALID), stores the bytes and has the repository's object check that what it
- * references is in the repository and write the row and the tag.
+ * The push shared by `/v2` PUT, ECR's PutImage and the pull-through cache: validates the
+ * manifest (throws OciFormatError), stores the bytes and has the repository's object check
+ * that what it references is in the repository and write the row and the tag. The object's
+ * answer is returned as it is.
  */
-export async function pushManifest(c: AppContext, name: string, push: ManifestPush): Promise<ManifestPushResult> {
+export async function pushManifest(env: Env, name: string, push: ManifestPush): Promise<ManifestPushResult> {
   const summary = parseManifest(push.bytes, push.contentType);
 
   let body: string | null = null;
   if (push.bytes.length <= INLINE_MANIFEST_MAX_BYTES) {
     body = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(push.bytes);
   } else {
-    const parsed = requireDigest(push.digest);
-    await c.env.BLOBS.put(manifestKey(parsed), push.bytes, checksumOption(parsed));
+    const parsed = parseDigest(push.digest);
+    if (parsed === null) throw new OciFormatError("digest-invalid", `invalid or unsupported digest "${push.digest}" (sha256 and sha512 are supported)`);
+    await env.BLOBS.put(manifestKey(parsed), push.bytes, checksumOption(parsed));
   }
   const record: ManifestRecord = {
     digest: push.digest,
@@ -74,18 +72,11 @@ export async function pushManifest(c: AppContext, name: string, push: ManifestPu
     childDigests: summary.childDigests,
     imageSize: summary.imageSize,
   };
-  const result = await repositoryObject(c.env, name).putManifest(name, record, push.tag, {
+  return repositoryObject(env, name).putManifest(name, record, push.tag, {
     createRepository: push.createRepository,
     cached: push.cached ?? false,
     declaredSizes: summary.declaredSizes,
   });
-  // A descriptor whose size is not the stored content's makes the manifest invalid, as it
-  // would a malformed one (ECR's PutImage reports both as InvalidParameterException).
-  if (result.status === "size-mismatch") {
-    throw new RegistryError(OciError.MANIFEST_INVALID, describeSizeMismatches(result.mismatches), { mismatches: result.mismatches });
-  }
-  if (result.status !== "ok") return result;
-  return { status: "stored", summary, unchanged: result.unchanged };
 }
 
 function storedAnnotations(annotations: Record<string, string> | null): string | null {
@@ -94,16 +85,30 @@ function storedAnnotations(annotations: Record<string, string> | null): string |
   return text.length <= INLINE_ANNOTATIONS_MAX_BYTES ? text : ANNOTATIONS_IN_MANIFEST;
 }
 
-/** The bytes of a stored manifest, from its D1 row or from R2. */
-export async function readManifestBytes(c: AppContext, manifest: StoredManifest): Promise<string | null> {
-  if (manifest.body !== null) return manifest.body;
-  const object = await c.env.BLOBS.get(manifestKey(requireDigest(manifest.digest)));
-  return object === null ? null : object.text();
+/** The manifest the repository stores under `reference` (one D1 query), if any. */
+export async function findManifest(db: Database, name: string, reference: Reference): Promise<StoredManifest | undefined> {
+  return reference.kind === "tag" ? findManifestByTag(db, name, reference.tag) : findManifestByDigest(db, name, reference.digest.digest);
 }
 
-/** A digest this registry computed or stored (always well formed; checked all the same). */
-function requireDigest(value: string): ParsedDigest {
-  const digest = parseDigest(value);
-  if (!digest) throw new RegistryError(OciError.DIGEST_INVALID, `invalid or unsupported digest "${value}" (sha256 and sha512 are supported)`);
-  return digest;
+/** What `readManifestBytes` needs of a stored manifest (a manifest row, or a row of the image list). */
+export interface ManifestBodySource {
+  digest: string;
+  /** The manifest's text when its row holds it; null for one kept in R2 (over INLINE_MANIFEST_MAX_BYTES). */
+  body: string | null;
+}
+
+/**
+ * A stored manifest's bytes: the text its D1 row holds, or R2's object for one too large for
+ * the row (its body streams); null when R2 no longer has it.
+ */
+export async function readManifestBytes(blobs: R2Bucket, manifest: ManifestBodySource): Promise<string | R2ObjectBody | null> {
+  if (manifest.body !== null) return manifest.body;
+  const digest: ParsedDigest | null = parseDigest(manifest.digest);
+  return digest === null ? null : blobs.get(manifestKey(digest));
+}
+
+/** A stored manifest's text (readManifestBytes, read whole). */
+export async function readManifestText(blobs: R2Bucket, manifest: ManifestBodySource): Promise<string | null> {
+  const bytes = await readManifestBytes(blobs, manifest);
+  return bytes === null || typeof bytes === "string" ? bytes : bytes.text();
 }

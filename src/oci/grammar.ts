@@ -80,6 +80,18 @@ export function matchesTagPattern(pattern: string, tag: string): boolean {
 /** What a manifest is named by: a tag, or a digest this registry supports. */
 export type Reference = { kind: "tag"; tag: string } | { kind: "digest"; digest: ParsedDigest };
 
+/**
+ * A reference from a path or a request: null when it is neither a supported digest nor a
+ * valid tag (such a reference names no manifest).
+ */
+export function parseReference(text: string): Reference | null {
+  if (looksLikeDigest(text)) {
+    const digest = parseDigest(text);
+    return digest === null ? null : { kind: "digest", digest };
+  }
+  return isValidTag(text) ? { kind: "tag", tag: text } : null;
+}
+
 /** A reference as clients write it: the tag, or the digest's canonical form. */
 export function referenceText(reference: Reference): string {
   return reference.kind === "tag" ? reference.tag : reference.digest.digest;

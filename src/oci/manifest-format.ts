@@ -1,9 +1,10 @@
 /**
  * Validation of pushed manifests: OCI image manifests and indexes, Docker schema 2 manifests
  * and manifest lists, and OCI artifacts (image manifests with `artifactType`). Pure: bytes and
- * Content-Type in, a summary of what the manifest references out, or a MANIFEST_INVALID error.
+ * Content-Type in, a summary of what the manifest references out, or an OciFormatError
+ * (`manifest-invalid`) that each surface reports its own way.
  */
-import { OciError, RegistryError } from "../errors";
+import { OciFormatError } from "./errors";
 import { parseDigest } from "./grammar";
 import { essence, IMAGE_MANIFEST_TYPES, INDEX_TYPES, MANIFEST_TYPES, NON_DISTRIBUTABLE_LAYER_TYPES } from "./media-types";
 
@@ -52,8 +53,8 @@ export interface SizeMismatch extends DeclaredSize {
 
 type JsonObject = Record<string, unknown>;
 
-function invalid(message: string): RegistryError {
-  return new RegistryError(OciError.MANIFEST_INVALID, message);
+function invalid(message: string): OciFormatError {
+  return new OciFormatError("manifest-invalid", message);
 }
 
 function isObject(value: unknown): value is JsonObject {
@@ -200,7 +201,7 @@ export function sizeMismatches(
   return [...compare(declaredSizes.blobs, stored.blobs), ...compare(declaredSizes.manifests, stored.manifests)];
 }
 
-/** MANIFEST_INVALID's message for size mismatches. */
+/** The message of a push refused for size mismatches (MANIFEST_INVALID on `/v2`). */
 export function describeSizeMismatches(mismatches: readonly SizeMismatch[]): string {
   const each = mismatches.map((m) => `${m.where} declares size ${m.size} for ${m.digest}, which is ${m.storedSize} bytes`);
   return `manifest descriptor sizes do not match the stored content: ${each.join("; ")}`;

@@ -12,14 +12,20 @@
  * - An index brings its platform manifests (blobs come when first pulled).
  * Concurrent misses of the same tag or digest make one upstream request: the repository's
  * object lets one request lead and the others read what it stored.
+ *
+ * It wraps the image operations (src/images/manifests.ts) as a proxy wraps a store:
+ * findManifestThrough is what `/v2` reads manifests with, and what it stores goes through
+ * pushManifest like any push.
  */
 import type { AppContext } from "../app-env";
 import { readAtMost } from "../bytes";
-import { parseDigest, type ParsedDigest } from "../oci/grammar";
-import { parseManifest } from "../oci/manifest-format";
-import { digestOf, pushManifest } from "../images/manifests";
-import { MediaType } from "../oci/media-types";
 import { OciError, RegistryError } from "../errors";
+import { digestOf, findManifest, pushManifest, type ManifestPush } from "../images/manifests";
+import { OciFormatError } from "../oci/errors";
+import { parseDigest, referenceText, type ParsedDigest, type Reference } from "../oci/grammar";
+import { describeSizeMismatches, parseManifest } from "../oci/manifest-format";
+import { MediaType } from "../oci/media-types";
+import { recordAuditEvents } from "../storage/audit-records";
 import {
   findManifestByDigest,
   findManifestByTag,
@@ -28,10 +34,10 @@ import {
   type StoredManifest,
   type TaggedManifest,
 } from "../storage/manifest-records";
-import { recordAuditEvents } from "../storage/audit-records";
 import { authorizeImport, distributionImporter, type Importer } from "./importer";
+import { tagNeedsRevalidation } from "./rules";
 import { joinFlight, leading, outcomeFailure } from "./single-flight";
-import { clientErrorFor, noteUpstream, upstreamOf, type RuleTarget } from "./targets";
+import { cacheTargetFor, clientErrorFor, noteUpstream, upstreamOf, type RuleTarget } from "./targets";
 import { failureOfAnswer, upstreamRequest, UpstreamFailure, type Upstream } from "./upstream-client";
 
 /** Every manifest type this registry stores, so the cache holds what any client may ask for. */
@@ -39,18 +45,36 @@ const UPSTREAM_ACCEPT = [MediaType.OCI_INDEX, MediaType.DOCKER_MANIFEST_LIST, Me
 /** Platform manifests of an index fetched at once. */
 const CHILD_FETCH_CONCURRENCY = 4;
 
-export type CacheReference = { kind: "tag"; tag: string } | { kind: "digest"; digest: ParsedDigest };
 
 function manifestUnknown(target: RuleTarget, reference: string): RegistryError {
   return new RegistryError(OciError.MANIFEST_UNKNOWN, `manifest ${reference} is not in repository ${target.repository} nor at its upstream`, { reference });
 }
 
-function referenceText(reference: CacheReference): string {
-  return reference.kind === "tag" ? reference.tag : reference.digest.digest;
+/**
+ * A manifest of repository `name` for a `/v2` pull: the stored one (one D1 query), except in a
+ * pull-through cache repository, where a miss is fetched from the upstream and a cached tag
+ * due for revalidation is checked first. Undefined when there is none; an upstream failure
+ * is the `/v2` error for it (clientErrorFor).
+ */
+export async function findManifestThrough(c: AppContext, name: string, reference: Reference): Promise<StoredManifest | undefined> {
+  if (reference.kind === "tag") {
+    const tagged = await findManifestByTag(c.get("db"), name, reference.tag);
+    // Only tags a pull-through cache wrote carry a validation time: pushed tags skip this.
+    if (tagged && tagNeedsRevalidation(tagged.validatedAt, Date.now(), c.var.settings.pullThroughTagRevalidateMs)) {
+      const target = await cacheTargetFor(c, name);
+      return target ? revalidateTag(c, target, reference.tag, tagged) : tagged;
+    }
+    if (tagged) return tagged;
+  } else {
+    const stored = await findManifestByDigest(c.get("db"), name, reference.digest.digest);
+    if (stored) return stored;
+  }
+  const target = await cacheTargetFor(c, name);
+  return target ? pullManifestThrough(c, target, reference) : undefined;
 }
 
 /** A manifest the repository does not have, for a `/v2` pull: fetched, stored, returned. */
-export async function pullManifestThrough(c: AppContext, target: RuleTarget, reference: CacheReference): Promise<StoredManifest> {
+async function pullManifestThrough(c: AppContext, target: RuleTarget, reference: Reference): Promise<StoredManifest> {
   try {
     return await importManifest(c, target, reference, distributionImporter(c));
   } catch (error) {
@@ -64,13 +88,13 @@ export async function pullManifestThrough(c: AppContext, target: RuleTarget, ref
  * callers. Throws UpstreamFailure when the upstream cannot give it (each surface reports that
  * its own way), and the importer's refusal when it may not import.
  */
-export async function importManifest(c: AppContext, target: RuleTarget, reference: CacheReference, importer: Importer): Promise<StoredManifest> {
+export async function importManifest(c: AppContext, target: RuleTarget, reference: Reference, importer: Importer): Promise<StoredManifest> {
   await authorizeImport(c, importer, target.repository);
   const text = referenceText(reference);
   const flight = await joinFlight(c, target.repository, `manifest:${text}`);
   if (flight.role === "follower") {
     if (flight.outcome.status === "failed") throw outcomeFailure(flight.outcome);
-    const stored = await readLocal(c, target.repository, reference);
+    const stored = await findManifest(c.get("db"), target.repository, reference);
     if (stored === undefined) throw new UpstreamFailure("unavailable", 0, `manifest ${text} was fetched but is not stored`);
     return stored;
   }
@@ -85,7 +109,7 @@ export async function importManifest(c: AppContext, target: RuleTarget, referenc
  * A cached tag due for revalidation: HEAD upstream, and fetch only if the digest moved.
  * Always answers something: the cached copy when the upstream cannot be asked.
  */
-export async function revalidateTag(c: AppContext, target: RuleTarget, tag: string, cached: TaggedManifest): Promise<StoredManifest> {
+async function revalidateTag(c: AppContext, target: RuleTarget, tag: string, cached: TaggedManifest): Promise<StoredManifest> {
   try {
     const flight = await joinFlight(c, target.repository, `manifest:${tag}`);
     if (flight.role === "follower") return (await findManifestByTag(c.get("db"), target.repository, tag)) ?? cached;
@@ -105,12 +129,6 @@ export async function revalidateTag(c: AppContext, target: RuleTarget, tag: stri
     console.warn(`serving cached ${target.repository}:${tag}: ${error.message}`);
     return cached;
   }
-}
-
-async function readLocal(c: AppContext, repository: string, reference: CacheReference): Promise<StoredManifest | undefined> {
-  return reference.kind === "tag"
-    ? findManifestByTag(c.get("db"), repository, reference.tag)
-    : findManifestByDigest(c.get("db"), repository, reference.digest.digest);
 }
 
 async function manifestRequest(c: AppContext, target: RuleTarget, upstream: Upstream, method: "GET" | "HEAD", reference: string): Promise<Response> {
@@ -160,13 +178,18 @@ async function fetchManifest(c: AppContext, target: RuleTarget, upstream: Upstre
 
 /** Writes a manifest from the upstream through the repository's object (no blob links needed). */
 async function writeCached(c: AppContext, name: string, manifest: FetchedManifest, tag: string | null) {
+  const push: ManifestPush = { bytes: manifest.bytes, digest: manifest.digest, contentType: manifest.contentType, tag, createRepository: true, cached: true };
+  // The upstream sent something this registry does not accept as a manifest.
+  const refused = (message: string) => new UpstreamFailure("invalid", 200, `the upstream's manifest ${manifest.digest} was refused: ${message}`);
+  let result;
   try {
-    return await pushManifest(c, name, { bytes: manifest.bytes, digest: manifest.digest, contentType: manifest.contentType, tag, createRepository: true, cached: true });
+    result = await pushManifest(c.env, name, push);
   } catch (error) {
-    // The upstream sent something this registry does not accept as a manifest.
-    if (error instanceof RegistryError) throw new UpstreamFailure("invalid", 200, `the upstream's manifest ${manifest.digest} was refused: ${error.message}`);
+    if (error instanceof OciFormatError || error instanceof RegistryError) throw refused(error.message);
     throw error;
   }
+  if (result.status === "size-mismatch") throw refused(describeSizeMismatches(result.mismatches));
+  return result;
 }
 
 /** Stores a fetched manifest (an index's missing platform manifests first) and reads it back. */

@@ -48,9 +48,16 @@ import {
 import { UploadSessionTable } from "./upload-session-table";
 import { UpstreamFetches, type FetchOutcome, type JoinResult } from "./upstream-fetches";
 
-export type PutManifestResult =
-  /** `unchanged`: the manifest was already stored and the tag (if any) already pointed at it. */
-  | { status: "ok"; unchanged: boolean }
+/**
+ * Every outcome of a manifest push: the repository object's answer, which pushManifest
+ * (src/images/manifests.ts) hands to its caller as it is, and each surface reports its own way.
+ */
+export type ManifestPushResult =
+  /**
+   * `unchanged`: the manifest was already stored and the tag (if any) already pointed at it.
+   * `mediaType` and `subject` are the stored manifest's (ECR's PutImage and `/v2`'s OCI-Subject).
+   */
+  | { status: "stored"; unchanged: boolean; mediaType: string; subject: string | null }
   /** The tag exists with another digest and the repository's tags are immutable. */
   | { status: "tag-immutable"; currentDigest: string }
   /** The repository does not exist and the push may not create it (ECR's PutImage). */
@@ -131,7 +138,7 @@ export class RepositoryObject extends DurableObject<Env> {
 
   // ---- manifests and tags -----------------------------------------------------------------
 
-  async putManifest(name: string, record: ManifestRecord, tag: string | null, options: PutManifestOptions): Promise<PutManifestResult> {
+  async putManifest(name: string, record: ManifestRecord, tag: string | null, options: PutManifestOptions): Promise<ManifestPushResult> {
     const { createRepository, cached = false, declaredSizes } = options;
     return this.serialized(async () => {
       if (createRepository) await this.ensureRepository(name);
@@ -166,7 +173,8 @@ export class RepositoryObject extends DurableObject<Env> {
         await this.ensureRepository(name, true);
         created = await write();
       }
-      return { status: "ok", unchanged: !created && (tag === null || previousDigest === record.digest) };
+      const unchanged = !created && (tag === null || previousDigest === record.digest);
+      return { status: "stored", unchanged, mediaType: record.mediaType, subject: record.subject };
     });
   }
 

@@ -1,15 +1,17 @@
 /**
  * Image actions: DescribeImages, ListImages, BatchGetImage, BatchDeleteImage, PutImage.
  * Reads go to D1; deletions go through the repository's Durable Object, and PutImage through
- * the same push as `/v2` (pushManifest), except that it never creates a repository.
+ * the same push as `/v2` (pushManifest, src/images/manifests.ts), except that it never creates
+ * a repository.
  */
-import { parseDigest, isValidTag } from "../../oci/grammar";
-import { imageSizeOfStored } from "../../oci/manifest-format";
-import { digestOf, pushManifest } from "../../images/manifests";
+import { EcrError, RegistryError } from "../../errors";
+import { digestOf, pushManifest, readManifestText } from "../../images/manifests";
+import { OciFormatError } from "../../oci/errors";
+import { isValidTag, parseDigest, type Reference } from "../../oci/grammar";
+import { describeSizeMismatches, imageSizeOfStored } from "../../oci/manifest-format";
 import { essence, IMAGE_MANIFEST_TYPES, INDEX_TYPES } from "../../oci/media-types";
-import { EcrError, OciError, RegistryError } from "../../errors";
 import type { Importer } from "../../pull-through/importer";
-import { importManifest, type CacheReference } from "../../pull-through/manifests";
+import { importManifest } from "../../pull-through/manifests";
 import { cacheTargetFor, refusePushIntoCache, type RuleTarget } from "../../pull-through/targets";
 import { UpstreamFailure } from "../../pull-through/upstream-client";
 import type { DeletionFailure, ImageTarget } from "../../repository/image-deletion";
@@ -24,7 +26,6 @@ import {
   type ManifestBodyRow,
   type TagStatus,
 } from "../../storage/image-records";
-import { manifestKey } from "../../storage/keys";
 import type { ActionHandler, ControlContext } from "../context";
 import { decodeNextToken, encodeNextToken, epochSeconds, invalidParameter, isObject, type Input, type JsonObject } from "../input";
 import { flushPullRecords, recordPull } from "../../images/pull-records";
@@ -96,13 +97,6 @@ function readTagStatus(input: Input): TagStatus {
 
 // ---- image details ------------------------------------------------------------------------
 
-async function manifestText(ctx: ControlContext, row: ManifestBodyRow): Promise<string | null> {
-  if (row.body !== null) return row.body;
-  const digest = parseDigest(row.digest);
-  const object = digest === null ? null : await ctx.c.env.BLOBS.get(manifestKey(digest));
-  return object === null ? null : object.text();
-}
-
 /**
  * BatchGetImage of an image a pull-through cache repository lacks: imported from the upstream
  * as a /v2 pull would, or the failure ECR reports (UpstreamTooManyRequests, ...).
@@ -114,7 +108,7 @@ async function importForBatchGet(
 ): Promise<{ row: ManifestBodyRow } | { failureCode: string; failureReason: string }> {
   const digest = target.digest === undefined ? null : parseDigest(target.digest);
   // By tag when a tag is given (the tag is cached with it), else by digest.
-  const reference: CacheReference | null = target.tag !== undefined ? { kind: "tag", tag: target.tag } : digest !== null ? { kind: "digest", digest } : null;
+  const reference: Reference | null = target.tag !== undefined ? { kind: "tag", tag: target.tag } : digest !== null ? { kind: "digest", digest } : null;
   if (reference === null) return { failureCode: "ImageNotFound", failureReason: "Requested image not found" };
   const importer: Importer = { actor: ctx.principal.arn, authorize: (action, repository) => ctx.authorize(action, repository) };
   try {
@@ -140,7 +134,7 @@ async function importForBatchGet(
 async function storedImageSize(ctx: ControlContext, row: ManifestBodyRow): Promise<number | null> {
   if (row.imageSize !== null) return row.imageSize;
   if (!IMAGE_MANIFEST_TYPES.has(row.mediaType)) return null;
-  const text = await manifestText(ctx, row);
+  const text = await readManifestText(ctx.c.env.BLOBS, row);
   return text === null ? null : imageSizeOfStored(text);
 }
 
@@ -228,14 +222,16 @@ function readPutImage(ctx: ControlContext): PutImageRequest {
   return { name, manifest, mediaType, tag, digest };
 }
 
-/** pushManifest, with an invalid manifest reported as ECR reports it. */
+function invalidManifest(message: string): RegistryError {
+  return invalidParameter(`Invalid parameter at 'imageManifest' failed to satisfy constraint: '${message}'`);
+}
+
+/** pushManifest, with a manifest the OCI vocabulary refuses reported as ECR reports it. */
 async function pushImage(ctx: ControlContext, request: PutImageRequest, bytes: Uint8Array, digest: string) {
   try {
-    return await pushManifest(ctx.c, request.name, { bytes, digest, contentType: request.mediaType, tag: request.tag, createRepository: false });
+    return await pushManifest(ctx.c.env, request.name, { bytes, digest, contentType: request.mediaType, tag: request.tag, createRepository: false });
   } catch (error) {
-    if (error instanceof RegistryError && error.descriptor === OciError.MANIFEST_INVALID) {
-      throw invalidParameter(`Invalid parameter at 'imageManifest' failed to satisfy constraint: '${error.message}'`);
-    }
+    if (error instanceof OciFormatError) throw invalidManifest(error.message);
     throw error;
   }
 }
@@ -323,7 +319,7 @@ export const imageActions: Record<string, ActionHandler> = {
         }
         row = imported.row;
       }
-      const text = row === undefined ? null : await manifestText(ctx, row);
+      const text = row === undefined ? null : await readManifestText(ctx.c.env.BLOBS, row);
       if (row === undefined || text === null) {
         fail("ImageNotFound", "Requested image not found");
       } else if (accepted !== undefined && !accepted.includes(row.mediaType)) {
@@ -378,6 +374,9 @@ export const imageActions: Record<string, ActionHandler> = {
     switch (result.status) {
       case "no-repository":
         throw repositoryNotFound(ctx, name);
+      // A descriptor size that is not the stored content's is an invalid manifest, as on /v2.
+      case "size-mismatch":
+        throw invalidManifest(describeSizeMismatches(result.mismatches));
       case "missing-references":
         if (result.blobs.length > 0) {
           throw new RegistryError(
@@ -407,7 +406,7 @@ export const imageActions: Record<string, ActionHandler> = {
             repositoryName: name,
             imageId: imageIdShape(digest, tag),
             imageManifest: request.manifest,
-            imageManifestMediaType: result.summary.mediaType,
+            imageManifestMediaType: result.mediaType,
           },
         };
     }
