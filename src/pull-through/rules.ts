@@ -11,6 +11,12 @@
  */
 export const ROOT_PREFIX = "ROOT";
 
+/**
+ * Upstream credentials are secrets of this registry whose names start with this (as ECR's
+ * Secrets Manager names do): the ECR rule actions and `/admin/secrets` both hold to it.
+ */
+export const SECRET_PREFIX = "ecr-pullthroughcache/";
+
 /** ECR's names for the registries a pull-through cache rule can mirror. */
 export const UPSTREAM_REGISTRIES = [
   "ecr",

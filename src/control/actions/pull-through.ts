@@ -18,7 +18,7 @@ import {
   type PullThroughRule,
 } from "../../storage/pull-through-records";
 import { checkUpstream } from "../../pull-through/upstream-client";
-import { UPSTREAM_REGISTRIES, upstreamBaseUrl, upstreamRegistryOf } from "../../pull-through/rules";
+import { SECRET_PREFIX, UPSTREAM_REGISTRIES, upstreamBaseUrl, upstreamRegistryOf } from "../../pull-through/rules";
 import { forgetRules, upstreamOf } from "../../pull-through/targets";
 import type { ActionHandler, ControlContext } from "../context";
 import { decodeNextToken, encodeNextToken, epochSeconds, invalidParameter, type JsonObject } from "../input";
@@ -28,7 +28,6 @@ const MAX_RULES = 50;
 const PREFIX_PATTERN = /^(ROOT|(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)$/;
 /** A host with an optional port, or an http(s) URL of one (a local upstream in development). */
 const UPSTREAM_URL_PATTERN = /^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?$/;
-export const SECRET_PREFIX = "ecr-pullthroughcache/";
 
 function secretArnPrefix(ctx: ControlContext): string {
   return `arn:aws:secretsmanager:${ctx.config.region}:${ctx.config.accountId}:secret:`;
