@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// `npm run -s admin -- <command> ...`: manages users, access keys, policies and repository
-// settings of a running registry through its admin API, and runs its scheduled jobs.
+// `npm run -s admin -- <command> ...`: manages users, access keys and policies of a running
+// registry through its admin API (/admin, Basic credentials), its repositories through its
+// ECR API (POST / with X-Amz-Target, SigV4-signed with the same key), and runs its scheduled
+// jobs.
 // Credentials: REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY from the
 // environment, else from .dev.vars (or $REGISTRY_DEV_VARS). The registry: --url, else
 // $REGISTRY_URL, else http://localhost:$PORT (8787).
@@ -9,6 +11,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { AwsClient } from "aws4fetch";
 import { readDevVars } from "./dev-vars.mjs";
 
 const COMMANDS = {
@@ -25,7 +28,10 @@ const COMMANDS = {
     help: "create a repository / change its settings (--except: tags matching FILTER, * a wildcard, get the opposite)",
   },
   "show-repository": { args: "<repo>", help: "a repository's settings" },
-  "set-repository-policy": { args: "<repo> <file|->", help: "set a repository policy (JSON)" },
+  "set-repository-policy": {
+    args: "<repo> <file|-> [--force]",
+    help: "set a repository policy (JSON; --force: even one that would refuse you the next change)",
+  },
   "get-repository-policy": { args: "<repo>", help: "show a repository policy" },
   "delete-repository-policy": { args: "<repo>", help: "remove a repository policy" },
   "login-password": { args: "", help: "password for `docker login -u AWS` (12 hours)" },
@@ -91,6 +97,10 @@ if (command === "help") {
 }
 if (!Object.hasOwn(COMMANDS, command)) usageError(`unknown command "${command}"`);
 
+// set-repository-policy's --force, wherever it is on the line.
+const force = command === "set-repository-policy" && rest.includes("--force");
+if (force) rest.splice(rest.indexOf("--force"), 1);
+
 function need(count) {
   const spec = COMMANDS[command];
   if (rest.length < count) usageError(`${command} needs ${spec.args}`);
@@ -98,7 +108,7 @@ function need(count) {
   if (command !== "set-repository" && rest.length > count) usageError(`${command} takes ${spec.args || "no arguments"}; "${rest[count]}" is one too many`);
 }
 
-function credentials() {
+function adminKey() {
   let id = process.env.REGISTRY_ADMIN_ACCESS_KEY_ID;
   let secret = process.env.REGISTRY_ADMIN_SECRET_ACCESS_KEY;
   const devVars = resolve(root, process.env.REGISTRY_DEV_VARS ?? ".dev.vars");
@@ -108,6 +118,11 @@ function credentials() {
     secret ||= vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY;
   }
   if (!id || !secret) fail("no admin credentials: set REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY, or run npm start once to create .dev.vars");
+  return { id, secret };
+}
+
+function credentials() {
+  const { id, secret } = adminKey();
   return `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
 }
 
@@ -137,12 +152,14 @@ function errorMessage(text) {
   }
 }
 
-async function call(method, path, body) {
-  const headers = { Authorization: credentials() };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+/**
+ * The answer of a request as JSON (null when empty); a refusal is one line on stderr and exit 1,
+ * unless `tolerated` names its ECR error type (then the answer is `{ __type }`).
+ */
+async function answer(send, refusedHint, tolerated = null) {
   let response;
   try {
-    response = await fetch(`${url}${path}`, { method, headers, body, signal: AbortSignal.timeout(120_000) });
+    response = await send();
   } catch (error) {
     const cause = error.cause?.code ?? error.cause?.message ?? error.message;
     const hint = cause === "ECONNREFUSED" ? " (connection refused): is the registry running (npm start)? --url or REGISTRY_URL names another" : `: ${cause}`;
@@ -150,8 +167,8 @@ async function call(method, path, body) {
   }
   const text = await response.text();
   if (!response.ok) {
-    const hint = response.status === 401 ? " (the admin credentials were refused: are they this registry's? see REGISTRY_ADMIN_ACCESS_KEY_ID)" : "";
-    fail(`${command}: ${response.status} ${errorMessage(text)}${hint}`);
+    if (tolerated !== null && errorType(text) === tolerated) return { __type: tolerated };
+    fail(`${command}: ${response.status} ${errorMessage(text)}${refusedHint(response.status, text)}`);
   }
   if (text === "") return null;
   try {
@@ -159,6 +176,61 @@ async function call(method, path, body) {
   } catch {
     fail(`${command}: ${url} answered something that is not JSON: is it this registry?`);
   }
+}
+
+/** The `__type` of an AWS JSON error answer, else null. */
+function errorType(text) {
+  try {
+    return JSON.parse(text)?.__type ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const REFUSED_HINT = " (the admin credentials were refused: are they this registry's? see REGISTRY_ADMIN_ACCESS_KEY_ID)";
+
+/** One admin API call with Basic credentials. */
+async function call(method, path, body) {
+  const headers = { Authorization: credentials() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  return answer(
+    () => fetch(`${url}${path}`, { method, headers, body, signal: AbortSignal.timeout(120_000) }),
+    (status) => (status === 401 ? REFUSED_HINT : ""),
+  );
+}
+
+/**
+ * One ECR action (AWS JSON 1.1, `POST /`), signed with SigV4 by the admin key as the AWS CLI
+ * signs it (the registry takes any region in the credential scope).
+ */
+async function ecr(action, input, tolerated = null) {
+  const { id, secret } = adminKey();
+  const client = new AwsClient({ accessKeyId: id, secretAccessKey: secret, service: "ecr", region: "us-east-1" });
+  const request = () =>
+    client.fetch(`${url}/`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `AmazonEC2ContainerRegistry_V20150921.${action}` },
+      body: JSON.stringify(input),
+      signal: AbortSignal.timeout(120_000),
+    });
+  const refusedKey = (_status, text) => (["UnrecognizedClientException", "InvalidSignatureException"].includes(errorType(text)) ? REFUSED_HINT : "");
+  return answer(request, refusedKey, tolerated);
+}
+
+/**
+ * A repository as `show-repository` prints it: ECR's description with its creation time as an
+ * ISO 8601 string, its tag mutability exclusion filters (none: []) and its tags as an object.
+ */
+async function showRepository(name) {
+  const { repositories } = await ecr("DescribeRepositories", { repositoryNames: [name] });
+  const [repository] = repositories;
+  const { tags } = await ecr("ListTagsForResource", { resourceArn: repository.repositoryArn });
+  return {
+    ...repository,
+    createdAt: new Date(repository.createdAt * 1000).toISOString(),
+    imageTagMutabilityExclusionFilters: repository.imageTagMutabilityExclusionFilters ?? [],
+    tags: Object.fromEntries(tags.map(({ Key, Value }) => [Key, Value])),
+  };
 }
 
 const print = (value) => console.log(JSON.stringify(value, null, 2));
@@ -223,30 +295,40 @@ switch (command) {
       body.imageTagMutability += "_WITH_EXCLUSION";
       body.imageTagMutabilityExclusionFilters = except.map((filter) => ({ filterType: "WILDCARD", filter }));
     }
-    if (Object.keys(tags).length > 0) body.tags = tags;
-    print(await call("PUT", `/admin/repositories/${rest[0]}`, JSON.stringify(body)));
+    const name = rest[0];
+    const tagList = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    // Create it with the settings, or change the settings given of the one that exists.
+    const created = await ecr("CreateRepository", { repositoryName: name, ...body, tags: tagList }, "RepositoryAlreadyExistsException");
+    if (created.__type === "RepositoryAlreadyExistsException") {
+      if (body.imageTagMutability !== undefined) await ecr("PutImageTagMutability", { repositoryName: name, ...body });
+      if (tagList.length > 0) {
+        const { repositories } = await ecr("DescribeRepositories", { repositoryNames: [name] });
+        await ecr("TagResource", { resourceArn: repositories[0].repositoryArn, tags: tagList });
+      }
+    }
+    print(await showRepository(name));
     break;
   }
   case "show-repository":
     need(1);
-    print(await call("GET", `/admin/repositories/${rest[0]}`));
+    print(await showRepository(rest[0]));
     break;
   case "set-repository-policy": {
     need(2);
     const document = readDocument(rest[1]);
-    await call("PUT", `/admin/repository-policies/${rest[0]}`, document);
+    await ecr("SetRepositoryPolicy", { repositoryName: rest[0], policyText: document, ...(force ? { force: true } : {}) });
     console.log(`Set the repository policy of ${rest[0]}.`);
     break;
   }
   case "get-repository-policy": {
     need(1);
-    const { policyText } = await call("GET", `/admin/repository-policies/${rest[0]}`);
+    const { policyText } = await ecr("GetRepositoryPolicy", { repositoryName: rest[0] });
     print(JSON.parse(policyText));
     break;
   }
   case "delete-repository-policy":
     need(1);
-    await call("DELETE", `/admin/repository-policies/${rest[0]}`);
+    await ecr("DeleteRepositoryPolicy", { repositoryName: rest[0] });
     console.log(`Removed the repository policy of ${rest[0]}.`);
     break;
   case "login-password": {

@@ -6,10 +6,9 @@
 import type { AppContext } from "../app-env";
 import { unauthorized } from "../auth/authorizer";
 import { authConfig } from "../auth/config";
-import { ANY_RESOURCE, authorize, repositoryResource, requestFacts, userResource } from "../auth/decision";
+import { ANY_RESOURCE, authorize, requestFacts, userResource } from "../auth/decision";
 import type { Principal } from "../auth/principals";
 import { OciError, RegistryError } from "../errors";
-import { findRepositoryAccessFacts } from "../storage/repository-records";
 
 /**
  * Admin calls need credentials (an access key, or user `AWS` with a login token): a registry
@@ -30,14 +29,5 @@ export async function requireIdentityAction(c: AppContext, action: string, user:
   const principal = await principalOf(c);
   const resource = user === null ? ANY_RESOURCE : userResource(await authConfig(c.var.settings.auth), user);
   if (authorize({ principal, action, resource, request: requestFacts(c.req.raw) }) !== "Allow") throw denied(action, resource.arn);
-  return principal;
-}
-
-/** For ECR actions on one repository: identity policies and the repository policy decide. */
-export async function requireRepositoryAdminAction(c: AppContext, action: string, name: string): Promise<Principal> {
-  const principal = await principalOf(c);
-  const facts = (await findRepositoryAccessFacts(c.get("db"), [name])).get(name);
-  const resource = repositoryResource(await authConfig(c.var.settings.auth), name, facts);
-  if (authorize({ principal, action, resource, request: requestFacts(c.req.raw) }) !== "Allow") throw denied(action, `repository ${name}`);
   return principal;
 }

@@ -1,19 +1,20 @@
 /**
  * The admin API under `/admin`: every call is authenticated and authorized by policy.
+ * Identities, the registry's secrets and its background jobs live here; repositories are
+ * managed through the ECR API (CreateRepository, PutImageTagMutability, SetRepositoryPolicy,
+ * TagResource, ...), which `npm run admin` signs with SigV4.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { authenticate } from "../auth/middleware";
 import { jobRoutes } from "./jobs";
 import { pullThroughRoutes } from "./pull-through";
-import { repositoryRoutes } from "./repositories";
 import { secretRoutes } from "./secrets";
 import { userRoutes } from "./users";
 
 export const admin = new Hono<AppEnv>();
 admin.use("*", authenticate);
 admin.route("/", userRoutes);
-admin.route("/", repositoryRoutes);
 admin.route("/", jobRoutes);
 admin.route("/", secretRoutes);
 admin.route("/", pullThroughRoutes);

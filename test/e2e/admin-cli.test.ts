@@ -3,7 +3,8 @@
  * the test registry, and against a port where nothing listens: help and wrong command lines,
  * one clear line (never a stack trace) for every failure, a line saying what was done for
  * every silent success, readable JSON (ISO times, tags as an object), PORT as the default
- * registry, and `run-jobs` running lifecycle expiry now.
+ * registry, repositories managed through the ECR API (SigV4-signed with the admin key), and
+ * `run-jobs` running lifecycle expiry now.
  */
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -113,6 +114,8 @@ describe("admin CLI failures are one line", () => {
   it("when the credentials are not this registry's", async () => {
     const run = await admin(["list-users"], { env: { REGISTRY_ADMIN_ACCESS_KEY_ID: "AKIANOTAKEY", REGISTRY_ADMIN_SECRET_ACCESS_KEY: "wrong" } });
     expectOneLine(run, 1, /^admin: list-users: 401 .*\(the admin credentials were refused/);
+    const signed = await admin(["show-repository", "a/b"], { env: { REGISTRY_ADMIN_ACCESS_KEY_ID: "AKIANOTAKEY", REGISTRY_ADMIN_SECRET_ACCESS_KEY: "wrong" } });
+    expectOneLine(signed, 1, /^admin: show-repository: \d+ .*\(the admin credentials were refused/);
   });
 });
 
@@ -154,6 +157,12 @@ describe("admin CLI results", () => {
       ],
     });
     expectOneLine(await admin(["set-repository", repository, "--mutable", "--except", "a/b"]), 1, /^admin: set-repository: 400 .*must satisfy regular expression/);
+    // An existing repository keeps what the command line does not change; tags are added.
+    const retagged = await admin(["set-repository", repository, "--tag", "owner=ops"]);
+    expect(retagged.code, retagged.stderr).toBe(0);
+    expect(JSON.parse(retagged.stdout)).toMatchObject({ imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", tags: { team: "a=b", owner: "ops" } });
+    expect(JSON.parse((await admin(["show-repository", repository])).stdout)).toMatchObject({ repositoryName: repository, tags: { team: "a=b", owner: "ops" } });
+    expectOneLine(await admin(["show-repository", `${uniqueName("cli-none")}/app`]), 1, /^admin: show-repository: 400 The repository with name '\S+' does not exist/);
 
     const repositoryPolicy = { Version: "2012-10-17", Statement: [{ Sid: "Public", Effect: "Allow", Principal: "*", Action: ["ecr:BatchGetImage"] }] };
     expect(await admin(["set-repository-policy", repository, "-"], { stdin: JSON.stringify(repositoryPolicy) })).toMatchObject({
@@ -162,6 +171,12 @@ describe("admin CLI results", () => {
     });
     expect(JSON.parse((await admin(["get-repository-policy", repository])).stdout)).toEqual(repositoryPolicy);
     expect(await admin(["delete-repository-policy", repository])).toMatchObject({ code: 0, stdout: `Removed the repository policy of ${repository}.\n` });
+
+    // The ECR lock-out guard: a policy refusing the admin the next change needs --force.
+    const lockout = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Principal: "*", Action: "ecr:SetRepositoryPolicy" }] });
+    expectOneLine(await admin(["set-repository-policy", repository, "-"], { stdin: lockout }), 1, /^admin: set-repository-policy: 400 .*would prevent you from setting another policy/);
+    expect(await admin(["set-repository-policy", repository, "-", "--force"], { stdin: lockout })).toMatchObject({ code: 0 });
+    expect(JSON.parse((await admin(["get-repository-policy", repository])).stdout)).toEqual(JSON.parse(lockout));
   });
 
   it("talks to http://localhost:$PORT without --url", async () => {

@@ -5,8 +5,10 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { CreateRepositoryCommand, SetRepositoryPolicyCommand } from "@aws-sdk/client-ecr";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { registryFetch, useTempDir } from "./support/context";
+import { ecrClient } from "./support/ecr";
 import { buildSingleArchLayout, type SingleArchLayout } from "./support/image-builder";
 import { describeRun, dockerRef, ociRef, runSkopeo, skopeo } from "./support/skopeo";
 
@@ -21,6 +23,11 @@ async function admin(method: string, path: string, body?: unknown): Promise<Resp
 }
 
 /** A user with the given identity policy, and its access key. */
+/** Sets a repository policy through the ECR API (as the bootstrap admin). */
+async function setRepositoryPolicy(repositoryName: string, policy: unknown): Promise<void> {
+  await ecrClient().send(new SetRepositoryPolicyCommand({ repositoryName, policyText: JSON.stringify(policy) }));
+}
+
 async function createUser(name: string, policy: unknown): Promise<{ accessKeyId: string; secretAccessKey: string; arn: string }> {
   const created = (await (await admin("POST", "/admin/users", { name })).json()) as { arn: string };
   await admin("PUT", `/admin/users/${name}/policies/main`, policy);
@@ -68,7 +75,7 @@ describe("skopeo with authentication", () => {
 
   it("serves anonymous pulls of a public repository and refuses anonymous pushes with 401", async () => {
     await skopeo(["copy", "--preserve-digests", "--dest-tls-verify=false", ociRef(image.path, "v1"), dockerRef("public/app", "v1")]);
-    await admin("PUT", "/admin/repository-policies/public/app", {
+    await setRepositoryPolicy("public/app", {
       Version: "2012-10-17",
       Statement: [{ Sid: "PublicPull", Effect: "Allow", Principal: "*", Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] }],
     });
@@ -89,8 +96,8 @@ describe("skopeo with authentication", () => {
       Version: "2012-10-17",
       Statement: [{ Effect: "Allow", Action: "ecr:*", Resource: "*" }],
     });
-    await admin("PUT", "/admin/repositories/team-locked/app", { imageTagMutability: "MUTABLE" });
-    await admin("PUT", "/admin/repository-policies/team-locked/app", {
+    await ecrClient().send(new CreateRepositoryCommand({ repositoryName: "team-locked/app", imageTagMutability: "MUTABLE" }));
+    await setRepositoryPolicy("team-locked/app", {
       Version: "2012-10-17",
       Statement: [
         {

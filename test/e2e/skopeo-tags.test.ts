@@ -1,10 +1,12 @@
 /**
  * Tag semantics seen through skopeo: moving a mutable tag, immutable repositories
- * (`PUT /admin/repositories/<name>` with IMMUTABLE), and pushing again after a delete.
+ * (ECR CreateRepository with IMMUTABLE), and pushing again after a delete.
  */
 import { join } from "node:path";
+import { CreateRepositoryCommand } from "@aws-sdk/client-ecr";
 import { describe, expect, it } from "vitest";
-import { fetchManifest, registryFetch, useTempDir } from "./support/context";
+import { fetchManifest, useTempDir } from "./support/context";
+import { ecrClient } from "./support/ecr";
 import { buildSingleArchLayout } from "./support/image-builder";
 import { describeRun, dockerRef, ociRef, runSkopeo, skopeo } from "./support/skopeo";
 
@@ -37,11 +39,7 @@ describe("tags through skopeo", () => {
   it("refuses to move a tag of an IMMUTABLE repository, but accepts the same image again", async () => {
     const { a, b } = await twoImages("immutable");
     const repository = "team-a/immutable";
-    const configured = await registryFetch("PUT", `/admin/repositories/${repository}`, {
-      body: JSON.stringify({ imageTagMutability: "IMMUTABLE" }),
-      headers: { "Content-Type": "application/json" },
-    });
-    expect(configured.status, await configured.text()).toBe(200);
+    await ecrClient().send(new CreateRepositoryCommand({ repositoryName: repository, imageTagMutability: "IMMUTABLE" }));
 
     await skopeo(["copy", "--preserve-digests", "--dest-tls-verify=false", ociRef(a.path, "a"), dockerRef(repository, "v1")], { tmpDir: tmp.path });
     // The same manifest under the same tag is not a change.

@@ -4,7 +4,7 @@
  * and a repository's resource tags a JSON object, never epoch milliseconds or JSON in a string.
  */
 import { describe, expect, it } from "vitest";
-import { ecr } from "../support/ecr";
+import { ecr, ecrCall } from "../support/ecr";
 import { call, pushImage, randomBytes } from "../support/registry";
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -73,16 +73,18 @@ describe("admin records", () => {
     expect(user.createdAt).toMatch(ISO);
   });
 
-  it("shows a repository's tags as an object and its times as ISO 8601", async () => {
-    const put = await json<{ tags: unknown; createdAt: string; lifecycleEvaluatedAt: string | null }>(
-      await call("PUT", "/admin/repositories/shown/app", { body: JSON.stringify({ tags: { team: "a" } }), headers: { "Content-Type": "application/json" } }),
-    );
-    expect(put.tags).toEqual({ team: "a" });
-    expect(put.createdAt).toMatch(ISO);
-    expect(put.lifecycleEvaluatedAt).toBeNull();
-    const got = await json<{ tags: unknown }>(await call("GET", "/admin/repositories/shown/app"));
-    expect(got.tags).toEqual({ team: "a" });
-    const untagged = await json<{ tags: unknown }>(await call("PUT", "/admin/repositories/shown/bare", { body: "{}", headers: { "Content-Type": "application/json" } }));
-    expect(untagged.tags).toEqual({});
+  it("has no repository routes: repositories are managed through the ECR API", async () => {
+    for (const [method, path] of [
+      ["PUT", "/admin/repositories/team-a/app"],
+      ["GET", "/admin/repositories/team-a/app"],
+      ["PUT", "/admin/repository-policies/team-a/app"],
+      ["GET", "/admin/repository-policies/team-a/app"],
+      ["DELETE", "/admin/repository-policies/team-a/app"],
+    ] as const) {
+      const response = await call(method, path, { body: method === "PUT" ? "{}" : null, headers: { "Content-Type": "application/json" } });
+      await response.body?.cancel();
+      expect(response.status, `${method} ${path}`).toBe(404);
+    }
+    expect((await ecrCall("DescribeRepositories", { repositoryNames: ["team-a/app"] })).type).toBe("RepositoryNotFoundException");
   });
 });

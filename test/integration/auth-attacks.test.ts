@@ -7,6 +7,7 @@
 import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
+import { ecrCall } from "../support/ecr";
 import {
   accessOf,
   adminCall,
@@ -165,10 +166,10 @@ async function blobStatus(name: string, digest: string): Promise<number> {
   return (await call("HEAD", `/v2/${name}/blobs/${digest}`)).status;
 }
 
+/** 200 if the repository exists, 404 if not (asked through ECR's DescribeRepositories). */
 async function repositoryStatus(name: string): Promise<number> {
-  const response = await call("GET", `/admin/repositories/${name}`);
-  await response.body?.cancel();
-  return response.status;
+  const result = await ecrCall("DescribeRepositories", { repositoryNames: [name] });
+  return result.type === "RepositoryNotFoundException" ? 404 : result.status;
 }
 
 /** A token the registry must refuse outright: 401 invalid_token on reads and writes, HEAD without a body. */

@@ -9,6 +9,7 @@ import { env } from "cloudflare:workers";
 import { decodeJwt, decodeProtectedHeader, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { parsePolicyDocument } from "../../src/auth/policy/document";
+import { ecrCall } from "../support/ecr";
 import {
   accessOf,
   adminCall,
@@ -605,12 +606,14 @@ describe("admin API authorization and validation", () => {
     { title: "bad Principal", text: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "bob" }, Action: "ecr:BatchGetImage" }] }) },
   ];
 
-  it.each(invalidRepositoryPolicies)("rejects a repository policy with $title: 400 INVALID_REQUEST and the parser's message", async ({ text }) => {
+  it.each(invalidRepositoryPolicies)("rejects a repository policy with $title: InvalidParameterException and the parser's message", async ({ text }) => {
     await createRepository("team-a/app");
-    const response = await adminCall("PUT", "/admin/repository-policies/team-a/app", text);
-    const body = await expectError(response, 400, "INVALID_REQUEST");
-    expect(body.errors[0]!.message).toBe(`invalid policy document: ${parserMessage(text, "resource")}`);
-    await expectError(await adminCall("GET", "/admin/repository-policies/team-a/app"), 404, "NOT_FOUND");
+    const response = await ecrCall("SetRepositoryPolicy", { repositoryName: "team-a/app", policyText: text });
+    expect(response.type).toBe("InvalidParameterException");
+    expect(response.body.message).toBe(
+      `Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided': ${parserMessage(text, "resource")}`,
+    );
+    expect((await ecrCall("GetRepositoryPolicy", { repositoryName: "team-a/app" })).type).toBe("RepositoryPolicyNotFoundException");
   });
 
   it("rejects a Principal in an identity policy", async () => {
@@ -621,11 +624,8 @@ describe("admin API authorization and validation", () => {
   });
 
   it("refuses a repository policy for a repository that does not exist", async () => {
-    await expectError(
-      await adminCall("PUT", "/admin/repository-policies/no/such", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: PULL }] }),
-      404,
-      "NOT_FOUND",
-    );
+    const policyText = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: PULL }] });
+    expect((await ecrCall("SetRepositoryPolicy", { repositoryName: "no/such", policyText })).type).toBe("RepositoryNotFoundException");
   });
 
   it("refuses to create a user named admin, and a duplicate user", async () => {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { ecrCall, type EcrResult } from "../support/ecr";
 import { bytesOf, call, digestOf, expectError, pushBlob, pushImage, putManifestBytes, setImmutable } from "../support/registry";
 
 const NAME = "team-a/locked";
@@ -61,9 +62,9 @@ describe("tag immutability", () => {
   });
 });
 
-describe("tag immutability with exclusion filters (admin API)", () => {
-  async function setMutability(name: string, setting: Record<string, unknown>): Promise<Response> {
-    return call("PUT", `/admin/repositories/${name}`, { body: JSON.stringify(setting), headers: { "Content-Type": "application/json" } });
+describe("tag immutability with exclusion filters (ECR PutImageTagMutability)", () => {
+  async function setMutability(name: string, setting: Record<string, unknown>): Promise<EcrResult> {
+    return ecrCall("PutImageTagMutability", { repositoryName: name, ...setting });
   }
 
   it("IMMUTABLE_WITH_EXCLUSION: excluded tags move, the others are refused as in an IMMUTABLE repository", async () => {
@@ -77,8 +78,8 @@ describe("tag immutability with exclusion filters (admin API)", () => {
         { filterType: "WILDCARD", filter: "dev-*" },
       ],
     });
-    expect(set.status, await set.clone().text()).toBe(200);
-    expect(await set.json()).toMatchObject({
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body).toMatchObject({
       imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
       imageTagMutabilityExclusionFilters: [
         { filterType: "WILDCARD", filter: "latest" },
@@ -105,7 +106,7 @@ describe("tag immutability with exclusion filters (admin API)", () => {
     expect(statuses.filter((s) => s === 400)).toHaveLength(9);
   });
 
-  it("GET shows the filters; invalid settings are refused with 400 and change nothing", async () => {
+  it("invalid settings are refused with 400 and change nothing", async () => {
     await pushImage(NAME, "v1");
     expect((await setMutability(NAME, { imageTagMutability: "IMMUTABLE" })).status).toBe(200);
     for (const setting of [
@@ -116,8 +117,11 @@ describe("tag immutability with exclusion filters (admin API)", () => {
     ]) {
       const response = await setMutability(NAME, setting);
       expect(response.status, JSON.stringify(setting)).toBe(400);
+      expect(response.type, JSON.stringify(response.body)).toBe("InvalidParameterException");
     }
-    const got = await call("GET", `/admin/repositories/${NAME}`);
-    expect(await got.json()).toMatchObject({ imageTagMutability: "IMMUTABLE", imageTagMutabilityExclusionFilters: [] });
+    const got = await ecrCall("DescribeRepositories", { repositoryNames: [NAME] });
+    const [repository] = got.body.repositories as Record<string, unknown>[];
+    expect(repository).toMatchObject({ imageTagMutability: "IMMUTABLE" });
+    expect(repository).not.toHaveProperty("imageTagMutabilityExclusionFilters");
   });
 });

@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import type { LoginThrottleObject } from "../../src/auth/login-throttle-object";
 import { WebCryptoSha256 } from "../../src/control/sigv4";
 import worker from "../../src/index";
+import { ecrCall } from "../support/ecr";
 import {
   allowPolicy,
   basicAuthorization,
@@ -168,7 +169,7 @@ describe("Basic credentials at the token service, /v2 and /admin", () => {
     await expectThrottled(await send("POST", "/admin/users", { authorization: user.authorization, body: JSON.stringify({ name: "sneaky" }) }));
     // Seen with the admin's credentials: no repository, no blob, no user.
     const admin = basicAuthorization(env.REGISTRY_ADMIN_ACCESS_KEY_ID, env.REGISTRY_ADMIN_SECRET_ACCESS_KEY);
-    await expectStatus(await send("GET", "/admin/repositories/team-a/new", { authorization: admin }), 404);
+    expect((await ecrCall("DescribeRepositories", { repositoryNames: ["team-a/new"] })).type).toBe("RepositoryNotFoundException");
     await expectStatus(await send("HEAD", `/v2/team-a/new/blobs/${digest}`, { authorization: admin }), 404);
     await expectStatus(await send("GET", "/admin/users/sneaky", { authorization: admin }), 404);
   });

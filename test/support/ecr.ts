@@ -6,7 +6,7 @@
 import { SignatureV4 } from "@smithy/signature-v4";
 import { env, exports } from "cloudflare:workers";
 import { WebCryptoSha256 } from "../../src/control/sigv4";
-import { ORIGIN } from "./registry";
+import { ORIGIN } from "./origin";
 
 export interface EcrResult {
   status: number;

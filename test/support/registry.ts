@@ -3,8 +3,10 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { ecrCall } from "./ecr";
+import { ORIGIN } from "./origin";
 
-export const ORIGIN = "http://registry.test";
+export { ORIGIN };
 
 /** `Authorization` value of the bootstrap admin's access key. */
 export function adminAuthorization(): string {
@@ -113,12 +115,9 @@ export async function putManifestBytes(
   return call("PUT", `/v2/${name}/manifests/${reference}`, { body: bytes, headers: { "Content-Type": mediaType } });
 }
 
+/** Creates the repository IMMUTABLE, or makes it so (ECR API). */
 export async function setImmutable(name: string): Promise<void> {
-  const response = await call("PUT", `/admin/repositories/${name}`, {
-    body: JSON.stringify({ imageTagMutability: "IMMUTABLE" }),
-    headers: { "Content-Type": "application/json" },
-  });
-  expect(response.status, await response.clone().text()).toBe(200);
+  await createRepository(name, { imageTagMutability: "IMMUTABLE" });
 }
 
 // ---- Authentication and authorization helpers ----------------------------------------------
@@ -185,15 +184,29 @@ export async function putUserPolicy(user: string, policyName: string, policy: Re
   expect(response.status, await response.clone().text()).toBe(204);
 }
 
-/** Creates (or updates) a repository through the admin API. */
+/**
+ * Creates a repository, or changes the settings given of one that exists, through the ECR API
+ * (CreateRepository, else PutImageTagMutability and TagResource), as the bootstrap admin.
+ */
 export async function createRepository(name: string, settings: { imageTagMutability?: string; tags?: Record<string, string> } = {}): Promise<void> {
-  const response = await adminCall("PUT", `/admin/repositories/${name}`, settings);
-  expect(response.status, await response.clone().text()).toBe(200);
+  const tags = Object.entries(settings.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+  const created = await ecrCall("CreateRepository", { repositoryName: name, ...(settings.imageTagMutability ? { imageTagMutability: settings.imageTagMutability } : {}), tags });
+  if (created.type === "RepositoryAlreadyExistsException") {
+    if (settings.imageTagMutability) await expectEcrSuccess("PutImageTagMutability", { repositoryName: name, imageTagMutability: settings.imageTagMutability });
+    if (tags.length > 0) await expectEcrSuccess("TagResource", { resourceArn: repositoryArnOf(name), tags });
+    return;
+  }
+  expect(created.status, JSON.stringify(created.body)).toBe(200);
 }
 
+/** Sets a repository policy through the ECR API (with `force`: tests may lock the admin out). */
 export async function putRepositoryPolicy(name: string, policy: Record<string, unknown>): Promise<void> {
-  const response = await adminCall("PUT", `/admin/repository-policies/${name}`, policy);
-  expect(response.status, await response.clone().text()).toBe(200);
+  await expectEcrSuccess("SetRepositoryPolicy", { repositoryName: name, policyText: JSON.stringify(policy), force: true });
+}
+
+async function expectEcrSuccess(action: string, input: Record<string, unknown>): Promise<void> {
+  const result = await ecrCall(action, input);
+  expect(result.status, `${action}: ${JSON.stringify(result.body)}`).toBe(200);
 }
 
 export interface TokenBody {
