@@ -2,12 +2,12 @@
  * The steps of a blob upload, shared by `/v2`'s upload resource and ECR's layer actions:
  * holding a session (the repository's Durable Object lends it to one request at a time),
  * appending bytes to it through `UploadWriter`, completing it against a digest, and linking
- * the blob into the repository. Each surface passes `UploadFailures` to say how a failure is
+ * the blob into the repository (linkStoredBlob, which the pull-through cache uses too). Each surface passes `UploadFailures` to say how a failure is
  * reported (OCI error codes or ECR exceptions); the behaviour itself is the same.
  */
 import type { AppContext } from "../app-env";
 import type { RegistryError } from "../errors";
-import { findBlobObject, linkBlob, type BlobLocation } from "../storage/blob-links";
+import { findBlobObject, linkBlob, type BlobLocation, type LinkResult } from "../storage/blob-links";
 import { UploadWriter, type SessionHold, type UploadSession, type WriterLimits } from "../storage/upload-writer";
 import type { Settings } from "../config/settings";
 import { bodyTimeout } from "../request-body";
@@ -223,7 +223,15 @@ export async function closeUpload(held: HeldUpload): Promise<void> {
   if (held.afterClose !== null) await held.afterClose();
 }
 
-/** Links a stored blob into the repository; false when the repository already linked it. */
+/**
+ * Links a stored blob into repository `name` (creating the repository if need be), unless
+ * garbage collection took the stored object since this request began ("collected").
+ */
+export async function linkStoredBlob(c: AppContext, name: string, digest: string, location: BlobLocation): Promise<LinkResult> {
+  return withRepository(c.env, name, () => linkBlob(c.get("db"), name, digest, location, Date.now(), c.get("requestStartedAt")));
+}
+
+/** Links an uploaded blob into the repository; false when the repository already linked it. */
 export async function linkUploadedBlob(
   c: AppContext,
   name: string,
@@ -231,7 +239,7 @@ export async function linkUploadedBlob(
   location: BlobLocation,
   failures: UploadFailures,
 ): Promise<boolean> {
-  const result = await withRepository(c.env, name, () => linkBlob(c.get("db"), name, digest, location, Date.now(), c.get("requestStartedAt")));
+  const result = await linkStoredBlob(c, name, digest, location);
   if (result === "collected") {
     throw failures.collected(`the stored bytes of ${digest} were removed by garbage collection while this request ran; upload the blob again`);
   }

@@ -12,8 +12,8 @@
 import type { AppContext } from "../app-env";
 import type { ParsedDigest } from "../oci/grammar";
 import { OciError, RegistryError } from "../errors";
-import { withRepository } from "../repository/stub";
-import { findBlobObject, linkBlob, type BlobLocation } from "../storage/blob-links";
+import { linkStoredBlob } from "../images/upload-steps";
+import { findBlobObject, type BlobLocation } from "../storage/blob-links";
 import { canonicalBlobKey } from "../storage/keys";
 import { checksumOption } from "../storage/upload-writer";
 import { authorizeImport, distributionImporter } from "./importer";
@@ -109,9 +109,7 @@ async function linkExisting(c: AppContext, target: RuleTarget, upstream: Upstrea
 }
 
 async function link(c: AppContext, target: RuleTarget, digest: string, location: BlobLocation): Promise<void> {
-  const result = await withRepository(c.env, target.repository, () =>
-    linkBlob(c.get("db"), target.repository, digest, location, Date.now(), c.get("requestStartedAt")),
-  );
+  const result = await linkStoredBlob(c, target.repository, digest, location);
   if (result === "collected") {
     throw new UpstreamFailure("unavailable", 0, `garbage collection removed ${digest} while it was being cached; pull again`);
   }
