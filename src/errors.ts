@@ -67,6 +67,10 @@ export const AdminError = {
   INVALID_REQUEST: describe("INVALID_REQUEST", 400, "invalid request"),
   NOT_FOUND: describe("NOT_FOUND", 404, "not found"),
   CONFLICT: describe("CONFLICT", 409, "conflict"),
+  /** A request body over the admin API's limit (src/admin/input.ts). */
+  TOO_LARGE: describe("TOO_LARGE", 413, "the request body is too large"),
+  /** The request body stopped arriving (REQUEST_BODY_TIMEOUT_SECONDS). */
+  REQUEST_TIMEOUT: describe("REQUEST_TIMEOUT", 408, "the request body stopped arriving"),
 } as const satisfies Record<string, ErrorDescriptor>;
 
 /** Errors of the token service's OAuth2 form. */

@@ -25,7 +25,7 @@ import { storageByRepository } from "../storage/blob-links";
 import { listAuditEvents } from "../storage/audit-records";
 import { requireIdentityAction } from "./authorize";
 import { presentAuditEvent, presentRun } from "./present";
-import { adminError } from "./users";
+import { adminError } from "./input";
 
 export const jobRoutes = new Hono<AppEnv>();
 

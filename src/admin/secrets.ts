@@ -14,10 +14,12 @@ import { deleteRegistrySecret, putRegistrySecret } from "../storage/pull-through
 import { SECRET_PREFIX } from "../pull-through/rules";
 import { forgetRules } from "../pull-through/targets";
 import { requireIdentityAction } from "./authorize";
-import { adminError } from "./users";
+import { adminError, readJsonInput } from "./input";
 
 export const secretRoutes = new Hono<AppEnv>();
 
+/** An upstream's user name and token: what registries issue fits well within this. */
+const SECRET_MEMBER = { min: 1, max: 8192 };
 const SECRET_NAME = /^ecr-pullthroughcache\/[A-Za-z0-9/_+=.@-]{1,480}$/;
 
 function requireSecretName(name: string): string {
@@ -28,13 +30,11 @@ function requireSecretName(name: string): string {
 secretRoutes.put("/secrets/:name{.+}", async (c) => {
   const name = requireSecretName(c.req.param("name"));
   await requireIdentityAction(c, "secretsmanager:PutSecretValue", null);
-  const body = (await c.req.json().catch(() => null)) as { username?: unknown; accessToken?: unknown } | null;
-  if (typeof body?.username !== "string" || body.username === "" || typeof body.accessToken !== "string" || body.accessToken === "") {
-    throw adminError.invalid('the secret must be {"username": "...", "accessToken": "..."}');
-  }
+  const input = await readJsonInput(c);
+  const secret = { username: input.string("username", SECRET_MEMBER), accessToken: input.string("accessToken", SECRET_MEMBER) };
   const config = await authConfig(c.var.settings.auth);
   if (config.secretsKey === null) throw adminError.invalid("REGISTRY_SECRETS_KEY is not configured: secrets cannot be stored");
-  const sealed = await sealSecret(config.secretsKey, name, JSON.stringify({ username: body.username, accessToken: body.accessToken }));
+  const sealed = await sealSecret(config.secretsKey, name, JSON.stringify(secret));
   await putRegistrySecret(c.get("db"), name, sealed, Date.now());
   forgetRules();
   return c.json({ name, arn: `arn:aws:secretsmanager:${config.region}:${config.accountId}:secret:${name}` });

@@ -12,7 +12,6 @@ import { ADMIN_USER } from "../auth/principals";
 import { sealSecret } from "../auth/sealed-secrets";
 import { hashSecret, newAccessKey } from "../auth/secrets";
 import { issueLoginToken } from "../auth/tokens";
-import { AdminError, RegistryError } from "../errors";
 import {
   deleteAccessKey,
   deleteUser,
@@ -24,18 +23,13 @@ import {
   putUserPolicy,
 } from "../storage/identity-records";
 import { requireIdentityAction } from "./authorize";
+import { adminError, readJsonInput, readText } from "./input";
 import { presentUser } from "./present";
 
 export const userRoutes = new Hono<AppEnv>();
 
 const USER_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
 const POLICY_NAME = /^[A-Za-z0-9+=,.@_-]{1,128}$/;
-
-export const adminError = {
-  invalid: (message: string) => new RegistryError(AdminError.INVALID_REQUEST, message),
-  notFound: (message: string) => new RegistryError(AdminError.NOT_FOUND, message),
-  conflict: (message: string) => new RegistryError(AdminError.CONFLICT, message),
-};
 
 function requireUserName(name: string): string {
   if (!USER_NAME.test(name)) throw adminError.invalid(`invalid user name "${name}": 1-64 of A-Z a-z 0-9 + = , . @ _ -`);
@@ -54,8 +48,7 @@ userRoutes.get("/users", async (c) => {
 });
 
 userRoutes.post("/users", async (c) => {
-  const body = (await c.req.json().catch(() => null)) as { name?: unknown } | null;
-  const name = requireUserName(typeof body?.name === "string" ? body.name : "");
+  const name = requireUserName((await readJsonInput(c)).string("name"));
   await requireIdentityAction(c, "iam:CreateUser", name);
   if (name === ADMIN_USER) throw adminError.conflict(`"${ADMIN_USER}" is the bootstrap administrator's name`);
   if (!(await insertUser(c.get("db"), name, Date.now()))) throw adminError.conflict(`user ${name} already exists`);
@@ -102,7 +95,7 @@ userRoutes.put("/users/:name/policies/:policy", async (c) => {
   if (!POLICY_NAME.test(policyName)) throw adminError.invalid(`invalid policy name "${policyName}"`);
   await requireIdentityAction(c, "iam:PutUserPolicy", name);
   await requireUser(c, name);
-  const text = await c.req.text();
+  const text = await readText(c);
   try {
     parsePolicyDocument(text, "identity");
   } catch (error) {

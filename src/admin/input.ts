@@ -1,0 +1,43 @@
+/**
+ * What admin calls read from a request, validated at the boundary as ECR inputs are: a body
+ * of at most MAX_ADMIN_BODY_BYTES (read with the request body timeout), a JSON object read
+ * member by member with the surface-neutral getters (src/input.ts), or a policy document's
+ * text. Every refusal is an admin error (INVALID_REQUEST naming the member, TOO_LARGE,
+ * REQUEST_TIMEOUT) thrown before anything is written.
+ */
+import type { AppContext } from "../app-env";
+import { readAtMost } from "../bytes";
+import { AdminError, RegistryError } from "../errors";
+import { Input, parseJsonObject } from "../input";
+import { bodyTimeout, declaredBodyLength } from "../request-body";
+
+/** Admin bodies are small documents: a policy (10,240 characters at most) is the largest. */
+export const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+
+export const adminError = {
+  invalid: (message: string) => new RegistryError(AdminError.INVALID_REQUEST, message),
+  notFound: (message: string) => new RegistryError(AdminError.NOT_FOUND, message),
+  conflict: (message: string) => new RegistryError(AdminError.CONFLICT, message),
+};
+
+async function readBody(c: AppContext): Promise<Uint8Array> {
+  const tooLarge = () => new RegistryError(AdminError.TOO_LARGE, `the request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`);
+  declaredBodyLength(c.req.raw.headers, MAX_ADMIN_BODY_BYTES, { invalid: adminError.invalid, tooLarge });
+  const timeout = bodyTimeout(c.var.settings, () => new RegistryError(AdminError.REQUEST_TIMEOUT, `the request body stopped arriving for ${timeout.ms / 1000} s`));
+  return readAtMost(c.req.raw.body, MAX_ADMIN_BODY_BYTES, tooLarge, timeout);
+}
+
+/** The body as one JSON object (an empty body is `{}`), read member by member. */
+export async function readJsonInput(c: AppContext): Promise<Input> {
+  return new Input(parseJsonObject(await readBody(c), adminError.invalid), adminError.invalid);
+}
+
+/** The body as UTF-8 text (a policy document, checked by its parser). */
+export async function readText(c: AppContext): Promise<string> {
+  const body = await readBody(c);
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
+  } catch {
+    throw adminError.invalid("the request body is not UTF-8 text");
+  }
+}
