@@ -46,7 +46,9 @@ function workersProject(name: string, include: string[], extraBindings: Record<s
 export default defineConfig({
   test: {
     projects: [
-      workersProject("workers", ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"]),
+      // Unit tests sit beside the code they test (src/**, and the pure helpers of scripts/);
+      // integration tests under test/integration.
+      workersProject("workers", ["src/**/*.test.ts", "scripts/**/*.test.ts", "test/integration/**/*.test.ts"]),
       // The same, with the bench-only operation counters on: asserts what each operation costs.
       workersProject("workers-cost", ["test/cost/**/*.test.ts"], { REGISTRY_BENCH_MODE: "1" }),
       // The same, with blob GETs redirected to presigned R2 URLs (the optional production path).

@@ -1,6 +1,6 @@
 // Cron expressions for the local scheduler of `npm start` (scripts/start.mjs): parses the
 // standard five fields of wrangler.toml's `[triggers] crons` and finds the next time one fires.
-// Pure (no I/O), so it is unit-tested on its own (test/unit/cron.test.ts). Times are UTC, as
+// Pure (no I/O), so it is unit-tested on its own (scripts/cron.test.ts). Times are UTC, as
 // Cloudflare runs cron triggers in UTC.
 //
 // Fields: minute (0-59), hour (0-23), day of month (1-31), month (1-12 or JAN-DEC), day of

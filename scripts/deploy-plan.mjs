@@ -1,7 +1,7 @@
 // The decisions of `npm run deploy` (scripts/deploy.mjs), apart from running anything: from
 // what wrangler reports about the account, which resources to create, which id to write
 // into wrangler.toml and which secrets are missing. Pure (no I/O), so every decision is
-// unit-tested offline (test/unit/deploy-plan.test.ts) although the deploy itself needs a
+// unit-tested offline (scripts/deploy-plan.test.ts) although the deploy itself needs a
 // Cloudflare account.
 
 /** The database_id wrangler.toml ships with, to be replaced by the real one. */

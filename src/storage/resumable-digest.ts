@@ -2,7 +2,7 @@
  * SHA-256 / SHA-512 whose state can be saved between requests, so a chunked upload's digest
  * is computed over the bytes as they arrive, across PATCH requests, without reading the
  * stored object back. Built on @noble/hashes (pinned: the state fields used here are its
- * Merkle-Damgard internals, checked by test/unit/resumable-digest.test.ts).
+ * Merkle-Damgard internals, checked by resumable-digest.test.ts beside it).
  */
 import { toHex } from "../bytes";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
