@@ -1,11 +1,10 @@
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { newAdminKey, newSecretsKey, newSigningKeyJwk } from "./scripts/dev-vars.mjs";
-import { dropRunnerTeardownNoise, isolatedWranglerConfig } from "./scripts/test-isolation.mjs";
+import { isolatedWranglerConfig } from "./scripts/test-isolation.mjs";
 
-// The tests never see the developer's .dev.vars, and the pool's per-file teardown line is not printed.
+// The tests never see the developer's .dev.vars.
 const wranglerConfigPath = isolatedWranglerConfig();
-dropRunnerTeardownNoise();
 
 // Fresh secrets for every test run: a bootstrap admin, the signing key, and a second key that
 // is still accepted for verification (a key being rotated out), whose private half the tests

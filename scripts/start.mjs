@@ -119,7 +119,7 @@ if (!configuredByEnvironment) {
 // Imported only now: loading them takes seconds, and the checks above should answer at once.
 // wrangler's logger would announce which secrets file it read: the line above says it.
 process.env.WRANGLER_LOG ??= "warn";
-const { Log, LogLevel, Miniflare } = await import("miniflare");
+const { convertV4MiniflareOptions, Log, LogLevel, Miniflare } = await import("miniflare");
 const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = await import("wrangler");
 const config = unstable_readConfig({ config: join(root, "wrangler.toml") });
 // envFiles: exactly this file is read for secrets (not also .env, and not .dev.vars when
@@ -168,15 +168,22 @@ class RegistryLog extends Log {
 }
 
 const internalPort = await freePort();
-const miniflare = new Miniflare({
-  ...workerOptions,
-  modules: [{ type: "ESModule", path: join(bundleDir, "index.js") }],
-  modulesRoot: bundleDir,
-  defaultPersistRoot: join(stateDir, "v3"),
-  host: "127.0.0.1",
-  port: internalPort,
-  log: new RegistryLog(LogLevel.INFO),
-});
+// wrangler hands over Miniflare 4-shaped worker options; Miniflare 5 takes them through its
+// converter, as wrangler itself does. modulesRules only matter when Miniflare collects modules
+// itself: the bundle is named explicitly here, and the converter refuses them.
+const { modulesRules: _modulesRules, ...bundleOptions } = workerOptions;
+const miniflare = new Miniflare(
+  convertV4MiniflareOptions({
+    ...bundleOptions,
+    modules: [{ type: "ESModule", path: join(bundleDir, "index.js") }],
+    modulesRoot: bundleDir,
+    // The layout wrangler uses under --persist-to, so the migrations applied above are the ones served.
+    resourcePersistencePath: join(stateDir, "v3"),
+    host: "127.0.0.1",
+    port: internalPort,
+    log: new RegistryLog(LogLevel.INFO),
+  }),
+);
 // Ready means answering a request, not only listening (scripts/readiness.mjs). Exiting stops
 // workerd (Miniflare's exit hook kills it).
 let answered;
