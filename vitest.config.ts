@@ -1,10 +1,12 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { newAdminKey, newSecretsKey, newSigningKeyJwk } from "./scripts/dev-vars.mjs";
-import { isolatedWranglerConfig } from "./scripts/test-isolation.mjs";
+import { dropResetNoise, isolatedWranglerConfig } from "./scripts/test-isolation.mjs";
 
-// The tests never see the developer's .dev.vars.
+// The tests never see the developer's .dev.vars, and workerd's reports of cache writes cut off
+// by the reset between tests are not printed.
 const wranglerConfigPath = isolatedWranglerConfig();
+dropResetNoise();
 
 // Fresh secrets for every test run: a bootstrap admin, the signing key, and a second key that
 // is still accepted for verification (a key being rotated out), whose private half the tests

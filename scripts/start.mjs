@@ -88,6 +88,14 @@ function requirePortFree(host, port) {
   });
 }
 
+// wrangler and Miniflare need Node 22.12 or later. `npm start` runs the Node that package.json's
+// optionalDependencies put in node_modules/.bin on Linux x64/arm64; a script started with the
+// machine's own `node` may be older, and would only fail later, inside wrangler.
+const [nodeMajor, nodeMinor] = process.versions.node.split(".").map(Number);
+if (nodeMajor < 22 || (nodeMajor === 22 && nodeMinor < 12)) {
+  fail(`needs Node.js 22.12 or later, and this is ${process.version} (${process.execPath}): run it as \`npm start\` (or \`npm exec -- node ...\` for a script that starts it), which uses node_modules/.bin/node on Linux, or install Node 22`);
+}
+
 const options = parseArguments(process.argv.slice(2));
 const port = parsePort(options.port ?? process.env.PORT ?? "8787", options.port !== undefined ? "--port" : "PORT");
 const host = options.host ?? process.env.HOST ?? "127.0.0.1";
