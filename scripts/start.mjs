@@ -179,7 +179,8 @@ const internalPort = await freePort();
 // wrangler hands over Miniflare 4-shaped worker options; Miniflare 5 takes them through its
 // converter, as wrangler itself does. modulesRules only matter when Miniflare collects modules
 // itself: the bundle is named explicitly here, and the converter refuses them.
-const { modulesRules: _modulesRules, ...bundleOptions } = workerOptions;
+const bundleOptions = { ...workerOptions };
+delete bundleOptions.modulesRules;
 const miniflare = new Miniflare(
   convertV4MiniflareOptions({
     ...bundleOptions,
