@@ -3,7 +3,7 @@
  * `wrangler types` into worker-configuration.d.ts) and request-scoped variables.
  */
 import type { Context } from "hono";
-import type { Caller } from "./auth/authorizer";
+import type { Caller } from "./auth/caller";
 import type { Settings } from "./config/settings";
 import type { Database } from "./storage/database";
 

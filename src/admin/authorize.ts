@@ -7,7 +7,7 @@ import type { AppContext } from "../app-env";
 import { unauthorized } from "../auth/authorizer";
 import { authConfig } from "../auth/config";
 import { ANY_RESOURCE, authorize, requestFacts, userResource } from "../auth/decision";
-import type { Principal } from "../auth/principals";
+import type { Principal } from "../auth/caller";
 import { OciError, RegistryError } from "../errors";
 
 /**

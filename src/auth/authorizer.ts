@@ -7,15 +7,10 @@ import type { AppContext } from "../app-env";
 import { OciError, RegistryError } from "../errors";
 import { findRepositoryAccessFacts } from "../storage/repository-records";
 import { classesAllowing, challengeActions } from "./access";
+import type { Principal } from "./caller";
 import type { AuthConfig } from "./config";
 import { authorize, explain, repositoryResource, requestFacts, type AuthorizationRequest } from "./decision";
-import { loadTokenPrincipal, type Principal } from "./principals";
-import type { AccessEntry } from "./tokens";
-
-export type Caller =
-  | { kind: "anonymous" }
-  | { kind: "token"; subject: string; userId: string; access: AccessEntry[] }
-  | { kind: "principal"; principal: Principal };
+import { loadTokenPrincipal } from "./principals";
 
 export function challengeHeader(c: AppContext, config: AuthConfig, scope: string | null, error?: string): string {
   const origin = new URL(c.req.url).origin;

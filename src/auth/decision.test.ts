@@ -8,8 +8,8 @@ import {
   userResource,
   type RequestFacts,
 } from "./decision";
+import type { Principal } from "./caller";
 import { parsePolicyDocument } from "./policy/document";
-import type { Principal } from "./principals";
 
 const ACCOUNT = { accountId: "123456789012", region: "us-east-1" };
 

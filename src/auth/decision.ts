@@ -10,7 +10,7 @@ import type { RepositoryAccessFacts } from "../storage/repository-records";
 import { repositoryArn, userArn } from "./access";
 import { storedPolicy } from "./policy/cache";
 import { evaluate, explainDenial, type Decision, type PolicySet, type RequestContext } from "./policy/evaluate";
-import type { Principal } from "./principals";
+import type { Principal } from "./caller";
 
 /** What a request tells policy conditions, taken from the HTTP request by requestFacts. */
 export interface RequestFacts {

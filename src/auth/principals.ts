@@ -6,9 +6,10 @@
 import type { Database } from "../storage/database";
 import { findAccessKey, findUserPolicies } from "../storage/identity-records";
 import { userArn } from "./access";
+import type { Principal } from "./caller";
 import type { AuthConfig } from "./config";
 import { storedPolicy } from "./policy/cache";
-import { parsePolicyDocument, type PolicyDocument } from "./policy/document";
+import { parsePolicyDocument } from "./policy/document";
 import { hashSecret, secretsEqual, verifyKeySecret } from "./secrets";
 import { verifyLoginToken } from "./tokens";
 
@@ -19,15 +20,6 @@ const ADMIN_POLICY = parsePolicyDocument(
   JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }),
   "identity",
 );
-
-export interface Principal {
-  arn: string;
-  username: string;
-  /** Unique per user ever created; tokens name it so a recreated user name is not the same identity. */
-  userId: string;
-  accountId: string;
-  identityPolicies: PolicyDocument[];
-}
 
 /** The user name in an ARN of this account (`arn:aws:iam::<account>:user/<name>`), or null. */
 export function usernameFromArn(config: AuthConfig, arn: string): string | null {

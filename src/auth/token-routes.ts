@@ -10,11 +10,12 @@ import { isValidRepositoryName } from "../oci/grammar";
 import { OciError, RegistryError, TokenError } from "../errors";
 import { findRepositoryAccessFacts } from "../storage/repository-records";
 import { ACCESS_CLASSES, CLASS_ACTIONS, parseScopes, type AccessClass, type Scope } from "./access";
+import type { AccessEntry, Principal } from "./caller";
 import { authConfig, type AuthConfig } from "./config";
 import { authorize, repositoryResource, requestFacts } from "./decision";
 import { admitLogin, loginThrottles, recordLoginFailure } from "./login-guard";
-import { authenticateBasic, decodeBasic, loadTokenPrincipal, type Principal } from "./principals";
-import { issueLoginToken, issueRegistryToken, REGISTRY_TOKEN_SECONDS, verifyLoginToken, type AccessEntry } from "./tokens";
+import { authenticateBasic, decodeBasic, loadTokenPrincipal } from "./principals";
+import { issueLoginToken, issueRegistryToken, REGISTRY_TOKEN_SECONDS, verifyLoginToken } from "./tokens";
 
 export const tokenRoutes = new Hono<AppEnv>();
 

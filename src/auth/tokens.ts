@@ -6,6 +6,7 @@
  */
 import { jwtVerify, SignJWT, type JWTPayload } from "jose";
 import { BoundedMap } from "../bounded-map";
+import type { AccessEntry } from "./caller";
 import { TOKEN_ALGORITHM, TOKEN_ISSUER, type AuthConfig } from "./config";
 import { ConfigurationError } from "../errors";
 
@@ -13,12 +14,6 @@ import { ConfigurationError } from "../errors";
 export const REGISTRY_TOKEN_SECONDS = 300;
 /** Lifetime of an authorization token (`docker login -u AWS`), as ECR's. */
 export const AUTHORIZATION_TOKEN_SECONDS = 12 * 60 * 60;
-
-export interface AccessEntry {
-  type: string;
-  name: string;
-  actions: string[];
-}
 
 export interface RegistryTokenClaims {
   /** The principal's ARN, or "" for anonymous. */

@@ -6,7 +6,7 @@
 import type { AppContext } from "../app-env";
 import type { AuthConfig } from "../auth/config";
 import { ANY_RESOURCE, authorize, repositoryResource, requestFacts } from "../auth/decision";
-import type { Principal } from "../auth/principals";
+import type { Principal } from "../auth/caller";
 import { EcrError, RegistryError } from "../errors";
 import type { Database } from "../storage/database";
 import { findRepositoryAccessFacts } from "../storage/repository-records";

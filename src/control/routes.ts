@@ -6,8 +6,9 @@
  */
 import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../app-env";
+import type { Principal } from "../auth/caller";
 import { authConfig } from "../auth/config";
-import { ADMIN_USER, loadPrincipal, type Principal } from "../auth/principals";
+import { ADMIN_USER, loadPrincipal } from "../auth/principals";
 import { admitLogin, loginThrottles, recordLoginFailure } from "../auth/login-guard";
 import type { ThrottleTarget } from "../auth/login-throttle";
 import { NOTHING_SEALED, openSecret } from "../auth/sealed-secrets";

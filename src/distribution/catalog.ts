@@ -4,9 +4,10 @@
  */
 import type { AppContext } from "../app-env";
 import { unauthorized } from "../auth/authorizer";
+import type { Principal } from "../auth/caller";
 import { authConfig } from "../auth/config";
 import { authorize, repositoryResource, requestFacts } from "../auth/decision";
-import { loadTokenPrincipal, type Principal } from "../auth/principals";
+import { loadTokenPrincipal } from "../auth/principals";
 import { listRepositoriesWithFacts } from "../storage/repository-records";
 import { pageOf, readPageRequest } from "./pagination";
 
