@@ -10,27 +10,26 @@ import { instrumentEnv } from "../bench/counters";
 import type { DigestAlgorithm } from "../oci/grammar";
 import { sizeMismatches, type DeclaredSizes, type SizeMismatch } from "../oci/manifest-format";
 import { database, isForeignKeyFailure, type Database } from "../storage/database";
-import { collectUnreferencedLinks, unlinkUnreferencedBlob, type CollectedLink, type UnlinkResult } from "../storage/blob-links";
 import { assembledBlobKey } from "../storage/keys";
-import { deleteImageRows, findParentIndexes, findTagDigests, findTagsOf } from "../storage/image-records";
+import { findParentIndexes, findTagDigests, findTagsOf } from "../storage/image-records";
+import { findManifestDigests, findReferenceSizes, readTagState, type ManifestRecord } from "../storage/manifest-records";
+import type { TagMutabilitySetting } from "../storage/repository-records";
 import {
+  collectUnreferencedLinks,
+  deleteImageRows,
   deleteManifest,
-  deleteTag,
-  findManifestDigests,
-  findReferenceSizes,
-  readTagState,
-  writeManifest,
-  type ManifestRecord,
-} from "../storage/manifest-records";
-import {
   deleteRepositoryRow,
+  deleteTag,
   insertRepository,
   insertRepositoryIfAbsent,
   setTagMutability,
+  unlinkUnreferencedBlob,
+  writeManifest,
+  type CollectedLink,
   type DeleteRepositoryResult,
   type NewRepository,
-  type TagMutabilitySetting,
-} from "../storage/repository-records";
+  type UnlinkResult,
+} from "../storage/repository-writes";
 import { isTagImmutable, parseStoredFilters } from "./tag-mutability";
 import { planDeletion, type DeletionPlan, type ImageTarget } from "./image-deletion";
 import { ResumableDigest } from "../storage/resumable-digest";

@@ -80,56 +80,6 @@ export async function mountBlob(db: Database, repository: string, from: string, 
   return rows.length > 0;
 }
 
-export interface CollectedLink {
-  digest: string;
-  objectKey: string;
-  size: number;
-}
-
-/**
- * Deletes the repository's links that none of its manifests references (as config or layer)
- * and that were made before `linkedBefore`. One statement.
- */
-export async function collectUnreferencedLinks(db: Database, repository: string, linkedBefore: number): Promise<CollectedLink[]> {
-  return db.all<CollectedLink>(sql`
-    DELETE FROM repository_blobs
-    WHERE repository = ${repository} AND linked_at < ${linkedBefore}
-      AND digest NOT IN (SELECT j.value FROM manifests m, json_each(m.blob_digests) j WHERE m.repository = ${repository})
-    RETURNING digest, object_key AS objectKey, size`);
-}
-
-export type UnlinkResult =
-  | { status: "unlinked" }
-  | { status: "unknown" }
-  /** Manifests of the repository list the blob (as config or layer): the link stays. */
-  | { status: "referenced"; manifests: string[]; total: number };
-
-/** How many referencing manifests an UnlinkResult names. */
-const REFERENCING_NAMED = 3;
-
-/**
- * Removes the repository's link to `digest` unless one of its manifests references the blob.
- * The success path is one guarded statement; a refusal costs one more read, which names the
- * referencing manifests. The caller must serialize this with manifest writes (the
- * repository's object does), or a push could check the link just before it goes.
- */
-export async function unlinkUnreferencedBlob(db: Database, repository: string, digest: string): Promise<UnlinkResult> {
-  const removed = await db.all<{ digest: string }>(sql`
-    DELETE FROM repository_blobs
-    WHERE repository = ${repository} AND digest = ${digest}
-      AND NOT EXISTS (SELECT 1 FROM manifests m, json_each(m.blob_digests) j WHERE m.repository = ${repository} AND j.value = ${digest})
-    RETURNING digest`);
-  if (removed.length > 0) return { status: "unlinked" };
-  const rows = await db.all<{ digest: string; total: number }>(sql`
-    SELECT m.digest, count(*) OVER () AS total FROM manifests m
-    WHERE m.repository = ${repository}
-      AND EXISTS (SELECT 1 FROM json_each(m.blob_digests) j WHERE j.value = ${digest})
-      AND EXISTS (SELECT 1 FROM repository_blobs b WHERE b.repository = ${repository} AND b.digest = ${digest})
-    ORDER BY m.digest LIMIT ${REFERENCING_NAMED}`);
-  if (rows.length === 0) return { status: "unknown" };
-  return { status: "referenced", manifests: rows.map((row) => row.digest), total: rows[0]!.total };
-}
-
 /** The links of `digests` in the repository that has them, by digest. One query. */
 export async function findBlobLinks(db: Database, repository: string, digests: readonly string[]): Promise<Map<string, BlobLocation>> {
   if (digests.length === 0) return new Map();

@@ -1,10 +1,10 @@
 /**
  * D1 reads behind ECR's image actions (DescribeImages, ListImages, BatchGetImage,
  * BatchDeleteImage): manifests with their tags, pages of image ids, tag lookups and which
- * indexes reference a manifest. Deletions are written by the repository's Durable Object.
+ * indexes reference a manifest. Deletions are the repository's Durable Object's
+ * (./repository-writes.ts).
  */
 import { sql, type SQL } from "drizzle-orm";
-import { manifests, tags } from "./schema";
 import { inList, jsonStrings, type Database } from "./database";
 
 export type TagStatus = "TAGGED" | "UNTAGGED" | "ANY";
@@ -132,20 +132,4 @@ export async function findParentIndexes(db: Database, repository: string, digest
       AND ${inList(sql`j.value`, digests)}`);
   for (const row of rows) parents.get(row.child)?.push(row.parent);
   return parents;
-}
-
-/** Deletes tags and manifests (a manifest's tags go with it) in one batch. */
-export async function deleteImageRows(db: Database, repository: string, digests: readonly string[], tagNames: readonly string[]): Promise<void> {
-  // json_each keeps each statement at two bound parameters, whatever the list's length.
-  const statements = [
-    ...(tagNames.length === 0
-      ? []
-      : [db.delete(tags).where(sql`${tags.repository} = ${repository} AND ${tags.tag} IN (SELECT value FROM json_each(${JSON.stringify(tagNames)}))`)]),
-    ...(digests.length === 0
-      ? []
-      : [db.delete(manifests).where(sql`${manifests.repository} = ${repository} AND ${manifests.digest} IN (SELECT value FROM json_each(${JSON.stringify(digests)}))`)]),
-  ];
-  const [first, ...rest] = statements;
-  if (first === undefined) return;
-  await db.batch([first, ...rest]);
 }

@@ -1,7 +1,7 @@
 /**
- * D1 access to manifests and tags. Reads are used on the pull path; every write is made by the
- * repository's Durable Object (src/repository/repository-object.ts), which serializes them,
- * except the pull counters (addPulls), which only ever grow.
+ * D1 access to manifests and tags. Reads are used on the pull path; the writes are the
+ * repository's Durable Object's (./repository-writes.ts), which serializes them, except the
+ * pull counters (addPulls), which only ever grow, and a cached tag's validation time.
  */
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { manifests, repositories, tags, type TagMutability } from "./schema";
@@ -175,47 +175,6 @@ export async function readTagState(db: Database, repository: string, tag: string
 }
 
 /**
- * Inserts the manifest (kept if already present) and points the tag at it, atomically.
- * True when the manifest row is new. `validated`: a pull-through cache wrote the tag from its
- * upstream just now (pushed tags have no validation time).
- */
-export async function writeManifest(
-  db: Database,
-  repository: string,
-  record: ManifestRecord,
-  tag: string | null,
-  now: number,
-  validated = false,
-): Promise<boolean> {
-  const insertManifest = db
-    .insert(manifests)
-    .values({
-      repository,
-      digest: record.digest,
-      mediaType: record.mediaType,
-      size: record.size,
-      body: record.body,
-      artifactType: record.artifactType,
-      subject: record.subject,
-      annotations: record.annotations,
-      blobDigests: record.blobDigests,
-      childDigests: record.childDigests,
-      pushedAt: now,
-      imageSize: record.imageSize,
-    })
-    .onConflictDoNothing()
-    .returning({ digest: manifests.digest });
-  if (tag === null) return (await insertManifest).length > 0;
-  const validatedAt = validated ? now : null;
-  const upsertTag = db
-    .insert(tags)
-    .values({ repository, tag, digest: record.digest, updatedAt: now, validatedAt })
-    .onConflictDoUpdate({ target: [tags.repository, tags.tag], set: { digest: record.digest, updatedAt: now, validatedAt } });
-  const [inserted] = await db.batch([insertManifest, upsertTag]);
-  return inserted.length > 0;
-}
-
-/**
  * Marks a cached tag as confirmed against its upstream at `now`, if it still points at
  * `digest` (a concurrent move wins). Not serialized by the repository object: it never moves a tag.
  */
@@ -224,23 +183,6 @@ export async function markTagValidated(db: Database, repository: string, tag: st
     .update(tags)
     .set({ validatedAt: now })
     .where(and(eq(tags.repository, repository), eq(tags.tag, tag), eq(tags.digest, digest)));
-}
-
-export async function deleteTag(db: Database, repository: string, tag: string): Promise<boolean> {
-  const removed = await db
-    .delete(tags)
-    .where(and(eq(tags.repository, repository), eq(tags.tag, tag)))
-    .returning({ tag: tags.tag });
-  return removed.length > 0;
-}
-
-/** Deletes the manifest; its tags go with it (foreign key cascade). */
-export async function deleteManifest(db: Database, repository: string, digest: string): Promise<boolean> {
-  const removed = await db
-    .delete(manifests)
-    .where(and(eq(manifests.repository, repository), eq(manifests.digest, digest)))
-    .returning({ digest: manifests.digest });
-  return removed.length > 0;
 }
 
 /** Pulls of one manifest counted since the last write. */

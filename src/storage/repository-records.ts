@@ -1,14 +1,11 @@
 /**
- * D1 access to repository rows.
+ * D1 access to repository rows. Creating and deleting a repository and setting its tag
+ * mutability are the repository's Durable Object's (./repository-writes.ts); the other settings
+ * (policy, tags, scan on push) are written here.
  */
-import { and, asc, eq, gt, not, sql } from "drizzle-orm";
+import { asc, eq, gt } from "drizzle-orm";
 import { inList, type Database } from "./database";
-import { manifests, repositories, type EncryptionType, type RepositoryRow, type TagMutability } from "./schema";
-
-/** Creates the repository if it does not exist (create-on-push). */
-export async function insertRepositoryIfAbsent(db: Database, name: string, now: number): Promise<void> {
-  await db.insert(repositories).values({ name, createdAt: now }).onConflictDoNothing();
-}
+import { repositories, type RepositoryRow, type TagMutability } from "./schema";
 
 export async function findRepository(db: Database, name: string): Promise<RepositoryRow | undefined> {
   return db.select().from(repositories).where(eq(repositories.name, name)).get();
@@ -68,59 +65,6 @@ export interface TagMutabilitySetting {
   mutability: TagMutability;
   /** Empty unless `mutability` is one of the _WITH_EXCLUSION settings. */
   exclusionFilters: ExclusionFilter[];
-}
-
-/** Sets the tag mutability and its exclusion filters (`[]` for MUTABLE and IMMUTABLE) together. */
-export async function setTagMutability(db: Database, name: string, setting: TagMutabilitySetting): Promise<boolean> {
-  const updated = await db
-    .update(repositories)
-    .set({ imageTagMutability: setting.mutability, imageTagMutabilityExclusionFilters: JSON.stringify(setting.exclusionFilters) })
-    .where(eq(repositories.name, name))
-    .returning({ name: repositories.name });
-  return updated.length > 0;
-}
-
-
-/** A repository as CreateRepository makes it. */
-export interface NewRepository {
-  name: string;
-  imageTagMutability: TagMutability;
-  imageTagMutabilityExclusionFilters: ExclusionFilter[];
-  scanOnPush: boolean;
-  encryptionType: EncryptionType;
-  kmsKey: string | null;
-  tags: Record<string, string>;
-  createdAt: number;
-}
-
-/** Inserts the repository with all its settings in one statement; false if it exists. */
-export async function insertRepository(db: Database, repository: NewRepository): Promise<boolean> {
-  const inserted = await db
-    .insert(repositories)
-    .values({
-      ...repository,
-      imageTagMutabilityExclusionFilters: JSON.stringify(repository.imageTagMutabilityExclusionFilters),
-    })
-    .onConflictDoNothing()
-    .returning({ name: repositories.name });
-  return inserted.length > 0;
-}
-
-export type DeleteRepositoryResult = { status: "deleted"; row: RepositoryRow } | { status: "not-found" } | { status: "not-empty" };
-
-/**
- * Deletes the repository and, through foreign keys, its manifests, tags and blob links; unless
- * `force`, only when it holds no manifest (decided in the same statement).
- */
-export async function deleteRepositoryRow(db: Database, name: string, force: boolean): Promise<DeleteRepositoryResult> {
-  const holdsImages = sql`exists (select 1 from ${manifests} where ${manifests.repository} = ${name})`;
-  const removed = await db
-    .delete(repositories)
-    .where(and(eq(repositories.name, name), force ? undefined : not(holdsImages)))
-    .returning();
-  const row = removed[0];
-  if (row) return { status: "deleted", row };
-  return (await findRepository(db, name)) ? { status: "not-empty" } : { status: "not-found" };
 }
 
 /** Repositories by name after `after`, at most `limit`. */

@@ -7,11 +7,20 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_ACTIONS_PER_SCOPE, MAX_SCOPES_PER_REQUEST } from "../../src/auth/access";
-import { database } from "../../src/storage/database";
+import { database, type Database } from "../../src/storage/database";
 import { findPullThroughRules } from "../../src/storage/pull-through-records";
-import { findRepositories, findRepositoryAccessFacts, insertRepositoryIfAbsent } from "../../src/storage/repository-records";
+import { findRepositories, findRepositoryAccessFacts } from "../../src/storage/repository-records";
+import { repositories } from "../../src/storage/schema";
 import { ecr, ecrCall } from "../support/ecr";
 import { adminAuthorization, call, grantedActions, pushImage, requestToken, SERVICE, type TokenBody } from "../support/registry";
+
+/**
+ * Empty repository rows written straight to D1, one statement each: a fixture (the Worker
+ * creates repositories through their Durable Object only).
+ */
+async function seedRepository(db: Database, name: string): Promise<void> {
+  await db.insert(repositories).values({ name, createdAt: Date.now() }).onConflictDoNothing();
+}
 
 function names(count: number, prefix = "many/repo"): string[] {
   return Array.from({ length: count }, (_, index) => `${prefix}-${String(index).padStart(3, "0")}`);
@@ -74,7 +83,7 @@ describe("storage lookups by a list of names bind the list as one parameter", ()
   it("finds 250 repositories and their access facts in one statement each", async () => {
     const db = database(env.DB);
     const wanted = names(250);
-    for (const name of wanted.filter((_, index) => index % 2 === 0)) await insertRepositoryIfAbsent(db, name, Date.now());
+    for (const name of wanted.filter((_, index) => index % 2 === 0)) await seedRepository(db, name);
     const rows = await findRepositories(db, wanted);
     expect(rows.map((row) => row.name).sort()).toEqual(wanted.filter((_, index) => index % 2 === 0));
     const facts = await findRepositoryAccessFacts(db, wanted);
@@ -95,7 +104,7 @@ describe("ECR's 100-item lists (ECR's own maximum) with the other parameters of 
   it("DescribeRepositories with 100 names", async () => {
     const db = database(env.DB);
     const wanted = names(100);
-    for (const name of wanted) await insertRepositoryIfAbsent(db, name, Date.now());
+    for (const name of wanted) await seedRepository(db, name);
     const result = await ecrCall("DescribeRepositories", { repositoryNames: wanted });
     expect(result.status, JSON.stringify(result.body)).toBe(200);
     expect((result.body.repositories as unknown[]).length).toBe(100);

@@ -1,0 +1,202 @@
+/**
+ * The writes of a repository's tags, manifests and repository row that only its Durable Object
+ * (src/repository/repository-object.ts) may make: it serializes them per repository, so tag
+ * immutability, a push's reference check, an image deletion and a blob unlink are each decided
+ * and written without a concurrent write in between. A dependency rule (.dependency-cruiser.cjs)
+ * lets no other module import this one. The writes made elsewhere, by design, stay with their
+ * readers: pull counts (manifest-records addPulls), a pull-through tag's validation time
+ * (markTagValidated), blob links (blob-links linkBlob, mountBlob) and the repository settings
+ * the ECR actions set (policy, tags, scan on push, lifecycle policy).
+ */
+import { and, eq, not, sql } from "drizzle-orm";
+import type { Database } from "./database";
+import type { ManifestRecord } from "./manifest-records";
+import { findRepository, type ExclusionFilter, type TagMutabilitySetting } from "./repository-records";
+import { manifests, repositories, tags, type EncryptionType, type RepositoryRow, type TagMutability } from "./schema";
+
+// Repository rows.
+
+/** Creates the repository if it does not exist (create-on-push). */
+export async function insertRepositoryIfAbsent(db: Database, name: string, now: number): Promise<void> {
+  await db.insert(repositories).values({ name, createdAt: now }).onConflictDoNothing();
+}
+
+/** A repository as CreateRepository makes it. */
+export interface NewRepository {
+  name: string;
+  imageTagMutability: TagMutability;
+  imageTagMutabilityExclusionFilters: ExclusionFilter[];
+  scanOnPush: boolean;
+  encryptionType: EncryptionType;
+  kmsKey: string | null;
+  tags: Record<string, string>;
+  createdAt: number;
+}
+
+/** Inserts the repository with all its settings in one statement; false if it exists. */
+export async function insertRepository(db: Database, repository: NewRepository): Promise<boolean> {
+  const inserted = await db
+    .insert(repositories)
+    .values({
+      ...repository,
+      imageTagMutabilityExclusionFilters: JSON.stringify(repository.imageTagMutabilityExclusionFilters),
+    })
+    .onConflictDoNothing()
+    .returning({ name: repositories.name });
+  return inserted.length > 0;
+}
+
+/** Sets the tag mutability and its exclusion filters (`[]` for MUTABLE and IMMUTABLE) together. */
+export async function setTagMutability(db: Database, name: string, setting: TagMutabilitySetting): Promise<boolean> {
+  const updated = await db
+    .update(repositories)
+    .set({ imageTagMutability: setting.mutability, imageTagMutabilityExclusionFilters: JSON.stringify(setting.exclusionFilters) })
+    .where(eq(repositories.name, name))
+    .returning({ name: repositories.name });
+  return updated.length > 0;
+}
+
+export type DeleteRepositoryResult = { status: "deleted"; row: RepositoryRow } | { status: "not-found" } | { status: "not-empty" };
+
+/**
+ * Deletes the repository and, through foreign keys, its manifests, tags and blob links; unless
+ * `force`, only when it holds no manifest (decided in the same statement).
+ */
+export async function deleteRepositoryRow(db: Database, name: string, force: boolean): Promise<DeleteRepositoryResult> {
+  const holdsImages = sql`exists (select 1 from ${manifests} where ${manifests.repository} = ${name})`;
+  const removed = await db
+    .delete(repositories)
+    .where(and(eq(repositories.name, name), force ? undefined : not(holdsImages)))
+    .returning();
+  const row = removed[0];
+  if (row) return { status: "deleted", row };
+  return (await findRepository(db, name)) ? { status: "not-empty" } : { status: "not-found" };
+}
+
+// Manifests and tags.
+
+/**
+ * Inserts the manifest (kept if already present) and points the tag at it, atomically.
+ * True when the manifest row is new. `validated`: a pull-through cache wrote the tag from its
+ * upstream just now (pushed tags have no validation time).
+ */
+export async function writeManifest(
+  db: Database,
+  repository: string,
+  record: ManifestRecord,
+  tag: string | null,
+  now: number,
+  validated = false,
+): Promise<boolean> {
+  const insertManifest = db
+    .insert(manifests)
+    .values({
+      repository,
+      digest: record.digest,
+      mediaType: record.mediaType,
+      size: record.size,
+      body: record.body,
+      artifactType: record.artifactType,
+      subject: record.subject,
+      annotations: record.annotations,
+      blobDigests: record.blobDigests,
+      childDigests: record.childDigests,
+      pushedAt: now,
+      imageSize: record.imageSize,
+    })
+    .onConflictDoNothing()
+    .returning({ digest: manifests.digest });
+  if (tag === null) return (await insertManifest).length > 0;
+  const validatedAt = validated ? now : null;
+  const upsertTag = db
+    .insert(tags)
+    .values({ repository, tag, digest: record.digest, updatedAt: now, validatedAt })
+    .onConflictDoUpdate({ target: [tags.repository, tags.tag], set: { digest: record.digest, updatedAt: now, validatedAt } });
+  const [inserted] = await db.batch([insertManifest, upsertTag]);
+  return inserted.length > 0;
+}
+
+export async function deleteTag(db: Database, repository: string, tag: string): Promise<boolean> {
+  const removed = await db
+    .delete(tags)
+    .where(and(eq(tags.repository, repository), eq(tags.tag, tag)))
+    .returning({ tag: tags.tag });
+  return removed.length > 0;
+}
+
+/** Deletes the manifest; its tags go with it (foreign key cascade). */
+export async function deleteManifest(db: Database, repository: string, digest: string): Promise<boolean> {
+  const removed = await db
+    .delete(manifests)
+    .where(and(eq(manifests.repository, repository), eq(manifests.digest, digest)))
+    .returning({ digest: manifests.digest });
+  return removed.length > 0;
+}
+
+/** Deletes tags and manifests (a manifest's tags go with it) in one batch. */
+export async function deleteImageRows(db: Database, repository: string, digests: readonly string[], tagNames: readonly string[]): Promise<void> {
+  // json_each keeps each statement at two bound parameters, whatever the list's length.
+  const statements = [
+    ...(tagNames.length === 0
+      ? []
+      : [db.delete(tags).where(sql`${tags.repository} = ${repository} AND ${tags.tag} IN (SELECT value FROM json_each(${JSON.stringify(tagNames)}))`)]),
+    ...(digests.length === 0
+      ? []
+      : [db.delete(manifests).where(sql`${manifests.repository} = ${repository} AND ${manifests.digest} IN (SELECT value FROM json_each(${JSON.stringify(digests)}))`)]),
+  ];
+  const [first, ...rest] = statements;
+  if (first === undefined) return;
+  await db.batch([first, ...rest]);
+}
+
+// Blob links.
+
+export interface CollectedLink {
+  digest: string;
+  objectKey: string;
+  size: number;
+}
+
+/**
+ * Deletes the repository's links that none of its manifests references (as config or layer)
+ * and that were made before `linkedBefore`. One statement.
+ */
+export async function collectUnreferencedLinks(db: Database, repository: string, linkedBefore: number): Promise<CollectedLink[]> {
+  return db.all<CollectedLink>(sql`
+    DELETE FROM repository_blobs
+    WHERE repository = ${repository} AND linked_at < ${linkedBefore}
+      AND digest NOT IN (SELECT j.value FROM manifests m, json_each(m.blob_digests) j WHERE m.repository = ${repository})
+    RETURNING digest, object_key AS objectKey, size`);
+}
+
+export type UnlinkResult =
+  | { status: "unlinked" }
+  | { status: "unknown" }
+  /** Manifests of the repository list the blob (as config or layer): the link stays. */
+  | { status: "referenced"; manifests: string[]; total: number };
+
+/** How many referencing manifests an UnlinkResult names. */
+const REFERENCING_NAMED = 3;
+
+/**
+ * Removes the repository's link to `digest` unless one of its manifests references the blob.
+ * The success path is one guarded statement; a refusal costs one more read, which names the
+ * referencing manifests. The caller must serialize this with manifest writes (the
+ * repository's object does), or a push could check the link just before it goes.
+ */
+export async function unlinkUnreferencedBlob(db: Database, repository: string, digest: string): Promise<UnlinkResult> {
+  const removed = await db.all<{ digest: string }>(sql`
+    DELETE FROM repository_blobs
+    WHERE repository = ${repository} AND digest = ${digest}
+      AND NOT EXISTS (SELECT 1 FROM manifests m, json_each(m.blob_digests) j WHERE m.repository = ${repository} AND j.value = ${digest})
+    RETURNING digest`);
+  if (removed.length > 0) return { status: "unlinked" };
+  const rows = await db.all<{ digest: string; total: number }>(sql`
+    SELECT m.digest, count(*) OVER () AS total FROM manifests m
+    WHERE m.repository = ${repository}
+      AND EXISTS (SELECT 1 FROM json_each(m.blob_digests) j WHERE j.value = ${digest})
+      AND EXISTS (SELECT 1 FROM repository_blobs b WHERE b.repository = ${repository} AND b.digest = ${digest})
+    ORDER BY m.digest LIMIT ${REFERENCING_NAMED}`);
+  if (rows.length === 0) return { status: "unknown" };
+  return { status: "referenced", manifests: rows.map((row) => row.digest), total: rows[0]!.total };
+}
