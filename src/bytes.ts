@@ -92,7 +92,7 @@ export interface BodyReading {
  * upload's writer renews its hold on the session there).
  */
 export async function* readChunks(body: ReadableStream<Uint8Array>, size: number, reading?: BodyReading): AsyncGenerator<Uint8Array, void, undefined> {
-  let byob: ReadableStreamBYOBReader | null = null;
+  let byob: ReadableStreamBYOBReader | null;
   try {
     byob = body.getReader({ mode: "byob" });
   } catch {
@@ -108,7 +108,7 @@ export async function* readChunks(body: ReadableStream<Uint8Array>, size: number
         const { done, value } = await withTimeout(byob.readAtLeast(want, new Uint8Array(buffer, filled, size - filled)), byob, reading?.timeout);
         if (value !== undefined) {
           // The reader hands the buffer back (transferred) with the bytes it read.
-          buffer = value.buffer as ArrayBuffer;
+          buffer = value.buffer;
           filled += value.length;
         }
         await reading?.onProgress?.();

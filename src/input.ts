@@ -72,8 +72,9 @@ export class Input {
     const value = this.data[name];
     if (value === undefined || value === null) return undefined;
     if (!Array.isArray(value)) throw this.invalid(`${name} must be a list`);
-    if (value.length < min || value.length > max) throw this.invalid(`${name} must have from ${min} to ${max} members`);
-    return value;
+    const list: unknown[] = value;
+    if (list.length < min || list.length > max) throw this.invalid(`${name} must have from ${min} to ${max} members`);
+    return list;
   }
 
   list(name: string, min: number, max: number): unknown[] {

@@ -26,9 +26,9 @@ export function classesAllowing(action: string): readonly AccessClass[] {
     case "ecr:BatchGetImage":
     case "ecr:GetDownloadUrlForLayer":
     case "ecr:ListImages":
-    // A pull through a cache rule imports from the upstream (ECR asks for this action too);
-    // a bearer token's pull covers it, a policy decides it for signed callers.
     case "ecr:BatchImportUpstreamImage":
+      // A pull through a cache rule imports from the upstream (ECR asks for this action too);
+      // a bearer token's pull covers it, a policy decides it for signed callers.
       return ["pull"];
     case "ecr:BatchCheckLayerAvailability":
       return ["pull", "push"];

@@ -113,7 +113,7 @@ tokenRoutes.get("/token", async (c) => {
 tokenRoutes.post("/token", async (c) => {
   const config = await authConfig(c.var.settings.auth);
   const form = await c.req.parseBody();
-  const field = (name: string): string | null => (typeof form[name] === "string" ? (form[name] as string) : null);
+  const field = (name: string): string | null => (typeof form[name] === "string" ? form[name] : null);
   checkService(config, field("service"));
   const scopes = requestedScopes(field("scope") ? [field("scope")!] : []);
   const grantType = field("grant_type");

@@ -75,7 +75,7 @@ async function verify(config: AuthConfig, token: string, use: TokenUse): Promise
   try {
     const { payload } = await jwtVerify(
       token,
-      async (header) => {
+      (header) => {
         const key = header.kid ? config.verificationKeys.get(header.kid) : undefined;
         if (!key) throw new Error("unknown signing key");
         return key;

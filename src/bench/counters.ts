@@ -64,7 +64,7 @@ function countStatement(statement: D1PreparedStatement, sql: string): D1Prepared
       }
       if (property === "all" || property === "run") {
         return async () => {
-          const result = (await (target[property] as () => Promise<D1Result>).call(target)) as D1Result;
+          const result = await (target[property] as () => Promise<D1Result>).call(target);
           record(sql, result.meta);
           return result;
         };
@@ -75,7 +75,8 @@ function countStatement(statement: D1PreparedStatement, sql: string): D1Prepared
           return (target[property] as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         };
       }
-      return Reflect.get(target, property, receiver);
+      const value: unknown = Reflect.get(target, property, receiver);
+      return value;
     },
   });
   statementSql.set(counted, sql);
@@ -94,7 +95,8 @@ function countD1(db: D1Database): D1Database {
           return results;
         };
       }
-      return Reflect.get(target, property, receiver);
+      const value: unknown = Reflect.get(target, property, receiver);
+      return value;
     },
   });
 }
@@ -105,7 +107,7 @@ const CLASS_B = new Set(["get", "head"]);
 function countMultipart(upload: R2MultipartUpload): R2MultipartUpload {
   return new Proxy(upload, {
     get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
+      const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== "function") return value;
       return (...args: unknown[]) => {
         if (property === "uploadPart" || property === "complete") counts.r2ClassA += 1;
@@ -118,7 +120,7 @@ function countMultipart(upload: R2MultipartUpload): R2MultipartUpload {
 function countR2(bucket: R2Bucket): R2Bucket {
   return new Proxy(bucket, {
     get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
+      const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== "function") return value;
       const name = String(property);
       return (...args: unknown[]) => {

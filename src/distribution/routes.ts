@@ -105,5 +105,5 @@ distribution.all("/*", async (c) => {
   const config = await authConfig(c.var.settings.auth);
   if (!(await authorizedByUrl(c, config, route))) await requireRepositoryAccess(c, config, route.name, operation.action);
   if (PUSH_ACTIONS.has(operation.action)) await refusePushIntoCache(c, route.name, OciError.DENIED);
-  return (operation.handle as Handler<DistributionRoute["kind"]>)(c, route);
+  return operation.handle(c, route);
 });

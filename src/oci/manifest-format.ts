@@ -95,7 +95,7 @@ function readDescriptor(value: unknown, where: string): Descriptor {
     if (!Array.isArray(value.urls) || !value.urls.every((url) => typeof url === "string")) {
       throw invalid(`${where}.urls must be an array of strings`);
     }
-    descriptor.urls = value.urls as string[];
+    descriptor.urls = value.urls;
   }
   return descriptor;
 }
@@ -219,7 +219,8 @@ export function imageSizeOfStored(text: string): number | null {
     return null;
   }
   if (!isObject(value) || !isObject(value.config) || !Array.isArray(value.layers)) return null;
-  const sizes = [value.config, ...value.layers].map((entry: unknown) => (isObject(entry) && typeof entry.size === "number" ? entry.size : 0));
+  const layers: unknown[] = value.layers;
+  const sizes = [value.config, ...layers].map((entry: unknown) => (isObject(entry) && typeof entry.size === "number" ? entry.size : 0));
   return sizes.reduce((total, size) => total + size, 0);
 }
 

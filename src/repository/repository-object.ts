@@ -257,11 +257,11 @@ export class RepositoryObject extends DurableObject<Env> {
     return this.upstreamFetches.join(key);
   }
 
-  async renewUpstreamFetch(key: string, lease: string): Promise<boolean> {
+  renewUpstreamFetch(key: string, lease: string): boolean {
     return this.upstreamFetches.renew(key, lease);
   }
 
-  async endUpstreamFetch(key: string, lease: string, outcome: FetchOutcome): Promise<void> {
+  endUpstreamFetch(key: string, lease: string, outcome: FetchOutcome): void {
     this.upstreamFetches.end(key, lease, outcome);
   }
 
@@ -293,7 +293,7 @@ export class RepositoryObject extends DurableObject<Env> {
     return session;
   }
 
-  async getUpload(id: string): Promise<UploadSession | null> {
+  getUpload(id: string): UploadSession | null {
     return this.sessions.find(id)?.session ?? null;
   }
 
@@ -301,7 +301,7 @@ export class RepositoryObject extends DurableObject<Env> {
    * Takes the session for one request. `start` is where the request's bytes begin (from
    * Content-Range), or null to append at the current offset.
    */
-  async beginChunk(id: string, start: number | null): Promise<BeginChunkResult> {
+  beginChunk(id: string, start: number | null): BeginChunkResult {
     const found = this.sessions.find(id);
     if (!found) return { status: "unknown" };
     const now = Date.now();
@@ -314,7 +314,7 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   /** Extends a writer's hold while its body streams in; false once another request took the session. */
-  async renewChunk(id: string, lease: string): Promise<boolean> {
+  renewChunk(id: string, lease: string): boolean {
     const now = Date.now();
     return this.sessions.renew(id, lease, now + UPLOAD_LEASE_MS, now);
   }
@@ -323,7 +323,7 @@ export class RepositoryObject extends DurableObject<Env> {
    * Reserves the next `count` part numbers of the session's multipart upload for the writer
    * holding `lease` (and renews its hold): numbers no other writer, live or stale, may use.
    */
-  async reserveParts(id: string, lease: string, count: number): Promise<ReservePartsResult> {
+  reserveParts(id: string, lease: string, count: number): ReservePartsResult {
     const found = this.sessions.find(id);
     if (found?.lease !== lease) return { status: "lost" };
     const numbers = nextPartNumbers(found.partsReserved, lastPartNumber(found.session), count);
@@ -334,17 +334,17 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   /** Saves the state a request reached and releases the session; false if the lease was lost. */
-  async commitChunk(id: string, lease: string, session: UploadSession): Promise<boolean> {
+  commitChunk(id: string, lease: string, session: UploadSession): boolean {
     return this.sessions.commit(id, lease, session, Date.now());
   }
 
   /** Releases the session without changing it (the request failed). */
-  async releaseChunk(id: string, lease: string): Promise<void> {
+  releaseChunk(id: string, lease: string): void {
     this.sessions.release(id, lease, Date.now());
   }
 
   /** Forgets a session whose blob is now stored; false if `lease` no longer holds it. */
-  async closeUpload(id: string, lease: string): Promise<boolean> {
+  closeUpload(id: string, lease: string): boolean {
     return this.sessions.deleteHeld(id, lease);
   }
 

@@ -78,7 +78,7 @@ export function readTagMutabilitySetting(mutability: unknown, filters: unknown):
 
 function readFilter(entry: unknown, where: string): ExclusionFilter {
   if (typeof entry !== "object" || entry === null || Array.isArray(entry)) fail(`${where} must be {"filterType": "WILDCARD", "filter": string}`);
-  const fields = new Map(Object.entries(entry));
+  const fields = new Map<string, unknown>(Object.entries(entry));
   for (const key of fields.keys()) {
     if (key !== "filterType" && key !== "filter") fail(`${where} has unknown member ${JSON.stringify(key)}`);
   }

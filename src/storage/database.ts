@@ -14,7 +14,7 @@ export function database(db: D1Database): Database {
 
 /** True when a D1 statement failed because a referenced repository row does not exist. */
 export function isForeignKeyFailure(error: unknown): boolean {
-  const text = error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : String(error);
+  const text = error instanceof Error ? `${error.message} ${String(error.cause)}` : String(error);
   return text.includes("FOREIGN KEY constraint failed");
 }
 
