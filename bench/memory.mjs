@@ -63,7 +63,7 @@ for (const c of opts.cases) if (!CASES.includes(c)) throw new Error(`unknown cas
 const keep = Boolean(process.env.KEEP);
 const t0 = performance.now();
 const log = (message) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(5)} s] ${message}`);
-const { work, cleanupSync } = benchWorkDir("registry-memory-", { keep });
+const { work } = benchWorkDir("registry-memory-", { keep });
 
 // autocannon's response parser waits for a HEAD response's Content-Length bytes forever: tell
 // it to skip the body when the request it is parsing the answer to is a HEAD (per connection).

@@ -54,7 +54,7 @@ const startedAt = new Date();
 const t0 = performance.now();
 const log = (message) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${message}`);
 
-const { work, cleanupSync } = benchWorkDir("registry-pull-through-", { keep });
+const { work } = benchWorkDir("registry-pull-through-", { keep });
 const scratch = join(work, "scratch");
 mkdirSync(scratch);
 

@@ -142,7 +142,7 @@ try {
     rmSync(join(work, "images"), { recursive: true, force: true });
   }
   if (opts.only.includes(5)) results.memory = await phase("5. memory", () => runMemory(ctx));
-  const busy = Object.entries(phases).filter(([name, p]) => p.otherShare > 0.1 && p.seconds > 5);
+  const busy = Object.entries(phases).filter(([, p]) => p.otherShare > 0.1 && p.seconds > 5);
   if (busy.length) {
     notes.push(
       `Processes outside this suite (other work on the machine) took CPU during ${busy.map(([name, p]) => `"${name}" (${(p.otherShare * 100).toFixed(0)} %)`).join(", ")}: the numbers of those phases are lower than a quiet machine would give.`,

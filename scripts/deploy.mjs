@@ -121,7 +121,6 @@ if (options.dryRun) {
 }
 
 // 1. D1
-let databaseId = resources.databaseId;
 const listed = () => wrangler(["d1", "list", "--json"]).stdout;
 let decision = databaseDecision(resources, databaseConfigured ? "[]" : listed());
 if (decision.action === "create") {
@@ -133,8 +132,7 @@ if (decision.action === "write-id") {
   writeFileSync(options.config, withDatabaseId(readFileSync(options.config, "utf8"), decision.id));
   console.log(`Wrote database_id = "${decision.id}" (D1 database ${resources.databaseName}) into ${shownConfig}: commit it.`);
 }
-databaseId = decision.id;
-console.log(`D1: database ${resources.databaseName} (${databaseId}).`);
+console.log(`D1: database ${resources.databaseName} (${decision.id}).`);
 
 // 2. R2
 if (bucketNames(wrangler(["r2", "bucket", "list"]).stdout).includes(resources.bucketName)) console.log(`R2: bucket ${resources.bucketName} exists.`);

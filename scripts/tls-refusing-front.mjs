@@ -156,7 +156,7 @@ function route(req, frontHost) {
     return { path: target, host: hosts[0] ?? frontHost };
   }
   // Absolute form, as sent to proxies: accepted for http, whose authority replaces Host.
-  let url = null;
+  let url;
   try {
     url = new URL(target);
   } catch {

@@ -10,7 +10,7 @@ import { call, pushImage, randomBytes } from "../support/registry";
 async function drain(): Promise<OperationCounts> {
   const response = await call("GET", "/_bench/counters");
   expect(response.status).toBe(200);
-  return (await response.json()) as OperationCounts;
+  return await response.json<OperationCounts>();
 }
 
 describe("BatchCheckLayerAvailability cost", () => {

@@ -14,7 +14,7 @@ import { allowPolicy, basicAuthorization, call, createUser, requestToken } from 
 async function drain(): Promise<OperationCounts> {
   const response = await call("GET", "/_bench/counters");
   expect(response.status).toBe(200);
-  return (await response.json()) as OperationCounts;
+  return await response.json<OperationCounts>();
 }
 
 const SCOPE = ["repository:team-a/app:pull"];

@@ -10,7 +10,7 @@ import { adminAuthorization, bearerAuthorization, bytesOf, call, digestOf, fetch
 async function drain(): Promise<OperationCounts> {
   const response = await call("GET", "/_bench/counters");
   expect(response.status).toBe(200);
-  return (await response.json()) as OperationCounts;
+  return await response.json<OperationCounts>();
 }
 
 /** Pushes an image the way skopeo does (HEAD, POST, PATCH, PUT per blob; then the manifest). */

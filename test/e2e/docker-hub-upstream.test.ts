@@ -235,17 +235,17 @@ describe("Docker Hub upstream harness", () => {
       const started = Date.now();
       const error = await get("/v2/library/alpine/manifests/3.20", { token: t }).then(
         () => null,
-        (e: unknown) => e as Error & { cause?: { code?: string } },
+        (e: unknown) => e as Error & { cause?: Error & { code?: string } },
       );
       expect(error?.cause?.code, String(error?.cause)).toBe("ECONNREFUSED");
       const tokenError = await fetch(hub.tokenUrl).then(
         () => null,
-        (e: unknown) => e as Error & { cause?: { code?: string } },
+        (e: unknown) => e as Error & { cause?: Error & { code?: string } },
       );
       expect(tokenError?.cause?.code, String(tokenError?.cause)).toBe("ECONNREFUSED");
       const cdnError = await fetch(`${hub.cdnUrl}/blobs/${image.layerDigests[0]}`).then(
         () => null,
-        (e: unknown) => e as Error & { cause?: { code?: string } },
+        (e: unknown) => e as Error & { cause?: Error & { code?: string } },
       );
       expect(cdnError?.cause?.code, String(cdnError?.cause)).toBe("ECONNREFUSED");
       expect(Date.now() - started).toBeLessThan(2_000);

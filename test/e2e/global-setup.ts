@@ -48,7 +48,8 @@ declare module "vitest" {
 function run(file: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     execFile(file, args, { timeout: 30_000 }, (error, stdout, stderr) => {
-      if (error) reject(Object.assign(error, { stdout, stderr }));
+      const failure: Error | null = error;
+      if (failure) reject(Object.assign(failure, { stdout, stderr }));
       else resolvePromise({ stdout, stderr });
     });
   });
@@ -64,6 +65,7 @@ async function requireSkopeo(): Promise<string> {
       code === "ENOENT"
         ? "skopeo is not installed, and the e2e tests need it. Install it (Debian/Ubuntu: `apt-get install -y skopeo`; .ci/run does this)."
         : `skopeo --version failed: ${(error as Error).message}\n${(error as { stderr?: string }).stderr ?? ""}`,
+      { cause: error },
     );
   }
 }

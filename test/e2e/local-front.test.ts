@@ -173,7 +173,7 @@ function parseAnswer(raw: string): { status: number; headers: string; body: unkn
   const end = raw.indexOf("\r\n\r\n");
   const head = end < 0 ? raw : raw.slice(0, end);
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? "0");
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = JSON.parse(raw.slice(end + 4));
   } catch {

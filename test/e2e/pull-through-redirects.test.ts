@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { registryFetch, useTempDir } from "./support/context";
 import type { DockerHubUpstream } from "./support/docker-hub-upstream";
-import { buildSingleArchLayout, readBlob, sha256 } from "./support/image-builder";
+import { buildSingleArchLayout, sha256 } from "./support/image-builder";
 import { blobGets, expectImageInLayout, manifestRequests, seedLayout, upstreamStatus, useHubCache } from "./support/pull-through";
 import { dockerRef, ociRef, runSkopeo, skopeo } from "./support/skopeo";
 

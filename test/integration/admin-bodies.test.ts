@@ -16,7 +16,7 @@ function send(method: string, path: string, body: BodyInit): Promise<Response> {
 async function userNames(): Promise<string[]> {
   const response = await call("GET", "/admin/users");
   expect(response.status).toBe(200);
-  return ((await response.json()) as { users: string[] }).users;
+  return (await response.json<{ users: string[] }>()).users;
 }
 
 describe("POST /admin/users", () => {
@@ -59,7 +59,7 @@ describe("PUT /admin/users/<name>/policies/<policy>", () => {
     await expectError(await send("PUT", "/admin/users/bodies-policy/policies/p", ""), 400, "INVALID_REQUEST");
     await expectError(await send("PUT", "/admin/users/bodies-policy/policies/p", " ".repeat(MAX_ADMIN_BODY_BYTES + 1)), 413, "TOO_LARGE");
     const shown = await call("GET", "/admin/users/bodies-policy");
-    expect(((await shown.json()) as { policies: unknown[] }).policies).toEqual([]);
+    expect((await shown.json<{ policies: unknown[] }>()).policies).toEqual([]);
   });
 });
 

@@ -223,10 +223,10 @@ describe("forged and invalid bearer tokens", () => {
   });
 
   const kid = (): string => signingJwk().kid!;
-  const cases: { name: string; build: () => Promise<string> }[] = [
-    { name: "alg none, empty signature", build: async () => handBuilt({ alg: "none", typ: "JWT" }, registryClaims()) },
-    { name: "alg none with the configured kid", build: async () => handBuilt({ alg: "none", typ: "JWT", kid: kid() }, registryClaims()) },
-    { name: "alg NONE (case variant)", build: async () => handBuilt({ alg: "NONE", kid: kid() }, registryClaims()) },
+  const cases: { name: string; build: () => string | Promise<string> }[] = [
+    { name: "alg none, empty signature", build: () => handBuilt({ alg: "none", typ: "JWT" }, registryClaims()) },
+    { name: "alg none with the configured kid", build: () => handBuilt({ alg: "none", typ: "JWT", kid: kid() }, registryClaims()) },
+    { name: "alg NONE (case variant)", build: () => handBuilt({ alg: "NONE", kid: kid() }, registryClaims()) },
     {
       name: "alg none carrying a real ES256 signature",
       build: async () => {
@@ -241,7 +241,7 @@ describe("forged and invalid bearer tokens", () => {
     {
       name: "HS256 keyed with the published JWKS entry's JSON",
       build: async () => {
-        const jwks = (await (await call("GET", "/.well-known/jwks.json", { anonymous: true })).json()) as { keys: JWK[] };
+        const jwks = await (await call("GET", "/.well-known/jwks.json", { anonymous: true })).json<{ keys: JWK[] }>();
         const published = jwks.keys.find((k) => k.kid === kid());
         return hs256({ alg: "HS256", typ: "JWT", kid: kid() }, registryClaims(), bytesOf(JSON.stringify(published)));
       },
@@ -325,9 +325,9 @@ describe("forged and invalid bearer tokens", () => {
         return `${header}.${payload}.${base64url(bytes)}`;
       },
     },
-    { name: "not a JWT at all", build: async () => "not-a-token" },
-    { name: "empty", build: async () => "" },
-    { name: "two segments", build: async () => `${base64urlJson({ alg: "ES256", kid: kid() })}.${base64urlJson(registryClaims())}` },
+    { name: "not a JWT at all", build: () => "not-a-token" },
+    { name: "empty", build: () => "" },
+    { name: "two segments", build: () => `${base64urlJson({ alg: "ES256", kid: kid() })}.${base64urlJson(registryClaims())}` },
     { name: "signed by an unconfigured key with its own kid", build: async () => signEs256(registryClaims(), await attackerKey(), { kid: "attacker-key" }) },
     { name: "signed by an unconfigured key claiming the configured kid", build: async () => signEs256(registryClaims(), await attackerKey(), { kid: kid() }) },
     {
@@ -530,7 +530,7 @@ describe("revoked and wrong Basic credentials", () => {
     remember(user.secretAccessKey);
     const login = await adminCall("GET", "/admin/authorization-token", undefined, user.authorization);
     expect(login.status).toBe(200);
-    const authorizationToken = ((await login.json()) as { authorizationToken: string }).authorizationToken;
+    const authorizationToken = (await login.json<{ authorizationToken: string }>()).authorizationToken;
     remember(authorizationToken, atob(authorizationToken).slice("AWS:".length));
     await expectBasicAccepted(user.authorization);
     await expectBasicAccepted(`Basic ${authorizationToken}`);
@@ -550,7 +550,7 @@ describe("revoked and wrong Basic credentials", () => {
     const user = await createUser("reused", allowPolicy([...PULL_ACTIONS, "ecr:GetAuthorizationToken"]));
     remember(user.secretAccessKey);
     const login = await adminCall("GET", "/admin/authorization-token", undefined, user.authorization);
-    const authorizationToken = ((await login.json()) as { authorizationToken: string }).authorizationToken;
+    const authorizationToken = (await login.json<{ authorizationToken: string }>()).authorizationToken;
     remember(authorizationToken, atob(authorizationToken).slice("AWS:".length));
     expect((await call("DELETE", "/admin/users/reused")).status).toBe(204);
     await expectBasicRefused(`Basic ${authorizationToken}`);
@@ -594,7 +594,7 @@ describe("tokens of one use presented as the other", () => {
     const user = await createUser("mixer", allowPolicy([...PULL_ACTIONS, "ecr:GetAuthorizationToken"]));
     remember(user.secretAccessKey);
     const login = await adminCall("GET", "/admin/authorization-token", undefined, user.authorization);
-    const password = atob(((await login.json()) as { authorizationToken: string }).authorizationToken).slice("AWS:".length);
+    const password = atob((await login.json<{ authorizationToken: string }>()).authorizationToken).slice("AWS:".length);
     // It is a valid login: user AWS with it pulls.
     const asBasic = await call("GET", `/v2/${REPO}/manifests/v1`, { headers: { Authorization: basicAuthorization("AWS", password), Accept: OCI_MANIFEST } });
     expect(asBasic.status).toBe(200);
@@ -605,7 +605,7 @@ describe("tokens of one use presented as the other", () => {
       anonymous: true,
       body: new URLSearchParams({ grant_type: "password", username: user.accessKeyId, password: user.secretAccessKey, service: SERVICE, access_type: "offline" }),
     });
-    const refresh = ((await offline.json()) as TokenBody).refresh_token;
+    const refresh = (await offline.json<TokenBody>()).refresh_token;
     expect(refresh).toBeTypeOf("string");
     await expectInvalidToken(refresh!);
   });
@@ -621,7 +621,7 @@ describe("path-traversal repository names in scopes", () => {
       for (const scopes of [traversal, [traversal.join(" ")], [...traversal, `repository:${REPO}:pull`]]) {
         const response = await requestToken(scopes, authorization);
         expect(response.status, await response.clone().text()).toBe(200);
-        const token = ((await response.json()) as TokenBody).token;
+        const token = (await response.json<TokenBody>()).token;
         const names = accessOf(token).map((entry) => entry.name);
         expect(names).toEqual(scopes.includes(`repository:${REPO}:pull`) ? [REPO] : []);
       }
@@ -630,7 +630,7 @@ describe("path-traversal repository names in scopes", () => {
     for (const query of ["scope=repository:..%2Fx:pull", "scope=repository:..%252Fx:pull", "scope=repository:%2e%2e/x:pull"]) {
       const response = await call("GET", `/token?service=${SERVICE}&${query}`);
       expect(response.status).toBe(200);
-      expect(accessOf(((await response.json()) as TokenBody).token)).toEqual([]);
+      expect(accessOf((await response.json<TokenBody>()).token)).toEqual([]);
     }
   });
 

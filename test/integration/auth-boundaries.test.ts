@@ -36,7 +36,7 @@ describe("token boundaries", () => {
 
   it("reports the granted scope, not the asked one", async () => {
     const response = await call("GET", `/token?service=${SERVICE}&scope=repository:../etc:pull&scope=repository:team-a/app:pull,push`, { anonymous: true });
-    const body = (await response.json()) as { scope: string };
+    const body = await response.json<{ scope: string }>();
     expect(body.scope).toBe("");
   });
 });

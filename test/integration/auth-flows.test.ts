@@ -54,7 +54,7 @@ async function status(response: Response): Promise<number> {
 
 async function tokenBody(response: Response): Promise<TokenBody> {
   expect(response.status, await response.clone().text()).toBe(200);
-  return (await response.json()) as TokenBody;
+  return await response.json<TokenBody>();
 }
 
 function postToken(fields: Record<string, string>): Promise<Response> {
@@ -257,7 +257,7 @@ describe("JWKS", () => {
   it("lists the signing key and the key being rotated out, public parts only", async () => {
     const response = await call("GET", "/.well-known/jwks.json", { anonymous: true });
     expect(response.status).toBe(200);
-    const jwks = (await response.json()) as { keys: JWK[] };
+    const jwks = await response.json<{ keys: JWK[] }>();
     const signing = JSON.parse(env.REGISTRY_TOKEN_SIGNING_KEY) as JWK;
     const rotated = JSON.parse(env.TEST_ROTATED_SIGNING_KEY) as JWK;
     expect(jwks.keys.map((key) => key.kid).sort()).toEqual([signing.kid, rotated.kid].sort());
@@ -291,7 +291,7 @@ describe("Basic credentials and docker login -u AWS", () => {
     const response = await adminCall("GET", "/admin/authorization-token", undefined, user.authorization);
     expect(response.status).toBe(200);
     expect(response.headers.get("Cache-Control")).toBe("no-store");
-    const body = (await response.json()) as { authorizationToken: string; expiresAt: string; proxyEndpoint: string };
+    const body = await response.json<{ authorizationToken: string; expiresAt: string; proxyEndpoint: string }>();
     expect(body.proxyEndpoint).toBe(ORIGIN);
     const twelveHours = 12 * 60 * 60 * 1000;
     expect(Math.abs(Date.parse(body.expiresAt) - before - twelveHours)).toBeLessThan(10_000);
@@ -323,7 +323,7 @@ describe("Basic credentials and docker login -u AWS", () => {
   it("issues the bootstrap admin an authorization token too", async () => {
     const response = await adminCall("GET", "/admin/authorization-token");
     expect(response.status).toBe(200);
-    const { authorizationToken } = (await response.json()) as { authorizationToken: string };
+    const { authorizationToken } = await response.json<{ authorizationToken: string }>();
     expect(await status(await call("GET", "/v2/", as(`Basic ${authorizationToken}`)))).toBe(200);
   });
 
@@ -489,17 +489,17 @@ describe("catalog", () => {
     const catalog = async (authorization: string): Promise<string[]> => {
       const response = await call("GET", "/v2/_catalog", as(authorization));
       expect(response.status, await response.clone().text()).toBe(200);
-      return ((await response.json()) as { repositories: string[] }).repositories;
+      return (await response.json<{ repositories: string[] }>()).repositories;
     };
-    const cases: { who: string; authorization: () => Promise<string>; expected: string[] }[] = [
-      { who: "admin", authorization: async () => adminAuthorization(), expected: ["team-a/app", "team-a/lib", "team-b/app"] },
-      { who: "team-a reader (Basic)", authorization: async () => teamA.authorization, expected: ["team-a/app", "team-a/lib"] },
+    const cases: { who: string; authorization: () => string | Promise<string>; expected: string[] }[] = [
+      { who: "admin", authorization: () => adminAuthorization(), expected: ["team-a/app", "team-a/lib", "team-b/app"] },
+      { who: "team-a reader (Basic)", authorization: () => teamA.authorization, expected: ["team-a/app", "team-a/lib"] },
       {
         who: "team-a reader (token)",
         authorization: async () => bearerAuthorization(await fetchToken(["registry:catalog:*"], teamA.authorization)),
         expected: ["team-a/app", "team-a/lib"],
       },
-      { who: "user allowed by a repository policy", authorization: async () => nobody.authorization, expected: ["team-b/app"] },
+      { who: "user allowed by a repository policy", authorization: () => nobody.authorization, expected: ["team-b/app"] },
       { who: "anonymous token", authorization: async () => bearerAuthorization(await fetchToken(["registry:catalog:*"])), expected: [] },
     ];
     for (const { who, authorization, expected } of cases) expect(await catalog(await authorization()), who).toEqual(expected);
@@ -517,9 +517,9 @@ describe("cross-repository mount", () => {
     });
     const withoutSource = await createUser("without-source", { Version: "2012-10-17", Statement: [destinationPolicy] });
 
-    const cases: { title: string; destination: string; authorization: () => Promise<string>; expected: 201 | 202 }[] = [
-      { title: "Basic, pull on source", destination: "dst/one", authorization: async () => withSource.authorization, expected: 201 },
-      { title: "Basic, no pull on source", destination: "dst/two", authorization: async () => withoutSource.authorization, expected: 202 },
+    const cases: { title: string; destination: string; authorization: () => string | Promise<string>; expected: 201 | 202 }[] = [
+      { title: "Basic, pull on source", destination: "dst/one", authorization: () => withSource.authorization, expected: 201 },
+      { title: "Basic, no pull on source", destination: "dst/two", authorization: () => withoutSource.authorization, expected: 202 },
       {
         title: "token naming the source with pull",
         destination: "dst/three",

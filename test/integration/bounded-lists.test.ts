@@ -52,7 +52,7 @@ describe("scopes per token request", () => {
     const repositories = names(MAX_SCOPES_PER_REQUEST);
     const response = await requestToken([repositories.map((name) => `repository:${name}:pull,push`).join(" ")], adminAuthorization());
     expect(response.status, await response.clone().text()).toBe(200);
-    const token = ((await response.json()) as TokenBody).token;
+    const token = (await response.json<TokenBody>()).token;
     for (const name of repositories) expect(grantedActions(token, name)).toEqual(["pull", "push"]);
   });
 
@@ -61,7 +61,7 @@ describe("scopes per token request", () => {
     await expectInvalidRequest(await requestToken([`repository:team-a/app:${actions(MAX_ACTIONS_PER_SCOPE + 1)}`], adminAuthorization()));
     const response = await requestToken([`repository:team-a/app:${actions(MAX_ACTIONS_PER_SCOPE)}`], adminAuthorization());
     expect(response.status, await response.clone().text()).toBe(200);
-    expect(grantedActions(((await response.json()) as TokenBody).token, "team-a/app")).toEqual(["pull"]);
+    expect(grantedActions((await response.json<TokenBody>()).token, "team-a/app")).toEqual(["pull"]);
   });
 
   it("applies the same bound to the OAuth2 POST form", async () => {

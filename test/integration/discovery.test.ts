@@ -95,7 +95,7 @@ describe("referrers", () => {
     expect(all.status).toBe(200);
     expect(all.headers.get("Content-Type")).toBe(OCI_INDEX);
     expect(all.headers.get("OCI-Filters-Applied")).toBeNull();
-    const index = (await all.json()) as { schemaVersion: number; mediaType: string; manifests: unknown[] };
+    const index = await all.json<{ schemaVersion: number; mediaType: string; manifests: unknown[] }>();
     expect(index.schemaVersion).toBe(2);
     expect(index.mediaType).toBe(OCI_INDEX);
     expect(index.manifests).toHaveLength(2);
@@ -108,18 +108,18 @@ describe("referrers", () => {
     });
     const filtered = await call("GET", `/v2/${NAME}/referrers/${image.digest}?artifactType=application/spdx%2Bjson`);
     expect(filtered.headers.get("OCI-Filters-Applied")).toBe("artifactType");
-    const filteredIndex = (await filtered.json()) as { manifests: { digest: string }[] };
+    const filteredIndex = await filtered.json<{ manifests: { digest: string }[] }>();
     expect(filteredIndex.manifests.map((m) => m.digest)).toEqual([sbom.digest]);
   });
 
   it("works for subjects never pushed and for unknown repositories", async () => {
     const subject = await digestOf(bytesOf("nothing"));
     const referrer = await pushReferrer(NAME, { digest: subject, size: 7 }, "application/example", {});
-    const listed = (await (await call("GET", `/v2/${NAME}/referrers/${subject}`)).json()) as { manifests: { digest: string }[] };
+    const listed = await (await call("GET", `/v2/${NAME}/referrers/${subject}`)).json<{ manifests: { digest: string }[] }>();
     expect(listed.manifests.map((m) => m.digest)).toEqual([referrer.digest]);
     const empty = await call("GET", `/v2/team-x/none/referrers/${subject}`);
     expect(empty.status).toBe(200);
-    expect(((await empty.json()) as { manifests: unknown[] }).manifests).toEqual([]);
+    expect((await empty.json<{ manifests: unknown[] }>()).manifests).toEqual([]);
     await expectError(await call("GET", `/v2/${NAME}/referrers/sha256:bad`), 400, "DIGEST_INVALID");
   });
 
@@ -133,7 +133,7 @@ describe("referrers", () => {
     let pages = 0;
     while (next) {
       const response = await call("GET", next);
-      const page = (await response.json()) as { manifests: { digest: string }[] };
+      const page = await response.json<{ manifests: { digest: string }[] }>();
       seen.push(...page.manifests.map((m) => m.digest));
       next = response.headers.get("Link")?.match(/^<([^>]+)>; rel="next"$/)?.[1] ?? null;
       pages++;
@@ -152,9 +152,9 @@ describe("referrers tag schema", () => {
     const index = bytesOf(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [legacy] }));
     const hexTag = image.digest.replace(":", "-");
     expect((await putManifestBytes(NAME, hexTag, index, OCI_INDEX)).status).toBe(201);
-    const listed = (await (await call("GET", `/v2/${NAME}/referrers/${image.digest}`)).json()) as { manifests: unknown[] };
+    const listed = await (await call("GET", `/v2/${NAME}/referrers/${image.digest}`)).json<{ manifests: unknown[] }>();
     expect(listed.manifests).toEqual([legacy]);
-    const filtered = (await (await call("GET", `/v2/${NAME}/referrers/${image.digest}?artifactType=other`)).json()) as { manifests: unknown[] };
+    const filtered = await (await call("GET", `/v2/${NAME}/referrers/${image.digest}?artifactType=other`)).json<{ manifests: unknown[] }>();
     expect(filtered.manifests).toEqual([]);
   });
 });

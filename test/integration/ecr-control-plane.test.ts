@@ -133,7 +133,7 @@ describe("BatchCheckLayerAvailability's mediaType", () => {
   }
 
   function mediaTypes(layers: Record<string, unknown>[]): Record<string, unknown> {
-    return Object.fromEntries(layers.map((layer) => [layer.layerDigest, layer.mediaType ?? null]));
+    return Object.fromEntries(layers.map((layer) => [String(layer.layerDigest), layer.mediaType ?? null]));
   }
 
   it("is the type the referencing manifest gives each blob: config, OCI and Docker layers", async () => {

@@ -383,7 +383,7 @@ describe("authentication attacks", () => {
               `grant_type=${f.text(5)}`, f.text(50), "", `grant_type=password&${"scope=repository:a:pull&".repeat(150)}`,
             ]),
           })
-        : await call("GET", `/token?${query}`, authorization === undefined ? { anonymous: true } : { headers: { Authorization: authorization } });
+        : await call("GET", `/token?${query.toString()}`, authorization === undefined ? { anonymous: true } : { headers: { Authorization: authorization } });
       await check(failures, `#${i} ${post ? "POST" : "GET"} /token scopes=${scopeCount}`, response, post ? "POST" : "GET", "any");
     }
     expect(failures.length, report(failures)).toBe(0);

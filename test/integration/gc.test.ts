@@ -61,7 +61,7 @@ describe("garbage collection", () => {
     expect((await call("GET", `/v2/${name}/blobs/${config}`)).status).toBe(200);
     await expectNothingUnreferenced();
 
-    const jobs = (await (await call("GET", "/admin/jobs")).json()) as { garbageCollection: { objectsDeleted: number; bytesReclaimed: number; linksRemoved: number } };
+    const jobs = await (await call("GET", "/admin/jobs")).json<{ garbageCollection: { objectsDeleted: number; bytesReclaimed: number; linksRemoved: number } }>();
     expect(jobs.garbageCollection.linksRemoved).toBeGreaterThanOrEqual(1);
     expect(jobs.garbageCollection.objectsDeleted).toBeGreaterThanOrEqual(1);
     expect(jobs.garbageCollection.bytesReclaimed).toBeGreaterThanOrEqual(400);

@@ -92,9 +92,9 @@ describe("lifecycle policies", () => {
     const policy = await ecr("GetLifecyclePolicy", { repositoryName: name });
     expect(policy.lastEvaluatedAt).toBeTypeOf("number");
 
-    const jobs = (await (await call("GET", "/admin/jobs")).json()) as { lifecycle: { imagesExpired: number; repositories: number } };
+    const jobs = await (await call("GET", "/admin/jobs")).json<{ lifecycle: { imagesExpired: number; repositories: number } }>();
     expect(jobs.lifecycle.imagesExpired).toBeGreaterThanOrEqual(5);
-    const storage = (await (await call("GET", "/admin/storage")).json()) as { repositories: { repository: string; blobs: number; bytes: number }[] };
+    const storage = await (await call("GET", "/admin/storage")).json<{ repositories: { repository: string; blobs: number; bytes: number }[] }>();
     expect(storage.repositories.find((r) => r.repository === name)?.bytes).toBeGreaterThan(0);
   });
 

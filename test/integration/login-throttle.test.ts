@@ -43,7 +43,7 @@ async function send(method: string, path: string, sent: Sent = {}): Promise<Resp
   const headers = new Headers(sent.headers);
   if (sent.authorization) headers.set("Authorization", sent.authorization);
   if (sent.ip) headers.set("CF-Connecting-IP", sent.ip);
-  const request = new Request(`${ORIGIN}${path}`, { method, headers, body: sent.body }) as Request<unknown, IncomingRequestCfProperties>;
+  const request = new Request<unknown, IncomingRequestCfProperties>(`${ORIGIN}${path}`, { method, headers, body: sent.body });
   const ctx = createExecutionContext();
   const response = await worker.fetch(request, { ...env, ...sent.settings } as Env, ctx);
   await waitOnExecutionContext(ctx);
@@ -51,7 +51,7 @@ async function send(method: string, path: string, sent: Sent = {}): Promise<Resp
 }
 
 function tokenPath(scope = "repository:team-a/app:pull"): string {
-  return `/token?${new URLSearchParams({ service: SERVICE, scope })}`;
+  return `/token?${new URLSearchParams({ service: SERVICE, scope }).toString()}`;
 }
 
 function wrongSecret(user: TestUser): string {
@@ -138,7 +138,7 @@ describe("Basic credentials at the token service, /v2 and /admin", () => {
 
     // Bad login tokens for user AWS (shared by every `docker login -u AWS`) never throttle a key.
     const login = await send("GET", "/admin/authorization-token", { authorization: user.authorization });
-    const token = ((await login.json()) as { authorizationToken: string }).authorizationToken;
+    const token = (await login.json<{ authorizationToken: string }>()).authorizationToken;
     for (let i = 0; i < 5; i++) await expectStatus(await send("GET", tokenPath(), { authorization: basicAuthorization("AWS", `forged-${i}`), settings }), 401);
     await expectStatus(await send("GET", tokenPath(), { authorization: `Basic ${token}`, settings }), 200);
   });
@@ -193,7 +193,7 @@ describe("SigV4 on the ECR API", () => {
       },
       { signingDate: new Date() },
     );
-    const response = await send("POST", "/", { headers: signed.headers as Record<string, string>, body, ip });
+    const response = await send("POST", "/", { headers: signed.headers, body, ip });
     const parsed = JSON.parse(new TextDecoder().decode(await response.arrayBuffer())) as { __type?: string };
     return { status: response.status, type: parsed.__type ?? "", retryAfter: response.headers.get("Retry-After") };
   }

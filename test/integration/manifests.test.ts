@@ -298,7 +298,7 @@ describe("manifest DELETE", () => {
     for (const reference of ["v1", "v2", digest]) {
       await expectError(await call("GET", `/v2/${NAME}/manifests/${reference}`), 404, "MANIFEST_UNKNOWN");
     }
-    const tags = (await (await call("GET", `/v2/${NAME}/tags/list`)).json()) as { tags: string[] };
+    const tags = await (await call("GET", `/v2/${NAME}/tags/list`)).json<{ tags: string[] }>();
     expect(tags.tags).toEqual([]);
     await expectError(await call("DELETE", `/v2/${NAME}/manifests/${digest}`), 404, "MANIFEST_UNKNOWN");
   });

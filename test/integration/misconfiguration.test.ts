@@ -12,7 +12,7 @@ import { adminAuthorization, ORIGIN } from "../support/registry";
 async function callWith(overrides: Record<string, string | undefined>, method: string, path: string, init: RequestInit = {}): Promise<Response> {
   const ctx = createExecutionContext();
   const request = new Request(`${ORIGIN}${path}`, { ...init, method }) as Request<unknown, IncomingRequestCfProperties>;
-  const response = await worker.fetch(request, { ...env, ...overrides } as unknown as Env, ctx);
+  const response = await worker.fetch(request, { ...env, ...overrides }, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
@@ -28,7 +28,7 @@ describe("a misconfigured Worker", () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     const response = await callWith({ REGISTRY_TOKEN_SIGNING_KEY: undefined }, "GET", "/token?service=edge-registry&scope=repository:a/b:pull", basic);
     expect(response.status).toBe(503);
-    const body = (await response.json()) as { errors: { code: string; message: string }[] };
+    const body = await response.json<{ errors: { code: string; message: string }[] }>();
     expect(body.errors[0]?.code).toBe("UNAVAILABLE");
     expect(body.errors[0]?.message).toBe("the registry is misconfigured: REGISTRY_TOKEN_SIGNING_KEY is not set: no token can be issued");
   });

@@ -37,8 +37,9 @@ function storing(key: string, size: number, expectedHex: string) {
     target: {
       sink: fixed.writable,
       stored,
-      settle: async (ok: boolean, error: unknown) => {
+      settle: (ok: boolean, error: unknown) => {
         settled.push({ ok, error });
+        return Promise.resolve();
       },
       keepAlive: (work: Promise<unknown>) => background.push(work),
     },

@@ -273,6 +273,6 @@ describe("a request body that stops arriving", () => {
       }),
     );
     expect(ecr.status).toBe(408);
-    expect(((await ecr.json()) as { __type: string }).__type).toBe("RequestTimeoutException");
+    expect((await ecr.json<{ __type: string }>()).__type).toBe("RequestTimeoutException");
   });
 });

@@ -139,7 +139,9 @@ describe("upload session leases", () => {
     const freshKey = (await repository.getUpload(sessionId(whole)))!.objectKey;
     const staleWriter = await UploadWriter.open(env.BLOBS, sessionAsBSawIt, limits, staleHold(leaseB, sessionId(whole)));
     const staleBytes = randomBytes(2 * MiB);
-    expect(await staleWriter.storeWhole(new Blob([staleBytes]).stream(), staleBytes.length)).toBe(staleBytes.length);
+    // A Blob's stream is bytes; the runtime's types leave its chunk type open (ReadableStream<any>).
+    const staleStream = new Blob([staleBytes]).stream() as ReadableStream<Uint8Array>;
+    expect(await staleWriter.storeWhole(staleStream, staleBytes.length)).toBe(staleBytes.length);
     const staleState = await staleWriter.persist();
     expect(staleState.objectKey).not.toBe(freshKey);
     expect(await repository.commitChunk(sessionId(whole), leaseB, staleState)).toBe(false);

@@ -168,7 +168,7 @@ export async function createUser(name: string, policy?: Record<string, unknown>)
   expect(created.status, await created.clone().text()).toBe(201);
   const keyResponse = await adminCall("POST", `/admin/users/${name}/access-keys`);
   expect(keyResponse.status, await keyResponse.clone().text()).toBe(201);
-  const key = (await keyResponse.json()) as { accessKeyId: string; secretAccessKey: string };
+  const key = await keyResponse.json<{ accessKeyId: string; secretAccessKey: string }>();
   if (policy) await putUserPolicy(name, "main", policy);
   return {
     name,
@@ -228,14 +228,14 @@ export interface AccessClaim {
 export async function requestToken(scopes: string[], authorization?: string, service = SERVICE): Promise<Response> {
   const query = new URLSearchParams({ service });
   for (const scope of scopes) query.append("scope", scope);
-  return call("GET", `/token?${query}`, authorization ? { headers: { Authorization: authorization } } : { anonymous: true });
+  return call("GET", `/token?${query.toString()}`, authorization ? { headers: { Authorization: authorization } } : { anonymous: true });
 }
 
 /** A token for the scopes (asserting the token endpoint answered 200). */
 export async function fetchToken(scopes: string[], authorization?: string): Promise<string> {
   const response = await requestToken(scopes, authorization);
   expect(response.status, await response.clone().text()).toBe(200);
-  return ((await response.json()) as TokenBody).token;
+  return (await response.json<TokenBody>()).token;
 }
 
 /** The `access` claim of a token (not verified: for inspecting what was granted). */

@@ -27,8 +27,8 @@ class NodeSha256 {
   update(data: SourceData): void {
     this.hash.update(bytesOf(data));
   }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
   }
   reset(): void {
     this.hash = this.fresh();
@@ -71,7 +71,7 @@ export async function signed(call: Call): Promise<{ url: string; headers: Record
     },
     { signingDate: call.signingDate ?? new Date() },
   );
-  return { url: url.origin + "/", headers: request.headers as Record<string, string>, body: call.body };
+  return { url: url.origin + "/", headers: request.headers, body: call.body };
 }
 
 export async function send(parts: { url: string; headers: Record<string, string>; body: string }): Promise<{ status: number; type: string; message: string; body: Record<string, unknown> }> {
@@ -79,6 +79,7 @@ export async function send(parts: { url: string; headers: Record<string, string>
   delete headers.host;
   const response = await fetch(parts.url, { method: "POST", headers, body: parts.body });
   const body = (await response.json()) as Record<string, unknown>;
-  return { status: response.status, type: String(body.__type ?? ""), message: String(body.message ?? ""), body };
+  const text = (value: unknown): string => (typeof value === "string" ? value : "");
+  return { status: response.status, type: text(body.__type), message: text(body.message), body };
 }
 
