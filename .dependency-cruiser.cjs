@@ -134,6 +134,13 @@ module.exports = {
       to: {},
     },
     {
+      name: "layer-unplaced-orphan",
+      comment: "every module of src/ belongs to a layer: add its folder or file to LAYERS in .dependency-cruiser.cjs",
+      severity: "error",
+      from: { orphan: true, path: "^src/", pathNot: [...allPaths, TESTS, "\\.d\\.ts$"] },
+      to: {},
+    },
+    {
       name: "layer-unplaced-dependency",
       comment: "every module of src/ belongs to a layer: add its folder or file to LAYERS in .dependency-cruiser.cjs",
       severity: "error",
