@@ -123,7 +123,7 @@ async function fetchAndStore(c: AppContext, target: RuleTarget, upstream: Upstre
   const objectKey = canonicalBlobKey(digest);
   const fixed = new FixedLengthStream(size);
   const stored = c.env.BLOBS.put(objectKey, fixed.readable, checksumOption(digest));
-  // A fetch body is bytes; the runtime's types leave its chunk type open (ReadableStream<any>).
+  // A fetch body is bytes; the runtime's types leave its chunk type open.
   const body = streamWhileStoring(answer.body as ReadableStream<Uint8Array>, {
     sink: fixed.writable,
     stored,

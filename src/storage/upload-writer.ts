@@ -351,7 +351,7 @@ export class UploadWriter {
     this.session.objectKey = this.ownObjectKey();
     this.session.layout = "parts";
     this.session.wholeDigest = null;
-    // An R2 body is bytes; the runtime's types leave its chunk type open (ReadableStream<any>).
+    // An R2 body is bytes; the runtime's types leave its chunk type open.
     for await (const chunk of readChunks(object.body as ReadableStream<Uint8Array>, READ_CHUNK_BYTES)) {
       this.digest.update(chunk);
       await this.cut(chunk);

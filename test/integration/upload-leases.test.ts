@@ -139,7 +139,7 @@ describe("upload session leases", () => {
     const freshKey = (await repository.getUpload(sessionId(whole)))!.objectKey;
     const staleWriter = await UploadWriter.open(env.BLOBS, sessionAsBSawIt, limits, staleHold(leaseB, sessionId(whole)));
     const staleBytes = randomBytes(2 * MiB);
-    // A Blob's stream is bytes; the runtime's types leave its chunk type open (ReadableStream<any>).
+    // A Blob's stream is bytes; the runtime's types leave its chunk type open.
     const staleStream = new Blob([staleBytes]).stream() as ReadableStream<Uint8Array>;
     expect(await staleWriter.storeWhole(staleStream, staleBytes.length)).toBe(staleBytes.length);
     const staleState = await staleWriter.persist();
