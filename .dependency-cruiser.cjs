@@ -90,7 +90,8 @@ const pathsOf = (layer) => layer.paths ?? Object.values(layer.surfaces).flat();
 // more specific (src/auth/ is an operation, src/auth/policy/ a leaf, src/auth/token-routes.ts a
 // surface).
 const allPaths = LAYERS.flatMap(pathsOf);
-const moreSpecific = (paths) => allPaths.filter((p) => !paths.includes(p) && paths.some((q) => p.startsWith(q.replace(/\$$/, ""))));
+const moreSpecific = (paths) =>
+  allPaths.filter((p) => !paths.includes(p) && paths.some((q) => p.startsWith(q.replace(/\$$/, ""))));
 const inLayer = (layer) => ({ path: pathsOf(layer), pathNot: moreSpecific(pathsOf(layer)) });
 
 const TESTS = "\\.test\\.ts$";
@@ -118,7 +119,11 @@ const surfaces = LAYERS.filter((layer) => layer.surfaces).flatMap((layer) =>
     comment: `the ${name} surface may not import another surface: move what they share down a layer`,
     severity: "error",
     from: { path: paths, pathNot: TESTS },
-    to: { path: Object.entries(layer.surfaces).filter(([other]) => other !== name).flatMap(([, p]) => p) },
+    to: {
+      path: Object.entries(layer.surfaces)
+        .filter(([other]) => other !== name)
+        .flatMap(([, p]) => p),
+    },
   })),
 );
 
@@ -157,7 +162,8 @@ module.exports = {
     },
     {
       name: "no-circular",
-      comment: "no import cycles, type-only imports included: a cycle means two modules are one idea, or one is in the wrong layer",
+      comment:
+        "no import cycles, type-only imports included: a cycle means two modules are one idea, or one is in the wrong layer",
       severity: "error",
       from: {},
       to: { circular: true },

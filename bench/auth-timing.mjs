@@ -109,7 +109,10 @@ async function createIdleKeys(registry, count) {
 
 async function createUser(registry, name) {
   await adminCall(registry, "POST", "/admin/users", { name });
-  await adminCall(registry, "PUT", `/admin/users/${name}/policies/all`, { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "ecr:*", Resource: "*" }] });
+  await adminCall(registry, "PUT", `/admin/users/${name}/policies/all`, {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: "ecr:*", Resource: "*" }],
+  });
   const key = await adminCall(registry, "POST", `/admin/users/${name}/access-keys`);
   return { id: key.accessKeyId, secret: key.secretAccessKey };
 }
@@ -120,12 +123,18 @@ async function timed(send, expected) {
   const response = await send();
   await response.arrayBuffer();
   const ms = performance.now() - start;
-  if (!expected.includes(response.status)) throw new Error(`expected ${expected.join("/")}, got ${response.status}${response.status === 429 ? " (throttled: raise LOGIN_THROTTLE_*_FAILURES)" : ""}`);
+  if (!expected.includes(response.status))
+    throw new Error(
+      `expected ${expected.join("/")}, got ${response.status}${response.status === 429 ? " (throttled: raise LOGIN_THROTTLE_*_FAILURES)" : ""}`,
+    );
   return { ms, status: response.status };
 }
 
 function tokenRequest(registry, authorization) {
-  return () => fetch(`${registry.url}/token?service=${SERVICE}&scope=repository:bench/app:pull`, { headers: { Authorization: authorization } });
+  return () =>
+    fetch(`${registry.url}/token?service=${SERVICE}&scope=repository:bench/app:pull`, {
+      headers: { Authorization: authorization },
+    });
 }
 
 function ecrRequest(registry, id, secret) {
@@ -133,7 +142,10 @@ function ecrRequest(registry, id, secret) {
   return () =>
     client.fetch(`${registry.url}/`, {
       method: "POST",
-      headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.DescribeRegistry" },
+      headers: {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.DescribeRegistry",
+      },
       body: "{}",
     });
 }
@@ -150,24 +162,94 @@ async function phaseTiming(registry, unthrottled) {
   // with (a key id's throttle object is created on its first try, known or not).
   const idleKeys = await createIdleKeys(registry, 2 * (SAMPLES + 10));
   const cases = [
-    { surface: "Basic GET /token", what: "unknown key id", send: tokenRequest(registry, basic(sameUnknownId, user.secret)), expected: [401] },
-    { surface: "Basic GET /token", what: "fresh unknown key id", send: () => tokenRequest(registry, basic(unknownId(), user.secret))(), expected: [401] },
-    { surface: "Basic GET /token", what: "known key, wrong secret", send: tokenRequest(registry, basic(user.id, `${user.secret}x`)), expected: [401] },
-    { surface: "Basic GET /token", what: "fresh known key id", send: () => tokenRequest(registry, basic(idleKeys.pop(), user.secret))(), expected: [401] },
-    { surface: "Basic GET /token", what: "admin key, wrong secret", send: tokenRequest(registry, basic(registry.admin.id, `${registry.admin.secret}x`)), expected: [401] },
-    { surface: "Basic GET /token", what: "known key, right secret", send: tokenRequest(registry, basic(user.id, user.secret)), expected: [200] },
-    { surface: "SigV4 ECR call", what: "unknown key id", send: ecrRequest(registry, sameUnknownId, user.secret), expected: [403] },
-    { surface: "SigV4 ECR call", what: "fresh unknown key id", send: () => ecrRequest(registry, unknownId(), user.secret)(), expected: [403] },
-    { surface: "SigV4 ECR call", what: "known key, wrong secret", send: ecrRequest(registry, user.id, `${user.secret.slice(0, -1)}!`), expected: [403] },
-    { surface: "SigV4 ECR call", what: "fresh known key id", send: () => ecrRequest(registry, idleKeys.pop(), user.secret)(), expected: [403] },
-    { surface: "SigV4 ECR call", what: "admin key, wrong secret", send: ecrRequest(registry, registry.admin.id, `${registry.admin.secret}x`), expected: [403] },
-    { surface: "SigV4 ECR call", what: "known key, right secret", send: ecrRequest(registry, user.id, user.secret), expected: [200] },
+    {
+      surface: "Basic GET /token",
+      what: "unknown key id",
+      send: tokenRequest(registry, basic(sameUnknownId, user.secret)),
+      expected: [401],
+    },
+    {
+      surface: "Basic GET /token",
+      what: "fresh unknown key id",
+      send: () => tokenRequest(registry, basic(unknownId(), user.secret))(),
+      expected: [401],
+    },
+    {
+      surface: "Basic GET /token",
+      what: "known key, wrong secret",
+      send: tokenRequest(registry, basic(user.id, `${user.secret}x`)),
+      expected: [401],
+    },
+    {
+      surface: "Basic GET /token",
+      what: "fresh known key id",
+      send: () => tokenRequest(registry, basic(idleKeys.pop(), user.secret))(),
+      expected: [401],
+    },
+    {
+      surface: "Basic GET /token",
+      what: "admin key, wrong secret",
+      send: tokenRequest(registry, basic(registry.admin.id, `${registry.admin.secret}x`)),
+      expected: [401],
+    },
+    {
+      surface: "Basic GET /token",
+      what: "known key, right secret",
+      send: tokenRequest(registry, basic(user.id, user.secret)),
+      expected: [200],
+    },
+    {
+      surface: "SigV4 ECR call",
+      what: "unknown key id",
+      send: ecrRequest(registry, sameUnknownId, user.secret),
+      expected: [403],
+    },
+    {
+      surface: "SigV4 ECR call",
+      what: "fresh unknown key id",
+      send: () => ecrRequest(registry, unknownId(), user.secret)(),
+      expected: [403],
+    },
+    {
+      surface: "SigV4 ECR call",
+      what: "known key, wrong secret",
+      send: ecrRequest(registry, user.id, `${user.secret.slice(0, -1)}!`),
+      expected: [403],
+    },
+    {
+      surface: "SigV4 ECR call",
+      what: "fresh known key id",
+      send: () => ecrRequest(registry, idleKeys.pop(), user.secret)(),
+      expected: [403],
+    },
+    {
+      surface: "SigV4 ECR call",
+      what: "admin key, wrong secret",
+      send: ecrRequest(registry, registry.admin.id, `${registry.admin.secret}x`),
+      expected: [403],
+    },
+    {
+      surface: "SigV4 ECR call",
+      what: "known key, right secret",
+      send: ecrRequest(registry, user.id, user.secret),
+      expected: [200],
+    },
   ];
   if (unthrottled) {
     const other = await createUser(unthrottled, `timing-${Date.now()}`);
     cases.push(
-      { surface: "Basic GET /token", what: "right secret, throttles off", send: tokenRequest(unthrottled, basic(other.id, other.secret)), expected: [200] },
-      { surface: "SigV4 ECR call", what: "right secret, throttles off", send: ecrRequest(unthrottled, other.id, other.secret), expected: [200] },
+      {
+        surface: "Basic GET /token",
+        what: "right secret, throttles off",
+        send: tokenRequest(unthrottled, basic(other.id, other.secret)),
+        expected: [200],
+      },
+      {
+        surface: "SigV4 ECR call",
+        what: "right secret, throttles off",
+        send: ecrRequest(unthrottled, other.id, other.secret),
+        expected: [200],
+      },
     );
   }
   for (const c of cases) {
@@ -181,7 +263,9 @@ async function phaseTiming(registry, unthrottled) {
   console.log(`\nPhase 1: logins, ${SAMPLES} samples per case (median / p90, ms)`);
   for (const c of cases) {
     const sorted = [...c.times].sort((a, b) => a - b);
-    console.log(`  ${c.surface.padEnd(17)} ${c.what.padEnd(27)} ${fmt(median(c.times)).padStart(7)} / ${fmt(sorted[Math.floor(sorted.length * 0.9)]).padStart(7)}`);
+    console.log(
+      `  ${c.surface.padEnd(17)} ${c.what.padEnd(27)} ${fmt(median(c.times)).padStart(7)} / ${fmt(sorted[Math.floor(sorted.length * 0.9)]).padStart(7)}`,
+    );
   }
   for (const surface of ["Basic GET /token", "SigV4 ECR call"]) {
     const of = (what) => median(cases.find((c) => c.surface === surface && c.what === what).times);
@@ -189,7 +273,9 @@ async function phaseTiming(registry, unthrottled) {
       `  ${surface}: median ratios known-key/unknown-key ${(of("known key, wrong secret") / of("unknown key id")).toFixed(2)}, ` +
         `admin-key/unknown-key ${(of("admin key, wrong secret") / of("unknown key id")).toFixed(2)}, ` +
         `fresh-known-key/fresh-unknown-key ${(of("fresh known key id") / of("fresh unknown key id")).toFixed(2)}` +
-        (unthrottled ? `; right secret, throttles on/off ${(of("known key, right secret") / of("right secret, throttles off")).toFixed(2)}` : ""),
+        (unthrottled
+          ? `; right secret, throttles on/off ${(of("known key, right secret") / of("right secret, throttles off")).toFixed(2)}`
+          : ""),
     );
   }
 }
@@ -211,7 +297,9 @@ async function phaseAttack(registry) {
   const seconds = (performance.now() - start) / 1000;
   const of = (status) => results.filter((r) => r.status === status).map((r) => r.ms);
   const right = await timed(tokenRequest(registry, basic(user.id, user.secret)), [200, 429]);
-  console.log(`\nPhase 2: ${attempts} wrong secrets for one key, 8 at a time, default throttles (${seconds.toFixed(1)} s)`);
+  console.log(
+    `\nPhase 2: ${attempts} wrong secrets for one key, 8 at a time, default throttles (${seconds.toFixed(1)} s)`,
+  );
   console.log(`  checked and refused (401): ${of(401).length}, median ${fmt(median(of(401)))} ms`);
   console.log(`  throttled, not checked (429): ${of(429).length}, median ${fmt(median(of(429)))} ms`);
   console.log(`  the right secret right after: ${right.status}`);

@@ -40,16 +40,22 @@ try {
   const image = await buildLayout(join(work, "source"), [sizeMiB * MiB], "big");
   const layer = image.layers[0];
   const remote = `docker://${registry.host}/bench/large:big`;
-  const push = await timed("push", registry, () => skopeoCopy(image.ref, remote, { authFile: registry.authFile, scratch: work }));
+  const push = await timed("push", registry, () =>
+    skopeoCopy(image.ref, remote, { authFile: registry.authFile, scratch: work }),
+  );
   const target = join(work, "pulled");
-  const pull = await timed("pull", registry, () => skopeoCopy(remote, `oci:${target}:big`, { authFile: registry.authFile, scratch: work }));
+  const pull = await timed("pull", registry, () =>
+    skopeoCopy(remote, `oci:${target}:big`, { authFile: registry.authFile, scratch: work }),
+  );
   const pulled = join(target, "blobs", "sha256", layer.digest.slice(7));
   if (!existsSync(pulled)) throw new Error("pulled layout lacks the layer");
   const { stdout } = await run("sha256sum", [pulled]);
   if (`sha256:${stdout.split(" ")[0]}` !== layer.digest) throw new Error("pulled layer digest differs");
   console.log(`layer ${layer.digest} (${(layer.size / MiB).toFixed(0)} MiB) round-tripped byte for byte`);
   for (const r of [push, pull]) {
-    console.log(`${r.label}: ${r.seconds.toFixed(1)} s, ${(layer.size / MiB / r.seconds).toFixed(1)} MiB/s; peak RSS of workerd processes: ${r.peaks.join(", ")} MiB`);
+    console.log(
+      `${r.label}: ${r.seconds.toFixed(1)} s, ${(layer.size / MiB / r.seconds).toFixed(1)} MiB/s; peak RSS of workerd processes: ${r.peaks.join(", ")} MiB`,
+    );
   }
 } finally {
   await registry.stop();

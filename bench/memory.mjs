@@ -47,10 +47,14 @@ function option(name, fallback) {
   return n;
 }
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log(`node bench/memory.mjs [--requests N (300000)] [--every N (10000)] [--connections C (8)] [--cases ${CASES.join(",")}] [--idle S (10)]`);
+  console.log(
+    `node bench/memory.mjs [--requests N (300000)] [--every N (10000)] [--connections C (8)] [--cases ${CASES.join(",")}] [--idle S (10)]`,
+  );
   process.exit(0);
 }
-const casesArg = process.argv.includes("--cases") ? process.argv[process.argv.indexOf("--cases") + 1] ?? "" : CASES.join(",");
+const casesArg = process.argv.includes("--cases")
+  ? (process.argv[process.argv.indexOf("--cases") + 1] ?? "")
+  : CASES.join(",");
 const opts = {
   requests: Math.round(option("--requests", 300_000)),
   every: Math.round(option("--every", 10_000)),
@@ -89,14 +93,22 @@ function rssKiB(pid) {
   }
 }
 
-const TCMALLOC_PROPERTIES = ["generic.current_allocated_bytes", "generic.heap_size", "tcmalloc.pageheap_free_bytes", "tcmalloc.pageheap_unmapped_bytes"];
+const TCMALLOC_PROPERTIES = [
+  "generic.current_allocated_bytes",
+  "generic.heap_size",
+  "tcmalloc.pageheap_free_bytes",
+  "tcmalloc.pageheap_unmapped_bytes",
+];
 
 /** tcmalloc's counters of a running workerd (bytes), read with gdb; null without gdb or symbols. */
 function tcmallocStats(pid) {
   const args = ["-p", String(pid), "-batch", "-ex", "set $v = (unsigned long*)malloc(8)"];
   for (const name of TCMALLOC_PROPERTIES) {
     args.push("-ex", "set *$v = 0");
-    args.push("-ex", `call (char)MallocExtension_Internal_GetNumericProperty((const char*)"${name}", (unsigned long)${name.length}, $v)`);
+    args.push(
+      "-ex",
+      `call (char)MallocExtension_Internal_GetNumericProperty((const char*)"${name}", (unsigned long)${name.length}, $v)`,
+    );
     args.push("-ex", `printf "${name} %lu\\n", *$v`);
   }
   const result = spawnSync("gdb", args, { encoding: "utf8", timeout: 60_000 });
@@ -139,7 +151,9 @@ async function startBareWorkerd(dir) {
       "",
     ].join("\n"),
   );
-  const binary = require.resolve("@cloudflare/workerd-linux-64/bin/workerd", { paths: [dirname(require.resolve("miniflare"))] });
+  const binary = require.resolve("@cloudflare/workerd-linux-64/bin/workerd", {
+    paths: [dirname(require.resolve("miniflare"))],
+  });
   const logPath = join(dir, "workerd.log");
   const child = startGroup(binary, ["serve", join(dir, "config.capnp")], { cwd: dir, logPath, env: process.env });
   const url = `http://127.0.0.1:${port}`;
@@ -157,7 +171,11 @@ async function pushBlob(edge, repo, bytes) {
   const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
   const response = await fetch(`${edge.url}/v2/${repo}/blobs/uploads/?digest=${digest}`, {
     method: "POST",
-    headers: { ...(await pushHeaders(edge, repo)), "Content-Type": "application/octet-stream", "Content-Length": String(bytes.length) },
+    headers: {
+      ...(await pushHeaders(edge, repo)),
+      "Content-Type": "application/octet-stream",
+      "Content-Length": String(bytes.length),
+    },
     body: bytes,
   });
   await response.arrayBuffer();
@@ -168,7 +186,9 @@ async function pushBlob(edge, repo, bytes) {
 /** Pushes a small image and returns the requests of the `mix` case, each checked once. */
 async function mixRequests(edge) {
   const repo = "memory/img";
-  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [] } }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [] } }),
+  );
   const layer = Buffer.alloc(4096, 7);
   const configDesc = await pushBlob(edge, repo, config);
   const layerDesc = await pushBlob(edge, repo, layer);
@@ -193,15 +213,24 @@ async function mixRequests(edge) {
     { method: "GET", path: "/v2/", headers: {}, bearer: true, expect: 200 },
     { method: "GET", path: `/v2/${repo}/manifests/t1`, headers: accept, bearer: true, expect: 200 },
     { method: "HEAD", path: `/v2/${repo}/blobs/${layerDesc.digest}`, headers: {}, bearer: true, expect: 200 },
-    { method: "GET", path: `/token?service=edge-registry&scope=repository:${repo}:pull`, headers: { Authorization: `Basic ${edge.basic}` }, expect: 200 },
+    {
+      method: "GET",
+      path: `/token?service=edge-registry&scope=repository:${repo}:pull`,
+      headers: { Authorization: `Basic ${edge.basic}` },
+      expect: 200,
+    },
     { method: "GET", path: `/v2/${repo}/manifests/missing`, headers: accept, bearer: true, expect: 404 },
     { method: "GET", path: "/v2/", headers: {}, expect: 401 },
   ];
   const token = await bearer();
   for (const r of requests) {
-    const response = await fetch(edge.url + r.path, { method: r.method, headers: r.bearer ? { ...r.headers, Authorization: token } : r.headers });
+    const response = await fetch(edge.url + r.path, {
+      method: r.method,
+      headers: r.bearer ? { ...r.headers, Authorization: token } : r.headers,
+    });
     await response.arrayBuffer();
-    if (response.status !== r.expect) throw new Error(`${r.method} ${r.path}: ${response.status}, expected ${r.expect}`);
+    if (response.status !== r.expect)
+      throw new Error(`${r.method} ${r.path}: ${response.status}, expected ${r.expect}`);
   }
   return { requests, bearer };
 }
@@ -213,18 +242,29 @@ async function mixRequests(edge) {
 async function drive(label, url, pid, requests, bearer = null) {
   const expected = requests.map((r) => r.expect);
   let authorization = bearer === null ? null : await bearer();
-  const refresh = bearer === null ? null : setInterval(() => void bearer().then((value) => (authorization = value)), 30_000);
+  const refresh =
+    bearer === null ? null : setInterval(() => void bearer().then((value) => (authorization = value)), 30_000);
   const samples = [{ sent: 0, kib: rssKiB(pid), seconds: 0 }];
   const statuses = {};
   let errors = 0;
   const started = performance.now();
   log(`${label}: workerd pid ${pid}, RSS ${fmt(samples[0].kib / 1024, 1)} MiB before the load`);
-  for (let sent = 0; sent < opts.requests; ) {
+  for (let sent = 0; sent < opts.requests;) {
     const amount = Math.min(opts.every, opts.requests - sent);
     const instance = autocannon({
       url,
       requests: requests.map(({ method, path, headers, bearer: needsToken }) =>
-        needsToken ? { method, path, headers, setupRequest: (request) => ({ ...request, headers: { ...request.headers, Authorization: authorization } }) } : { method, path, headers },
+        needsToken
+          ? {
+              method,
+              path,
+              headers,
+              setupRequest: (request) => ({
+                ...request,
+                headers: { ...request.headers, Authorization: authorization },
+              }),
+            }
+          : { method, path, headers },
       ),
       connections: opts.connections,
       amount,
@@ -242,7 +282,9 @@ async function drive(label, url, pid, requests, bearer = null) {
     const sample = { sent, kib: rssKiB(pid), seconds: (performance.now() - started) / 1000 };
     samples.push(sample);
     if (samples.length % 5 === 1 || sent === opts.requests) {
-      log(`${label}: ${sent.toLocaleString("en-US")} requests, RSS ${fmt(sample.kib / 1024, 1)} MiB, ${fmt(sent / sample.seconds, 0)} req/s`);
+      log(
+        `${label}: ${sent.toLocaleString("en-US")} requests, RSS ${fmt(sample.kib / 1024, 1)} MiB, ${fmt(sent / sample.seconds, 0)} req/s`,
+      );
     }
   }
   if (refresh !== null) clearInterval(refresh);
@@ -261,7 +303,8 @@ async function drive(label, url, pid, requests, bearer = null) {
   for (const [status, n] of share) {
     const want = (opts.requests * n) / expected.length;
     const got = statuses[status] ?? 0;
-    if (Math.abs(got - want) > opts.requests * 0.01 + opts.connections * expected.length) unexpected.push(`${got} × ${status}, expected about ${Math.round(want)}`);
+    if (Math.abs(got - want) > opts.requests * 0.01 + opts.connections * expected.length)
+      unexpected.push(`${got} × ${status}, expected about ${Math.round(want)}`);
   }
   return {
     label,
@@ -292,8 +335,12 @@ async function runCase(name) {
   const edge = await startEdgeRegistry({ root, dir, keep });
   try {
     const pids = groupPidsNamed(edge.pgid, "workerd");
-    if (pids.length !== 1) throw new Error(`expected one workerd process in the registry's group, found ${pids.length}`);
-    if (name === "constant") return await drive("registry, GET /_bench/constant", edge.url, pids[0], [{ method: "GET", path: "/_bench/constant", expect: 200 }]);
+    if (pids.length !== 1)
+      throw new Error(`expected one workerd process in the registry's group, found ${pids.length}`);
+    if (name === "constant")
+      return await drive("registry, GET /_bench/constant", edge.url, pids[0], [
+        { method: "GET", path: "/_bench/constant", expect: 200 },
+      ]);
     const { requests, bearer } = await mixRequests(edge);
     return await drive("registry, mix of registry routes", edge.url, pids[0], requests, bearer);
   } finally {
@@ -309,11 +356,26 @@ const MiBof = (kib) => fmt(kib / 1024, 1);
 const perRequest = (kibPerRequest) => (Number.isFinite(kibPerRequest) ? kibPerRequest.toFixed(3) : "n/a");
 const peer = results.find((r) => r.name === "constant") ?? results.find((r) => r.name === "workerd");
 const lines = [];
-lines.push(`\`node bench/memory.mjs --requests ${opts.requests} --every ${opts.every} --connections ${opts.connections} --cases ${opts.cases.join(",")}\`, run on ${startedAt.toISOString()}, took ${fmt((performance.now() - t0) / 60000, 1)} min.`);
+lines.push(
+  `\`node bench/memory.mjs --requests ${opts.requests} --every ${opts.every} --connections ${opts.connections} --cases ${opts.cases.join(",")}\`, run on ${startedAt.toISOString()}, took ${fmt((performance.now() - t0) / 60000, 1)} min.`,
+);
 lines.push("");
 lines.push(
   table(
-    ["case", "RSS before MiB", "RSS after MiB", "peak MiB", `after ${opts.idleSeconds} s idle MiB`, "slope KiB/request", "late slope KiB/request (2nd half)", peer ? `late slope − ${peer.name}'s` : "", peer ? `RSS after ÷ ${peer.name}'s` : "", "req/s", "statuses", "errors"],
+    [
+      "case",
+      "RSS before MiB",
+      "RSS after MiB",
+      "peak MiB",
+      `after ${opts.idleSeconds} s idle MiB`,
+      "slope KiB/request",
+      "late slope KiB/request (2nd half)",
+      peer ? `late slope − ${peer.name}'s` : "",
+      peer ? `RSS after ÷ ${peer.name}'s` : "",
+      "req/s",
+      "statuses",
+      "errors",
+    ],
     results.map((r) => [
       r.label,
       MiBof(r.samples[0].kib),
@@ -322,25 +384,47 @@ lines.push(
       MiBof(r.idleKiB),
       perRequest(r.slope),
       perRequest(r.lateSlope),
-      peer && peer !== r ? `${r.lateSlope - peer.lateSlope >= 0 ? "+" : ""}${perRequest(r.lateSlope - peer.lateSlope)}` : "—",
+      peer && peer !== r
+        ? `${r.lateSlope - peer.lateSlope >= 0 ? "+" : ""}${perRequest(r.lateSlope - peer.lateSlope)}`
+        : "—",
       peer && peer !== r ? fmtRatio(r.samples.at(-1).kib / peer.samples.at(-1).kib) : "—",
       fmt(r.rps, 0),
-      Object.entries(r.statuses).map(([s, n]) => `${s}: ${n}`).join(", ") + (r.unexpected.length ? ` (unexpected: ${r.unexpected.join(", ")})` : ""),
+      Object.entries(r.statuses)
+        .map(([s, n]) => `${s}: ${n}`)
+        .join(", ") + (r.unexpected.length ? ` (unexpected: ${r.unexpected.join(", ")})` : ""),
       String(r.errors),
     ]),
   ),
 );
 if (results.some((r) => r.tcmalloc)) {
   lines.push("");
-  lines.push("Where the RSS is, at the end (tcmalloc counters read with gdb; \"freed, kept\" = tcmalloc's page heap free bytes, never returned to the system when unmapped stays 0):");
+  lines.push(
+    'Where the RSS is, at the end (tcmalloc counters read with gdb; "freed, kept" = tcmalloc\'s page heap free bytes, never returned to the system when unmapped stays 0):',
+  );
   lines.push("");
   const M = (bytes) => (Number.isFinite(bytes) ? fmt(bytes / 2 ** 20, 1) : "n/a");
   lines.push(
     table(
-      ["case", "RSS MiB", "tcmalloc heap MiB", "of which live (allocated) MiB", "freed, kept in the page heap MiB", "returned to the system MiB", "RSS outside tcmalloc MiB (V8 heaps, code, stacks)"],
+      [
+        "case",
+        "RSS MiB",
+        "tcmalloc heap MiB",
+        "of which live (allocated) MiB",
+        "freed, kept in the page heap MiB",
+        "returned to the system MiB",
+        "RSS outside tcmalloc MiB (V8 heaps, code, stacks)",
+      ],
       results.map((r) => {
         const t = r.tcmalloc ?? {};
-        return [r.label, MiBof(r.idleKiB), M(t["generic.heap_size"]), M(t["generic.current_allocated_bytes"]), M(t["tcmalloc.pageheap_free_bytes"]), M(t["tcmalloc.pageheap_unmapped_bytes"]), M(r.idleKiB * 1024 - (t["generic.heap_size"] ?? NaN))];
+        return [
+          r.label,
+          MiBof(r.idleKiB),
+          M(t["generic.heap_size"]),
+          M(t["generic.current_allocated_bytes"]),
+          M(t["tcmalloc.pageheap_free_bytes"]),
+          M(t["tcmalloc.pageheap_unmapped_bytes"]),
+          M(r.idleKiB * 1024 - (t["generic.heap_size"] ?? NaN)),
+        ];
       }),
     ),
   );
@@ -355,7 +439,10 @@ if (rows.at(-1) !== results[0].samples.length - 1) rows.push(results[0].samples.
 lines.push(
   table(
     ["requests", ...results.map((r) => r.name)],
-    rows.map((i) => [results[0].samples[i].sent.toLocaleString("en-US"), ...results.map((r) => (r.samples[i] ? MiBof(r.samples[i].kib) : ""))]),
+    rows.map((i) => [
+      results[0].samples[i].sent.toLocaleString("en-US"),
+      ...results.map((r) => (r.samples[i] ? MiBof(r.samples[i].kib) : "")),
+    ]),
   ),
 );
 // The target: after the warm-up, the registry's memory is flat, and its own routes add nothing
@@ -364,10 +451,16 @@ const FLAT_KIB_PER_REQUEST = 0.5;
 const targets = [];
 for (const r of results.filter((x) => x.name !== "workerd")) {
   const flat = r.lateSlope <= FLAT_KIB_PER_REQUEST;
-  targets.push({ met: flat, text: `${r.label}: late slope ${perRequest(r.lateSlope)} KiB/request ≤ ${FLAT_KIB_PER_REQUEST}` });
+  targets.push({
+    met: flat,
+    text: `${r.label}: late slope ${perRequest(r.lateSlope)} KiB/request ≤ ${FLAT_KIB_PER_REQUEST}`,
+  });
   if (r !== peer && peer?.name === "constant") {
     const excess = r.lateSlope - peer.lateSlope;
-    targets.push({ met: excess <= FLAT_KIB_PER_REQUEST, text: `${r.label}: late slope within ${FLAT_KIB_PER_REQUEST} KiB/request of the constant route's (${excess >= 0 ? "+" : ""}${perRequest(excess)})` });
+    targets.push({
+      met: excess <= FLAT_KIB_PER_REQUEST,
+      text: `${r.label}: late slope within ${FLAT_KIB_PER_REQUEST} KiB/request of the constant route's (${excess >= 0 ? "+" : ""}${perRequest(excess)})`,
+    });
   }
 }
 if (targets.length) {
@@ -379,7 +472,12 @@ if (targets.length) {
 lines.push("");
 lines.push("Machine:");
 lines.push("");
-lines.push(table(["", ""], machineInfo(root).filter(([k]) => !["skopeo", "docker-registry (distribution)", "nginx", "curl"].includes(k))));
+lines.push(
+  table(
+    ["", ""],
+    machineInfo(root).filter(([k]) => !["skopeo", "docker-registry (distribution)", "nginx", "curl"].includes(k)),
+  ),
+);
 console.log(lines.join("\n"));
 const bad = results.filter((r) => r.unexpected.length > 0 || r.errors > 0);
 if (bad.length) {
@@ -387,6 +485,11 @@ if (bad.length) {
   process.exitCode = 1;
 }
 if (targets.some((t) => !t.met)) {
-  console.error(`missed: ${targets.filter((t) => !t.met).map((t) => t.text).join("; ")}`);
+  console.error(
+    `missed: ${targets
+      .filter((t) => !t.met)
+      .map((t) => t.text)
+      .join("; ")}`,
+  );
   process.exitCode = 1;
 }

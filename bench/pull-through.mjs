@@ -18,7 +18,17 @@ import { fileURLToPath } from "node:url";
 import { CreatePullThroughCacheRuleCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { buildLayout, MiB } from "./lib/images.mjs";
 import { startDistribution, startEdgeRegistry } from "./lib/peers.mjs";
-import { benchWorkDir, cpuSnapshot, groupPids, groupPidsNamed, memoryMiB, otherCpu, resetPeaks, run, sleep } from "./lib/proc.mjs";
+import {
+  benchWorkDir,
+  cpuSnapshot,
+  groupPids,
+  groupPidsNamed,
+  memoryMiB,
+  otherCpu,
+  resetPeaks,
+  run,
+  sleep,
+} from "./lib/proc.mjs";
 import { curlUpload } from "./lib/curl.mjs";
 import { cacheIsolation, skopeoCopy } from "./lib/skopeo.mjs";
 import { fmt, fmtRatio, median, table } from "./lib/stats.mjs";
@@ -33,7 +43,9 @@ function option(name, fallback) {
   return n;
 }
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log("node bench/pull-through.mjs [--layers N (10)] [--layer-mib M (4)] [--big-mib B (256; 0: no one-layer image)] [--reps R (3)]");
+  console.log(
+    "node bench/pull-through.mjs [--layers N (10)] [--layer-mib M (4)] [--big-mib B (256; 0: no one-layer image)] [--reps R (3)]",
+  );
   process.exit(0);
 }
 const opts = {
@@ -43,9 +55,14 @@ const opts = {
   reps: Math.max(1, Math.round(option("--reps", 3))),
 };
 const images = [];
-if (opts.bigMiB > 0) images.push({ key: "big", label: `1 × ${opts.bigMiB} MiB layer`, sizes: [Math.round(opts.bigMiB * MiB)] });
+if (opts.bigMiB > 0)
+  images.push({ key: "big", label: `1 × ${opts.bigMiB} MiB layer`, sizes: [Math.round(opts.bigMiB * MiB)] });
 if (opts.layers > 0 && opts.layerMiB > 0) {
-  images.push({ key: "many", label: `${opts.layers} × ${opts.layerMiB} MiB layers`, sizes: Array(opts.layers).fill(Math.round(opts.layerMiB * MiB)) });
+  images.push({
+    key: "many",
+    label: `${opts.layers} × ${opts.layerMiB} MiB layers`,
+    sizes: Array(opts.layers).fill(Math.round(opts.layerMiB * MiB)),
+  });
 }
 if (images.length === 0) throw new Error("nothing to pull: give --big-mib or --layers/--layer-mib above 0");
 
@@ -80,9 +97,14 @@ async function machine() {
       .then(({ stdout }) => stdout.trim())
       .catch(() => "");
   const commit = (await git(["rev-parse", "--short", "HEAD"])) || "n/a";
-  const changed = (await git(["status", "--porcelain", "--", "src", "migrations", "scripts", "wrangler.toml"])).split("\n").filter(Boolean);
+  const changed = (await git(["status", "--porcelain", "--", "src", "migrations", "scripts", "wrangler.toml"]))
+    .split("\n")
+    .filter(Boolean);
   return [
-    ["registry code", `commit ${commit}${changed.length ? ` plus uncommitted changes in ${changed.length} file(s) under src/, migrations/, scripts/ or wrangler.toml` : ""}`],
+    [
+      "registry code",
+      `commit ${commit}${changed.length ? ` plus uncommitted changes in ${changed.length} file(s) under src/, migrations/, scripts/ or wrangler.toml` : ""}`,
+    ],
     ["CPU", `${model}, ${os.cpus().length} cores`],
     ["memory", `${(memKiB / 1024 / 1024).toFixed(1)} GiB`],
     ["kernel", `Linux ${os.release()}`],
@@ -135,7 +157,8 @@ function sha256File(path) {
 async function verifyPulled(dir, image, label) {
   const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
   const manifestDigest = index.manifests?.[0]?.digest;
-  if (manifestDigest !== image.manifest.digest) throw new Error(`${label}: pulled manifest ${manifestDigest}, built ${image.manifest.digest}`);
+  if (manifestDigest !== image.manifest.digest)
+    throw new Error(`${label}: pulled manifest ${manifestDigest}, built ${image.manifest.digest}`);
   for (const blob of [image.config, ...image.layers]) {
     const path = join(dir, "blobs", "sha256", blob.digest.slice(7));
     if (!existsSync(path)) throw new Error(`${label}: pulled layout lacks ${blob.digest}`);
@@ -148,7 +171,10 @@ async function verifyPulled(dir, image, label) {
 function cpuTicks(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    const f = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
     return [f[11] + f[12], f[13] + f[14]];
   } catch {
     return [0, 0];
@@ -205,14 +231,27 @@ async function rawPut(image, { edge, upstream, rep }) {
   resetPeaks(pids);
   const cpuBefore = cpuNow(edge, upstream);
   const machineBefore = cpuSnapshot();
-  const put = await curlUpload(`${edge.url}/_bench/raw/pull-through-r${rep}`, layer.path, { method: "PUT", expectStatus: [201], scratch });
+  const put = await curlUpload(`${edge.url}/_bench/raw/pull-through-r${rep}`, layer.path, {
+    method: "PUT",
+    expectStatus: [201],
+    scratch,
+  });
   const peak = memoryMiB(pids).sumMiB;
   const cpu = cpuDelta(cpuBefore, cpuNow(edge, upstream));
   const others = otherCpu(machineBefore, cpuSnapshot());
   cpu.curl = cpu.skopeo;
   cpu.skopeo = NaN;
   if (put.bytes !== layer.size) throw new Error(`raw PUT sent ${put.bytes} of ${layer.size} bytes`);
-  return { seconds: put.seconds, peak, growth: peak - rssBefore, rssBefore, cpu, others, requests: null, workerdProcesses: pids.length };
+  return {
+    seconds: put.seconds,
+    peak,
+    growth: peak - rssBefore,
+    rssBefore,
+    cpu,
+    others,
+    requests: null,
+    workerdProcesses: pids.length,
+  };
 }
 
 const CASES = [
@@ -245,7 +284,11 @@ try {
   for (let rep = 1; rep <= opts.reps; rep++) {
     const prefix = `hub-r${rep}`;
     const rule = await ecr.send(
-      new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: prefix, upstreamRegistryUrl: `http://${upstream.host}`, upstreamRegistry: "docker-hub" }),
+      new CreatePullThroughCacheRuleCommand({
+        ecrRepositoryPrefix: prefix,
+        upstreamRegistryUrl: `http://${upstream.host}`,
+        upstreamRegistry: "docker-hub",
+      }),
     );
     log(`rep ${rep}: rule ${rule.ecrRepositoryPrefix} -> ${rule.upstreamRegistryUrl} (${rule.upstreamRegistry})`);
     for (const spec of images) {
@@ -263,7 +306,9 @@ try {
       rmSync(image.dir, { recursive: true, force: true });
       const blobs = image.layers.length + 1;
       if (b.requests.blobGets !== blobs) {
-        problems.push(`rep ${rep} ${spec.label}: the miss made ${b.requests.blobGets} upstream blob GETs for ${blobs} blobs`);
+        problems.push(
+          `rep ${rep} ${spec.label}: the miss made ${b.requests.blobGets} upstream blob GETs for ${blobs} blobs`,
+        );
       }
       if (c.requests.blobGets !== 0) {
         problems.push(
@@ -301,7 +346,10 @@ for (const spec of images) {
     if (c.only && c.only !== spec.key) continue;
     const runs = results[spec.key][c.key];
     const seconds = median(runs.map((r) => r.seconds));
-    const peak = c.key === "direct" ? "—" : `${fmt(median(runs.map((r) => r.peak)), 0)} (+${fmt(median(runs.map((r) => r.growth)), 0)})`;
+    const peak =
+      c.key === "direct"
+        ? "—"
+        : `${fmt(median(runs.map((r) => r.peak)), 0)} (+${fmt(median(runs.map((r) => r.growth)), 0)})`;
     const up = runs.map((r) => r.requests);
     const cpu = (k) => fmt(median(runs.map((r) => r.cpu[k])), 1);
     rows.push([
@@ -317,7 +365,10 @@ for (const spec of images) {
     ]);
   }
 }
-const workerdCount = Math.max(0, ...Object.values(results).flatMap((byCase) => byCase.miss.map((r) => r.workerdProcesses)));
+const workerdCount = Math.max(
+  0,
+  ...Object.values(results).flatMap((byCase) => byCase.miss.map((r) => r.workerdProcesses)),
+);
 const totalSeconds = (performance.now() - t0) / 1000;
 const allRuns = Object.values(results).flatMap((byCase) => Object.values(byCase).flat());
 const otherShares = allRuns.map((r) => r.others.otherShare * 100);
@@ -361,6 +412,8 @@ if (problems.length > 0) {
   process.exitCode = 1;
 } else {
   const hitBlobGets = Object.values(results).flatMap((byCase) => byCase.hit.map((r) => r.requests.blobGets));
-  console.log(`\nUpstream blob GETs during the hits: ${hitBlobGets.join(", ")} (asserted 0); during each miss: one per blob.`);
+  console.log(
+    `\nUpstream blob GETs during the hits: ${hitBlobGets.join(", ")} (asserted 0); during each miss: one per blob.`,
+  );
 }
 if (keep) console.log(`kept ${work}`);

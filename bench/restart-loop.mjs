@@ -16,7 +16,18 @@
 // KEEP=1 keeps the temp dir (state, logs) even when every restart answered.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -107,7 +118,12 @@ const env = {
 function start(iteration) {
   const logPath = join(logsDir, `start-${String(iteration).padStart(3, "0")}.log`);
   const fd = openSync(logPath, "a");
-  const child = spawn(process.execPath, [join(root, "scripts/start.mjs")], { cwd: root, env, stdio: ["ignore", fd, fd], detached: true });
+  const child = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
+    cwd: root,
+    env,
+    stdio: ["ignore", fd, fd],
+    detached: true,
+  });
   child.on("error", () => {});
   const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
   return { pgid: child.pid, logPath, exited };
@@ -133,7 +149,9 @@ async function firstAnswer(seconds) {
   const deadline = started + seconds * 1000;
   while (performance.now() < deadline) {
     try {
-      const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(Math.max(100, Math.round(deadline - performance.now()))) });
+      const response = await fetch(`${url}/v2/`, {
+        signal: AbortSignal.timeout(Math.max(100, Math.round(deadline - performance.now()))),
+      });
       await response.arrayBuffer();
       return { ms: performance.now() - started, status: response.status };
     } catch (error) {
@@ -147,10 +165,13 @@ async function firstAnswer(seconds) {
 let token = null;
 let patches = 0;
 async function pushToken() {
-  const response = await fetch(`${url}/token?service=edge-registry&scope=${encodeURIComponent("repository:restart/loop:pull,push")}`, {
-    headers: { Authorization: `Basic ${basic}` },
-    signal: AbortSignal.timeout(10_000),
-  });
+  const response = await fetch(
+    `${url}/token?service=edge-registry&scope=${encodeURIComponent("repository:restart/loop:pull,push")}`,
+    {
+      headers: { Authorization: `Basic ${basic}` },
+      signal: AbortSignal.timeout(10_000),
+    },
+  );
   const body = await response.json();
   if (!response.ok || !body.token) throw new Error(`token: ${response.status}`);
   return body.token;
@@ -170,7 +191,12 @@ async function uploadOnce(signal) {
     hash.update(chunk);
     const patched = await fetch(location, {
       method: "PATCH",
-      headers: { ...auth, "Content-Type": "application/octet-stream", "Content-Range": `${offset}-${offset + chunk.length - 1}`, "Content-Length": String(chunk.length) },
+      headers: {
+        ...auth,
+        "Content-Type": "application/octet-stream",
+        "Content-Range": `${offset}-${offset + chunk.length - 1}`,
+        "Content-Length": String(chunk.length),
+      },
       body: chunk,
       signal,
     });
@@ -186,9 +212,16 @@ async function uploadOnce(signal) {
   const finished = await fetch(put, { method: "PUT", headers: auth, signal });
   await finished.arrayBuffer();
   if (finished.status !== 201) throw new Error(`PUT ?digest=: ${finished.status}`);
-  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [digest] } }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [digest] } }),
+  );
   const configDigest = `sha256:${createHash("sha256").update(config).digest("hex")}`;
-  const configPut = await fetch(`${url}/v2/restart/loop/blobs/uploads/?digest=${configDigest}`, { method: "POST", headers: auth, body: config, signal });
+  const configPut = await fetch(`${url}/v2/restart/loop/blobs/uploads/?digest=${configDigest}`, {
+    method: "POST",
+    headers: auth,
+    body: config,
+    signal,
+  });
   await configPut.arrayBuffer();
   const manifest = JSON.stringify({
     schemaVersion: 2,
@@ -235,7 +268,9 @@ function capture(iteration, run) {
   const out = [];
   const pids = groupPids(run.pgid);
   out.push(`\n## curl -v ${url}/v2/ (5 s)\n${shell("curl", ["-sS", "-v", "-m", "5", `${url}/v2/`])}`);
-  out.push(`# iteration ${iteration}: no answer to GET /v2/ within ${opts.answerSeconds} s of "ready" (last error: ${lastAnswerError})`);
+  out.push(
+    `# iteration ${iteration}: no answer to GET /v2/ within ${opts.answerSeconds} s of "ready" (last error: ${lastAnswerError})`,
+  );
   out.push(`\n## ps\n${shell("ps", ["-o", "pid,ppid,pgid,stat,%cpu,rss,wchan:32,etime,cmd", "-p", pids.join(",")])}`);
   for (const pid of pids) {
     let cmd = "?";
@@ -263,9 +298,14 @@ function capture(iteration, run) {
       out.push(`kernel stack: ${error.message}`);
     }
     // Two CPU samples 2 s apart say which threads spin.
-    out.push(`CPU over 2 s: ${shell("sh", ["-c", `cat /proc/${pid}/task/*/stat | awk '{print $1, $14+$15}'; sleep 2; echo --; cat /proc/${pid}/task/*/stat | awk '{print $1, $14+$15}'`])}`);
+    out.push(
+      `CPU over 2 s: ${shell("sh", ["-c", `cat /proc/${pid}/task/*/stat | awk '{print $1, $14+$15}'; sleep 2; echo --; cat /proc/${pid}/task/*/stat | awk '{print $1, $14+$15}'`])}`,
+    );
     if (!shell("which", ["gdb"]).includes("gdb")) out.push("gdb not installed");
-    else out.push(`gdb backtraces:\n${shell("gdb", ["-p", String(pid), "-batch", "-ex", "set pagination off", "-ex", "thread apply all bt 40"], 120_000)}`);
+    else
+      out.push(
+        `gdb backtraces:\n${shell("gdb", ["-p", String(pid), "-batch", "-ex", "set pagination off", "-ex", "thread apply all bt 40"], 120_000)}`,
+      );
   }
   out.push(`\n## state dir files\n${treeOf(stateDir)}`);
   out.push(`\n## start log (tail)\n${readFileSync(run.logPath, "utf8").slice(-6000)}`);
@@ -293,7 +333,9 @@ for (let iteration = 1; iteration <= opts.iterations; iteration++) {
     const gone = await waitGone(run.pgid);
     current = null;
     results.push({ iteration, startupKill: true, killAfter, readyMs: NaN, gone });
-    log(`iteration ${iteration}: killed -9 ${killAfter} ms into the start (${early === "ready" ? "after" : "before"} "ready")${gone ? "" : "; PROCESSES LEFT AFTER SIGKILL"}`);
+    log(
+      `iteration ${iteration}: killed -9 ${killAfter} ms into the start (${early === "ready" ? "after" : "before"} "ready")${gone ? "" : "; PROCESSES LEFT AFTER SIGKILL"}`,
+    );
     continue;
   }
   const ready = await waitReady(run, 300_000);
@@ -301,7 +343,9 @@ for (let iteration = 1; iteration <= opts.iterations; iteration++) {
   if (ready === "ready") lastReadyMs = readyMs;
   const result = { iteration, readyMs, ready };
   if (ready !== "ready") {
-    log(`iteration ${iteration}: start.mjs ${ready} before "ready" (log ${run.logPath}):\n${readFileSync(run.logPath, "utf8").slice(-3000)}`);
+    log(
+      `iteration ${iteration}: start.mjs ${ready} before "ready" (log ${run.logPath}):\n${readFileSync(run.logPath, "utf8").slice(-3000)}`,
+    );
     results.push(result);
     if (ready === "timeout") {
       result.capture = capture(iteration, run);
@@ -317,7 +361,9 @@ for (let iteration = 1; iteration <= opts.iterations; iteration++) {
   if (answer === null) {
     hangs++;
     result.capture = capture(iteration, run);
-    log(`iteration ${iteration}: NO ANSWER within ${opts.answerSeconds} s of ready (last error: ${lastAnswerError}); captured in ${result.capture}`);
+    log(
+      `iteration ${iteration}: NO ANSWER within ${opts.answerSeconds} s of ready (last error: ${lastAnswerError}); captured in ${result.capture}`,
+    );
     results.push(result);
     killGroup(run.pgid);
     await waitGone(run.pgid);
@@ -364,7 +410,10 @@ for (let iteration = 1; iteration <= opts.iterations; iteration++) {
 
 const answered = results.filter((r) => r.answer);
 const answerMs = answered.map((r) => r.answer.ms).sort((a, b) => a - b);
-const readySec = results.filter((r) => Number.isFinite(r.readyMs)).map((r) => r.readyMs / 1000).sort((a, b) => a - b);
+const readySec = results
+  .filter((r) => Number.isFinite(r.readyMs))
+  .map((r) => r.readyMs / 1000)
+  .sort((a, b) => a - b);
 const pick = (values, q) => (values.length ? values[Math.min(values.length - 1, Math.floor(q * values.length))] : NaN);
 console.log(
   [

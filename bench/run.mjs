@@ -40,13 +40,18 @@ mkdirSync(scratch);
 
 // Disk: the images, the pulled copies and the servers' storage all land under `work`.
 const need =
-  opts.bigBytes * (4 + opts.reps) + opts.manyBytes * opts.manyLayers * (2 + 2 * opts.reps) + opts.memLargeMiB * MiB * (2 + 2 * opts.reps) + 512 * MiB;
+  opts.bigBytes * (4 + opts.reps) +
+  opts.manyBytes * opts.manyLayers * (2 + 2 * opts.reps) +
+  opts.memLargeMiB * MiB * (2 + 2 * opts.reps) +
+  512 * MiB;
 const free = (() => {
   const s = statfsSync(work);
   return s.bavail * s.bsize;
 })();
 if (free < need) {
-  console.error(`Not enough disk under ${tmpdir()}: about ${(need / 2 ** 30).toFixed(1)} GiB needed, ${(free / 2 ** 30).toFixed(1)} GiB free. Use smaller sizes (see --help).`);
+  console.error(
+    `Not enough disk under ${tmpdir()}: about ${(need / 2 ** 30).toFixed(1)} GiB needed, ${(free / 2 ** 30).toFixed(1)} GiB free. Use smaller sizes (see --help).`,
+  );
   process.exit(2);
 }
 
@@ -103,15 +108,25 @@ let exitCode = 0;
 try {
   log(`work dir ${work}; skopeo blob-info cache isolation: ${cacheIsolation()}`);
   const busyAtStart = await waitQuiet(opts.quick ? 3 : 60);
-  if (busyAtStart >= 0.1) notes.push(`Other processes were using ${(busyAtStart * 100).toFixed(0)} % of the CPUs when the run started (the suite waited up to ${opts.quick ? 3 : 60} s for them to settle).`);
-  if (cacheIsolation() === "none") notes.push("skopeo's blob-info cache could not be isolated: repeated pushes may have mounted blobs instead of uploading (see workload 1's note).");
+  if (busyAtStart >= 0.1)
+    notes.push(
+      `Other processes were using ${(busyAtStart * 100).toFixed(0)} % of the CPUs when the run started (the suite waited up to ${opts.quick ? 3 : 60} s for them to settle).`,
+    );
+  if (cacheIsolation() === "none")
+    notes.push(
+      "skopeo's blob-info cache could not be isolated: repeated pushes may have mounted blobs instead of uploading (see workload 1's note).",
+    );
   const need1to3 = opts.only.some((w) => [1, 2, 3].includes(w));
   await phase("build images", async () => {
     if (need1to3) {
       ctx.images.big = await buildLayout(join(work, "images", "big"), [opts.bigBytes], "big");
       ctx.images.big.key = "big";
       ctx.images.big.label = `1 × ${opts.bigMiB} MiB layer`;
-      ctx.images.many = await buildLayout(join(work, "images", "many"), Array(opts.manyLayers).fill(opts.manyBytes), "many");
+      ctx.images.many = await buildLayout(
+        join(work, "images", "many"),
+        Array(opts.manyLayers).fill(opts.manyBytes),
+        "many",
+      );
       ctx.images.many.key = "many";
       ctx.images.many.label = `${opts.manyLayers} × ${opts.manyMiB} MiB layers`;
     }
@@ -123,7 +138,11 @@ try {
       peers.distribution = await startDistribution({ dir: join(work, "distribution"), keep: opts.keep });
       log(`distribution on ${peers.distribution.url}`);
       if (ctx.images.big) {
-        peers.nginx = await startNginx({ dir: join(work, "nginx"), file: ctx.images.big.layers[0].path, keep: opts.keep });
+        peers.nginx = await startNginx({
+          dir: join(work, "nginx"),
+          file: ctx.images.big.layers[0].path,
+          keep: opts.keep,
+        });
         log(`nginx on ${peers.nginx.url}`);
       }
     });
@@ -148,7 +167,9 @@ try {
       `Processes outside this suite (other work on the machine) took CPU during ${busy.map(([name, p]) => `"${name}" (${(p.otherShare * 100).toFixed(0)} %)`).join(", ")}: the numbers of those phases are lower than a quiet machine would give.`,
     );
   }
-  notes.push(`Largest disk use of the run's temp dir (sampled after each phase and before each memory-workload registry is removed): ${(peakDisk / 2 ** 30).toFixed(2)} GiB.`);
+  notes.push(
+    `Largest disk use of the run's temp dir (sampled after each phase and before each memory-workload registry is removed): ${(peakDisk / 2 ** 30).toFixed(2)} GiB.`,
+  );
 } catch (error) {
   exitCode = 1;
   console.error(error?.stack ?? error);
@@ -157,9 +178,21 @@ try {
   for (const p of Object.values(peers)) await p.stop().catch(() => {});
 }
 
-const markdown = renderResults({ results, machine: machineInfo(root), opts, startedAt, durations: { total: elapsed(), phases }, notes });
+const markdown = renderResults({
+  results,
+  machine: machineInfo(root),
+  opts,
+  startedAt,
+  durations: { total: elapsed(), phases },
+  notes,
+});
 // A failed run never replaces the results of a complete one.
-const out = resolve(root, exitCode !== 0 ? "bench/work/RESULTS-failed.md" : (opts.out ?? (opts.quick ? "bench/work/RESULTS-quick.md" : "bench/RESULTS.md")));
+const out = resolve(
+  root,
+  exitCode !== 0
+    ? "bench/work/RESULTS-failed.md"
+    : (opts.out ?? (opts.quick ? "bench/work/RESULTS-quick.md" : "bench/RESULTS.md")),
+);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, markdown + "\n");
 console.log(markdown);

@@ -105,7 +105,8 @@ function need(count) {
   const spec = COMMANDS[command];
   if (rest.length < count) usageError(`${command} needs ${spec.args}`);
   // set-repository's options after the name are checked where they are read.
-  if (command !== "set-repository" && rest.length > count) usageError(`${command} takes ${spec.args || "no arguments"}; "${rest[count]}" is one too many`);
+  if (command !== "set-repository" && rest.length > count)
+    usageError(`${command} takes ${spec.args || "no arguments"}; "${rest[count]}" is one too many`);
 }
 
 function adminKey() {
@@ -117,7 +118,10 @@ function adminKey() {
     id ||= vars.REGISTRY_ADMIN_ACCESS_KEY_ID;
     secret ||= vars.REGISTRY_ADMIN_SECRET_ACCESS_KEY;
   }
-  if (!id || !secret) fail("no admin credentials: set REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY, or run npm start once to create .dev.vars");
+  if (!id || !secret)
+    fail(
+      "no admin credentials: set REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY, or run npm start once to create .dev.vars",
+    );
   return { id, secret };
 }
 
@@ -132,7 +136,9 @@ function readDocument(source) {
   try {
     text = source === "-" ? readFileSync(0, "utf8") : readFileSync(source, "utf8");
   } catch (error) {
-    fail(`cannot read ${source === "-" ? "standard input" : source}: ${error.code === "ENOENT" ? "no such file" : error.code === "EISDIR" ? "it is a directory" : error.message}`);
+    fail(
+      `cannot read ${source === "-" ? "standard input" : source}: ${error.code === "ENOENT" ? "no such file" : error.code === "EISDIR" ? "it is a directory" : error.message}`,
+    );
   }
   try {
     JSON.parse(text);
@@ -162,7 +168,10 @@ async function answer(send, refusedHint, tolerated = null) {
     response = await send();
   } catch (error) {
     const cause = error.cause?.code ?? error.cause?.message ?? error.message;
-    const hint = cause === "ECONNREFUSED" ? " (connection refused): is the registry running (npm start)? --url or REGISTRY_URL names another" : `: ${cause}`;
+    const hint =
+      cause === "ECONNREFUSED"
+        ? " (connection refused): is the registry running (npm start)? --url or REGISTRY_URL names another"
+        : `: ${cause}`;
     fail(`cannot reach the registry at ${url}${hint}`);
   }
   const text = await response.text();
@@ -187,7 +196,8 @@ function errorType(text) {
   }
 }
 
-const REFUSED_HINT = " (the admin credentials were refused: are they this registry's? see REGISTRY_ADMIN_ACCESS_KEY_ID)";
+const REFUSED_HINT =
+  " (the admin credentials were refused: are they this registry's? see REGISTRY_ADMIN_ACCESS_KEY_ID)";
 
 /** One admin API call with Basic credentials. */
 async function call(method, path, body) {
@@ -209,11 +219,15 @@ async function ecr(action, input, tolerated = null) {
   const request = () =>
     client.fetch(`${url}/`, {
       method: "POST",
-      headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `AmazonEC2ContainerRegistry_V20150921.${action}` },
+      headers: {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": `AmazonEC2ContainerRegistry_V20150921.${action}`,
+      },
       body: JSON.stringify(input),
       signal: AbortSignal.timeout(120_000),
     });
-  const refusedKey = (_status, text) => (["UnrecognizedClientException", "InvalidSignatureException"].includes(errorType(text)) ? REFUSED_HINT : "");
+  const refusedKey = (_status, text) =>
+    ["UnrecognizedClientException", "InvalidSignatureException"].includes(errorType(text)) ? REFUSED_HINT : "";
   return answer(request, refusedKey, tolerated);
 }
 
@@ -283,11 +297,19 @@ switch (command) {
     for (let i = 1; i < rest.length; i++) {
       if (rest[i] === "--immutable") body.imageTagMutability = "IMMUTABLE";
       else if (rest[i] === "--mutable") body.imageTagMutability = "MUTABLE";
-      else if (rest[i] === "--except" && rest[i + 1] !== undefined && !rest[i + 1].startsWith("--")) except.push(rest[++i]);
+      else if (rest[i] === "--except" && rest[i + 1] !== undefined && !rest[i + 1].startsWith("--"))
+        except.push(rest[++i]);
       else if (rest[i] === "--tag" && rest[i + 1]?.includes("=")) {
         const [key, ...value] = rest[++i].split("=");
         tags[key] = value.join("=");
-      } else usageError(rest[i] === "--tag" ? "--tag needs key=value" : rest[i] === "--except" ? "--except needs a tag filter" : `set-repository does not take "${rest[i]}"`);
+      } else
+        usageError(
+          rest[i] === "--tag"
+            ? "--tag needs key=value"
+            : rest[i] === "--except"
+              ? "--except needs a tag filter"
+              : `set-repository does not take "${rest[i]}"`,
+        );
     }
     if (except.length > 0) {
       // ECR's _WITH_EXCLUSION settings: the filters' tags get the opposite of the setting.
@@ -298,7 +320,11 @@ switch (command) {
     const name = rest[0];
     const tagList = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
     // Create it with the settings, or change the settings given of the one that exists.
-    const created = await ecr("CreateRepository", { repositoryName: name, ...body, tags: tagList }, "RepositoryAlreadyExistsException");
+    const created = await ecr(
+      "CreateRepository",
+      { repositoryName: name, ...body, tags: tagList },
+      "RepositoryAlreadyExistsException",
+    );
     if (created.__type === "RepositoryAlreadyExistsException") {
       if (body.imageTagMutability !== undefined) await ecr("PutImageTagMutability", { repositoryName: name, ...body });
       if (tagList.length > 0) {
@@ -316,7 +342,11 @@ switch (command) {
   case "set-repository-policy": {
     need(2);
     const document = readDocument(rest[1]);
-    await ecr("SetRepositoryPolicy", { repositoryName: rest[0], policyText: document, ...(force ? { force: true } : {}) });
+    await ecr("SetRepositoryPolicy", {
+      repositoryName: rest[0],
+      policyText: document,
+      ...(force ? { force: true } : {}),
+    });
     console.log(`Set the repository policy of ${rest[0]}.`);
     break;
   }

@@ -27,7 +27,9 @@ function parseValue(text, field, expression) {
   const named = field.names?.indexOf(upper) ?? -1;
   if (named >= 0) return named + field.nameBase;
   if (!/^\d+$/.test(text)) {
-    throw new CronError(`cron "${expression}": "${text}" is not a valid ${field.name}${/[LW#?]/i.test(text) ? " (L, W, # and ? are not supported by the local scheduler)" : ""}`);
+    throw new CronError(
+      `cron "${expression}": "${text}" is not a valid ${field.name}${/[LW#?]/i.test(text) ? " (L, W, # and ? are not supported by the local scheduler)" : ""}`,
+    );
   }
   const value = Number(text);
   if (value < field.min || value > field.max) {
@@ -41,10 +43,14 @@ function parseField(text, field, expression) {
   const values = new Set();
   for (const part of text.split(",")) {
     const [rangeText, stepText, extra] = part.split("/");
-    if (extra !== undefined || rangeText === "") throw new CronError(`cron "${expression}": "${part}" is not a valid ${field.name}`);
+    if (extra !== undefined || rangeText === "")
+      throw new CronError(`cron "${expression}": "${part}" is not a valid ${field.name}`);
     let step = 1;
     if (stepText !== undefined) {
-      if (!/^\d+$/.test(stepText) || Number(stepText) === 0) throw new CronError(`cron "${expression}": step "${stepText}" in the ${field.name} field must be a positive number`);
+      if (!/^\d+$/.test(stepText) || Number(stepText) === 0)
+        throw new CronError(
+          `cron "${expression}": step "${stepText}" in the ${field.name} field must be a positive number`,
+        );
       step = Number(stepText);
     }
     let low;
@@ -55,7 +61,8 @@ function parseField(text, field, expression) {
       const [from, to, more] = rangeText.split("-");
       if (more !== undefined) throw new CronError(`cron "${expression}": "${part}" is not a valid ${field.name}`);
       [low, high] = [parseValue(from, field, expression), parseValue(to, field, expression)];
-      if (low > high) throw new CronError(`cron "${expression}": range ${rangeText} in the ${field.name} field goes backwards`);
+      if (low > high)
+        throw new CronError(`cron "${expression}": range ${rangeText} in the ${field.name} field goes backwards`);
     } else {
       low = parseValue(rangeText, field, expression);
       // `a/n` means from a to the end of the field, stepping by n.
@@ -69,8 +76,13 @@ function parseField(text, field, expression) {
 /** Parses a five-field cron expression; throws CronError naming what is wrong. */
 export function parseCron(expression) {
   const parts = expression.trim().split(/\s+/);
-  if (parts.length !== 5) throw new CronError(`cron "${expression}" must have five fields (minute hour day-of-month month day-of-week), not ${parts.length}`);
-  const [minute, hour, dayOfMonth, month, dayOfWeek] = parts.map((text, index) => parseField(text, FIELDS[index], expression));
+  if (parts.length !== 5)
+    throw new CronError(
+      `cron "${expression}" must have five fields (minute hour day-of-month month day-of-week), not ${parts.length}`,
+    );
+  const [minute, hour, dayOfMonth, month, dayOfWeek] = parts.map((text, index) =>
+    parseField(text, FIELDS[index], expression),
+  );
   // 7 is another name for Sunday.
   if (dayOfWeek.values.delete(7)) dayOfWeek.values.add(0);
   return { expression, minute, hour, dayOfMonth, month, dayOfWeek };
@@ -95,7 +107,15 @@ const SEARCH_YEARS = 30;
  */
 export function nextFireTime(schedule, after) {
   const start = new Date(typeof after === "number" ? after : after.getTime());
-  const time = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate(), start.getUTCHours(), start.getUTCMinutes() + 1));
+  const time = new Date(
+    Date.UTC(
+      start.getUTCFullYear(),
+      start.getUTCMonth(),
+      start.getUTCDate(),
+      start.getUTCHours(),
+      start.getUTCMinutes() + 1,
+    ),
+  );
   const limit = start.getUTCFullYear() + SEARCH_YEARS;
   while (time.getUTCFullYear() <= limit) {
     if (!schedule.month.values.has(time.getUTCMonth() + 1)) {

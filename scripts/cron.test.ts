@@ -38,7 +38,9 @@ describe("nextFireTime", () => {
   });
 
   it("accepts epoch milliseconds", () => {
-    expect(nextFireTime(parseCron("*/15 * * * *"), Date.parse("2026-03-01T10:00:00Z"))?.toISOString()).toBe("2026-03-01T10:15:00.000Z");
+    expect(nextFireTime(parseCron("*/15 * * * *"), Date.parse("2026-03-01T10:00:00Z"))?.toISOString()).toBe(
+      "2026-03-01T10:15:00.000Z",
+    );
   });
 
   it("returns null for a schedule that never fires", () => {

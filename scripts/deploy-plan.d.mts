@@ -11,8 +11,14 @@ export function resourcesOf(config: {
   d1_databases?: { binding: string; database_name: string; database_id?: string }[];
   r2_buckets?: { binding: string; bucket_name: string }[];
 }): DeployResources;
-export function databaseDecision(resources: DeployResources, listJson: string): { action: "configured" | "write-id"; id: string } | { action: "create" };
+export function databaseDecision(
+  resources: DeployResources,
+  listJson: string,
+): { action: "configured" | "write-id"; id: string } | { action: "create" };
 export function bucketNames(listText: string): string[];
 export function withDatabaseId(tomlText: string, id: string): string;
-export function secretGroups(listJson: string | null): { missing: string[][]; incomplete: { present: string[]; absent: string[] }[] };
+export function secretGroups(listJson: string | null): {
+  missing: string[][];
+  incomplete: { present: string[]; absent: string[] }[];
+};
 export function deployedUrl(deployText: string): string | null;

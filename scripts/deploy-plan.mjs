@@ -18,8 +18,14 @@ export const SECRET_GROUPS = [
 export function resourcesOf(config) {
   const database = config.d1_databases?.find((entry) => entry.binding === "DB");
   const bucket = config.r2_buckets?.find((entry) => entry.binding === "BLOBS");
-  if (!database || !bucket || !config.name) throw new Error("wrangler.toml must declare the Worker's name, the D1 binding DB and the R2 binding BLOBS");
-  return { worker: config.name, databaseName: database.database_name, databaseId: database.database_id ?? null, bucketName: bucket.bucket_name };
+  if (!database || !bucket || !config.name)
+    throw new Error("wrangler.toml must declare the Worker's name, the D1 binding DB and the R2 binding BLOBS");
+  return {
+    worker: config.name,
+    databaseName: database.database_name,
+    databaseId: database.database_id ?? null,
+    bucketName: bucket.bucket_name,
+  };
 }
 
 /**
@@ -28,7 +34,8 @@ export function resourcesOf(config) {
  * with the id of the account's database of that name, or "create".
  */
 export function databaseDecision(resources, listJson) {
-  if (resources.databaseId && resources.databaseId !== PLACEHOLDER_DATABASE_ID) return { action: "configured", id: resources.databaseId };
+  if (resources.databaseId && resources.databaseId !== PLACEHOLDER_DATABASE_ID)
+    return { action: "configured", id: resources.databaseId };
   const databases = JSON.parse(listJson);
   if (!Array.isArray(databases)) throw new Error("wrangler d1 list --json did not answer a list");
   const found = databases.find((database) => database?.name === resources.databaseName);
@@ -44,7 +51,8 @@ export function bucketNames(listText) {
 export function withDatabaseId(tomlText, id) {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw new Error(`"${id}" is not a D1 database id`);
   const line = new RegExp(`^(\\s*database_id\\s*=\\s*)"${PLACEHOLDER_DATABASE_ID}"`, "m");
-  if (!line.test(tomlText)) throw new Error(`wrangler.toml has no database_id = "${PLACEHOLDER_DATABASE_ID}" line to replace`);
+  if (!line.test(tomlText))
+    throw new Error(`wrangler.toml has no database_id = "${PLACEHOLDER_DATABASE_ID}" line to replace`);
   return tomlText.replace(line, `$1"${id}"`);
 }
 
@@ -58,7 +66,9 @@ export function secretGroups(listJson) {
   const present = new Set(listJson === null ? [] : JSON.parse(listJson).map((secret) => secret.name));
   return {
     missing: SECRET_GROUPS.filter((group) => group.every((name) => !present.has(name))),
-    incomplete: SECRET_GROUPS.filter((group) => group.some((name) => present.has(name)) && !group.every((name) => present.has(name))).map((group) => ({
+    incomplete: SECRET_GROUPS.filter(
+      (group) => group.some((name) => present.has(name)) && !group.every((name) => present.has(name)),
+    ).map((group) => ({
       present: group.filter((name) => present.has(name)),
       absent: group.filter((name) => !present.has(name)),
     })),

@@ -18,7 +18,12 @@ const ID = "2b0c1f3e-7d8a-4c55-9e61-0a1b2c3d4e5f";
 
 describe("deploy decisions", () => {
   it("reads the resources wrangler.toml declares", () => {
-    expect(resourcesOf(CONFIG)).toEqual({ worker: "edge-registry", databaseName: "edge-registry", databaseId: PLACEHOLDER_DATABASE_ID, bucketName: "edge-registry-blobs" });
+    expect(resourcesOf(CONFIG)).toEqual({
+      worker: "edge-registry",
+      databaseName: "edge-registry",
+      databaseId: PLACEHOLDER_DATABASE_ID,
+      bucketName: "edge-registry-blobs",
+    });
     expect(() => resourcesOf({ name: "x", d1_databases: [], r2_buckets: [] })).toThrow(/binding DB/);
   });
 
@@ -26,8 +31,19 @@ describe("deploy decisions", () => {
     const resources = resourcesOf(CONFIG);
     expect(databaseDecision(resources, "[]")).toEqual({ action: "create" });
     expect(databaseDecision(resources, JSON.stringify([{ uuid: "x", name: "other" }]))).toEqual({ action: "create" });
-    expect(databaseDecision(resources, JSON.stringify([{ uuid: "x", name: "other" }, { uuid: ID, name: "edge-registry" }]))).toEqual({ action: "write-id", id: ID });
-    expect(databaseDecision({ ...resources, databaseId: ID }, "this is not read")).toEqual({ action: "configured", id: ID });
+    expect(
+      databaseDecision(
+        resources,
+        JSON.stringify([
+          { uuid: "x", name: "other" },
+          { uuid: ID, name: "edge-registry" },
+        ]),
+      ),
+    ).toEqual({ action: "write-id", id: ID });
+    expect(databaseDecision({ ...resources, databaseId: ID }, "this is not read")).toEqual({
+      action: "configured",
+      id: ID,
+    });
     expect(() => databaseDecision(resources, "{}")).toThrow(/did not answer a list/);
   });
 
@@ -39,7 +55,8 @@ describe("deploy decisions", () => {
   });
 
   it("reads bucket names from wrangler r2 bucket list", () => {
-    const listing = "Listing buckets...\nname:           edge-registry-blobs\ncreation_date:  2026-01-01T00:00:00.000Z\n\nname:           logs\ncreation_date:  2026-02-01T00:00:00.000Z\n";
+    const listing =
+      "Listing buckets...\nname:           edge-registry-blobs\ncreation_date:  2026-01-01T00:00:00.000Z\n\nname:           logs\ncreation_date:  2026-02-01T00:00:00.000Z\n";
     expect(bucketNames(listing)).toEqual(["edge-registry-blobs", "logs"]);
     expect(bucketNames("Listing buckets...\n")).toEqual([]);
   });
@@ -47,15 +64,25 @@ describe("deploy decisions", () => {
   it("finds the missing secret groups, and the half-set ones", () => {
     expect(secretGroups(null).missing).toHaveLength(3);
     const list = (...names: string[]) => JSON.stringify(names.map((name) => ({ name, type: "secret_text" })));
-    expect(secretGroups(list("REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_TOKEN_SIGNING_KEY"))).toEqual({ missing: [["REGISTRY_SECRETS_KEY"]], incomplete: [] });
-    expect(secretGroups(list("REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_TOKEN_SIGNING_KEY", "REGISTRY_SECRETS_KEY"))).toEqual({
+    expect(
+      secretGroups(
+        list("REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_TOKEN_SIGNING_KEY"),
+      ),
+    ).toEqual({ missing: [["REGISTRY_SECRETS_KEY"]], incomplete: [] });
+    expect(
+      secretGroups(list("REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_TOKEN_SIGNING_KEY", "REGISTRY_SECRETS_KEY")),
+    ).toEqual({
       missing: [],
       incomplete: [{ present: ["REGISTRY_ADMIN_SECRET_ACCESS_KEY"], absent: ["REGISTRY_ADMIN_ACCESS_KEY_ID"] }],
     });
   });
 
   it("finds the workers.dev URL in wrangler deploy's output", () => {
-    expect(deployedUrl("Uploaded edge-registry (3.10 sec)\nDeployed edge-registry triggers (0.80 sec)\n  https://edge-registry.acme.workers.dev\n  schedule: */15 * * * *\n")).toBe("https://edge-registry.acme.workers.dev");
+    expect(
+      deployedUrl(
+        "Uploaded edge-registry (3.10 sec)\nDeployed edge-registry triggers (0.80 sec)\n  https://edge-registry.acme.workers.dev\n  schedule: */15 * * * *\n",
+      ),
+    ).toBe("https://edge-registry.acme.workers.dev");
     expect(deployedUrl("Deployed edge-registry triggers\n  registry.example.com (custom domain)\n")).toBeNull();
   });
 });

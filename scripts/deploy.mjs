@@ -17,7 +17,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bucketNames, databaseDecision, deployedUrl, PLACEHOLDER_DATABASE_ID, resourcesOf, secretGroups, withDatabaseId } from "./deploy-plan.mjs";
+import {
+  bucketNames,
+  databaseDecision,
+  deployedUrl,
+  PLACEHOLDER_DATABASE_ID,
+  resourcesOf,
+  secretGroups,
+  withDatabaseId,
+} from "./deploy-plan.mjs";
 import { generateSecrets } from "./dev-vars.mjs";
 
 const USAGE = `usage: npm run deploy [-- --dry-run] [--config PATH]
@@ -89,7 +97,9 @@ function wrangler(args, { required = true } = {}) {
     process.stdout.write(result.stdout ?? "");
     process.stderr.write(result.stderr ?? "");
     const output = `${result.stdout}\n${result.stderr}`;
-    const hint = /not authenticated|wrangler login|authentication|CLOUDFLARE_API_TOKEN|API token|code: 10000/i.test(output)
+    const hint = /not authenticated|wrangler login|authentication|CLOUDFLARE_API_TOKEN|API token|code: 10000/i.test(
+      output,
+    )
       ? " Log in with `npx wrangler login`, or set CLOUDFLARE_API_TOKEN."
       : "";
     fail(`${shown(args)} failed (its output is above).${hint}`);
@@ -126,16 +136,20 @@ let decision = databaseDecision(resources, databaseConfigured ? "[]" : listed())
 if (decision.action === "create") {
   wrangler(["d1", "create", resources.databaseName]);
   decision = databaseDecision(resources, listed());
-  if (decision.action !== "write-id") fail(`created D1 database ${resources.databaseName}, but wrangler d1 list does not show it`);
+  if (decision.action !== "write-id")
+    fail(`created D1 database ${resources.databaseName}, but wrangler d1 list does not show it`);
 }
 if (decision.action === "write-id") {
   writeFileSync(options.config, withDatabaseId(readFileSync(options.config, "utf8"), decision.id));
-  console.log(`Wrote database_id = "${decision.id}" (D1 database ${resources.databaseName}) into ${shownConfig}: commit it.`);
+  console.log(
+    `Wrote database_id = "${decision.id}" (D1 database ${resources.databaseName}) into ${shownConfig}: commit it.`,
+  );
 }
 console.log(`D1: database ${resources.databaseName} (${decision.id}).`);
 
 // 2. R2
-if (bucketNames(wrangler(["r2", "bucket", "list"]).stdout).includes(resources.bucketName)) console.log(`R2: bucket ${resources.bucketName} exists.`);
+if (bucketNames(wrangler(["r2", "bucket", "list"]).stdout).includes(resources.bucketName))
+  console.log(`R2: bucket ${resources.bucketName} exists.`);
 else wrangler(["r2", "bucket", "create", resources.bucketName]);
 
 // 3. Migrations (those already applied are skipped by wrangler).
@@ -150,8 +164,12 @@ if (!workerExists && !/not found/i.test(`${secretList.stdout}${secretList.stderr
 }
 const groups = secretGroups(workerExists ? secretList.stdout : null);
 if (groups.incomplete.length > 0) {
-  const what = groups.incomplete.map(({ present, absent }) => `${present.join(", ")} but not ${absent.join(", ")}`).join("; ");
-  fail(`the Worker has ${what}: put the missing one with \`npx wrangler secret put\`, or delete the other (\`npx wrangler secret delete\`), and deploy again`);
+  const what = groups.incomplete
+    .map(({ present, absent }) => `${present.join(", ")} but not ${absent.join(", ")}`)
+    .join("; ");
+  fail(
+    `the Worker has ${what}: put the missing one with \`npx wrangler secret put\`, or delete the other (\`npx wrangler secret delete\`), and deploy again`,
+  );
 }
 const generated = await generateSecrets(groups.missing.flat());
 const deployArgs = ["deploy"];

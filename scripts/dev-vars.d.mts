@@ -1,5 +1,13 @@
 export const SECRET_NAMES: string[];
-export function newSigningKeyJwk(): Promise<{ kty: string; crv: string; x: string; y: string; d: string; kid: string; alg: string }>;
+export function newSigningKeyJwk(): Promise<{
+  kty: string;
+  crv: string;
+  x: string;
+  y: string;
+  d: string;
+  kid: string;
+  alg: string;
+}>;
 export function newAdminKey(): { id: string; secret: string };
 export function newSecretsKey(): string;
 /** Adds the missing generated settings; returns what was added (e.g. "a token signing key"). */

@@ -32,7 +32,15 @@ export const SECRET_NAMES = [
 export async function newSigningKeyJwk() {
   const pair = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
   const jwk = await webcrypto.subtle.exportKey("jwk", pair.privateKey);
-  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d, kid: randomBytes(8).toString("hex"), alg: "ES256" };
+  return {
+    kty: jwk.kty,
+    crv: jwk.crv,
+    x: jwk.x,
+    y: jwk.y,
+    d: jwk.d,
+    kid: randomBytes(8).toString("hex"),
+    alg: "ES256",
+  };
 }
 
 export function newAdminKey() {
@@ -107,7 +115,11 @@ export async function ensureDevVars(path, provided = new Set()) {
   }
   if (lines.length === 0) return added;
   if (existing === null) {
-    writeFileSync(path, ["# Local secrets for `npm start` (created on first start; not committed).", ...lines, ""].join("\n"), { mode: 0o600 });
+    writeFileSync(
+      path,
+      ["# Local secrets for `npm start` (created on first start; not committed).", ...lines, ""].join("\n"),
+      { mode: 0o600 },
+    );
   } else {
     const text = readFileSync(path, "utf8");
     appendFileSync(path, `${text === "" || text.endsWith("\n") ? "" : "\n"}${lines.join("\n")}\n`);
@@ -122,7 +134,8 @@ export function readDevVars(path) {
     const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/.exec(line);
     if (!match) continue;
     let value = match[2];
-    if ((value.startsWith("'") && value.endsWith("'")) || (value.startsWith('"') && value.endsWith('"'))) value = value.slice(1, -1);
+    if ((value.startsWith("'") && value.endsWith("'")) || (value.startsWith('"') && value.endsWith('"')))
+      value = value.slice(1, -1);
     vars[match[1]] = value;
   }
   return vars;
@@ -137,12 +150,19 @@ async function jwkProblem(text, name, { privateKey }) {
     return `${name} is not JSON (it must be an ES256 JWK)`;
   }
   if (typeof jwk !== "object" || jwk === null || Array.isArray(jwk)) return `${name} must be a JWK object`;
-  if (jwk.kty !== "EC" || jwk.crv !== "P-256") return `${name} must be an EC P-256 key (ES256), not kty ${jwk.kty} crv ${jwk.crv}`;
+  if (jwk.kty !== "EC" || jwk.crv !== "P-256")
+    return `${name} must be an EC P-256 key (ES256), not kty ${jwk.kty} crv ${jwk.crv}`;
   if (typeof jwk.kid !== "string" || jwk.kid === "") return `${name} needs a "kid"`;
   if (privateKey && typeof jwk.d !== "string") return `${name} must be a private key (with "d")`;
   try {
     const { d, kty, crv, x, y } = jwk;
-    await webcrypto.subtle.importKey("jwk", privateKey ? { kty, crv, x, y, d } : { kty, crv, x, y }, { name: "ECDSA", namedCurve: "P-256" }, false, privateKey ? ["sign"] : ["verify"]);
+    await webcrypto.subtle.importKey(
+      "jwk",
+      privateKey ? { kty, crv, x, y, d } : { kty, crv, x, y },
+      { name: "ECDSA", namedCurve: "P-256" },
+      false,
+      privateKey ? ["sign"] : ["verify"],
+    );
   } catch (error) {
     return `${name} is not a valid P-256 key (${error.message})`;
   }
@@ -160,8 +180,16 @@ export async function checkSettings(values) {
   const id = values.REGISTRY_ADMIN_ACCESS_KEY_ID;
   const secret = values.REGISTRY_ADMIN_SECRET_ACCESS_KEY;
   // Named after the line that is there: deleting it lets a new pair be generated.
-  if (id && !secret) report("REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_ACCESS_KEY_ID is set without REGISTRY_ADMIN_SECRET_ACCESS_KEY");
-  if (secret && !id) report("REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_ADMIN_SECRET_ACCESS_KEY is set without REGISTRY_ADMIN_ACCESS_KEY_ID");
+  if (id && !secret)
+    report(
+      "REGISTRY_ADMIN_ACCESS_KEY_ID",
+      "REGISTRY_ADMIN_ACCESS_KEY_ID is set without REGISTRY_ADMIN_SECRET_ACCESS_KEY",
+    );
+  if (secret && !id)
+    report(
+      "REGISTRY_ADMIN_SECRET_ACCESS_KEY",
+      "REGISTRY_ADMIN_SECRET_ACCESS_KEY is set without REGISTRY_ADMIN_ACCESS_KEY_ID",
+    );
   const signing = values.REGISTRY_TOKEN_SIGNING_KEY;
   if (!signing) report("REGISTRY_TOKEN_SIGNING_KEY", "REGISTRY_TOKEN_SIGNING_KEY is not set: no token can be issued");
   else {
@@ -176,10 +204,16 @@ export async function checkSettings(values) {
     } catch {
       list = null;
     }
-    if (!Array.isArray(list)) report("REGISTRY_TOKEN_VERIFICATION_KEYS", "REGISTRY_TOKEN_VERIFICATION_KEYS must be a JSON array of public JWKs");
+    if (!Array.isArray(list))
+      report(
+        "REGISTRY_TOKEN_VERIFICATION_KEYS",
+        "REGISTRY_TOKEN_VERIFICATION_KEYS must be a JSON array of public JWKs",
+      );
     else {
       for (const [index, entry] of list.entries()) {
-        const problem = await jwkProblem(JSON.stringify(entry), `REGISTRY_TOKEN_VERIFICATION_KEYS[${index}]`, { privateKey: false });
+        const problem = await jwkProblem(JSON.stringify(entry), `REGISTRY_TOKEN_VERIFICATION_KEYS[${index}]`, {
+          privateKey: false,
+        });
         if (problem) report("REGISTRY_TOKEN_VERIFICATION_KEYS", problem);
       }
     }
@@ -188,8 +222,13 @@ export async function checkSettings(values) {
   if (secretsKey) {
     const trimmed = secretsKey.trim();
     const length = Buffer.from(trimmed, "base64").length;
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed)) report("REGISTRY_SECRETS_KEY", "REGISTRY_SECRETS_KEY must be base64 (of 32 random bytes)");
-    else if (length !== 32) report("REGISTRY_SECRETS_KEY", `REGISTRY_SECRETS_KEY must be 32 bytes (base64 of 32 random bytes), not ${length}`);
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed))
+      report("REGISTRY_SECRETS_KEY", "REGISTRY_SECRETS_KEY must be base64 (of 32 random bytes)");
+    else if (length !== 32)
+      report(
+        "REGISTRY_SECRETS_KEY",
+        `REGISTRY_SECRETS_KEY must be 32 bytes (base64 of 32 random bytes), not ${length}`,
+      );
   }
   return problems;
 }

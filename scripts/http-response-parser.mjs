@@ -124,7 +124,8 @@ export class ResponseParser {
   /** A CRLF-terminated line, or null (keeping the bytes) when it is not complete yet. */
   readLine(bytes) {
     for (let i = 0; i + 1 < bytes.length; i++) {
-      if (bytes[i] === 13 && bytes[i + 1] === 10) return { text: latin1(bytes.subarray(0, i)), rest: bytes.subarray(i + 2) };
+      if (bytes[i] === 13 && bytes[i + 1] === 10)
+        return { text: latin1(bytes.subarray(0, i)), rest: bytes.subarray(i + 2) };
     }
     if (bytes.length > MAX_LINE_BYTES) throw new ResponseParseError("a chunk-size or trailer line is too long");
     this.buffered = bytes.slice();
@@ -153,10 +154,16 @@ export class ResponseParser {
       rawHeaders.push(name, value);
       const lower = name.toLowerCase();
       if (lower === "content-length") {
-        if (!/^\d+$/.test(value) || (length !== null && length !== Number(value))) throw new ResponseParseError(`invalid Content-Length "${value}"`);
+        if (!/^\d+$/.test(value) || (length !== null && length !== Number(value)))
+          throw new ResponseParseError(`invalid Content-Length "${value}"`);
         length = Number(value);
       } else if (lower === "transfer-encoding") {
-        chunked = value.toLowerCase().split(",").map((coding) => coding.trim()).at(-1) === "chunked";
+        chunked =
+          value
+            .toLowerCase()
+            .split(",")
+            .map((coding) => coding.trim())
+            .at(-1) === "chunked";
         if (!chunked) throw new ResponseParseError(`unsupported Transfer-Encoding "${value}"`);
       }
     }

@@ -70,7 +70,9 @@ function tar(files) {
 }
 
 const id = randomBytes(6).toString("hex");
-const layerTar = tar([{ name: "hello.txt", content: Buffer.from(`Hello from edge-registry (image ${id}, tag ${tag})\n`) }]);
+const layerTar = tar([
+  { name: "hello.txt", content: Buffer.from(`Hello from edge-registry (image ${id}, tag ${tag})\n`) },
+]);
 const layer = gzipSync(layerTar, { level: 9 });
 const config = Buffer.from(
   JSON.stringify({
@@ -101,7 +103,8 @@ if (existsSync(dir)) {
     } catch {
       fail(`${indexPath} is not JSON: is ${dir} an OCI layout?`);
     }
-  } else if (readdirSync(dir).length > 0) fail(`${dir} exists and is not an OCI layout (no index.json): choose a new directory`);
+  } else if (readdirSync(dir).length > 0)
+    fail(`${dir} exists and is not an OCI layout (no index.json): choose a new directory`);
 }
 try {
   mkdirSync(join(dir, "blobs", "sha256"), { recursive: true });
@@ -109,9 +112,16 @@ try {
   writeFileSync(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
   const REF = "org.opencontainers.image.ref.name";
   index.manifests = (index.manifests ?? []).filter((entry) => entry.annotations?.[REF] !== tag);
-  index.manifests.push({ mediaType: MEDIA.manifest, digest: `sha256:${sha256(manifest)}`, size: manifest.length, annotations: { [REF]: tag } });
+  index.manifests.push({
+    mediaType: MEDIA.manifest,
+    digest: `sha256:${sha256(manifest)}`,
+    size: manifest.length,
+    annotations: { [REF]: tag },
+  });
   writeFileSync(indexPath, JSON.stringify(index, null, 2));
 } catch (error) {
   fail(`cannot write ${dir}: ${error.message}`);
 }
-console.log(`Wrote image sha256:${sha256(manifest)} (${layer.length + config.length + manifest.length} bytes) to the OCI layout ${dir} as ${tag}.`);
+console.log(
+  `Wrote image sha256:${sha256(manifest)} (${layer.length + config.length + manifest.length} bytes) to the OCI layout ${dir} as ${tag}.`,
+);

@@ -27,7 +27,9 @@ export async function answersWithin(ready, url, ms) {
     await ready;
     while (Date.now() < deadline) {
       try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(Math.max(1, Math.round(deadline - Date.now()))) });
+        const response = await fetch(url, {
+          signal: AbortSignal.timeout(Math.max(1, Math.round(deadline - Date.now()))),
+        });
         await response.arrayBuffer();
         return true;
       } catch {

@@ -17,7 +17,10 @@ export function startScheduler({ crons, fire, log, intervalSeconds = null }) {
   const schedules = crons.map((cron) => ({ cron, schedule: parseCron(cron), timer: null, nextAt: null }));
   let stopped = false;
 
-  const nextTime = (entry) => (intervalSeconds === null ? nextFireTime(entry.schedule, Date.now())?.getTime() ?? null : Date.now() + intervalSeconds * 1000);
+  const nextTime = (entry) =>
+    intervalSeconds === null
+      ? (nextFireTime(entry.schedule, Date.now())?.getTime() ?? null)
+      : Date.now() + intervalSeconds * 1000;
 
   function arm(entry) {
     if (stopped) return;
@@ -51,7 +54,9 @@ export function startScheduler({ crons, fire, log, intervalSeconds = null }) {
     }
     if (stopped) return;
     const detail = outcome === "ok" ? "" : outcome === "exception" ? " (the Worker's error is logged above)" : "";
-    log(`[cron] ${entry.cron} at ${new Date(scheduledTime).toISOString()}: ${outcome} in ${Date.now() - started} ms${detail}`);
+    log(
+      `[cron] ${entry.cron} at ${new Date(scheduledTime).toISOString()}: ${outcome} in ${Date.now() - started} ms${detail}`,
+    );
     arm(entry);
   }
 

@@ -45,7 +45,8 @@ function fail(message) {
 }
 
 function parsePort(text, source) {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 65535) fail(`${source} must be a port number from 1 to 65535, not "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 65535)
+    fail(`${source} must be a port number from 1 to 65535, not "${text}"`);
   return Number(text);
 }
 
@@ -79,9 +80,13 @@ function requirePortFree(host, port) {
     const probe = net.createServer();
     probe.once("error", (error) => {
       const where = `${host}:${port}`;
-      if (error.code === "EADDRINUSE") fail(`port ${port} is already in use on ${host} (another registry?): stop it, or choose another port with --port N`);
+      if (error.code === "EADDRINUSE")
+        fail(
+          `port ${port} is already in use on ${host} (another registry?): stop it, or choose another port with --port N`,
+        );
       if (error.code === "EACCES") fail(`not allowed to listen on ${where}: choose a port above 1023 with --port N`);
-      if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") fail(`cannot listen on ${where}: ${host} is not an address of this machine (--host)`);
+      if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND")
+        fail(`cannot listen on ${where}: ${host} is not an address of this machine (--host)`);
       fail(`cannot listen on ${where}: ${error.message}`);
     });
     probe.listen(port, host, () => probe.close(() => resolvePromise()));
@@ -93,7 +98,9 @@ function requirePortFree(host, port) {
 // machine's own `node` may be older, and would only fail later, inside wrangler.
 const [nodeMajor, nodeMinor] = process.versions.node.split(".").map(Number);
 if (nodeMajor < 22 || (nodeMajor === 22 && nodeMinor < 12)) {
-  fail(`needs Node.js 22.12 or later, and this is ${process.version} (${process.execPath}): run it as \`npm start\` (or \`npm exec -- node ...\` for a script that starts it), which uses node_modules/.bin/node on Linux, or install Node 22`);
+  fail(
+    `needs Node.js 22.12 or later, and this is ${process.version} (${process.execPath}): run it as \`npm start\` (or \`npm exec -- node ...\` for a script that starts it), which uses node_modules/.bin/node on Linux, or install Node 22`,
+  );
 }
 
 const options = parseArguments(process.argv.slice(2));
@@ -118,10 +125,19 @@ const env = { ...process.env, CI: "true", WRANGLER_LOG_PATH: join(stateDir, "log
 // the environment holds the admin key and the signing key (tests and benchmarks start
 // registries that way, and their runs must not write the developer's file).
 const fromEnvironment = new Set(SECRET_NAMES.filter((name) => process.env[name] !== undefined));
-const configuredByEnvironment = ["REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_TOKEN_SIGNING_KEY"].every((name) => fromEnvironment.has(name));
+const configuredByEnvironment = [
+  "REGISTRY_ADMIN_ACCESS_KEY_ID",
+  "REGISTRY_ADMIN_SECRET_ACCESS_KEY",
+  "REGISTRY_TOKEN_SIGNING_KEY",
+].every((name) => fromEnvironment.has(name));
 if (!configuredByEnvironment) {
-  const added = await ensureDevVars(devVarsPath, fromEnvironment).catch((error) => fail(`cannot write ${devVarsPath}: ${error.message}`));
-  if (added.length > 0) console.log(`Wrote ${added.length > 1 ? `${added.slice(0, -1).join(", ")} and ${added.at(-1)}` : added[0]} to ${devVarsPath}.`);
+  const added = await ensureDevVars(devVarsPath, fromEnvironment).catch((error) =>
+    fail(`cannot write ${devVarsPath}: ${error.message}`),
+  );
+  if (added.length > 0)
+    console.log(
+      `Wrote ${added.length > 1 ? `${added.slice(0, -1).join(", ")} and ${added.at(-1)}` : added[0]} to ${devVarsPath}.`,
+    );
 }
 
 // Imported only now: loading them takes seconds, and the checks above should answer at once.
@@ -135,11 +151,18 @@ const config = unstable_readConfig({ config: join(root, "wrangler.toml") });
 const { workerOptions } = unstable_getMiniflareWorkerOptions(config, undefined, { envFiles: [devVarsPath] });
 workerOptions.bindings = { ...workerOptions.bindings };
 for (const name of fromEnvironment) workerOptions.bindings[name] = process.env[name];
-const secretValues = Object.fromEntries(SECRET_NAMES.map((name) => [name, typeof workerOptions.bindings[name] === "string" ? workerOptions.bindings[name] : undefined]));
+const secretValues = Object.fromEntries(
+  SECRET_NAMES.map((name) => [
+    name,
+    typeof workerOptions.bindings[name] === "string" ? workerOptions.bindings[name] : undefined,
+  ]),
+);
 const problems = await checkSettings(secretValues);
 if (problems.length > 0) {
   for (const { name, message } of problems) {
-    const where = fromEnvironment.has(name) ? "set in the environment" : `in ${devVarsPath}: delete the line and npm start writes a new one`;
+    const where = fromEnvironment.has(name)
+      ? "set in the environment"
+      : `in ${devVarsPath}: delete the line and npm start writes a new one`;
     console.error(`npm start: ${message} (${where})`);
   }
   process.exit(1);
@@ -160,7 +183,13 @@ function wranglerStep(description, args) {
 
 mkdirSync(stateDir, { recursive: true });
 const migrated = wranglerStep("Applying the local D1 migrations", [
-  "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir,
+  "d1",
+  "migrations",
+  "apply",
+  "DB",
+  "--local",
+  "--persist-to",
+  stateDir,
 ]);
 const applied = new Set(migrated.match(/\d{4}_[\w-]+\.sql/g) ?? []).size;
 console.log(applied > 0 ? `Applied ${applied} D1 migration(s).` : "D1 schema is up to date.");
@@ -197,7 +226,11 @@ const miniflare = new Miniflare(
 // workerd (Miniflare's exit hook kills it).
 let answered;
 try {
-  answered = await answersWithin(miniflare.ready, `http://127.0.0.1:${internalPort}${READINESS_PATH}`, READY_SECONDS * 1000);
+  answered = await answersWithin(
+    miniflare.ready,
+    `http://127.0.0.1:${internalPort}${READINESS_PATH}`,
+    READY_SECONDS * 1000,
+  );
 } catch (error) {
   fail(`the Worker did not start: ${error instanceof Error ? error.message : String(error)}`);
 }
@@ -212,9 +245,15 @@ try {
   front = await startTlsRefusingFront({ host, port, targetPort: internalPort });
 } catch (error) {
   await miniflare.dispose();
-  fail(`cannot listen on ${host}:${port}: ${error instanceof Error ? error.message.replace(/^Error: /, "") : String(error)}`);
+  fail(
+    `cannot listen on ${host}:${port}: ${error instanceof Error ? error.message.replace(/^Error: /, "") : String(error)}`,
+  );
 }
-const shownHost = ["127.0.0.1", "localhost", "0.0.0.0", "::", "::1"].includes(host) ? "localhost" : host.includes(":") ? `[${host}]` : host;
+const shownHost = ["127.0.0.1", "localhost", "0.0.0.0", "::", "::1"].includes(host)
+  ? "localhost"
+  : host.includes(":")
+    ? `[${host}]`
+    : host;
 console.log(`Registry ready on http://${shownHost}:${port} (state in ${stateDir})`);
 
 const crons = config.triggers?.crons ?? [];
@@ -236,8 +275,11 @@ try {
 }
 if (scheduler && crons.length > 0) {
   const every = cronInterval === undefined ? "" : ` (every ${cronInterval} s: REGISTRY_CRON_INTERVAL_SECONDS)`;
-  const nextAt = (cron) => (scheduler.next(cron) === null ? "never" : `next at ${new Date(scheduler.next(cron)).toISOString()}`);
-  console.log(`Cron jobs: ${crons.map((cron) => `"${cron}" ${nextAt(cron)}`).join(", ")}${every}; \`npm run -s admin -- run-jobs\` runs them now.`);
+  const nextAt = (cron) =>
+    scheduler.next(cron) === null ? "never" : `next at ${new Date(scheduler.next(cron)).toISOString()}`;
+  console.log(
+    `Cron jobs: ${crons.map((cron) => `"${cron}" ${nextAt(cron)}`).join(", ")}${every}; \`npm run -s admin -- run-jobs\` runs them now.`,
+  );
 }
 
 let stopping = false;

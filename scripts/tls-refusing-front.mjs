@@ -44,7 +44,17 @@ const LINGER_MS = 5_000;
  */
 const CONTINUE_AFTER_MS = 100;
 /** Headers of one connection, not to be passed on (RFC 9110 §7.6.1), plus ones the front sets. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "expect", "cf-connecting-ip"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "expect",
+  "cf-connecting-ip",
+]);
 const ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE";
 
 /** Listens on host:port and forwards plain-HTTP requests to 127.0.0.1:targetPort. */
@@ -64,7 +74,14 @@ export function startTlsRefusingFront({ host, port, targetPort }) {
 
 // ---- answers made by the front --------------------------------------------------------------
 
-const STATUS_TEXT = { 400: "Bad Request", 405: "Method Not Allowed", 408: "Request Timeout", 431: "Request Header Fields Too Large", 501: "Not Implemented", 502: "Bad Gateway" };
+const STATUS_TEXT = {
+  400: "Bad Request",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  431: "Request Header Fields Too Large",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+};
 
 /** The OCI error body and headers of an answer made by the front itself. */
 function ociError(status, code, message, extra = {}) {
@@ -111,7 +128,11 @@ function parseFailure(error) {
       return ociError(501, "UNSUPPORTED", "the request method is not supported");
     case "HPE_UNEXPECTED_CONTENT_LENGTH":
     case "HPE_INVALID_CONTENT_LENGTH":
-      return ociError(400, "SIZE_INVALID", `the request's length is ambiguous or malformed (${error.reason ?? error.message})`);
+      return ociError(
+        400,
+        "SIZE_INVALID",
+        `the request's length is ambiguous or malformed (${error.reason ?? error.message})`,
+      );
     case "HPE_INVALID_TRANSFER_ENCODING":
       return ociError(501, "UNSUPPORTED", "the request's transfer coding is not supported");
     case "HPE_HEADER_OVERFLOW":
@@ -143,10 +164,13 @@ function validHost(value) {
  */
 function route(req, frontHost) {
   const hosts = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === "host") hosts.push(req.rawHeaders[i + 1]);
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    if (req.rawHeaders[i].toLowerCase() === "host") hosts.push(req.rawHeaders[i + 1]);
   if (hosts.length > 1) return { refuse: ociError(400, "UNSUPPORTED", "the request has more than one Host header") };
-  if (hosts.length === 1 && !validHost(hosts[0])) return { refuse: ociError(400, "UNSUPPORTED", `invalid Host header "${hosts[0]}"`) };
-  if (hosts.length === 0 && req.httpVersion !== "1.0") return { refuse: ociError(400, "UNSUPPORTED", "an HTTP/1.1 request needs a Host header") };
+  if (hosts.length === 1 && !validHost(hosts[0]))
+    return { refuse: ociError(400, "UNSUPPORTED", `invalid Host header "${hosts[0]}"`) };
+  if (hosts.length === 0 && req.httpVersion !== "1.0")
+    return { refuse: ociError(400, "UNSUPPORTED", "an HTTP/1.1 request needs a Host header") };
   const target = req.url;
   if (target === "*") {
     return { refuse: ociError(501, "UNSUPPORTED", `${req.method} * (the asterisk form) is not supported`) };
@@ -287,7 +311,9 @@ function requestHead(req, target, chunked) {
  */
 function forward(req, res, target, targetPort, expectsContinue) {
   const chunked = req.headers["transfer-encoding"] !== undefined;
-  const upstream = keepReadingAfterFailedWrites(net.connect({ host: "127.0.0.1", port: targetPort, noDelay: true, highWaterMark: BUFFER_BYTES }));
+  const upstream = keepReadingAfterFailedWrites(
+    net.connect({ host: "127.0.0.1", port: targetPort, noDelay: true, highWaterMark: BUFFER_BYTES }),
+  );
   const parser = new ResponseParser({ headRequest: req.method === "HEAD" });
   let received = 0;
   let forwarding = true;
@@ -350,7 +376,12 @@ function forward(req, res, target, targetPort, expectsContinue) {
       return;
     }
     const keep = stopForwarding();
-    answer(req, res, ociError(502, "UNAVAILABLE", `the registry's runtime did not answer (${error.code ?? error.message})`), { close: !keep });
+    answer(
+      req,
+      res,
+      ociError(502, "UNAVAILABLE", `the registry's runtime did not answer (${error.code ?? error.message})`),
+      { close: !keep },
+    );
   };
 
   const deliver = (events) => {
@@ -443,7 +474,12 @@ function serve({ host, port, targetPort }) {
     writeRawAndClose(socket, parseFailure(error));
   });
   server.on("connect", (req, socket) => {
-    writeRawAndClose(socket, ociError(405, "UNSUPPORTED", "CONNECT is not supported: this is a registry, not a proxy", { Allow: ALLOWED_METHODS }));
+    writeRawAndClose(
+      socket,
+      ociError(405, "UNSUPPORTED", "CONNECT is not supported: this is a registry, not a proxy", {
+        Allow: ALLOWED_METHODS,
+      }),
+    );
   });
   server.once("error", (error) => parentPort.postMessage({ error: String(error) }));
   server.listen(port, host, () => parentPort.postMessage({ listening: true }));

@@ -32,7 +32,9 @@ app.route("/", tokenRoutes);
 app.route("/", controlRoutes);
 app.route("/_bench", benchRoutes);
 
-app.notFound((c) => renderError(new RegistryError(OciError.NOT_FOUND, `no resource at ${new URL(c.req.url).pathname}`), c.req.method));
+app.notFound((c) =>
+  renderError(new RegistryError(OciError.NOT_FOUND, `no resource at ${new URL(c.req.url).pathname}`), c.req.method),
+);
 
 app.onError((error, c) => {
   if (error instanceof RegistryError) return renderError(error, c.req.method);
@@ -40,10 +42,19 @@ app.onError((error, c) => {
   const control = c.req.header("X-Amz-Target") !== undefined;
   if (error instanceof ConfigurationError) {
     logMisconfiguration(error.message);
-    return renderError(new RegistryError(control ? EcrError.Misconfigured : OciError.MISCONFIGURED, `the registry is misconfigured: ${error.message}`), c.req.method);
+    return renderError(
+      new RegistryError(
+        control ? EcrError.Misconfigured : OciError.MISCONFIGURED,
+        `the registry is misconfigured: ${error.message}`,
+      ),
+      c.req.method,
+    );
   }
   console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, error);
-  return renderError(new RegistryError(control ? EcrError.ServerException : OciError.UNKNOWN, "internal error"), c.req.method);
+  return renderError(
+    new RegistryError(control ? EcrError.ServerException : OciError.UNKNOWN, "internal error"),
+    c.req.method,
+  );
 });
 
 const loggedMisconfigurations = new BoundedMap<string, true>(16);

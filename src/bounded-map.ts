@@ -20,7 +20,8 @@ export class BoundedMap<K, V> {
     private readonly ttlMs = Number.POSITIVE_INFINITY,
     private readonly now: () => number = Date.now,
   ) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be a positive integer, not ${maxEntries}`);
+    if (!Number.isInteger(maxEntries) || maxEntries < 1)
+      throw new RangeError(`maxEntries must be a positive integer, not ${maxEntries}`);
   }
 
   get size(): number {

@@ -37,13 +37,24 @@ async function collect(stream: ReadableStream<Uint8Array>, size: number): Promis
 }
 
 describe("readChunks", () => {
-  for (const [kind, make] of [["plain", plainStream], ["byte", byteStream]] as const) {
+  for (const [kind, make] of [
+    ["plain", plainStream],
+    ["byte", byteStream],
+  ] as const) {
     it(`gathers a ${kind} stream into chunks of at least the size, the last shorter`, async () => {
       const source = pieces(10_000, 700);
       const chunks = await collect(make(source), 4096);
-      expect(chunks.map((c) => c.length).slice(0, -1).every((n) => n >= 4096)).toBe(true);
+      expect(
+        chunks
+          .map((c) => c.length)
+          .slice(0, -1)
+          .every((n) => n >= 4096),
+      ).toBe(true);
       expect(chunks.at(-1)?.length).toBeGreaterThan(0);
-      const joined = concatBytes(chunks, chunks.reduce((n, c) => n + c.length, 0));
+      const joined = concatBytes(
+        chunks,
+        chunks.reduce((n, c) => n + c.length, 0),
+      );
       expect(joined).toEqual(concatBytes(source, 10_000));
     });
 
@@ -63,7 +74,10 @@ describe("readChunks", () => {
 });
 
 /** A stream that delivers `chunks` and then stops arriving, without ending. */
-function stalling(chunks: Uint8Array[], type?: "bytes"): { stream: ReadableStream<Uint8Array>; cancelled: Promise<unknown> } {
+function stalling(
+  chunks: Uint8Array[],
+  type?: "bytes",
+): { stream: ReadableStream<Uint8Array>; cancelled: Promise<unknown> } {
   let next = 0;
   let onCancel: (reason: unknown) => void = () => undefined;
   const cancelled = new Promise((resolve) => (onCancel = resolve));
@@ -76,7 +90,8 @@ function stalling(chunks: Uint8Array[], type?: "bytes"): { stream: ReadableStrea
     },
     cancel: (reason: unknown) => onCancel(reason),
   };
-  const stream = type === "bytes" ? new ReadableStream({ type: "bytes", ...source }) : new ReadableStream<Uint8Array>(source);
+  const stream =
+    type === "bytes" ? new ReadableStream({ type: "bytes", ...source }) : new ReadableStream<Uint8Array>(source);
   return { stream, cancelled };
 }
 
@@ -121,7 +136,8 @@ describe("reading a request body that stops arriving", () => {
       const chunks: Uint8Array[] = [];
       for await (const chunk of readChunks(make(source), 1024 * 1024, { ...reading, onProgress })) chunks.push(chunk);
       expect(chunks.slice(0, -1).every((chunk) => chunk.length >= 1024 * 1024)).toBe(true);
-      if (make === byteStream) expect(chunks.map((chunk) => chunk.length)).toEqual([1024 * 1024, 1024 * 1024, 2_100_000 - 2 * 1024 * 1024]);
+      if (make === byteStream)
+        expect(chunks.map((chunk) => chunk.length)).toEqual([1024 * 1024, 1024 * 1024, 2_100_000 - 2 * 1024 * 1024]);
       expect(concatBytes(chunks, 2_100_000)).toEqual(whole);
       expect(progress).toBeGreaterThanOrEqual(3);
     }

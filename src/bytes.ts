@@ -47,7 +47,11 @@ export async function readAtMost(
  * One read of `reader`, which fails with the timeout's error (cancelling the stream) when it
  * takes longer than the timeout.
  */
-async function withTimeout<T>(read: Promise<T>, reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader, timeout?: BodyTimeout): Promise<T> {
+async function withTimeout<T>(
+  read: Promise<T>,
+  reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader,
+  timeout?: BodyTimeout,
+): Promise<T> {
   if (timeout === undefined) return read;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
@@ -91,7 +95,11 @@ export interface BodyReading {
  * `onProgress` runs after every such read, so a slow body still shows that it is alive (an
  * upload's writer renews its hold on the session there).
  */
-export async function* readChunks(body: ReadableStream<Uint8Array>, size: number, reading?: BodyReading): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* readChunks(
+  body: ReadableStream<Uint8Array>,
+  size: number,
+  reading?: BodyReading,
+): AsyncGenerator<Uint8Array, void, undefined> {
   let byob: ReadableStreamBYOBReader | null;
   try {
     byob = body.getReader({ mode: "byob" });
@@ -105,7 +113,11 @@ export async function* readChunks(body: ReadableStream<Uint8Array>, size: number
       let filled = 0;
       for (;;) {
         const want = Math.min(step, size - filled);
-        const { done, value } = await withTimeout(byob.readAtLeast(want, new Uint8Array(buffer, filled, size - filled)), byob, reading?.timeout);
+        const { done, value } = await withTimeout(
+          byob.readAtLeast(want, new Uint8Array(buffer, filled, size - filled)),
+          byob,
+          reading?.timeout,
+        );
         if (value !== undefined) {
           // The reader hands the buffer back (transferred) with the bytes it read.
           buffer = value.buffer;

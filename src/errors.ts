@@ -33,7 +33,11 @@ export const OciError = {
   /** The request body stopped arriving (REQUEST_BODY_TIMEOUT_SECONDS). */
   UPLOAD_TIMEOUT: describe("BLOB_UPLOAD_INVALID", 408, "the upload's request body stopped arriving"),
   DIGEST_INVALID: describe("DIGEST_INVALID", 400, "provided digest did not match uploaded content"),
-  MANIFEST_BLOB_UNKNOWN: describe("MANIFEST_BLOB_UNKNOWN", 400, "manifest references a manifest or blob unknown to registry"),
+  MANIFEST_BLOB_UNKNOWN: describe(
+    "MANIFEST_BLOB_UNKNOWN",
+    400,
+    "manifest references a manifest or blob unknown to registry",
+  ),
   MANIFEST_INVALID: describe("MANIFEST_INVALID", 400, "manifest invalid"),
   MANIFEST_TOO_LARGE: describe("SIZE_INVALID", 413, "manifest exceeds the size limit"),
   /** The request body stopped arriving (REQUEST_BODY_TIMEOUT_SECONDS). */
@@ -95,17 +99,28 @@ export const EcrError = {
   RequestTimeoutException: awsException("RequestTimeoutException", "the request body stopped arriving", 408),
   /** OciError.MISCONFIGURED for the control plane. */
   Misconfigured: awsException("ServerException", "the registry is misconfigured", 503),
-  MissingAuthenticationTokenException: awsException("MissingAuthenticationTokenException", "Missing Authentication Token", 403),
+  MissingAuthenticationTokenException: awsException(
+    "MissingAuthenticationTokenException",
+    "Missing Authentication Token",
+    403,
+  ),
   IncompleteSignatureException: awsException("IncompleteSignatureException", "incomplete signature", 403),
   InvalidSignatureException: awsException("InvalidSignatureException", "the request signature does not match", 403),
-  UnrecognizedClientException: awsException("UnrecognizedClientException", "The security token included in the request is invalid.", 403),
+  UnrecognizedClientException: awsException(
+    "UnrecognizedClientException",
+    "The security token included in the request is invalid.",
+    403,
+  ),
   AccessDeniedException: awsException("AccessDeniedException", "access denied"),
   /** AWS's common throttling error (the AWS SDKs and CLI retry it with backoff); 429 as ECR's guide shows. */
   ThrottlingException: awsException("ThrottlingException", "Rate exceeded", 429),
   RepositoryAlreadyExistsException: awsException("RepositoryAlreadyExistsException", "repository already exists"),
   RepositoryNotFoundException: awsException("RepositoryNotFoundException", "repository does not exist"),
   RepositoryNotEmptyException: awsException("RepositoryNotEmptyException", "repository contains images"),
-  RepositoryPolicyNotFoundException: awsException("RepositoryPolicyNotFoundException", "repository policy does not exist"),
+  RepositoryPolicyNotFoundException: awsException(
+    "RepositoryPolicyNotFoundException",
+    "repository policy does not exist",
+  ),
   RegistryPolicyNotFoundException: awsException("RegistryPolicyNotFoundException", "registry policy does not exist"),
   InvalidTagParameterException: awsException("InvalidTagParameterException", "invalid tag"),
   TooManyTagsException: awsException("TooManyTagsException", "too many tags"),
@@ -123,13 +138,28 @@ export const EcrError = {
   LayerAlreadyExistsException: awsException("LayerAlreadyExistsException", "layer already exists"),
   EmptyUploadException: awsException("EmptyUploadException", "empty upload"),
   LayerInaccessibleException: awsException("LayerInaccessibleException", "layer inaccessible"),
-  PullThroughCacheRuleAlreadyExistsException: awsException("PullThroughCacheRuleAlreadyExistsException", "pull through cache rule already exists"),
-  PullThroughCacheRuleNotFoundException: awsException("PullThroughCacheRuleNotFoundException", "pull through cache rule not found"),
+  PullThroughCacheRuleAlreadyExistsException: awsException(
+    "PullThroughCacheRuleAlreadyExistsException",
+    "pull through cache rule already exists",
+  ),
+  PullThroughCacheRuleNotFoundException: awsException(
+    "PullThroughCacheRuleNotFoundException",
+    "pull through cache rule not found",
+  ),
   SecretNotFoundException: awsException("SecretNotFoundException", "secret not found"),
-  UnsupportedUpstreamRegistryException: awsException("UnsupportedUpstreamRegistryException", "unsupported upstream registry"),
+  UnsupportedUpstreamRegistryException: awsException(
+    "UnsupportedUpstreamRegistryException",
+    "unsupported upstream registry",
+  ),
   LifecyclePolicyNotFoundException: awsException("LifecyclePolicyNotFoundException", "lifecycle policy not found"),
-  LifecyclePolicyPreviewInProgressException: awsException("LifecyclePolicyPreviewInProgressException", "a lifecycle policy preview is in progress"),
-  LifecyclePolicyPreviewNotFoundException: awsException("LifecyclePolicyPreviewNotFoundException", "lifecycle policy preview not found"),
+  LifecyclePolicyPreviewInProgressException: awsException(
+    "LifecyclePolicyPreviewInProgressException",
+    "a lifecycle policy preview is in progress",
+  ),
+  LifecyclePolicyPreviewNotFoundException: awsException(
+    "LifecyclePolicyPreviewNotFoundException",
+    "lifecycle policy preview not found",
+  ),
 } as const satisfies Record<string, ErrorDescriptor>;
 
 /**

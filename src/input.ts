@@ -101,8 +101,10 @@ export class Input {
 }
 
 function checkString(name: string, value: string, rule: StringRule, invalid: Invalid): void {
-  if (rule.min !== undefined && value.length < rule.min) throw invalid(`${name} must be at least ${rule.min} characters`);
-  if (rule.max !== undefined && value.length > rule.max) throw invalid(`${name} must be at most ${rule.max} characters`);
+  if (rule.min !== undefined && value.length < rule.min)
+    throw invalid(`${name} must be at least ${rule.min} characters`);
+  if (rule.max !== undefined && value.length > rule.max)
+    throw invalid(`${name} must be at most ${rule.max} characters`);
   if (rule.oneOf !== undefined && !rule.oneOf.includes(value)) {
     throw invalid(`${name} must be one of ${rule.oneOf.join(", ")}; got "${value}"`);
   }
@@ -118,7 +120,8 @@ function checkString(name: string, value: string, rule: StringRule, invalid: Inv
 export function parseJsonObject(body: Uint8Array, malformed: Invalid): JsonObject {
   let parsed: unknown;
   try {
-    parsed = body.length === 0 ? {} : JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
+    parsed =
+      body.length === 0 ? {} : JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
   } catch {
     throw malformed("the request body is not valid JSON");
   }

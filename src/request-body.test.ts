@@ -45,13 +45,19 @@ describe("declaredBodyLength", () => {
   });
 
   it("ignores Content-Length when a transfer coding is present (RFC 9112 §6.3)", () => {
-    expect(declaredBodyLength(new Headers({ "Content-Length": "12", "Transfer-Encoding": "chunked" }), 100, failures)).toBeNull();
+    expect(
+      declaredBodyLength(new Headers({ "Content-Length": "12", "Transfer-Encoding": "chunked" }), 100, failures),
+    ).toBeNull();
   });
 
   it("refuses a malformed Content-Length as invalid and one past the limit as too large", () => {
     expect(thrown(() => declaredBodyLength(new Headers({ "Content-Length": "1e3" }), 100, failures)).status).toBe(400);
     expect(thrown(() => declaredBodyLength(new Headers({ "Content-Length": "101" }), 100, failures)).status).toBe(413);
-    expect(thrown(() => declaredBodyLength(new Headers({ "Content-Length": String(2 ** 53 + 1) }), DEFAULT_BLOB_MAX_BYTES, failures)).status).toBe(413);
+    expect(
+      thrown(() =>
+        declaredBodyLength(new Headers({ "Content-Length": String(2 ** 53 + 1) }), DEFAULT_BLOB_MAX_BYTES, failures),
+      ).status,
+    ).toBe(413);
   });
 });
 

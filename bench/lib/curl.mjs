@@ -24,16 +24,28 @@ export async function curlGet(url, { headers = {}, expectSize, scratch }) {
   const headerFile = join(scratch, `headers-${process.pid}-${Date.now()}.txt`);
   try {
     const { stdout } = await run("curl", [
-      "-s", "-S", "-o", "/dev/null", "-D", headerFile, "-w", "%{time_total} %{size_download} %{http_code}",
-      "-H", "Accept-Encoding: gzip", ...headerArgs(headers), url,
+      "-s",
+      "-S",
+      "-o",
+      "/dev/null",
+      "-D",
+      headerFile,
+      "-w",
+      "%{time_total} %{size_download} %{http_code}",
+      "-H",
+      "Accept-Encoding: gzip",
+      ...headerArgs(headers),
+      url,
     ]);
     const [time, size, code] = stdout.trim().split(" ");
     const got = lastHeaderBlock(readFileSync(headerFile, "utf8"));
     const problems = [];
     if (code !== "200") problems.push(`status ${code}`);
     if (Number(size) !== expectSize) problems.push(`${size} bytes instead of ${expectSize}`);
-    if (got["content-encoding"] && got["content-encoding"] !== "identity") problems.push(`Content-Encoding ${got["content-encoding"]}`);
-    if (Number(got["content-length"]) !== expectSize) problems.push(`Content-Length ${got["content-length"] ?? "missing"}`);
+    if (got["content-encoding"] && got["content-encoding"] !== "identity")
+      problems.push(`Content-Encoding ${got["content-encoding"]}`);
+    if (Number(got["content-length"]) !== expectSize)
+      problems.push(`Content-Length ${got["content-length"] ?? "missing"}`);
     if (problems.length) throw new Error(`GET ${url}: ${problems.join(", ")}`);
     return { seconds: Number(time), bytes: Number(size) };
   } finally {
@@ -42,16 +54,37 @@ export async function curlGet(url, { headers = {}, expectSize, scratch }) {
 }
 
 /** Uploads `file` with `curl -T` (Content-Length from the file); returns {seconds, bytes, status, headers}. */
-export async function curlUpload(url, file, { method = "PUT", headers = {}, expectStatus = [200, 201, 202, 204], scratch }) {
+export async function curlUpload(
+  url,
+  file,
+  { method = "PUT", headers = {}, expectStatus = [200, 201, 202, 204], scratch },
+) {
   const target = new URL(url);
   const headerFile = join(scratch, `headers-${process.pid}-${Date.now()}.txt`);
   try {
     const { stdout } = await run("curl", [
-      "-s", "-S", "-o", "/dev/null", "-D", headerFile, "-w", "%{time_total} %{size_upload} %{http_code}",
-      "-X", method, "-T", file, "-H", "Expect:", "-H", "Content-Type: application/octet-stream", ...headerArgs(headers),
+      "-s",
+      "-S",
+      "-o",
+      "/dev/null",
+      "-D",
+      headerFile,
+      "-w",
+      "%{time_total} %{size_upload} %{http_code}",
+      "-X",
+      method,
+      "-T",
+      file,
+      "-H",
+      "Expect:",
+      "-H",
+      "Content-Type: application/octet-stream",
+      ...headerArgs(headers),
       // curl -T appends the file's name to a URL whose path ends in "/" (.../uploads/?digest=),
       // so the request line is given as it is.
-      "--request-target", target.pathname + target.search, target.origin + "/",
+      "--request-target",
+      target.pathname + target.search,
+      target.origin + "/",
     ]);
     const [time, size, code] = stdout.trim().split(" ");
     const got = lastHeaderBlock(readFileSync(headerFile, "utf8"));
@@ -65,12 +98,16 @@ export async function curlUpload(url, file, { method = "PUT", headers = {}, expe
 /** sha256 of what a GET returns (verification, not timed). */
 export function curlSha256(url, headers = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn("curl", ["-s", "-S", "-f", "-H", "Accept-Encoding: gzip", ...headerArgs(headers), url], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("curl", ["-s", "-S", "-f", "-H", "Accept-Encoding: gzip", ...headerArgs(headers), url], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const hash = createHash("sha256");
     let stderr = "";
     child.stdout.on("data", (d) => hash.update(d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(`sha256:${hash.digest("hex")}`) : reject(new Error(`curl ${url}: ${code} ${stderr}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolve(`sha256:${hash.digest("hex")}`) : reject(new Error(`curl ${url}: ${code} ${stderr}`)),
+    );
   });
 }

@@ -38,7 +38,7 @@ export async function writeRandomTarLayer(blobsDir, size, name = "payload.bin") 
     return out.write(buf) ? Promise.resolve() : new Promise((r) => out.once("drain", r));
   };
   await write(tarHeader(name, size));
-  for (let left = size; left > 0; ) {
+  for (let left = size; left > 0;) {
     const block = randomFillSync(Buffer.allocUnsafe(Math.min(left, 4 * MiB)));
     await write(block);
     left -= block.length;
@@ -66,7 +66,8 @@ export async function buildLayout(dir, layerSizes, tag = "latest") {
   const blobsDir = join(dir, "blobs", "sha256");
   mkdirSync(blobsDir, { recursive: true });
   const layers = [];
-  for (let i = 0; i < layerSizes.length; i++) layers.push(await writeRandomTarLayer(blobsDir, layerSizes[i], `layer-${i}.bin`));
+  for (let i = 0; i < layerSizes.length; i++)
+    layers.push(await writeRandomTarLayer(blobsDir, layerSizes[i], `layer-${i}.bin`));
   const config = writeJsonBlob(blobsDir, {
     architecture: "amd64",
     os: "linux",
@@ -85,7 +86,12 @@ export async function buildLayout(dir, layerSizes, tag = "latest") {
     JSON.stringify({
       schemaVersion: 2,
       manifests: [
-        { mediaType: OCI_MANIFEST, digest: manifest.digest, size: manifest.size, annotations: { "org.opencontainers.image.ref.name": tag } },
+        {
+          mediaType: OCI_MANIFEST,
+          digest: manifest.digest,
+          size: manifest.size,
+          annotations: { "org.opencontainers.image.ref.name": tag },
+        },
       ],
     }),
   );

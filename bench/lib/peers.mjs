@@ -63,7 +63,12 @@ export async function startEdgeRegistry({ root, dir, keep }) {
       REGISTRY_BENCH_MODE: "1",
     },
   });
-  const p = peer({ name: "edge-registry", url: `http://${host}`, host, authFile, basic, logPath, stateDir, auth: true }, child, dir, keep);
+  const p = peer(
+    { name: "edge-registry", url: `http://${host}`, host, authFile, basic, logPath, stateDir, auth: true },
+    child,
+    dir,
+    keep,
+  );
   try {
     await waitFor(`${p.url}/v2/`, [401], logPath, { timeoutMs: 180_000 });
     await waitFor(`${p.url}/v2/`, [200], logPath, { headers: { Authorization: `Basic ${basic}` } });
@@ -103,7 +108,12 @@ export async function startDistribution({ dir, keep }) {
   writeFileSync(authFile, JSON.stringify({ auths: {} }));
   const logPath = join(dir, "server.log");
   const child = startGroup("/usr/bin/docker-registry", ["serve", config], { cwd: dir, logPath, env: process.env });
-  const p = peer({ name: "distribution", url: `http://${host}`, host, authFile, logPath, auth: false }, child, dir, keep);
+  const p = peer(
+    { name: "distribution", url: `http://${host}`, host, authFile, logPath, auth: false },
+    child,
+    dir,
+    keep,
+  );
   try {
     await waitFor(`${p.url}/v2/`, [200], logPath);
   } catch (error) {
@@ -151,7 +161,11 @@ export async function startNginx({ dir, file, keep }) {
     ].join("\n"),
   );
   const logPath = join(dir, "stdout.log");
-  const child = startGroup("/usr/sbin/nginx", ["-p", dir, "-c", conf, "-e", join(dir, "error.log")], { cwd: dir, logPath, env: process.env });
+  const child = startGroup("/usr/sbin/nginx", ["-p", dir, "-c", conf, "-e", join(dir, "error.log")], {
+    cwd: dir,
+    logPath,
+    env: process.env,
+  });
   const p = peer({ name: "nginx", url: `http://${host}`, host, logPath: join(dir, "error.log") }, child, dir, keep);
   try {
     await waitFor(`${p.url}/nonexistent`, [404], p.logPath);

@@ -19,7 +19,11 @@ export function run(file, args, { timeoutMs = 20 * 60_000, env, cwd, input } = {
       (error, stdout, stderr) => {
         const seconds = (performance.now() - start) / 1000;
         if (error) {
-          error.message = `${file} ${args.join(" ")} failed (${error.code ?? error.signal}): ${stderr || stdout || error.message}`.slice(0, 4000);
+          error.message =
+            `${file} ${args.join(" ")} failed (${error.code ?? error.signal}): ${stderr || stdout || error.message}`.slice(
+              0,
+              4000,
+            );
           reject(error);
         } else resolve({ stdout, stderr, seconds });
       },
@@ -48,7 +52,9 @@ export function startGroup(file, args, { env, cwd, logPath }) {
   const child = spawn(file, args, { env, cwd, stdio: ["ignore", fd, fd], detached: true });
   child.on("error", () => {});
   child.on("exit", (code, signal) => {
-    const still = groupPids(child.pid).map((pid) => `${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0]}`);
+    const still = groupPids(child.pid).map(
+      (pid) => `${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0]}`,
+    );
     const line = `[bench] ${file} exited (code ${code}, signal ${signal}); left in its group: ${still.join(", ") || "nothing"}`;
     try {
       appendFileSync(logPath, `${line}\n`);
@@ -184,7 +190,12 @@ export function cpuSnapshot() {
   }
   sampleForeign();
   const line = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-  return { foreign: foreignTicks, steal: line[7] ?? 0, total: line.slice(0, 8).reduce((a, b) => a + b, 0), at: performance.now() };
+  return {
+    foreign: foreignTicks,
+    steal: line[7] ?? 0,
+    total: line.slice(0, 8).reduce((a, b) => a + b, 0),
+    at: performance.now(),
+  };
 }
 
 /** {seconds, otherCpuSeconds, otherShare, stealShare} between two snapshots. */
@@ -194,7 +205,12 @@ export function otherCpu(before, after) {
   const cores = Math.max(1, Math.round((after.total - before.total) / hz / Math.max(seconds, 1e-9)));
   const capacity = Math.max(seconds * cores, 1e-9);
   const other = (after.foreign - before.foreign) / hz;
-  return { seconds, otherCpuSeconds: other, otherShare: other / capacity, stealShare: (after.steal - before.steal) / hz / capacity };
+  return {
+    seconds,
+    otherCpuSeconds: other,
+    otherShare: other / capacity,
+    stealShare: (after.steal - before.steal) / hz / capacity,
+  };
 }
 
 /**

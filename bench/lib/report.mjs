@@ -32,9 +32,14 @@ export function machineInfo(root) {
     distro = /PRETTY_NAME="([^"]*)"/.exec(readFileSync("/etc/os-release", "utf8"))?.[1] ?? distro;
   } catch {}
   const git = (args) => spawnSync("git", args, { cwd: root, encoding: "utf8", timeout: 10_000 }).stdout?.trim() ?? "";
-  const changed = git(["status", "--porcelain", "--", "src", "migrations", "wrangler.toml", "scripts"]).split("\n").filter(Boolean).length;
+  const changed = git(["status", "--porcelain", "--", "src", "migrations", "wrangler.toml", "scripts"])
+    .split("\n")
+    .filter(Boolean).length;
   return [
-    ["registry code", `commit ${git(["rev-parse", "--short", "HEAD"]) || "n/a"}${changed ? ` plus uncommitted changes in ${changed} file(s) under src/, migrations/, scripts/ or wrangler.toml at the time of the run` : ""}`],
+    [
+      "registry code",
+      `commit ${git(["rev-parse", "--short", "HEAD"]) || "n/a"}${changed ? ` plus uncommitted changes in ${changed} file(s) under src/, migrations/, scripts/ or wrangler.toml at the time of the run` : ""}`,
+    ],
     ["CPU", `${model}, ${os.cpus().length} cores`],
     ["memory", `${(memKiB / 1024 / 1024).toFixed(1)} GiB`],
     ["OS / kernel", `${distro} / Linux ${os.release()}`],
@@ -43,7 +48,10 @@ export function machineInfo(root) {
     ["docker-registry (distribution)", firstLine("/usr/bin/docker-registry", ["--version"])],
     ["nginx", firstLine("/usr/sbin/nginx", ["-v"])],
     ["curl", firstLine("curl", ["--version"])],
-    ["wrangler / miniflare / workerd", `${packageVersion(root, "wrangler")} / ${packageVersion(root, "miniflare")} / ${packageVersion(root, "workerd")}`],
+    [
+      "wrangler / miniflare / workerd",
+      `${packageVersion(root, "wrangler")} / ${packageVersion(root, "miniflare")} / ${packageVersion(root, "workerd")}`,
+    ],
     ["autocannon", packageVersion(root, "autocannon")],
   ];
 }
@@ -124,7 +132,8 @@ export function renderResults({ results, machine, opts, startedAt, durations, no
       ` Every number below was measured in that run; each workload ran ${opts.reps} time(s) and the tables give medians.`,
     "",
   );
-  if (opts.quick) out.push("**Quick mode: small sizes and one repetition, for trying the suite out; not a measurement.**", "");
+  if (opts.quick)
+    out.push("**Quick mode: small sizes and one repetition, for trying the suite out; not a measurement.**", "");
   out.push("## Machine", "", "| | |", "|---|---|", ...machine.map(([k, v]) => `| ${k} | ${v} |`), "");
   out.push(
     "## Setup",
@@ -142,8 +151,18 @@ export function renderResults({ results, machine, opts, startedAt, durations, no
   for (const t of target) out.push(`- [${t.met ? "x" : " "}] **${mark(t.met)}** ${t.name}: ${t.detail}`);
   out.push("");
   const sections = [
-    ["skopeo", "1. skopeo push and pull", reportSkopeoCopy, "Seconds are wall-clock per `skopeo copy` (process start to exit); MiB/s counts the layer bytes."],
-    ["blobGet", "2. Blob GET throughput (curl)", reportBlobGet, "`curl -s -o /dev/null -H 'Accept-Encoding: gzip'`, `%{time_total}`; every response was checked to be the uncompressed bytes with their Content-Length, and once per target by sha256."],
+    [
+      "skopeo",
+      "1. skopeo push and pull",
+      reportSkopeoCopy,
+      "Seconds are wall-clock per `skopeo copy` (process start to exit); MiB/s counts the layer bytes.",
+    ],
+    [
+      "blobGet",
+      "2. Blob GET throughput (curl)",
+      reportBlobGet,
+      "`curl -s -o /dev/null -H 'Accept-Encoding: gzip'`, `%{time_total}`; every response was checked to be the uncompressed bytes with their Content-Length, and once per target by sha256.",
+    ],
     ["manifestLoad", "3. Manifest GET and blob HEAD under load (autocannon)", reportManifestLoad, null],
     ["cost", "4. Cost per operation (bench counters)", reportCost, null],
     ["memory", "5. Peak memory of the runtime", reportMemory, null],
@@ -152,7 +171,10 @@ export function renderResults({ results, machine, opts, startedAt, durations, no
     if (!results[key]) continue;
     out.push(`## ${title}`, "");
     if (key === "manifestLoad") {
-      out.push(`${results[key].seconds} s per run, keep-alive connections; req/s counts 2xx responses; latencies are per response at full resolution (not autocannon's whole-millisecond histogram). Medians over the runs.`, "");
+      out.push(
+        `${results[key].seconds} s per run, keep-alive connections; req/s counts 2xx responses; latencies are per response at full resolution (not autocannon's whole-millisecond histogram). Medians over the runs.`,
+        "",
+      );
     }
     if (note) out.push(note, "");
     out.push(render(results[key]), "");
@@ -163,7 +185,8 @@ export function renderResults({ results, machine, opts, startedAt, durations, no
     "| phase | seconds | CPU used by other processes on the machine meanwhile | CPU stolen by the hypervisor |",
     "|---|---|---|---|",
     ...Object.entries(durations.phases).map(
-      ([k, v]) => `| ${k} | ${fmt(v.seconds, 1)} | ${fmt(v.otherShare * 100, 0)} % (${fmt(v.otherCpuSeconds, 1)} CPU-s) | ${fmt(v.stealShare * 100, 0)} % |`,
+      ([k, v]) =>
+        `| ${k} | ${fmt(v.seconds, 1)} | ${fmt(v.otherShare * 100, 0)} % (${fmt(v.otherCpuSeconds, 1)} CPU-s) | ${fmt(v.stealShare * 100, 0)} % |`,
     ),
     "",
   );

@@ -14,7 +14,11 @@ export function cacheIsolation() {
   if (isolation) return isolation;
   if (process.getuid?.() !== 0) return (isolation = "xdg");
   mkdirSync(SYSTEM_CACHE, { recursive: true, mode: 0o700 });
-  const probe = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", `mount --bind /tmp ${SYSTEM_CACHE}`], { timeout: 10_000 });
+  const probe = spawnSync(
+    "unshare",
+    ["--mount", "--propagation", "private", "sh", "-c", `mount --bind /tmp ${SYSTEM_CACHE}`],
+    { timeout: 10_000 },
+  );
   return (isolation = probe.status === 0 ? "mount-namespace" : "none");
 }
 
@@ -33,7 +37,16 @@ export async function skopeoCopy(src, dest, { authFile, scratch, timeoutMs = 15 
   const mode = cacheIsolation();
   if (mode === "mount-namespace") {
     file = "unshare";
-    argv = ["--mount", "--propagation", "private", "sh", "-c", `mount --bind "$0" ${SYSTEM_CACHE} && exec skopeo "$@"`, cache, ...args];
+    argv = [
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      `mount --bind "$0" ${SYSTEM_CACHE} && exec skopeo "$@"`,
+      cache,
+      ...args,
+    ];
   } else if (mode === "xdg") {
     env.XDG_DATA_HOME = cache;
   }

@@ -17,7 +17,12 @@ import { OciError, RegistryError } from "../errors";
 async function principalOf(c: AppContext): Promise<Principal> {
   const caller = c.get("caller");
   if (caller.kind === "principal") return caller.principal;
-  throw unauthorized(c, await authConfig(c.var.settings.auth), null, "the admin API needs Basic credentials (an access key or an authorization token)");
+  throw unauthorized(
+    c,
+    await authConfig(c.var.settings.auth),
+    null,
+    "the admin API needs Basic credentials (an access key or an authorization token)",
+  );
 }
 
 function denied(action: string, resource: string): RegistryError {
@@ -28,6 +33,7 @@ function denied(action: string, resource: string): RegistryError {
 export async function requireIdentityAction(c: AppContext, action: string, user: string | null): Promise<Principal> {
   const principal = await principalOf(c);
   const resource = user === null ? ANY_RESOURCE : userResource(await authConfig(c.var.settings.auth), user);
-  if (authorize({ principal, action, resource, request: requestFacts(c.req.raw) }) !== "Allow") throw denied(action, resource.arn);
+  if (authorize({ principal, action, resource, request: requestFacts(c.req.raw) }) !== "Allow")
+    throw denied(action, resource.arn);
   return principal;
 }

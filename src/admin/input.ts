@@ -21,9 +21,13 @@ export const adminError = {
 };
 
 async function readBody(c: AppContext): Promise<Uint8Array> {
-  const tooLarge = () => new RegistryError(AdminError.TOO_LARGE, `the request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`);
+  const tooLarge = () =>
+    new RegistryError(AdminError.TOO_LARGE, `the request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`);
   declaredBodyLength(c.req.raw.headers, MAX_ADMIN_BODY_BYTES, { invalid: adminError.invalid, tooLarge });
-  const timeout = bodyTimeout(c.var.settings, () => new RegistryError(AdminError.REQUEST_TIMEOUT, `the request body stopped arriving for ${timeout.ms / 1000} s`));
+  const timeout = bodyTimeout(
+    c.var.settings,
+    () => new RegistryError(AdminError.REQUEST_TIMEOUT, `the request body stopped arriving for ${timeout.ms / 1000} s`),
+  );
   return readAtMost(c.req.raw.body, MAX_ADMIN_BODY_BYTES, tooLarge, timeout);
 }
 

@@ -31,7 +31,10 @@ export const jobRoutes = new Hono<AppEnv>();
 
 jobRoutes.get("/jobs", async (c) => {
   await requireIdentityAction(c, "ecr:DescribeRegistry", null);
-  const [lifecycle, garbageCollection] = await Promise.all([lastLifecycleRun(c.get("db")), lastGarbageCollection(c.get("db"))]);
+  const [lifecycle, garbageCollection] = await Promise.all([
+    lastLifecycleRun(c.get("db")),
+    lastGarbageCollection(c.get("db")),
+  ]);
   return c.json({
     lifecycle: lifecycle === null ? null : presentRun(lifecycle),
     garbageCollection: garbageCollection === null ? null : presentRun(garbageCollection),
@@ -41,7 +44,9 @@ jobRoutes.get("/jobs", async (c) => {
 jobRoutes.post("/jobs/run", async (c) => {
   await requireIdentityAction(c, "registry:RunScheduledJobs", null);
   const results = await runJobs(c.env, c.var.settings, ALL_JOBS);
-  return c.json({ jobs: results.map((result) => (result.ok ? { ...result, report: presentRun(result.report) } : result)) });
+  return c.json({
+    jobs: results.map((result) => (result.ok ? { ...result, report: presentRun(result.report) } : result)),
+  });
 });
 
 jobRoutes.get("/storage", async (c) => {
@@ -55,7 +60,8 @@ jobRoutes.get("/audit-events", async (c) => {
   if (repository === undefined || repository === "") throw adminError.invalid("repository is required");
   const limitText = c.req.query("limit") ?? "100";
   const limit = Number(limitText);
-  if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw adminError.invalid("limit must be a whole number from 1 to 1000");
+  if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000))
+    throw adminError.invalid("limit must be a whole number from 1 to 1000");
   return c.json({ events: (await listAuditEvents(c.get("db"), repository, limit)).map(presentAuditEvent) });
 });
 
@@ -66,5 +72,11 @@ jobRoutes.post("/gc", async (c) => {
   if (graceSeconds !== undefined && !(Number.isInteger(graceSeconds) && graceSeconds >= 0)) {
     throw adminError.invalid("graceSeconds must be a whole number of seconds, 0 or more");
   }
-  return c.json(presentRun(await runGarbageCollection(c.env, { graceMs: graceSeconds === undefined ? c.var.settings.gcGraceMs : graceSeconds * 1000 })));
+  return c.json(
+    presentRun(
+      await runGarbageCollection(c.env, {
+        graceMs: graceSeconds === undefined ? c.var.settings.gcGraceMs : graceSeconds * 1000,
+      }),
+    ),
+  );
 });

@@ -25,7 +25,10 @@ export function presentUser(user: UserRecord) {
 /** An audit event with its time, and the times in its detail (`pushedAt`, ...), as ISO strings. */
 export function presentAuditEvent(event: AuditEvent) {
   const detail = Object.fromEntries(
-    Object.entries(event.detail).map(([key, value]) => [key, key.endsWith("At") && typeof value === "number" ? iso(value) : value]),
+    Object.entries(event.detail).map(([key, value]) => [
+      key,
+      key.endsWith("At") && typeof value === "number" ? iso(value) : value,
+    ]),
   );
   return { ...event, at: iso(event.at), detail };
 }

@@ -37,7 +37,11 @@ pullThroughRoutes.get("/pull-through", async (c) => {
               : {
                   lastContactAt: isoOrNull(status.lastContactAt),
                   lastStatus: status.lastStatus,
-                  rateLimit: { limit: status.rateLimitLimit, remaining: status.rateLimitRemaining, source: status.rateLimitSource },
+                  rateLimit: {
+                    limit: status.rateLimitLimit,
+                    remaining: status.rateLimitRemaining,
+                    source: status.rateLimitSource,
+                  },
                   rateLimitedAt: isoOrNull(status.rateLimitedAt),
                   lastError: status.lastError,
                   lastErrorAt: isoOrNull(status.lastErrorAt),

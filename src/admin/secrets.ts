@@ -23,7 +23,8 @@ const SECRET_MEMBER = { min: 1, max: 8192 };
 const SECRET_NAME = /^ecr-pullthroughcache\/[A-Za-z0-9/_+=.@-]{1,480}$/;
 
 function requireSecretName(name: string): string {
-  if (!SECRET_NAME.test(name)) throw adminError.invalid(`secret names start with ${SECRET_PREFIX} and use letters, digits and /_+=.@-`);
+  if (!SECRET_NAME.test(name))
+    throw adminError.invalid(`secret names start with ${SECRET_PREFIX} and use letters, digits and /_+=.@-`);
   return name;
 }
 
@@ -31,9 +32,13 @@ secretRoutes.put("/secrets/:name{.+}", async (c) => {
   const name = requireSecretName(c.req.param("name"));
   await requireIdentityAction(c, "secretsmanager:PutSecretValue", null);
   const input = await readJsonInput(c);
-  const secret = { username: input.string("username", SECRET_MEMBER), accessToken: input.string("accessToken", SECRET_MEMBER) };
+  const secret = {
+    username: input.string("username", SECRET_MEMBER),
+    accessToken: input.string("accessToken", SECRET_MEMBER),
+  };
   const config = await authConfig(c.var.settings.auth);
-  if (config.secretsKey === null) throw adminError.invalid("REGISTRY_SECRETS_KEY is not configured: secrets cannot be stored");
+  if (config.secretsKey === null)
+    throw adminError.invalid("REGISTRY_SECRETS_KEY is not configured: secrets cannot be stored");
   const sealed = await sealSecret(config.secretsKey, name, JSON.stringify(secret));
   await putRegistrySecret(c.get("db"), name, sealed, Date.now());
   forgetRules();

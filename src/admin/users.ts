@@ -79,13 +79,16 @@ userRoutes.post("/users/:name/access-keys", async (c) => {
   const { secretsKey } = await authConfig(c.var.settings.auth);
   const sealed = secretsKey === null ? null : await sealSecret(secretsKey, key.accessKeyId, key.secret);
   await insertAccessKey(c.get("db"), name, key.accessKeyId, { hash: await hashSecret(key.secret), sealed }, Date.now());
-  return c.json({ userName: name, accessKeyId: key.accessKeyId, secretAccessKey: key.secret }, 201, { "Cache-Control": "no-store" });
+  return c.json({ userName: name, accessKeyId: key.accessKeyId, secretAccessKey: key.secret }, 201, {
+    "Cache-Control": "no-store",
+  });
 });
 
 userRoutes.delete("/users/:name/access-keys/:id", async (c) => {
   const name = requireUserName(c.req.param("name"));
   await requireIdentityAction(c, "iam:DeleteAccessKey", name);
-  if (!(await deleteAccessKey(c.get("db"), name, c.req.param("id")))) throw adminError.notFound(`user ${name} has no such access key`);
+  if (!(await deleteAccessKey(c.get("db"), name, c.req.param("id"))))
+    throw adminError.notFound(`user ${name} has no such access key`);
   return c.body(null, 204);
 });
 

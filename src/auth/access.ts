@@ -93,11 +93,16 @@ export const MAX_ACTIONS_PER_SCOPE = 10;
 export function parseScopes(values: readonly string[]): { scopes: Scope[] } | { refused: string } {
   const texts = values.flatMap((value) => value.split(" ")).filter((value) => value !== "");
   if (texts.length > MAX_SCOPES_PER_REQUEST) {
-    return { refused: `${texts.length} scopes requested; at most ${MAX_SCOPES_PER_REQUEST} are allowed per token request` };
+    return {
+      refused: `${texts.length} scopes requested; at most ${MAX_SCOPES_PER_REQUEST} are allowed per token request`,
+    };
   }
   const scopes = texts.map(parseScope).filter((scope): scope is Scope => scope !== null);
   const crowded = scopes.find((scope) => scope.actions.length > MAX_ACTIONS_PER_SCOPE);
-  if (crowded) return { refused: `a scope lists ${crowded.actions.length} actions; at most ${MAX_ACTIONS_PER_SCOPE} are allowed per scope` };
+  if (crowded)
+    return {
+      refused: `a scope lists ${crowded.actions.length} actions; at most ${MAX_ACTIONS_PER_SCOPE} are allowed per scope`,
+    };
   return { scopes };
 }
 

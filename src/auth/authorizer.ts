@@ -20,14 +20,27 @@ export function challengeHeader(c: AppContext, config: AuthConfig, scope: string
   return value;
 }
 
-export function unauthorized(c: AppContext, config: AuthConfig, scope: string | null, message: string, error?: string): RegistryError {
-  return new RegistryError(OciError.UNAUTHORIZED, message, null, { "WWW-Authenticate": challengeHeader(c, config, scope, error) });
+export function unauthorized(
+  c: AppContext,
+  config: AuthConfig,
+  scope: string | null,
+  message: string,
+  error?: string,
+): RegistryError {
+  return new RegistryError(OciError.UNAUTHORIZED, message, null, {
+    "WWW-Authenticate": challengeHeader(c, config, scope, error),
+  });
 }
 
 export type AccessResult = "allow" | "deny" | "challenge";
 
 /** May the caller perform `action` on repository `name`? */
-export async function repositoryAccess(c: AppContext, config: AuthConfig, name: string, action: string): Promise<AccessResult> {
+export async function repositoryAccess(
+  c: AppContext,
+  config: AuthConfig,
+  name: string,
+  action: string,
+): Promise<AccessResult> {
   const caller = c.get("caller");
   switch (caller.kind) {
     case "anonymous":
@@ -43,22 +56,39 @@ export async function repositoryAccess(c: AppContext, config: AuthConfig, name: 
     case "principal": {
       const facts = (await findRepositoryAccessFacts(c.get("db"), [name])).get(name);
       const resource = repositoryResource(config, name, facts);
-      return authorize({ principal: caller.principal, action, resource, request: requestFacts(c.req.raw) }) === "Allow" ? "allow" : "deny";
+      return authorize({ principal: caller.principal, action, resource, request: requestFacts(c.req.raw) }) === "Allow"
+        ? "allow"
+        : "deny";
     }
   }
 }
 
 /** Throws the spec's 401 (with the scope to ask for) or 403 unless the caller may act. */
-export async function requireRepositoryAccess(c: AppContext, config: AuthConfig, name: string, action: string): Promise<void> {
+export async function requireRepositoryAccess(
+  c: AppContext,
+  config: AuthConfig,
+  name: string,
+  action: string,
+): Promise<void> {
   const result = await repositoryAccess(c, config, name, action);
   if (result === "allow") return;
   const scope = `repository:${name}:${challengeActions(action)}`;
   if (result === "challenge") {
     const caller = c.get("caller");
-    throw unauthorized(c, config, scope, "authentication required", caller.kind === "token" ? "insufficient_scope" : undefined);
+    throw unauthorized(
+      c,
+      config,
+      scope,
+      "authentication required",
+      caller.kind === "token" ? "insufficient_scope" : undefined,
+    );
   }
   const reason = await denialReason(c, config, name, action);
-  throw new RegistryError(OciError.DENIED, `not allowed to perform ${action} on repository ${name}: ${reason}`, { action, repository: name, reason });
+  throw new RegistryError(OciError.DENIED, `not allowed to perform ${action} on repository ${name}: ${reason}`, {
+    action,
+    repository: name,
+    reason,
+  });
 }
 
 /**
@@ -76,7 +106,13 @@ async function denialReason(c: AppContext, config: AuthConfig, name: string, act
     if (principal === null) return "the token's user no longer exists";
   }
   const facts = (await findRepositoryAccessFacts(db, [name])).get(name);
-  const question: AuthorizationRequest = { principal, action, resource: repositoryResource(config, name, facts), request: requestFacts(c.req.raw) };
-  if (authorize(question) === "Allow") return "the token does not grant it (policy allows it now: log in again for a new token)";
+  const question: AuthorizationRequest = {
+    principal,
+    action,
+    resource: repositoryResource(config, name, facts),
+    request: requestFacts(c.req.raw),
+  };
+  if (authorize(question) === "Allow")
+    return "the token does not grant it (policy allows it now: log in again for a new token)";
   return explain(question);
 }

@@ -50,7 +50,8 @@ function parseJwk(text: string, what: string): JWK {
   } catch {
     throw new ConfigurationError(`${what} is not JSON (it must be an ES256 JWK)`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ConfigurationError(`${what} must be a JWK object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new ConfigurationError(`${what} must be a JWK object`);
   const jwk = value as JWK;
   if (jwk.kty !== "EC" || jwk.crv !== "P-256") throw new ConfigurationError(`${what} must be an EC P-256 key (ES256)`);
   if (typeof jwk.kid !== "string" || jwk.kid === "") throw new ConfigurationError(`${what} needs a "kid"`);
@@ -75,7 +76,8 @@ async function loadConfig(settings: AuthSettings): Promise<AuthConfig> {
   let signingKey: AuthConfig["signingKey"] = null;
   if (settings.tokenSigningKey !== null) {
     const jwk = parseJwk(settings.tokenSigningKey, "REGISTRY_TOKEN_SIGNING_KEY");
-    if (typeof jwk.d !== "string") throw new ConfigurationError('REGISTRY_TOKEN_SIGNING_KEY must be a private key (with "d")');
+    if (typeof jwk.d !== "string")
+      throw new ConfigurationError('REGISTRY_TOKEN_SIGNING_KEY must be a private key (with "d")');
     const key = await importKey(jwk, "REGISTRY_TOKEN_SIGNING_KEY");
     signingKey = { kid: jwk.kid!, key };
     const pub = publicPart(jwk);
@@ -89,7 +91,8 @@ async function loadConfig(settings: AuthSettings): Promise<AuthConfig> {
     } catch {
       throw new ConfigurationError("REGISTRY_TOKEN_VERIFICATION_KEYS is not JSON");
     }
-    if (!Array.isArray(list)) throw new ConfigurationError("REGISTRY_TOKEN_VERIFICATION_KEYS must be a JSON array of JWKs");
+    if (!Array.isArray(list))
+      throw new ConfigurationError("REGISTRY_TOKEN_VERIFICATION_KEYS must be a JSON array of JWKs");
     for (const [index, entry] of list.entries()) {
       const jwk = parseJwk(JSON.stringify(entry), `REGISTRY_TOKEN_VERIFICATION_KEYS[${index}]`);
       const pub = publicPart(jwk);

@@ -44,7 +44,11 @@ export interface Account {
 
 /** A repository; `facts` undefined when it does not exist (no policy, no tags). */
 export function repositoryResource(account: Account, name: string, facts: RepositoryAccessFacts | undefined): Resource {
-  return { arn: repositoryArn(account.region, account.accountId, name), policy: facts?.policy ?? null, tags: facts?.tags ?? {} };
+  return {
+    arn: repositoryArn(account.region, account.accountId, name),
+    policy: facts?.policy ?? null,
+    tags: facts?.tags ?? {},
+  };
 }
 
 /** An IAM user of this account (the resource of `iam:` actions on users). */
@@ -90,7 +94,11 @@ function policyRequest({ principal, action, resource, request }: AuthorizationRe
 }
 
 /** Condition keys of a request: IAM global keys plus the resource's tags. */
-function conditionKeys(request: RequestFacts, principal: Principal | null, tags: Readonly<Record<string, string>>): Record<string, string> {
+function conditionKeys(
+  request: RequestFacts,
+  principal: Principal | null,
+  tags: Readonly<Record<string, string>>,
+): Record<string, string> {
   const keys: Record<string, string> = {
     "aws:CurrentTime": request.at.toISOString(),
     "aws:EpochTime": String(Math.floor(request.at.getTime() / 1000)),

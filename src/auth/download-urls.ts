@@ -17,7 +17,12 @@ import { issueDownloadToken, verifyDownloadToken, type DownloadGrant, type Token
 export const DOWNLOAD_TOKEN_PARAM = "X-Registry-Token";
 
 /** A URL on this registry from which anyone holding it may GET one blob for a few minutes. */
-export async function mintDownloadUrl(origin: string, config: AuthConfig, subject: TokenSubject, grant: DownloadGrant): Promise<string> {
+export async function mintDownloadUrl(
+  origin: string,
+  config: AuthConfig,
+  subject: TokenSubject,
+  grant: DownloadGrant,
+): Promise<string> {
   const { token } = await issueDownloadToken(config, subject, grant);
   const url = new URL(`/v2/${grant.repository}/blobs/${grant.digest}`, origin);
   url.searchParams.set(DOWNLOAD_TOKEN_PARAM, token);
@@ -29,7 +34,11 @@ export async function mintDownloadUrl(origin: string, config: AuthConfig, subjec
  * carries no download token (ordinary authorization applies). A token that does not verify,
  * has expired or names another blob is refused outright.
  */
-export async function authorizedByDownloadUrl(c: AppContext, config: AuthConfig, grant: DownloadGrant): Promise<boolean> {
+export async function authorizedByDownloadUrl(
+  c: AppContext,
+  config: AuthConfig,
+  grant: DownloadGrant,
+): Promise<boolean> {
   const token = new URL(c.req.url).searchParams.get(DOWNLOAD_TOKEN_PARAM);
   if (token === null) return false;
   const granted = await verifyDownloadToken(config, token);

@@ -21,15 +21,24 @@ function throttle(env: Env, target: ThrottleTarget) {
 }
 
 /** Resolves when no throttle refuses the login; rejects with a 429 of `tooMany` otherwise. */
-export async function admitLogin(env: Env, targets: readonly ThrottleTarget[], tooMany: ErrorDescriptor): Promise<void> {
+export async function admitLogin(
+  env: Env,
+  targets: readonly ThrottleTarget[],
+  tooMany: ErrorDescriptor,
+): Promise<void> {
   if (targets.length === 0) return;
   const waits = await Promise.all(targets.map((target) => throttle(env, target).throttledFor(target.limit)));
   const wait = Math.max(...waits);
   if (wait > 0) {
     const seconds = Math.ceil(wait / 1000);
-    throw new RegistryError(tooMany, `too many failed logins for this access key or from this address; try again in ${seconds} s`, null, {
-      "Retry-After": String(seconds),
-    });
+    throw new RegistryError(
+      tooMany,
+      `too many failed logins for this access key or from this address; try again in ${seconds} s`,
+      null,
+      {
+        "Retry-After": String(seconds),
+      },
+    );
   }
 }
 

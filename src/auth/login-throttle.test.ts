@@ -39,8 +39,12 @@ describe("throttleTargets", () => {
     expect(throttleTargets(settings, null, null)).toEqual([]);
   });
   it("leaves out a throttle set to 0, and cuts very long key ids", () => {
-    expect(throttleTargets({ ...settings, keyFailures: 0 }, "AKIAEXAMPLE", "192.0.2.1")).toEqual([{ name: "ip:192.0.2.1", limit: 30 }]);
-    expect(throttleTargets({ ...settings, ipFailures: 0 }, "AKIAEXAMPLE", "192.0.2.1")).toEqual([{ name: "key:AKIAEXAMPLE", limit: 10 }]);
+    expect(throttleTargets({ ...settings, keyFailures: 0 }, "AKIAEXAMPLE", "192.0.2.1")).toEqual([
+      { name: "ip:192.0.2.1", limit: 30 },
+    ]);
+    expect(throttleTargets({ ...settings, ipFailures: 0 }, "AKIAEXAMPLE", "192.0.2.1")).toEqual([
+      { name: "key:AKIAEXAMPLE", limit: 10 },
+    ]);
     expect(throttleTargets(settings, "A".repeat(10_000), null)[0]?.name.length).toBe("key:".length + 128);
   });
 });

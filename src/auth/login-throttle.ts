@@ -54,7 +54,11 @@ export interface ThrottleTarget {
  * shares) and its client address (none when the runtime does not say). Throttles turned off
  * are left out.
  */
-export function throttleTargets(settings: ThrottleSettings, accessKeyId: string | null, ip: string | null): ThrottleTarget[] {
+export function throttleTargets(
+  settings: ThrottleSettings,
+  accessKeyId: string | null,
+  ip: string | null,
+): ThrottleTarget[] {
   const targets: ThrottleTarget[] = [];
   if (accessKeyId !== null && accessKeyId !== "AWS" && settings.keyFailures > 0) {
     targets.push({ name: `key:${accessKeyId.slice(0, MAX_KEY_ID_LENGTH)}`, limit: settings.keyFailures });

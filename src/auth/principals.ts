@@ -31,18 +31,30 @@ export function usernameFromArn(config: AuthConfig, arn: string): string | null 
 export async function loadPrincipal(db: Database, config: AuthConfig, username: string): Promise<Principal | null> {
   const arn = userArn(config.accountId, username);
   if (username === ADMIN_USER) {
-    return config.admin ? { arn, username, userId: ADMIN_USER_ID, accountId: config.accountId, identityPolicies: [ADMIN_POLICY] } : null;
+    return config.admin
+      ? { arn, username, userId: ADMIN_USER_ID, accountId: config.accountId, identityPolicies: [ADMIN_POLICY] }
+      : null;
   }
   const found = await findUserPolicies(db, username);
   if (!found) return null;
-  return { arn, username, userId: found.id, accountId: config.accountId, identityPolicies: found.documents.map((text) => storedPolicy(text, "identity")) };
+  return {
+    arn,
+    username,
+    userId: found.id,
+    accountId: config.accountId,
+    identityPolicies: found.documents.map((text) => storedPolicy(text, "identity")),
+  };
 }
 
 /**
  * The principal a token was issued to, if that very user still exists: a user deleted and
  * created again under the same name does not inherit the old user's tokens.
  */
-export async function loadTokenPrincipal(db: Database, config: AuthConfig, subject: { arn: string; userId: string }): Promise<Principal | null> {
+export async function loadTokenPrincipal(
+  db: Database,
+  config: AuthConfig,
+  subject: { arn: string; userId: string },
+): Promise<Principal | null> {
   const username = usernameFromArn(config, subject.arn);
   const principal = username === null ? null : await loadPrincipal(db, config, username);
   return principal?.userId === subject.userId ? principal : null;
@@ -79,7 +91,11 @@ export async function authenticateBasic(
     return subject === null ? null : loadTokenPrincipal(db, config, subject);
   }
   const admin = config.admin;
-  const [, key, isAdmin] = await Promise.all([admitted, findAccessKey(db, user), admin ? secretsEqual(user, admin.accessKeyId) : false]);
+  const [, key, isAdmin] = await Promise.all([
+    admitted,
+    findAccessKey(db, user),
+    admin ? secretsEqual(user, admin.accessKeyId) : false,
+  ]);
   const stored = isAdmin && admin ? await adminSecretHash(admin.secret) : key?.secretHash;
   const owner = isAdmin ? ADMIN_USER : key?.user;
   if (!(await verifyKeySecret(password, stored)) || owner === undefined) return null;

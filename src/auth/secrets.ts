@@ -17,7 +17,9 @@ const verified = new BoundedMap<string, true>(10_000);
 
 async function derive(secret: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   countCredentialWork("secretHashes");
-  const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), "PBKDF2", false, ["deriveBits"]);
+  const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), "PBKDF2", false, [
+    "deriveBits",
+  ]);
   const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, material, 256);
   return new Uint8Array(bits);
 }
@@ -92,6 +94,8 @@ export function newAccessKey(): { accessKeyId: string; secret: string } {
   const idBytes = crypto.getRandomValues(new Uint8Array(16));
   const accessKeyId = "AKIA" + [...idBytes].map((b) => alphabet[b % 32]).join("");
   const secretBytes = crypto.getRandomValues(new Uint8Array(30));
-  const secret = btoa(String.fromCharCode(...secretBytes)).replace(/\+/g, "A").replace(/\//g, "B");
+  const secret = btoa(String.fromCharCode(...secretBytes))
+    .replace(/\+/g, "A")
+    .replace(/\//g, "B");
   return { accessKeyId, secret };
 }

@@ -21,16 +21,20 @@ export const tokenRoutes = new Hono<AppEnv>();
 
 function invalidCredentials(c: AppContext): RegistryError {
   const realm = `${new URL(c.req.url).origin}/token`;
-  return new RegistryError(OciError.UNAUTHORIZED, "invalid credentials", null, { "WWW-Authenticate": `Basic realm="${realm}"` });
+  return new RegistryError(OciError.UNAUTHORIZED, "invalid credentials", null, {
+    "WWW-Authenticate": `Basic realm="${realm}"`,
+  });
 }
 
 /** What policy lets the caller do of what it asked. Anonymous callers may only ever pull. */
-async function grant(c: AppContext, config: AuthConfig, principal: Principal | null, scopes: Scope[]): Promise<AccessEntry[]> {
+async function grant(
+  c: AppContext,
+  config: AuthConfig,
+  principal: Principal | null,
+  scopes: Scope[],
+): Promise<AccessEntry[]> {
   const repositoryScopes = scopes.filter((scope) => scope.type === "repository" && isValidRepositoryName(scope.name));
-  const facts = await findRepositoryAccessFacts(
-    c.get("db"),
-    [...new Set(repositoryScopes.map((scope) => scope.name))],
-  );
+  const facts = await findRepositoryAccessFacts(c.get("db"), [...new Set(repositoryScopes.map((scope) => scope.name))]);
   const request = requestFacts(c.req.raw);
   const entries = new Map<string, AccessEntry>();
   for (const scope of repositoryScopes) {
@@ -50,12 +54,19 @@ async function grant(c: AppContext, config: AuthConfig, principal: Principal | n
   }
   for (const scope of scopes) {
     // The catalog is filtered per repository when listed; the scope itself is granted to all.
-    if (scope.type === "registry" && scope.name === "catalog") entries.set("registry:catalog", { type: "registry", name: "catalog", actions: ["*"] });
+    if (scope.type === "registry" && scope.name === "catalog")
+      entries.set("registry:catalog", { type: "registry", name: "catalog", actions: ["*"] });
   }
   return [...entries.values()];
 }
 
-async function tokenResponse(c: AppContext, config: AuthConfig, principal: Principal | null, scopes: Scope[], offline: boolean) {
+async function tokenResponse(
+  c: AppContext,
+  config: AuthConfig,
+  principal: Principal | null,
+  scopes: Scope[],
+  offline: boolean,
+) {
   const access = await grant(c, config, principal, scopes);
   const issued = await issueRegistryToken(config, { sub: principal?.arn ?? "", uid: principal?.userId ?? "", access });
   const body: Record<string, unknown> = {
@@ -74,7 +85,12 @@ async function tokenResponse(c: AppContext, config: AuthConfig, principal: Princ
 }
 
 /** A user's credentials, checked under the failed-login throttles (429 when throttled). */
-async function checkPassword(c: AppContext, config: AuthConfig, user: string, password: string): Promise<Principal | null> {
+async function checkPassword(
+  c: AppContext,
+  config: AuthConfig,
+  user: string,
+  password: string,
+): Promise<Principal | null> {
   const throttles = loginThrottles(c, user);
   const admitted = admitLogin(c.env, throttles, OciError.TOOMANYREQUESTS);
   const principal = await authenticateBasic(c.get("db"), config, user, password, admitted);
@@ -91,7 +107,10 @@ function requestedScopes(values: readonly string[]): Scope[] {
 
 function checkService(config: AuthConfig, service: string | undefined | null): void {
   if (service && service !== config.service) {
-    throw new RegistryError(OciError.DENIED, `unknown service "${service}"; this registry's service is "${config.service}"`);
+    throw new RegistryError(
+      OciError.DENIED,
+      `unknown service "${service}"; this registry's service is "${config.service}"`,
+    );
   }
 }
 

@@ -43,7 +43,11 @@ export interface DownloadGrant {
   digest: string;
 }
 
-async function sign(config: AuthConfig, claims: JWTPayload, seconds: number): Promise<{ token: string; issuedAt: Date; expiresAt: Date }> {
+async function sign(
+  config: AuthConfig,
+  claims: JWTPayload,
+  seconds: number,
+): Promise<{ token: string; issuedAt: Date; expiresAt: Date }> {
   if (!config.signingKey) throw new ConfigurationError("REGISTRY_TOKEN_SIGNING_KEY is not set: no token can be issued");
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT(claims)
@@ -80,7 +84,12 @@ async function verify(config: AuthConfig, token: string, use: TokenUse): Promise
         if (!key) throw new Error("unknown signing key");
         return key;
       },
-      { algorithms: [TOKEN_ALGORITHM], issuer: TOKEN_ISSUER, audience: config.service, requiredClaims: ["exp", "nbf", "iat", "sub"] },
+      {
+        algorithms: [TOKEN_ALGORITHM],
+        issuer: TOKEN_ISSUER,
+        audience: config.service,
+        requiredClaims: ["exp", "nbf", "iat", "sub"],
+      },
     );
     if (issuedInTheFuture(payload.iat, Math.floor(Date.now() / 1000))) return null;
     return payload.use === use ? payload : null;
@@ -90,7 +99,11 @@ async function verify(config: AuthConfig, token: string, use: TokenUse): Promise
 }
 
 export function issueRegistryToken(config: AuthConfig, claims: Omit<RegistryTokenClaims, "exp">) {
-  return sign(config, { sub: claims.sub, uid: claims.uid, access: claims.access, use: "registry" satisfies TokenUse }, REGISTRY_TOKEN_SECONDS);
+  return sign(
+    config,
+    { sub: claims.sub, uid: claims.uid, access: claims.access, use: "registry" satisfies TokenUse },
+    REGISTRY_TOKEN_SECONDS,
+  );
 }
 
 function isAccessEntry(value: unknown): value is AccessEntry {
@@ -108,7 +121,9 @@ function isAccessEntry(value: unknown): value is AccessEntry {
  * Verified registry tokens, remembered per isolate until they expire: a client sends the same
  * token with every request of a pull, and the signature need only be checked once.
  */
-const verifiedTokens = new BoundedMap<string, { claims: RegistryTokenClaims; keys: AuthConfig["verificationKeys"] }>(10_000);
+const verifiedTokens = new BoundedMap<string, { claims: RegistryTokenClaims; keys: AuthConfig["verificationKeys"] }>(
+  10_000,
+);
 
 export async function verifyRegistryToken(config: AuthConfig, token: string): Promise<RegistryTokenClaims | null> {
   const known = verifiedTokens.get(token);
@@ -123,14 +138,19 @@ export async function verifyRegistryToken(config: AuthConfig, token: string): Pr
 
 async function verifyRegistryTokenSignature(config: AuthConfig, token: string): Promise<RegistryTokenClaims | null> {
   const payload = await verify(config, token, "registry");
-  if (!payload || typeof payload.sub !== "string" || typeof payload.uid !== "string" || !Array.isArray(payload.access)) return null;
+  if (!payload || typeof payload.sub !== "string" || typeof payload.uid !== "string" || !Array.isArray(payload.access))
+    return null;
   if (!payload.access.every(isAccessEntry) || typeof payload.exp !== "number") return null;
   return { sub: payload.sub, uid: payload.uid, access: payload.access, exp: payload.exp };
 }
 
 /** A login token (the password of user `AWS`, or a refresh token), valid 12 hours. */
 export function issueLoginToken(config: AuthConfig, subject: TokenSubject) {
-  return sign(config, { sub: subject.arn, uid: subject.userId, use: "login" satisfies TokenUse }, AUTHORIZATION_TOKEN_SECONDS);
+  return sign(
+    config,
+    { sub: subject.arn, uid: subject.userId, use: "login" satisfies TokenUse },
+    AUTHORIZATION_TOKEN_SECONDS,
+  );
 }
 
 /** Whom a login token was issued to, or null. */
@@ -141,10 +161,21 @@ export async function verifyLoginToken(config: AuthConfig, token: string): Promi
 }
 
 /** A download token: GET of one blob of one repository, for whoever holds the URL. */
-export function issueDownloadToken(config: AuthConfig, subject: TokenSubject, grant: DownloadGrant, seconds = DOWNLOAD_TOKEN_SECONDS) {
+export function issueDownloadToken(
+  config: AuthConfig,
+  subject: TokenSubject,
+  grant: DownloadGrant,
+  seconds = DOWNLOAD_TOKEN_SECONDS,
+) {
   return sign(
     config,
-    { sub: subject.arn, uid: subject.userId, repository: grant.repository, digest: grant.digest, use: "download" satisfies TokenUse },
+    {
+      sub: subject.arn,
+      uid: subject.userId,
+      repository: grant.repository,
+      digest: grant.digest,
+      use: "download" satisfies TokenUse,
+    },
     seconds,
   );
 }

@@ -23,7 +23,16 @@ export interface OperationCounts {
 const counts: OperationCounts = emptyCounts();
 
 function emptyCounts(): OperationCounts {
-  return { d1Queries: 0, d1WriteStatements: 0, d1RowsRead: 0, d1RowsWritten: 0, r2ClassA: 0, r2ClassB: 0, secretHashes: 0, signatureChecks: 0 };
+  return {
+    d1Queries: 0,
+    d1WriteStatements: 0,
+    d1RowsRead: 0,
+    d1RowsWritten: 0,
+    r2ClassA: 0,
+    r2ClassB: 0,
+    secretHashes: 0,
+    signatureChecks: 0,
+  };
 }
 
 /**
@@ -41,7 +50,6 @@ export function drainCounts(): OperationCounts {
   Object.assign(counts, emptyCounts());
   return snapshot;
 }
-
 
 const WRITE_SQL = /^\s*(insert|update|delete|replace)\b/i;
 

@@ -12,7 +12,8 @@ import { drainCounts } from "./counters";
 export const benchRoutes = new Hono<AppEnv>();
 
 benchRoutes.use("*", async (c, next) => {
-  if (!c.var.settings.benchMode) throw new RegistryError(OciError.NOT_FOUND, `no resource at ${new URL(c.req.url).pathname}`);
+  if (!c.var.settings.benchMode)
+    throw new RegistryError(OciError.NOT_FOUND, `no resource at ${new URL(c.req.url).pathname}`);
   await next();
 });
 
@@ -36,5 +37,7 @@ benchRoutes.put("/raw/:key", async (c) => {
 benchRoutes.get("/raw/:key", async (c) => {
   const object = await c.env.BLOBS.get(`bench/${c.req.param("key")}`);
   if (object === null) throw new RegistryError(OciError.BLOB_UNKNOWN, "no such object");
-  return new Response(object.body, { headers: { "Content-Length": String(object.size), "Content-Type": "application/octet-stream" } });
+  return new Response(object.body, {
+    headers: { "Content-Length": String(object.size), "Content-Type": "application/octet-stream" },
+  });
 });

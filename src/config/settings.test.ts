@@ -42,7 +42,14 @@ describe("parseSettings", () => {
   });
 
   it("treats an empty value as unset", () => {
-    expect(parseSettings({ MANIFEST_MAX_BYTES: "", GC_GRACE_SECONDS: "", REGISTRY_ACCOUNT_ID: "", REGISTRY_SECRETS_KEY: "" })).toEqual(parseSettings({}));
+    expect(
+      parseSettings({
+        MANIFEST_MAX_BYTES: "",
+        GC_GRACE_SECONDS: "",
+        REGISTRY_ACCOUNT_ID: "",
+        REGISTRY_SECRETS_KEY: "",
+      }),
+    ).toEqual(parseSettings({}));
   });
 
   it("takes the values set", () => {
@@ -92,12 +99,18 @@ describe("parseSettings", () => {
     [{ MANIFEST_MAX_BYTES: "lots" }, /^MANIFEST_MAX_BYTES must be a whole number of bytes, 1 or more \(got "lots"\)$/],
     [{ MANIFEST_MAX_BYTES: "0" }, /^MANIFEST_MAX_BYTES /],
     [{ MANIFEST_MAX_BYTES: "1e6" }, /^MANIFEST_MAX_BYTES /],
-    [{ PULL_RECORD_INTERVAL_SECONDS: "-1" }, /^PULL_RECORD_INTERVAL_SECONDS must be a number of seconds, 0 or more \(got "-1"\)$/],
+    [
+      { PULL_RECORD_INTERVAL_SECONDS: "-1" },
+      /^PULL_RECORD_INTERVAL_SECONDS must be a number of seconds, 0 or more \(got "-1"\)$/,
+    ],
     [{ GC_GRACE_SECONDS: "an hour" }, /^GC_GRACE_SECONDS /],
     [{ GC_GRACE_SECONDS: "Infinity" }, /^GC_GRACE_SECONDS /],
     [{ PULL_THROUGH_TAG_REVALIDATE_SECONDS: " " }, /^PULL_THROUGH_TAG_REVALIDATE_SECONDS /],
     [{ REGISTRY_ACCOUNT_ID: "12345" }, /^REGISTRY_ACCOUNT_ID must be 12 digits$/],
-    [{ REGISTRY_ADMIN_ACCESS_KEY_ID: "AKIAEXAMPLE" }, /^REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY must be set together$/],
+    [
+      { REGISTRY_ADMIN_ACCESS_KEY_ID: "AKIAEXAMPLE" },
+      /^REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY must be set together$/,
+    ],
     [{ REGISTRY_ADMIN_SECRET_ACCESS_KEY: "secret" }, /must be set together$/],
   ])("refuses %o naming the variable", (vars, message) => {
     expect(refused(vars)).toMatch(message);
@@ -110,13 +123,24 @@ describe("parseSettings", () => {
     expect(parseSettings({ REQUEST_BODY_TIMEOUT_SECONDS: "-1" }).requestBodyTimeoutMs).toBe(60_000);
     expect(parseSettings({ REQUEST_BODY_TIMEOUT_SECONDS: "0" }).requestBodyTimeoutMs).toBe(60_000);
     expect(
-      parseSettings({ LOGIN_THROTTLE_KEY_FAILURES: "-1", LOGIN_THROTTLE_IP_FAILURES: "many", LOGIN_THROTTLE_WINDOW_SECONDS: "0" }).loginThrottle,
+      parseSettings({
+        LOGIN_THROTTLE_KEY_FAILURES: "-1",
+        LOGIN_THROTTLE_IP_FAILURES: "many",
+        LOGIN_THROTTLE_WINDOW_SECONDS: "0",
+      }).loginThrottle,
     ).toEqual(DEFAULT_THROTTLE_SETTINGS);
-    expect(parseSettings({ LOGIN_THROTTLE_IP_FAILURES: "2.5" }).loginThrottle).toMatchObject({ keyFailures: 10, ipFailures: 30 });
+    expect(parseSettings({ LOGIN_THROTTLE_IP_FAILURES: "2.5" }).loginThrottle).toMatchObject({
+      keyFailures: 10,
+      ipFailures: 30,
+    });
   });
 
   it("turns presigned redirects on only with both S3 credentials and the bucket URL", () => {
-    const s3 = { R2_S3_ACCESS_KEY_ID: "id", R2_S3_SECRET_ACCESS_KEY: "secret", R2_S3_BUCKET_URL: "https://account.r2.cloudflarestorage.com/bucket//" };
+    const s3 = {
+      R2_S3_ACCESS_KEY_ID: "id",
+      R2_S3_SECRET_ACCESS_KEY: "secret",
+      R2_S3_BUCKET_URL: "https://account.r2.cloudflarestorage.com/bucket//",
+    };
     expect(parseSettings({ ...s3, R2_S3_BUCKET_URL: "" }).presign).toBeNull();
     expect(parseSettings({ R2_S3_ACCESS_KEY_ID: "id", R2_S3_BUCKET_URL: "https://x" }).presign).toBeNull();
     expect(parseSettings(s3).presign).toEqual({
@@ -126,8 +150,15 @@ describe("parseSettings", () => {
       region: "auto",
       seconds: 300,
     });
-    expect(parseSettings({ ...s3, R2_S3_REGION: "wnam", BLOB_REDIRECT_SECONDS: "120" }).presign).toMatchObject({ region: "wnam", seconds: 120 });
-    expect(refused({ ...s3, BLOB_REDIRECT_SECONDS: "soon" })).toMatch(/^BLOB_REDIRECT_SECONDS must be a whole number of seconds/);
-    expect(refused({ ...s3, BLOB_REDIRECT_SECONDS: "604801" })).toMatch(/^BLOB_REDIRECT_SECONDS must be at most 604800/);
+    expect(parseSettings({ ...s3, R2_S3_REGION: "wnam", BLOB_REDIRECT_SECONDS: "120" }).presign).toMatchObject({
+      region: "wnam",
+      seconds: 120,
+    });
+    expect(refused({ ...s3, BLOB_REDIRECT_SECONDS: "soon" })).toMatch(
+      /^BLOB_REDIRECT_SECONDS must be a whole number of seconds/,
+    );
+    expect(refused({ ...s3, BLOB_REDIRECT_SECONDS: "604801" })).toMatch(
+      /^BLOB_REDIRECT_SECONDS must be at most 604800/,
+    );
   });
 });

@@ -126,14 +126,33 @@ export function parseSettings(vars: SettingVars): Settings {
     return value === undefined || value === "" ? null : value;
   };
   return {
-    manifestMaxBytes: wholeNumber(text("MANIFEST_MAX_BYTES"), "MANIFEST_MAX_BYTES", DEFAULTS.manifestMaxBytes, 1, "bytes"),
+    manifestMaxBytes: wholeNumber(
+      text("MANIFEST_MAX_BYTES"),
+      "MANIFEST_MAX_BYTES",
+      DEFAULTS.manifestMaxBytes,
+      1,
+      "bytes",
+    ),
     blobMaxBytes: blobMaxBytes(text("BLOB_MAX_BYTES")),
     requestBodyTimeoutMs: bodyTimeoutSeconds(text("REQUEST_BODY_TIMEOUT_SECONDS")) * 1000,
-    pullRecordIntervalMs: seconds(text("PULL_RECORD_INTERVAL_SECONDS"), "PULL_RECORD_INTERVAL_SECONDS", DEFAULTS.pullRecordIntervalSeconds) * 1000,
+    pullRecordIntervalMs:
+      seconds(
+        text("PULL_RECORD_INTERVAL_SECONDS"),
+        "PULL_RECORD_INTERVAL_SECONDS",
+        DEFAULTS.pullRecordIntervalSeconds,
+      ) * 1000,
     gcGraceMs: seconds(text("GC_GRACE_SECONDS"), "GC_GRACE_SECONDS", DEFAULTS.gcGraceSeconds) * 1000,
     pullThroughTagRevalidateMs:
-      seconds(text("PULL_THROUGH_TAG_REVALIDATE_SECONDS"), "PULL_THROUGH_TAG_REVALIDATE_SECONDS", DEFAULTS.pullThroughTagRevalidateSeconds) * 1000,
-    loginThrottle: throttleSettings(text("LOGIN_THROTTLE_KEY_FAILURES"), text("LOGIN_THROTTLE_IP_FAILURES"), text("LOGIN_THROTTLE_WINDOW_SECONDS")),
+      seconds(
+        text("PULL_THROUGH_TAG_REVALIDATE_SECONDS"),
+        "PULL_THROUGH_TAG_REVALIDATE_SECONDS",
+        DEFAULTS.pullThroughTagRevalidateSeconds,
+      ) * 1000,
+    loginThrottle: throttleSettings(
+      text("LOGIN_THROTTLE_KEY_FAILURES"),
+      text("LOGIN_THROTTLE_IP_FAILURES"),
+      text("LOGIN_THROTTLE_WINDOW_SECONDS"),
+    ),
     benchMode: text("REGISTRY_BENCH_MODE") === "1",
     auth: authSettings(text),
     presign: presignSettings(text),
@@ -175,7 +194,11 @@ function bodyTimeoutSeconds(value: string | null): number {
   return Number.isFinite(parsed) && parsed > 0 ? parsed : DEFAULTS.requestBodyTimeoutSeconds;
 }
 
-function throttleSettings(keyFailures: string | null, ipFailures: string | null, windowSeconds: string | null): ThrottleSettings {
+function throttleSettings(
+  keyFailures: string | null,
+  ipFailures: string | null,
+  windowSeconds: string | null,
+): ThrottleSettings {
   const count = (value: string | null, fallback: number): number => {
     const parsed = Number(value);
     return value !== null && value.trim() !== "" && Number.isSafeInteger(parsed) && parsed >= 0 ? parsed : fallback;
@@ -194,7 +217,9 @@ function authSettings(text: (name: SettingName) => string | null): AuthSettings 
   const adminId = text("REGISTRY_ADMIN_ACCESS_KEY_ID");
   const adminSecret = text("REGISTRY_ADMIN_SECRET_ACCESS_KEY");
   if ((adminId === null) !== (adminSecret === null)) {
-    throw new ConfigurationError("REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY must be set together");
+    throw new ConfigurationError(
+      "REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY must be set together",
+    );
   }
   return {
     accountId,
@@ -213,8 +238,15 @@ function presignSettings(text: (name: SettingName) => string | null): PresignSet
   const secretAccessKey = text("R2_S3_SECRET_ACCESS_KEY");
   const bucketUrl = text("R2_S3_BUCKET_URL");
   if (accessKeyId === null || secretAccessKey === null || bucketUrl === null) return null;
-  const seconds = wholeNumber(text("BLOB_REDIRECT_SECONDS"), "BLOB_REDIRECT_SECONDS", DEFAULTS.blobRedirectSeconds, 1, "seconds");
-  if (seconds > MAX_PRESIGN_SECONDS) throw new ConfigurationError(`BLOB_REDIRECT_SECONDS must be at most ${MAX_PRESIGN_SECONDS} (7 days, S3's limit)`);
+  const seconds = wholeNumber(
+    text("BLOB_REDIRECT_SECONDS"),
+    "BLOB_REDIRECT_SECONDS",
+    DEFAULTS.blobRedirectSeconds,
+    1,
+    "seconds",
+  );
+  if (seconds > MAX_PRESIGN_SECONDS)
+    throw new ConfigurationError(`BLOB_REDIRECT_SECONDS must be at most ${MAX_PRESIGN_SECONDS} (7 days, S3's limit)`);
   return {
     accessKeyId,
     secretAccessKey,

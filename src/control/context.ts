@@ -52,7 +52,10 @@ export function controlContext(c: AppContext, config: AuthConfig, principal: Pri
       }
     },
     allowedOn(action, repository) {
-      return authorize({ principal, action, resource: repositoryResource(config, repository.name, repository), request }) === "Allow";
+      return (
+        authorize({ principal, action, resource: repositoryResource(config, repository.name, repository), request }) ===
+        "Allow"
+      );
     },
   };
 }

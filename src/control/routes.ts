@@ -53,15 +53,27 @@ export const SUPPORTED_ACTIONS: readonly string[] = [...ACTIONS.keys()].sort();
 export const controlRoutes = new Hono<AppEnv>();
 
 controlRoutes.post("/", async (c) => {
-  const tooLarge = () => new RegistryError(EcrError.InvalidParameterException, `request body exceeds ${MAX_BODY_BYTES} bytes`);
-  declaredBodyLength(c.req.raw.headers, MAX_BODY_BYTES, { invalid: (message) => new RegistryError(EcrError.InvalidParameterException, message), tooLarge });
-  const timeout = bodyTimeout(c.var.settings, () => new RegistryError(EcrError.RequestTimeoutException, `the request body stopped arriving for ${timeout.ms / 1000} s`));
+  const tooLarge = () =>
+    new RegistryError(EcrError.InvalidParameterException, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  declaredBodyLength(c.req.raw.headers, MAX_BODY_BYTES, {
+    invalid: (message) => new RegistryError(EcrError.InvalidParameterException, message),
+    tooLarge,
+  });
+  const timeout = bodyTimeout(
+    c.var.settings,
+    () =>
+      new RegistryError(
+        EcrError.RequestTimeoutException,
+        `the request body stopped arriving for ${timeout.ms / 1000} s`,
+      ),
+  );
   const body = await readAtMost(c.req.raw.body, MAX_BODY_BYTES, tooLarge, timeout);
   const principal = await authenticate(c, body);
 
   const target = c.req.header("X-Amz-Target") ?? "";
   const handler = target.startsWith(TARGET_PREFIX) ? ACTIONS.get(target.slice(TARGET_PREFIX.length)) : undefined;
-  if (handler === undefined) throw new RegistryError(EcrError.UnknownOperationException, `unknown operation "${target}"`);
+  if (handler === undefined)
+    throw new RegistryError(EcrError.UnknownOperationException, `unknown operation "${target}"`);
 
   const parsed = parseJsonObject(body, (message) => new RegistryError(EcrError.SerializationException, message));
   const output = await handler(controlContext(c, await authConfig(c.var.settings.auth), principal, ecrInput(parsed)));

@@ -6,7 +6,10 @@ import { RegistryError } from "../errors";
 const KEY = { accessKeyId: "AKIATESTTESTTESTTEST", secretAccessKey: "s3cr3t/s3cr3t+s3cr3t/s3cr3t+s3cr3t/s3cr3" };
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 
-async function signedRequest(body: string, options: { service?: string; at?: number; secret?: string; query?: Record<string, string> } = {}) {
+async function signedRequest(
+  body: string,
+  options: { service?: string; at?: number; secret?: string; query?: Record<string, string> } = {},
+) {
   const signer = new SignatureV4({
     service: options.service ?? "ecr",
     region: "eu-west-1",
@@ -21,14 +24,23 @@ async function signedRequest(body: string, options: { service?: string; at?: num
       hostname: "registry.example.com",
       path: "/",
       query,
-      headers: { host: "registry.example.com", "content-type": "application/x-amz-json-1.1", "x-amz-target": "AmazonEC2ContainerRegistry_V20150921.ListImages" },
+      headers: {
+        host: "registry.example.com",
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": "AmazonEC2ContainerRegistry_V20150921.ListImages",
+      },
       body,
     },
     { signingDate: new Date(options.at ?? NOW) },
   );
   const url = new URL("https://registry.example.com/");
   for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-  return { method: "POST", url, headers: new Headers(signed.headers as Record<string, string>), body: new TextEncoder().encode(body) };
+  return {
+    method: "POST",
+    url,
+    headers: new Headers(signed.headers as Record<string, string>),
+    body: new TextEncoder().encode(body),
+  };
 }
 
 const findSecret = (id: string) => Promise.resolve(id === KEY.accessKeyId ? KEY.secretAccessKey : null);
@@ -47,16 +59,35 @@ describe("parseAuthorization", () => {
     const parsed = parseAuthorization(
       `AWS4-HMAC-SHA256 Credential=AKID/20261123/us-east-1/ecr/aws4_request, SignedHeaders=host;x-amz-date, Signature=${"a".repeat(64)}`,
     );
-    expect(parsed).toEqual({ accessKeyId: "AKID", date: "20261123", region: "us-east-1", service: "ecr", signedHeaders: ["host", "x-amz-date"], signature: "a".repeat(64) });
+    expect(parsed).toEqual({
+      accessKeyId: "AKID",
+      date: "20261123",
+      region: "us-east-1",
+      service: "ecr",
+      signedHeaders: ["host", "x-amz-date"],
+      signature: "a".repeat(64),
+    });
   });
 
   it.each([
     ["Bearer abc", "IncompleteSignatureException"],
     ["AWS4-HMAC-SHA256 Credential=AKID/20261123/us-east-1/ecr/aws4_request", "IncompleteSignatureException"],
-    [`AWS4-HMAC-SHA256 Credential=AKID/20261123/us-east-1/ecr, SignedHeaders=host, Signature=${"a".repeat(64)}`, "IncompleteSignatureException"],
-    [`AWS4-HMAC-SHA256 Credential=AKID/20261123/us-east-1/ecr/aws5_request, SignedHeaders=host, Signature=${"a".repeat(64)}`, "InvalidSignatureException"],
-    [`AWS4-HMAC-SHA256 Credential=AKID/2026-11-23/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=${"a".repeat(64)}`, "InvalidSignatureException"],
-    ["AWS4-HMAC-SHA256 Credential=AKID/20261123/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=xyz", "InvalidSignatureException"],
+    [
+      `AWS4-HMAC-SHA256 Credential=AKID/20261123/us-east-1/ecr, SignedHeaders=host, Signature=${"a".repeat(64)}`,
+      "IncompleteSignatureException",
+    ],
+    [
+      `AWS4-HMAC-SHA256 Credential=AKID/20261123/us-east-1/ecr/aws5_request, SignedHeaders=host, Signature=${"a".repeat(64)}`,
+      "InvalidSignatureException",
+    ],
+    [
+      `AWS4-HMAC-SHA256 Credential=AKID/2026-11-23/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=${"a".repeat(64)}`,
+      "InvalidSignatureException",
+    ],
+    [
+      "AWS4-HMAC-SHA256 Credential=AKID/20261123/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=xyz",
+      "InvalidSignatureException",
+    ],
   ])("refuses %s", (header, code) => {
     expect(() => parseAuthorization(header)).toThrow(RegistryError);
     try {
@@ -81,29 +112,57 @@ describe("parseAmzDate", () => {
 
 describe("verifySigV4", () => {
   it("accepts a request signed by the SDK's signer, with a query string", async () => {
-    expect(await verifySigV4(await signedRequest('{"repositoryName":"a/b"}', { query: { b: "2", a: "x y" } }), findSecret, NOW)).toBe(KEY.accessKeyId);
+    expect(
+      await verifySigV4(
+        await signedRequest('{"repositoryName":"a/b"}', { query: { b: "2", a: "x y" } }),
+        findSecret,
+        NOW,
+      ),
+    ).toBe(KEY.accessKeyId);
   });
 
   it("accepts query parameters named like Object.prototype members (constructor, __proto__, toString)", async () => {
     // JSON.parse makes `__proto__` an own property, as a URL's query makes it a parameter.
-    const query = JSON.parse('{"__proto__":"p","constructor":"c","toString":"t","hasOwnProperty":"h"}') as Record<string, string>;
+    const query = JSON.parse('{"__proto__":"p","constructor":"c","toString":"t","hasOwnProperty":"h"}') as Record<
+      string,
+      string
+    >;
     const request = await signedRequest("{}", { query });
-    expect([...request.url.searchParams.keys()].sort()).toEqual(["__proto__", "constructor", "hasOwnProperty", "toString"]);
+    expect([...request.url.searchParams.keys()].sort()).toEqual([
+      "__proto__",
+      "constructor",
+      "hasOwnProperty",
+      "toString",
+    ]);
     expect(await verifySigV4(request, findSecret, NOW)).toBe(KEY.accessKeyId);
   });
 
   it("accepts up to 15 minutes of skew and refuses more", async () => {
-    expect(await verifySigV4(await signedRequest("{}", { at: NOW - 15 * 60_000 }), findSecret, NOW)).toBe(KEY.accessKeyId);
-    expect(await refusal(verifySigV4(await signedRequest("{}", { at: NOW - 15 * 60_000 - 1000 }), findSecret, NOW))).toBe("InvalidSignatureException");
-    expect(await refusal(verifySigV4(await signedRequest("{}", { at: NOW + 16 * 60_000 }), findSecret, NOW))).toBe("InvalidSignatureException");
+    expect(await verifySigV4(await signedRequest("{}", { at: NOW - 15 * 60_000 }), findSecret, NOW)).toBe(
+      KEY.accessKeyId,
+    );
+    expect(
+      await refusal(verifySigV4(await signedRequest("{}", { at: NOW - 15 * 60_000 - 1000 }), findSecret, NOW)),
+    ).toBe("InvalidSignatureException");
+    expect(await refusal(verifySigV4(await signedRequest("{}", { at: NOW + 16 * 60_000 }), findSecret, NOW))).toBe(
+      "InvalidSignatureException",
+    );
   });
 
   it("refuses a changed body, a wrong secret, another service and an unknown key", async () => {
     const request = await signedRequest('{"a":1}');
-    expect(await refusal(verifySigV4({ ...request, body: new TextEncoder().encode('{"a":2}') }, findSecret, NOW))).toBe("InvalidSignatureException");
-    expect(await refusal(verifySigV4(await signedRequest("{}", { secret: "other" }), findSecret, NOW))).toBe("InvalidSignatureException");
-    expect(await refusal(verifySigV4(await signedRequest("{}", { service: "s3" }), findSecret, NOW))).toBe("InvalidSignatureException");
-    expect(await refusal(verifySigV4(await signedRequest("{}"), () => Promise.resolve(null), NOW))).toBe("UnrecognizedClientException");
+    expect(await refusal(verifySigV4({ ...request, body: new TextEncoder().encode('{"a":2}') }, findSecret, NOW))).toBe(
+      "InvalidSignatureException",
+    );
+    expect(await refusal(verifySigV4(await signedRequest("{}", { secret: "other" }), findSecret, NOW))).toBe(
+      "InvalidSignatureException",
+    );
+    expect(await refusal(verifySigV4(await signedRequest("{}", { service: "s3" }), findSecret, NOW))).toBe(
+      "InvalidSignatureException",
+    );
+    expect(await refusal(verifySigV4(await signedRequest("{}"), () => Promise.resolve(null), NOW))).toBe(
+      "UnrecognizedClientException",
+    );
   });
 
   it("refuses a changed query string and a changed signed header", async () => {

@@ -54,7 +54,8 @@ function invalid(message: string): RegistryError {
 
 /** Parses `AWS4-HMAC-SHA256 Credential=<id>/<date>/<region>/<service>/aws4_request, SignedHeaders=..., Signature=...`. */
 export function parseAuthorization(value: string | null): ParsedAuthorization {
-  if (value === null) throw new RegistryError(EcrError.MissingAuthenticationTokenException, "Missing Authentication Token");
+  if (value === null)
+    throw new RegistryError(EcrError.MissingAuthenticationTokenException, "Missing Authentication Token");
   const space = value.indexOf(" ");
   if (space < 0 || value.slice(0, space) !== ALGORITHM) throw incomplete(`Authorization must use ${ALGORITHM}`);
   const fields = new Map<string, string>();
@@ -74,7 +75,8 @@ export function parseAuthorization(value: string | null): ParsedAuthorization {
     throw incomplete("Credential must be <access key id>/<date>/<region>/<service>/aws4_request");
   }
   const [accessKeyId, date, region, service, terminator] = scope as [string, string, string, string, string];
-  if (terminator !== "aws4_request") throw invalid("Credential should be scoped with a valid terminator: 'aws4_request'");
+  if (terminator !== "aws4_request")
+    throw invalid("Credential should be scoped with a valid terminator: 'aws4_request'");
   if (!/^\d{8}$/.test(date)) throw invalid("Credential date must be YYYYMMDD");
   if (!/^[0-9a-f]{64}$/.test(signature)) throw invalid("Signature must be 64 hex digits");
   return { accessKeyId, date, region, service, signedHeaders: signedHeaders.split(";"), signature };
@@ -99,15 +101,19 @@ export async function verifySigV4(
   now: number = Date.now(),
 ): Promise<string> {
   const auth = parseAuthorization(request.headers.get("Authorization"));
-  if (auth.service !== SIGV4_SERVICE) throw invalid(`Credential should be scoped to correct service: '${SIGV4_SERVICE}'.`);
+  if (auth.service !== SIGV4_SERVICE)
+    throw invalid(`Credential should be scoped to correct service: '${SIGV4_SERVICE}'.`);
   const signed = new Set(auth.signedHeaders);
   if (!signed.has("host")) throw invalid("'Host' must be a signed header");
   const amzDate = request.headers.get("X-Amz-Date");
   const signedAt = parseAmzDate(amzDate);
-  if (signedAt === null || !signed.has("x-amz-date")) throw incomplete("a signed X-Amz-Date header (YYYYMMDDTHHMMSSZ) is required");
+  if (signedAt === null || !signed.has("x-amz-date"))
+    throw incomplete("a signed X-Amz-Date header (YYYYMMDDTHHMMSSZ) is required");
   if (amzDate?.slice(0, 8) !== auth.date) throw invalid("Credential date does not match X-Amz-Date");
   if (Math.abs(now - signedAt) > MAX_SKEW_MS) {
-    throw invalid(`Signature expired: ${amzDate} is not within 15 minutes of the server time ${new Date(now).toISOString()}`);
+    throw invalid(
+      `Signature expired: ${amzDate} is not within 15 minutes of the server time ${new Date(now).toISOString()}`,
+    );
   }
   const bodyHash = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", request.body)));
   const declaredHash = request.headers.get("X-Amz-Content-Sha256");
@@ -148,7 +154,10 @@ export async function verifySigV4(
   });
   countCredentialWork("signatureChecks");
   const resigned = await signer.sign(toSign, { signingDate: new Date(signedAt), signableHeaders: signed });
-  const expected = /Signature=([0-9a-f]{64})/.exec(String(resigned.headers.authorization ?? resigned.headers.Authorization ?? ""))?.[1] ?? "";
+  const expected =
+    /Signature=([0-9a-f]{64})/.exec(
+      String(resigned.headers.authorization ?? resigned.headers.Authorization ?? ""),
+    )?.[1] ?? "";
   const encoder = new TextEncoder();
   const matches = constantTimeEqual(encoder.encode(expected), encoder.encode(auth.signature));
   if (secret === null) throw new RegistryError(EcrError.UnrecognizedClientException);
@@ -179,7 +188,9 @@ export class WebCryptoSha256 implements Checksum {
       at += chunk.length;
     }
     if (this.secret === undefined) return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-    const key = await crypto.subtle.importKey("raw", toBytes(this.secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const key = await crypto.subtle.importKey("raw", toBytes(this.secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+    ]);
     return new Uint8Array(await crypto.subtle.sign("HMAC", key, data));
   }
 

@@ -56,12 +56,18 @@ async function serveBlob(c: AppContext, digest: ParsedDigest, link: BlobLocation
     return new Response(null, { status: 307, headers });
   }
   const rangeHeader = c.req.header("Range") ?? null;
-  if (rangeHeader === null && link.size <= EDGE_CACHE_MAX_BYTES) return serveThroughEdgeCache(c, digest.digest, link, headers);
+  if (rangeHeader === null && link.size <= EDGE_CACHE_MAX_BYTES)
+    return serveThroughEdgeCache(c, digest.digest, link, headers);
   const range = parseRange(rangeHeader, link.size);
   if (range.kind === "unsatisfiable") {
-    throw new RegistryError(OciError.RANGE_INVALID, `range not satisfiable for a blob of ${link.size} bytes`, undefined, {
-      "Content-Range": `bytes */${link.size}`,
-    });
+    throw new RegistryError(
+      OciError.RANGE_INVALID,
+      `range not satisfiable for a blob of ${link.size} bytes`,
+      undefined,
+      {
+        "Content-Range": `bytes */${link.size}`,
+      },
+    );
   }
   const object = await c.env.BLOBS.get(
     link.objectKey,
@@ -87,7 +93,12 @@ function edgeCacheKey(digest: string): Request {
 }
 
 /** Serves a whole blob from the edge cache, filling it from R2 on a miss. */
-async function serveThroughEdgeCache(c: AppContext, digest: string, link: BlobLocation, headers: Headers): Promise<Response> {
+async function serveThroughEdgeCache(
+  c: AppContext,
+  digest: string,
+  link: BlobLocation,
+  headers: Headers,
+): Promise<Response> {
   const cache = caches.default;
   const key = edgeCacheKey(digest);
   headers.set("Content-Length", String(link.size));
@@ -97,7 +108,11 @@ async function serveThroughEdgeCache(c: AppContext, digest: string, link: BlobLo
   if (object === null) throw new RegistryError(OciError.BLOB_UNKNOWN, `blob ${digest} has no stored content`);
   const [toClient, toCache] = object.body.tee();
   const entry = new Response(toCache, {
-    headers: { "Content-Length": String(link.size), "Cache-Control": "public, max-age=31536000, immutable", ETag: `"${digest}"` },
+    headers: {
+      "Content-Length": String(link.size),
+      "Cache-Control": "public, max-age=31536000, immutable",
+      ETag: `"${digest}"`,
+    },
   });
   c.executionCtx.waitUntil(cache.put(key, entry));
   return new Response(toClient, { status: 200, headers });

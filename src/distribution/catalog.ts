@@ -21,7 +21,8 @@ async function callerPrincipal(c: AppContext): Promise<Principal | null> {
   if (caller.kind !== "token") return null;
   const config = await authConfig(c.var.settings.auth);
   const granted = caller.access.some((entry) => entry.type === "registry" && entry.name === "catalog");
-  if (!granted) throw unauthorized(c, config, "registry:catalog:*", "the token was not granted the catalog", "insufficient_scope");
+  if (!granted)
+    throw unauthorized(c, config, "registry:catalog:*", "the token was not granted the catalog", "insufficient_scope");
   if (caller.subject === "") return null;
   return loadTokenPrincipal(c.get("db"), config, { arn: caller.subject, userId: caller.userId });
 }
@@ -38,7 +39,8 @@ export async function getCatalog(c: AppContext): Promise<Response> {
     const rows = await listRepositoriesWithFacts(c.get("db"), last, BATCH);
     for (const row of rows) {
       const resource = repositoryResource(config, row.name, row);
-      if (authorize({ principal, action: "ecr:DescribeRepositories", resource, request }) === "Allow") visible.push(row.name);
+      if (authorize({ principal, action: "ecr:DescribeRepositories", resource, request }) === "Allow")
+        visible.push(row.name);
     }
     if (rows.length < BATCH) break;
     last = rows[rows.length - 1]!.name;

@@ -28,12 +28,15 @@ const SCHEMA1_TYPES = new Set([
 /** Reads a reference for a write; malformed ones are the client's error (400). */
 function requireReference(reference: string): Reference {
   if (looksLikeDigest(reference)) return { kind: "digest", digest: requireDigest(reference) };
-  if (!isValidTag(reference)) throw new RegistryError(OciError.TAG_INVALID, `invalid tag "${reference}"`, { tag: reference });
+  if (!isValidTag(reference))
+    throw new RegistryError(OciError.TAG_INVALID, `invalid tag "${reference}"`, { tag: reference });
   return { kind: "tag", tag: reference };
 }
 
 function unknownManifest(name: string, reference: string): RegistryError {
-  return new RegistryError(OciError.MANIFEST_UNKNOWN, `manifest ${reference} is not in repository ${name}`, { reference });
+  return new RegistryError(OciError.MANIFEST_UNKNOWN, `manifest ${reference} is not in repository ${name}`, {
+    reference,
+  });
 }
 
 /**
@@ -82,8 +85,14 @@ export async function getManifest(c: AppContext, name: string, reference: string
 async function readManifestBody(c: AppContext): Promise<Uint8Array> {
   const limit = c.var.settings.manifestMaxBytes;
   const tooLarge = () => new RegistryError(OciError.MANIFEST_TOO_LARGE, `manifest exceeds ${limit} bytes`, { limit });
-  declaredBodyLength(c.req.raw.headers, limit, { invalid: (message) => new RegistryError(OciError.SIZE_INVALID, message), tooLarge });
-  const timeout = bodyTimeout(c.var.settings, () => new RegistryError(OciError.MANIFEST_TIMEOUT, `the manifest stopped arriving for ${timeout.ms / 1000} s`));
+  declaredBodyLength(c.req.raw.headers, limit, {
+    invalid: (message) => new RegistryError(OciError.SIZE_INVALID, message),
+    tooLarge,
+  });
+  const timeout = bodyTimeout(
+    c.var.settings,
+    () => new RegistryError(OciError.MANIFEST_TIMEOUT, `the manifest stopped arriving for ${timeout.ms / 1000} s`),
+  );
   return readAtMost(c.req.raw.body, limit, tooLarge, timeout);
 }
 
@@ -98,17 +107,29 @@ export async function putManifest(c: AppContext, name: string, referenceParam: s
     });
   }
   const tag = reference.kind === "tag" ? reference.tag : null;
-  const result = await push(c, name, { bytes, digest, contentType: c.req.header("Content-Type") ?? null, tag, createRepository: true });
+  const result = await push(c, name, {
+    bytes,
+    digest,
+    contentType: c.req.header("Content-Type") ?? null,
+    tag,
+    createRepository: true,
+  });
   // A descriptor whose size is not the stored content's makes the manifest invalid, as a
   // malformed one is.
   if (result.status === "size-mismatch") {
-    throw new RegistryError(OciError.MANIFEST_INVALID, describeSizeMismatches(result.mismatches), { mismatches: result.mismatches });
+    throw new RegistryError(OciError.MANIFEST_INVALID, describeSizeMismatches(result.mismatches), {
+      mismatches: result.mismatches,
+    });
   }
   if (result.status === "missing-references") {
     const missing = [...result.blobs, ...result.manifests];
-    throw new RegistryError(OciError.MANIFEST_BLOB_UNKNOWN, `manifest references content not in repository ${name}: ${missing.join(", ")}`, {
-      digests: missing,
-    });
+    throw new RegistryError(
+      OciError.MANIFEST_BLOB_UNKNOWN,
+      `manifest references content not in repository ${name}: ${missing.join(", ")}`,
+      {
+        digests: missing,
+      },
+    );
   }
   if (result.status === "tag-immutable") {
     throw new RegistryError(
@@ -117,8 +138,13 @@ export async function putManifest(c: AppContext, name: string, referenceParam: s
       { tag, digest: result.currentDigest },
     );
   }
-  if (result.status === "no-repository") throw new RegistryError(OciError.NAME_UNKNOWN, `repository ${name} does not exist`);
-  const headers = new Headers({ Location: `/v2/${name}/manifests/${digest}`, "Docker-Content-Digest": digest, "Content-Length": "0" });
+  if (result.status === "no-repository")
+    throw new RegistryError(OciError.NAME_UNKNOWN, `repository ${name} does not exist`);
+  const headers = new Headers({
+    Location: `/v2/${name}/manifests/${digest}`,
+    "Docker-Content-Digest": digest,
+    "Content-Length": "0",
+  });
   if (result.subject !== null) headers.set("OCI-Subject", result.subject);
   return new Response(null, { status: 201, headers });
 }

@@ -91,7 +91,12 @@ describe("pageOf", () => {
   });
 
   it("links to the next page after the last item shown", () => {
-    const page = pageOf(["a", "b", "c"], { limit: 2, last: null }, key, new URL("https://registry.example/v2/repo/tags/list?n=2"));
+    const page = pageOf(
+      ["a", "b", "c"],
+      { limit: 2, last: null },
+      key,
+      new URL("https://registry.example/v2/repo/tags/list?n=2"),
+    );
     expect(page.items).toEqual(["a", "b"]);
     expect(page.link).toBe('</v2/repo/tags/list?n=2&last=b>; rel="next"');
   });
@@ -117,7 +122,9 @@ describe("pageOf", () => {
       "https://registry.example/v2/repo/referrers/sha256:abc?artifactType=application%2Fvnd.example.sbom&n=1",
     );
     const page = pageOf(["x", "y"], { limit: 1, last: null }, key, url);
-    expect(page.link).toBe('</v2/repo/referrers/sha256:abc?artifactType=application%2Fvnd.example.sbom&n=1&last=x>; rel="next"');
+    expect(page.link).toBe(
+      '</v2/repo/referrers/sha256:abc?artifactType=application%2Fvnd.example.sbom&n=1&last=x>; rel="next"',
+    );
     const next = new URL(page.link!.slice(1, page.link!.indexOf(">")), url.origin);
     expect(next.searchParams.get("artifactType")).toBe("application/vnd.example.sbom");
   });
@@ -143,13 +150,23 @@ describe("pageOf", () => {
 
   it("uses keyOf for the last item", () => {
     const items = [{ name: "a" }, { name: "b" }, { name: "c" }];
-    const page = pageOf(items, { limit: 2, last: null }, (item) => `key-${item.name}`, new URL("https://r.example/v2/_catalog"));
+    const page = pageOf(
+      items,
+      { limit: 2, last: null },
+      (item) => `key-${item.name}`,
+      new URL("https://r.example/v2/_catalog"),
+    );
     expect(page.items).toEqual([{ name: "a" }, { name: "b" }]);
     expect(page.link).toBe('</v2/_catalog?n=2&last=key-b>; rel="next"');
   });
 
   it("drops the origin and the fragment from the link", () => {
-    const page = pageOf(["a", "b"], { limit: 1, last: null }, key, new URL("https://r.example:8443/v2/x/tags/list?n=1#frag"));
+    const page = pageOf(
+      ["a", "b"],
+      { limit: 1, last: null },
+      key,
+      new URL("https://r.example:8443/v2/x/tags/list?n=1#frag"),
+    );
     expect(page.link).toBe('</v2/x/tags/list?n=1&last=a>; rel="next"');
   });
 

@@ -18,7 +18,8 @@ export function readPageRequest(query: URLSearchParams): PageRequest {
   const last = query.get("last");
   let limit = DEFAULT_PAGE_SIZE;
   if (n !== null && n !== "") {
-    if (!/^\d+$/.test(n)) throw new RegistryError(OciError.PAGINATION_NUMBER_INVALID, `n must be a non-negative integer, got "${n}"`);
+    if (!/^\d+$/.test(n))
+      throw new RegistryError(OciError.PAGINATION_NUMBER_INVALID, `n must be a non-negative integer, got "${n}"`);
     limit = Math.min(Number(n), MAX_PAGE_SIZE);
   }
   return { limit, last: last === null || last === "" ? null : last };

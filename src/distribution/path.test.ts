@@ -13,7 +13,11 @@ describe("parseDistributionPath", () => {
     ["upload start, deep name", "a/b/c/d/blobs/uploads", { kind: "upload-start", name: "a/b/c/d" }],
 
     // upload
-    ["upload id", "repo/blobs/uploads/0f6c4a1e-7f1b-4c36-9d1c-2f0e0f7b6a11", { kind: "upload", name: "repo", id: "0f6c4a1e-7f1b-4c36-9d1c-2f0e0f7b6a11" }],
+    [
+      "upload id",
+      "repo/blobs/uploads/0f6c4a1e-7f1b-4c36-9d1c-2f0e0f7b6a11",
+      { kind: "upload", name: "repo", id: "0f6c4a1e-7f1b-4c36-9d1c-2f0e0f7b6a11" },
+    ],
     ["upload id in a namespace", "a/b/c/blobs/uploads/abc123", { kind: "upload", name: "a/b/c", id: "abc123" }],
     ["percent-encoded upload id", "repo/blobs/uploads/a%2Bb%3Dc", { kind: "upload", name: "repo", id: "a+b=c" }],
     ["badly encoded upload id is kept raw", "repo/blobs/uploads/a%ZZb", { kind: "upload", name: "repo", id: "a%ZZb" }],
@@ -23,15 +27,35 @@ describe("parseDistributionPath", () => {
     ["blob in a namespace", `team-a/web/api/blobs/${SHA}`, { kind: "blob", name: "team-a/web/api", digest: SHA }],
     ["percent-encoded blob digest", `repo/blobs/${SHA_ENCODED}`, { kind: "blob", name: "repo", digest: SHA }],
     ["lowercase percent-encoding", "repo/blobs/sha256%3aabc", { kind: "blob", name: "repo", digest: "sha256:abc" }],
-    ["short digest-like blob (validated elsewhere)", "repo/blobs/sha256%3Aabc", { kind: "blob", name: "repo", digest: "sha256:abc" }],
-    ["blob with a malformed escape is kept raw", "repo/blobs/sha256%3", { kind: "blob", name: "repo", digest: "sha256%3" }],
-    ["blob with an invalid UTF-8 escape is kept raw", "repo/blobs/%E0%A4%A", { kind: "blob", name: "repo", digest: "%E0%A4%A" }],
+    [
+      "short digest-like blob (validated elsewhere)",
+      "repo/blobs/sha256%3Aabc",
+      { kind: "blob", name: "repo", digest: "sha256:abc" },
+    ],
+    [
+      "blob with a malformed escape is kept raw",
+      "repo/blobs/sha256%3",
+      { kind: "blob", name: "repo", digest: "sha256%3" },
+    ],
+    [
+      "blob with an invalid UTF-8 escape is kept raw",
+      "repo/blobs/%E0%A4%A",
+      { kind: "blob", name: "repo", digest: "%E0%A4%A" },
+    ],
 
     // manifest
     ["manifest by tag", "repo/manifests/latest", { kind: "manifest", name: "repo", reference: "latest" }],
-    ["manifest, multi-component name", "a/b/c/manifests/latest", { kind: "manifest", name: "a/b/c", reference: "latest" }],
+    [
+      "manifest, multi-component name",
+      "a/b/c/manifests/latest",
+      { kind: "manifest", name: "a/b/c", reference: "latest" },
+    ],
     ["manifest by digest", `repo/manifests/${SHA}`, { kind: "manifest", name: "repo", reference: SHA }],
-    ["manifest by percent-encoded digest", `a/b/manifests/${SHA_ENCODED}`, { kind: "manifest", name: "a/b", reference: SHA }],
+    [
+      "manifest by percent-encoded digest",
+      `a/b/manifests/${SHA_ENCODED}`,
+      { kind: "manifest", name: "a/b", reference: SHA },
+    ],
     ["manifest by dotted tag", "repo/manifests/v1.2.3", { kind: "manifest", name: "repo", reference: "v1.2.3" }],
     ["tag named list", "repo/manifests/list", { kind: "manifest", name: "repo", reference: "list" }],
     ["tag named uploads", "repo/manifests/uploads", { kind: "manifest", name: "repo", reference: "uploads" }],
@@ -46,17 +70,41 @@ describe("parseDistributionPath", () => {
 
     // Names whose components are route keywords: the resource is read from the end.
     ["repository named blobs", "blobs/manifests/latest", { kind: "manifest", name: "blobs", reference: "latest" }],
-    ["namespace ending in blobs", "x/blobs/manifests/latest", { kind: "manifest", name: "x/blobs", reference: "latest" }],
+    [
+      "namespace ending in blobs",
+      "x/blobs/manifests/latest",
+      { kind: "manifest", name: "x/blobs", reference: "latest" },
+    ],
     ["namespace ending in manifests, tags list", "x/manifests/tags/list", { kind: "tags", name: "x/manifests" }],
-    ["namespace ending in manifests, blob", `x/manifests/blobs/${SHA}`, { kind: "blob", name: "x/manifests", digest: SHA }],
-    ["namespace ending in tags, manifest", "x/tags/manifests/list", { kind: "manifest", name: "x/tags", reference: "list" }],
+    [
+      "namespace ending in manifests, blob",
+      `x/manifests/blobs/${SHA}`,
+      { kind: "blob", name: "x/manifests", digest: SHA },
+    ],
+    [
+      "namespace ending in tags, manifest",
+      "x/tags/manifests/list",
+      { kind: "manifest", name: "x/tags", reference: "list" },
+    ],
     ["namespace ending in blobs, upload start", "x/blobs/blobs/uploads/", { kind: "upload-start", name: "x/blobs" }],
-    ["namespace with blobs/uploads, upload", "x/blobs/uploads/blobs/uploads/id1", { kind: "upload", name: "x/blobs/uploads", id: "id1" }],
-    ["namespace with blobs/uploads, manifest", "x/blobs/uploads/y/manifests/v1", { kind: "manifest", name: "x/blobs/uploads/y", reference: "v1" }],
+    [
+      "namespace with blobs/uploads, upload",
+      "x/blobs/uploads/blobs/uploads/id1",
+      { kind: "upload", name: "x/blobs/uploads", id: "id1" },
+    ],
+    [
+      "namespace with blobs/uploads, manifest",
+      "x/blobs/uploads/y/manifests/v1",
+      { kind: "manifest", name: "x/blobs/uploads/y", reference: "v1" },
+    ],
     ["namespace ending in referrers, tags", "x/referrers/tags/list", { kind: "tags", name: "x/referrers" }],
 
     // The name is returned as-is: grammar checks happen elsewhere.
-    ["percent-encoded name is not decoded", "a%2Fb/manifests/latest", { kind: "manifest", name: "a%2Fb", reference: "latest" }],
+    [
+      "percent-encoded name is not decoded",
+      "a%2Fb/manifests/latest",
+      { kind: "manifest", name: "a%2Fb", reference: "latest" },
+    ],
     ["uppercase name is passed through", "Repo/tags/list", { kind: "tags", name: "Repo" }],
     ["empty component is passed through", "a//b/tags/list", { kind: "tags", name: "a//b" }],
     ["leading slash is part of the name", "/repo/tags/list", { kind: "tags", name: "/repo" }],

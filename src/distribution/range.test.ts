@@ -92,7 +92,16 @@ describe("parseRange", () => {
   });
 
   it("every partial range lies within the blob", () => {
-    const headers = ["bytes=0-", "bytes=3-", "bytes=-1", "bytes=-7", "bytes=-50", "bytes=0-0", "bytes=2-5", "bytes=4-100"];
+    const headers = [
+      "bytes=0-",
+      "bytes=3-",
+      "bytes=-1",
+      "bytes=-7",
+      "bytes=-50",
+      "bytes=0-0",
+      "bytes=2-5",
+      "bytes=4-100",
+    ];
     for (const size of [1, 2, 5, 7, 10]) {
       for (const header of headers) {
         const range = parseRange(header, size);
@@ -127,7 +136,8 @@ describe("contentRange", () => {
   ])("formats what parseRange returns for %j of %i", (header, size) => {
     const range = parseRange(header, size);
     if (range.kind !== "partial") throw new Error(`expected a partial range, got ${range.kind}`);
-    const [, first, last, total] = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(contentRange(range.offset, range.length, size)) ?? [];
+    const [, first, last, total] =
+      /^bytes (\d+)-(\d+)\/(\d+)$/.exec(contentRange(range.offset, range.length, size)) ?? [];
     expect(Number(first)).toBe(range.offset);
     expect(Number(last) - Number(first) + 1).toBe(range.length);
     expect(Number(total)).toBe(size);

@@ -5,9 +5,7 @@
 
 export type RangeRequest =
   /** No usable Range header: serve the whole blob. */
-  | { kind: "full" }
-  | { kind: "partial"; offset: number; length: number }
-  | { kind: "unsatisfiable" };
+  { kind: "full" } | { kind: "partial"; offset: number; length: number } | { kind: "unsatisfiable" };
 
 export function parseRange(header: string | null, size: number): RangeRequest {
   if (header === null) return { kind: "full" };

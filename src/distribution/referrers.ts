@@ -5,7 +5,13 @@
  * `<alg>-<hex>`, pushed by clients that predate the API) are merged in, as the spec requires.
  */
 import type { AppContext } from "../app-env";
-import { findManifestByDigest, findManifestByTag, listReferrers, type ReferrerRow, type StoredManifest } from "../storage/manifest-records";
+import {
+  findManifestByDigest,
+  findManifestByTag,
+  listReferrers,
+  type ReferrerRow,
+  type StoredManifest,
+} from "../storage/manifest-records";
 import { ANNOTATIONS_IN_MANIFEST, readManifestText } from "../images/manifests";
 import { INDEX_TYPES, MediaType } from "../oci/media-types";
 import { pageOf, readPageRequest } from "./pagination";
@@ -50,7 +56,10 @@ export async function getReferrers(c: AppContext, name: string, digestParam: str
   const headers = new Headers({ "Content-Type": MediaType.OCI_INDEX });
   if (artifactType !== null) headers.set("OCI-Filters-Applied", "artifactType");
   if (link) headers.set("Link", link);
-  return new Response(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_INDEX, manifests }), { status: 200, headers });
+  return new Response(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_INDEX, manifests }), {
+    status: 200,
+    headers,
+  });
 }
 
 /** A referrer's annotations: from its row, or from the manifest when too large for the row. */

@@ -22,7 +22,10 @@ import { cancelUpload, getUploadStatus, patchUpload, putUpload, startUpload } fr
 import { requireName } from "./validate";
 import { refusePushIntoCache } from "../pull-through/targets";
 
-type Handler<K extends DistributionRoute["kind"]> = (c: AppContext, route: Extract<DistributionRoute, { kind: K }>) => Promise<Response>;
+type Handler<K extends DistributionRoute["kind"]> = (
+  c: AppContext,
+  route: Extract<DistributionRoute, { kind: K }>,
+) => Promise<Response>;
 
 /** A method of a resource: the ECR action it needs and the handler. */
 interface Operation<K extends DistributionRoute["kind"]> {
@@ -82,7 +85,8 @@ distribution.use("*", async (c, next) => {
 distribution.use("*", authenticate);
 
 distribution.get("/", async (c) => {
-  if (c.get("caller").kind === "anonymous") throw unauthorized(c, await authConfig(c.var.settings.auth), null, "authentication required");
+  if (c.get("caller").kind === "anonymous")
+    throw unauthorized(c, await authConfig(c.var.settings.auth), null, "authentication required");
   return c.json({});
 });
 
@@ -103,7 +107,8 @@ distribution.all("/*", async (c) => {
     throw new RegistryError(OciError.UNSUPPORTED, `${c.req.method} is not supported on ${route.kind} resources`);
   }
   const config = await authConfig(c.var.settings.auth);
-  if (!(await authorizedByUrl(c, config, route))) await requireRepositoryAccess(c, config, route.name, operation.action);
+  if (!(await authorizedByUrl(c, config, route)))
+    await requireRepositoryAccess(c, config, route.name, operation.action);
   if (PUSH_ACTIONS.has(operation.action)) await refusePushIntoCache(c, route.name, OciError.DENIED);
   return operation.handle(c, route);
 });

@@ -80,7 +80,10 @@ function readContentRange(c: AppContext): ByteRange | null {
 function declaredLength(c: AppContext, range: { length: number } | null): number | null {
   const length = declaredBodyLength(c.req.raw.headers, c.var.settings.blobMaxBytes, BLOB_LENGTH_FAILURES);
   if (range !== null && length !== null && range.length !== length) {
-    throw new RegistryError(OciError.SIZE_INVALID, `Content-Range covers ${range.length} bytes but Content-Length is ${length}`);
+    throw new RegistryError(
+      OciError.SIZE_INVALID,
+      `Content-Range covers ${range.length} bytes but Content-Length is ${length}`,
+    );
   }
   return range?.length ?? length;
 }
@@ -129,12 +132,16 @@ async function putWholeBlob(
   const { timeout } = writerLimits(c.var.settings, ociFailures(name));
   let received: number;
   try {
-    received = await storeExactly(c.env.BLOBS, objectKey, body, length, checksumOption(digest), { timeout, onProgress: held && (() => held.hold.keepAlive()) });
+    received = await storeExactly(c.env.BLOBS, objectKey, body, length, checksumOption(digest), {
+      timeout,
+      onProgress: held && (() => held.hold.keepAlive()),
+    });
   } catch (error) {
     if (isChecksumMismatch(error)) return null;
     throw error;
   }
-  if (received !== length) throw new RegistryError(OciError.SIZE_INVALID, `the body declared ${length} bytes but carried ${received}`);
+  if (received !== length)
+    throw new RegistryError(OciError.SIZE_INVALID, `the body declared ${length} bytes but carried ${received}`);
   return { size: length, objectKey };
 }
 
@@ -149,7 +156,9 @@ export async function startUpload(c: AppContext, name: string): Promise<Response
     const from = query.get("from");
     if (from !== null && isValidRepositoryName(from) && (await mayPullFrom(c, from))) {
       const db = c.get("db");
-      const mounted = await withRepository(c.env, name, () => mountBlob(db, name, from, digest.digest, Date.now(), c.get("requestStartedAt")));
+      const mounted = await withRepository(c.env, name, () =>
+        mountBlob(db, name, from, digest.digest, Date.now(), c.get("requestStartedAt")),
+      );
       if (mounted) return blobCreated(name, digest.digest);
     }
     // Not mountable: the spec asks for an ordinary upload session instead.
@@ -183,14 +192,17 @@ async function mayPullFrom(c: AppContext, from: string): Promise<boolean> {
 function readAlgorithm(query: URLSearchParams): DigestAlgorithm {
   const value = query.get("digest-algorithm");
   if (value === null) return "sha256";
-  if (!isDigestAlgorithm(value)) throw new RegistryError(OciError.DIGEST_INVALID, `unsupported digest algorithm "${value}"`);
+  if (!isDigestAlgorithm(value))
+    throw new RegistryError(OciError.DIGEST_INVALID, `unsupported digest algorithm "${value}"`);
   return value;
 }
 
 function digestMismatch(expected: string, actual?: string): RegistryError {
   return new RegistryError(
     OciError.DIGEST_INVALID,
-    actual ? `uploaded content has digest ${actual}, not ${expected}` : `uploaded content does not match digest ${expected}`,
+    actual
+      ? `uploaded content has digest ${actual}, not ${expected}`
+      : `uploaded content does not match digest ${expected}`,
     { digest: expected },
   );
 }

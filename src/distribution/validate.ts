@@ -22,8 +22,10 @@ export function ociWireError(error: OciFormatError): RegistryError {
 export function requireDigest(value: string | null | undefined): ParsedDigest {
   const digest = value ? parseDigest(value) : null;
   if (!digest) {
-    throw new RegistryError(OciError.DIGEST_INVALID, `invalid or unsupported digest "${value ?? ""}" (sha256 and sha512 are supported)`);
+    throw new RegistryError(
+      OciError.DIGEST_INVALID,
+      `invalid or unsupported digest "${value ?? ""}" (sha256 and sha512 are supported)`,
+    );
   }
   return digest;
 }
-

@@ -72,7 +72,13 @@ export interface GcReport {
 }
 
 /** Step 1: unreferenced links, repository by repository from the cursor. True at the end of the sweep. */
-async function collectLinks(env: Env, db: Database, graceMs: number, over: () => boolean, report: GcReport): Promise<boolean> {
+async function collectLinks(
+  env: Env,
+  db: Database,
+  graceMs: number,
+  over: () => boolean,
+  report: GcReport,
+): Promise<boolean> {
   let cursor = (await findRegistrySetting(db, LINK_CURSOR)) ?? null;
   for (;;) {
     const page = await listRepositories(db, cursor, REPOSITORY_PAGE);
@@ -91,12 +97,25 @@ async function collectLinks(env: Env, db: Database, graceMs: number, over: () =>
 }
 
 /** Step 2: mark unreferenced objects, a listing page at a time. True at the end of the listing. */
-async function markUnreferenced(env: Env, db: Database, graceMs: number, over: () => boolean, report: GcReport): Promise<boolean> {
+async function markUnreferenced(
+  env: Env,
+  db: Database,
+  graceMs: number,
+  over: () => boolean,
+  report: GcReport,
+): Promise<boolean> {
   let cursor = await findRegistrySetting(db, LIST_CURSOR);
   for (;;) {
     if (over()) return false;
-    const listing = await env.BLOBS.list({ prefix: BLOB_PREFIX, limit: LIST_PAGE, ...(cursor === undefined ? {} : { cursor }) });
-    const linked = await linkedObjectKeys(db, listing.objects.map((object) => object.key));
+    const listing = await env.BLOBS.list({
+      prefix: BLOB_PREFIX,
+      limit: LIST_PAGE,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    const linked = await linkedObjectKeys(
+      db,
+      listing.objects.map((object) => object.key),
+    );
     const now = Date.now();
     const unlinked = listing.objects
       .filter((object) => !linked.has(object.key))
@@ -116,7 +135,13 @@ async function markUnreferenced(env: Env, db: Database, graceMs: number, over: (
 }
 
 /** Step 3: claim what has stayed unreferenced for a grace period, delete it, leave tombstones. */
-async function deleteClaimed(env: Env, db: Database, graceMs: number, over: () => boolean, report: GcReport): Promise<void> {
+async function deleteClaimed(
+  env: Env,
+  db: Database,
+  graceMs: number,
+  over: () => boolean,
+  report: GcReport,
+): Promise<void> {
   for (;;) {
     if (over()) return;
     const now = Date.now();
@@ -129,7 +154,14 @@ async function deleteClaimed(env: Env, db: Database, graceMs: number, over: () =
     report.bytesReclaimed += claimed.reduce((sum, object) => sum + object.size, 0);
     await recordAuditEvents(
       db,
-      claimed.map((object) => ({ at: now, actor: GC_ACTOR, action: "DeleteBlobObject", repository: null, digest: null, detail: { objectKey: object.key, size: object.size } })),
+      claimed.map((object) => ({
+        at: now,
+        actor: GC_ACTOR,
+        action: "DeleteBlobObject",
+        repository: null,
+        digest: null,
+        detail: { objectKey: object.key, size: object.size },
+      })),
     );
     if (claimed.length < CLAIM_PAGE) break;
   }
@@ -142,7 +174,15 @@ export async function runGarbageCollection(env: Env, options: GcOptions): Promis
   const started = Date.now();
   const budgetMs = options.budgetMs ?? 20_000;
   const over = () => Date.now() - started >= budgetMs;
-  const report: GcReport = { startedAt: started, durationMs: 0, linksRemoved: 0, objectsMarked: 0, objectsDeleted: 0, bytesReclaimed: 0, sweepComplete: false };
+  const report: GcReport = {
+    startedAt: started,
+    durationMs: 0,
+    linksRemoved: 0,
+    objectsMarked: 0,
+    objectsDeleted: 0,
+    bytesReclaimed: 0,
+    sweepComplete: false,
+  };
   const linksDone = await collectLinks(env, db, graceMs, over, report);
   const listingDone = await markUnreferenced(env, db, graceMs, over, report);
   await deleteClaimed(env, db, graceMs, over, report);

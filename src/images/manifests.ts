@@ -14,7 +14,12 @@ import type { ManifestPushResult } from "../repository/repository-object";
 import { repositoryObject } from "../repository/stub";
 import type { Database } from "../storage/database";
 import { manifestKey } from "../storage/keys";
-import { findManifestByDigest, findManifestByTag, type ManifestRecord, type StoredManifest } from "../storage/manifest-records";
+import {
+  findManifestByDigest,
+  findManifestByTag,
+  type ManifestRecord,
+  type StoredManifest,
+} from "../storage/manifest-records";
 import { checksumOption } from "../storage/upload-writer";
 
 /** Manifests up to this size are kept inline in their D1 row (D1 rows hold up to 2 MB). */
@@ -57,7 +62,11 @@ export async function pushManifest(env: Env, name: string, push: ManifestPush): 
     body = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(push.bytes);
   } else {
     const parsed = parseDigest(push.digest);
-    if (parsed === null) throw new OciFormatError("digest-invalid", `invalid or unsupported digest "${push.digest}" (sha256 and sha512 are supported)`);
+    if (parsed === null)
+      throw new OciFormatError(
+        "digest-invalid",
+        `invalid or unsupported digest "${push.digest}" (sha256 and sha512 are supported)`,
+      );
     await env.BLOBS.put(manifestKey(parsed), push.bytes, checksumOption(parsed));
   }
   const record: ManifestRecord = {
@@ -86,8 +95,14 @@ function storedAnnotations(annotations: Record<string, string> | null): string |
 }
 
 /** The manifest the repository stores under `reference` (one D1 query), if any. */
-export async function findManifest(db: Database, name: string, reference: Reference): Promise<StoredManifest | undefined> {
-  return reference.kind === "tag" ? findManifestByTag(db, name, reference.tag) : findManifestByDigest(db, name, reference.digest.digest);
+export async function findManifest(
+  db: Database,
+  name: string,
+  reference: Reference,
+): Promise<StoredManifest | undefined> {
+  return reference.kind === "tag"
+    ? findManifestByTag(db, name, reference.tag)
+    : findManifestByDigest(db, name, reference.digest.digest);
 }
 
 /** What `readManifestBytes` needs of a stored manifest (a manifest row, or a row of the image list). */
@@ -101,7 +116,10 @@ export interface ManifestBodySource {
  * A stored manifest's bytes: the text its D1 row holds, or R2's object for one too large for
  * the row (its body streams); null when R2 no longer has it.
  */
-export async function readManifestBytes(blobs: R2Bucket, manifest: ManifestBodySource): Promise<string | R2ObjectBody | null> {
+export async function readManifestBytes(
+  blobs: R2Bucket,
+  manifest: ManifestBodySource,
+): Promise<string | R2ObjectBody | null> {
   if (manifest.body !== null) return manifest.body;
   const digest: ParsedDigest | null = parseDigest(manifest.digest);
   return digest === null ? null : blobs.get(manifestKey(digest));

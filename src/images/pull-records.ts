@@ -42,7 +42,8 @@ export function recordPull(c: AppContext, repository: string, digest: string): v
     pending.set(key, { repository, digest, last: now, count: 1 });
   }
   lastFlush ??= now;
-  if (now - lastFlush >= c.var.settings.pullRecordIntervalMs || pending.size >= MAX_PENDING) runAfterResponse(c, flushPullRecords(c));
+  if (now - lastFlush >= c.var.settings.pullRecordIntervalMs || pending.size >= MAX_PENDING)
+    runAfterResponse(c, flushPullRecords(c));
 }
 
 /** Writes the buffered pulls now (nothing when none are buffered). */
@@ -74,7 +75,9 @@ function restore(tallies: readonly PullTally[]): void {
 }
 
 function runAfterResponse(c: AppContext, work: Promise<void>): void {
-  const guarded = work.catch((error: unknown) => console.error("pull records: write failed; kept for the next flush", error));
+  const guarded = work.catch((error: unknown) =>
+    console.error("pull records: write failed; kept for the next flush", error),
+  );
   try {
     c.executionCtx.waitUntil(guarded);
   } catch {

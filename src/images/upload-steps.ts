@@ -37,8 +37,14 @@ export interface UploadFailures {
 /** The bounds a request's writer works within, reported with `failures`. */
 export function writerLimits(settings: Settings, failures: UploadFailures): WriterLimits {
   const maxBytes = settings.blobMaxBytes;
-  const timeout = bodyTimeout(settings, () => failures.stalled(`the request body stopped arriving for ${timeout.ms / 1000} s`));
-  return { maxBytes, tooLarge: () => failures.tooLarge(`the blob would exceed the limit of ${maxBytes} bytes`), timeout };
+  const timeout = bodyTimeout(settings, () =>
+    failures.stalled(`the request body stopped arriving for ${timeout.ms / 1000} s`),
+  );
+  return {
+    maxBytes,
+    tooLarge: () => failures.tooLarge(`the blob would exceed the limit of ${maxBytes} bytes`),
+    timeout,
+  };
 }
 
 /** A session lent to this request. `released` is set once a commit or close gave it back. */
@@ -66,7 +72,12 @@ function takenOver(failures: UploadFailures, session: UploadSession): RegistryEr
  * UPLOAD_LEASE_RENEW_MS as bytes come in (a dead request stops renewing and its session is
  * free UPLOAD_LEASE_MS later), and asked for reserved part numbers.
  */
-function sessionHold(repository: HeldUpload["repository"], session: UploadSession, lease: string, failures: UploadFailures): SessionHold {
+function sessionHold(
+  repository: HeldUpload["repository"],
+  session: UploadSession,
+  lease: string,
+  failures: UploadFailures,
+): SessionHold {
   let renewedAt = Date.now();
   return {
     writer: lease,
@@ -79,7 +90,9 @@ function sessionHold(repository: HeldUpload["repository"], session: UploadSessio
       const reserved = await repository.reserveParts(session.id, lease, count);
       if (reserved.status === "lost") throw takenOver(failures, session);
       if (reserved.status === "exhausted") {
-        throw failures.tooLarge(`upload ${session.id} has used all of R2's multipart part numbers (many interrupted chunks); start the upload again`);
+        throw failures.tooLarge(
+          `upload ${session.id} has used all of R2's multipart part numbers (many interrupted chunks); start the upload again`,
+        );
       }
       renewedAt = Date.now();
       return { from: reserved.from, through: reserved.through };
@@ -227,8 +240,15 @@ export async function closeUpload(held: HeldUpload): Promise<void> {
  * Links a stored blob into repository `name` (creating the repository if need be), unless
  * garbage collection took the stored object since this request began ("collected").
  */
-export async function linkStoredBlob(c: AppContext, name: string, digest: string, location: BlobLocation): Promise<LinkResult> {
-  return withRepository(c.env, name, () => linkBlob(c.get("db"), name, digest, location, Date.now(), c.get("requestStartedAt")));
+export async function linkStoredBlob(
+  c: AppContext,
+  name: string,
+  digest: string,
+  location: BlobLocation,
+): Promise<LinkResult> {
+  return withRepository(c.env, name, () =>
+    linkBlob(c.get("db"), name, digest, location, Date.now(), c.get("requestStartedAt")),
+  );
 }
 
 /** Links an uploaded blob into the repository; false when the repository already linked it. */
@@ -241,7 +261,9 @@ export async function linkUploadedBlob(
 ): Promise<boolean> {
   const result = await linkStoredBlob(c, name, digest, location);
   if (result === "collected") {
-    throw failures.collected(`the stored bytes of ${digest} were removed by garbage collection while this request ran; upload the blob again`);
+    throw failures.collected(
+      `the stored bytes of ${digest} were removed by garbage collection while this request ran; upload the blob again`,
+    );
   }
   return result === "linked";
 }

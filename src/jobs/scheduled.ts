@@ -70,7 +70,13 @@ export async function runJobs(env: Env, settings: Settings, jobs: readonly Job[]
       results.push({ job: job.name, ok: true, durationMs: Date.now() - started, summary, report });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      results.push({ job: job.name, ok: false, durationMs: Date.now() - started, summary: `failed: ${message}`, error: message });
+      results.push({
+        job: job.name,
+        ok: false,
+        durationMs: Date.now() - started,
+        summary: `failed: ${message}`,
+        error: message,
+      });
     }
   }
   return results;
@@ -91,5 +97,6 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   }
   const failed = results.filter((result) => !result.ok);
   // The invocation's outcome says a job failed (Cloudflare's cron events show it).
-  if (failed.length > 0) throw new Error(`scheduled: ${failed.map((result) => `${result.job} ${result.summary}`).join("; ")}`);
+  if (failed.length > 0)
+    throw new Error(`scheduled: ${failed.map((result) => `${result.job} ${result.summary}`).join("; ")}`);
 }

@@ -68,12 +68,24 @@ const CASES: Case[] = [
       rule(1, { tagStatus: "tagged", tagPrefixList: ["prod"], countType: "imageCountMoreThan", countNumber: 1 }),
       rule(2, { tagStatus: "tagged", tagPrefixList: ["beta"], countType: "imageCountMoreThan", countNumber: 1 }),
     ],
-    images: { A: { age: 10, tags: ["beta-1", "prod-1"] }, B: { age: 9, tags: ["beta-2", "prod-2"] }, C: { age: 8, tags: ["beta-3"] } },
+    images: {
+      A: { age: 10, tags: ["beta-1", "prod-1"] },
+      B: { age: 9, tags: ["beta-2", "prod-2"] },
+      C: { age: 8, tags: ["beta-3"] },
+    },
     expired: { A: 1 },
   },
   {
     name: "user guide: several prefixes in one rule must all match",
-    rules: [rule(1, { tagStatus: "tagged", tagPrefixList: ["alpha", "beta"], countType: "sinceImagePushed", countUnit: "days", countNumber: 5 })],
+    rules: [
+      rule(1, {
+        tagStatus: "tagged",
+        tagPrefixList: ["alpha", "beta"],
+        countType: "sinceImagePushed",
+        countUnit: "days",
+        countNumber: 5,
+      }),
+    ],
     images: {
       A: { age: 12, tags: ["alpha-1"] },
       B: { age: 11, tags: ["beta-1"] },
@@ -92,8 +104,15 @@ const CASES: Case[] = [
   },
   {
     name: "user guide: keep the newest 2 images tagged prod* (tagPatternList)",
-    rules: [rule(1, { tagStatus: "tagged", tagPatternList: ["prod*"], countType: "imageCountMoreThan", countNumber: 2 })],
-    images: { p1: { age: 4, tags: ["prod-1"] }, p2: { age: 3, tags: ["prod-2"] }, p3: { age: 2, tags: ["prod-3"] }, d1: { age: 9, tags: ["dev-1"] } },
+    rules: [
+      rule(1, { tagStatus: "tagged", tagPatternList: ["prod*"], countType: "imageCountMoreThan", countNumber: 2 }),
+    ],
+    images: {
+      p1: { age: 4, tags: ["prod-1"] },
+      p2: { age: 3, tags: ["prod-2"] },
+      p3: { age: 2, tags: ["prod-3"] },
+      d1: { age: 9, tags: ["dev-1"] },
+    },
     expired: { p1: 1 },
   },
   {
@@ -127,16 +146,31 @@ const CASES: Case[] = [
   {
     name: "imageCountMoreThan counts images already marked by a higher rule",
     rules: [
-      rule(1, { tagStatus: "tagged", tagPrefixList: ["tmp"], countType: "sinceImagePushed", countUnit: "days", countNumber: 5 }),
+      rule(1, {
+        tagStatus: "tagged",
+        tagPrefixList: ["tmp"],
+        countType: "sinceImagePushed",
+        countUnit: "days",
+        countNumber: 5,
+      }),
       rule(2, { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 2 }),
     ],
-    images: { a: { age: 1, tags: ["tmp-a"] }, b: { age: 6, tags: ["tmp-b"] }, c: { age: 2, tags: ["v3"] }, d: { age: 3, tags: ["v2"] }, e: { age: 4 } },
+    images: {
+      a: { age: 1, tags: ["tmp-a"] },
+      b: { age: 6, tags: ["tmp-b"] },
+      c: { age: 2, tags: ["v3"] },
+      d: { age: 3, tags: ["v2"] },
+      e: { age: 4 },
+    },
     // rule 2 ranks a, c, d, e, b (newest first) and picks d, e, b; b is rule 1's already, a is shielded.
     expired: { b: 1, d: 2, e: 2 },
   },
   {
     name: "an image is expired by one rule only: the highest-priority one that picks it",
-    rules: [untaggedOlderThan(1), rule(2, { tagStatus: "any", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 })],
+    rules: [
+      untaggedOlderThan(1),
+      rule(2, { tagStatus: "any", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 }),
+    ],
     images: { u: { age: 5 }, t: { age: 5, tags: ["x"] } },
     expired: { u: 1, t: 2 },
   },
@@ -154,31 +188,79 @@ const CASES: Case[] = [
   },
   {
     name: "a prefix matches longer tags (prod matches production)",
-    rules: [rule(1, { tagStatus: "tagged", tagPrefixList: ["prod"], countType: "sinceImagePushed", countUnit: "days", countNumber: 1 })],
+    rules: [
+      rule(1, {
+        tagStatus: "tagged",
+        tagPrefixList: ["prod"],
+        countType: "sinceImagePushed",
+        countUnit: "days",
+        countNumber: 1,
+      }),
+    ],
     images: { a: { age: 2, tags: ["production"] }, b: { age: 2, tags: ["pro"] } },
     expired: { a: 1 },
   },
   {
     name: "a pattern without a wildcard matches the whole tag only",
-    rules: [rule(1, { tagStatus: "tagged", tagPatternList: ["latest"], countType: "sinceImagePushed", countUnit: "days", countNumber: 1 })],
+    rules: [
+      rule(1, {
+        tagStatus: "tagged",
+        tagPatternList: ["latest"],
+        countType: "sinceImagePushed",
+        countUnit: "days",
+        countNumber: 1,
+      }),
+    ],
     images: { a: { age: 2, tags: ["latest"] }, b: { age: 2, tags: ["latest-1"] } },
     expired: { a: 1 },
   },
   {
     name: "four wildcards in one pattern",
-    rules: [rule(1, { tagStatus: "tagged", tagPatternList: ["*test*1*2*3"], countType: "sinceImagePushed", countUnit: "days", countNumber: 1 })],
-    images: { a: { age: 2, tags: ["my-test-1-2-3"] }, b: { age: 2, tags: ["test123"] }, c: { age: 2, tags: ["test-3-2-1"] } },
+    rules: [
+      rule(1, {
+        tagStatus: "tagged",
+        tagPatternList: ["*test*1*2*3"],
+        countType: "sinceImagePushed",
+        countUnit: "days",
+        countNumber: 1,
+      }),
+    ],
+    images: {
+      a: { age: 2, tags: ["my-test-1-2-3"] },
+      b: { age: 2, tags: ["test123"] },
+      c: { age: 2, tags: ["test-3-2-1"] },
+    },
     expired: { a: 1, b: 1 },
   },
   {
     name: "several patterns must each match some tag",
-    rules: [rule(1, { tagStatus: "tagged", tagPatternList: ["*-amd64", "v*"], countType: "sinceImagePushed", countUnit: "days", countNumber: 1 })],
-    images: { a: { age: 2, tags: ["v1", "build-amd64"] }, b: { age: 2, tags: ["v1-arm64"] }, c: { age: 2, tags: ["v2-amd64"] } },
+    rules: [
+      rule(1, {
+        tagStatus: "tagged",
+        tagPatternList: ["*-amd64", "v*"],
+        countType: "sinceImagePushed",
+        countUnit: "days",
+        countNumber: 1,
+      }),
+    ],
+    images: {
+      a: { age: 2, tags: ["v1", "build-amd64"] },
+      b: { age: 2, tags: ["v1-arm64"] },
+      c: { age: 2, tags: ["v2-amd64"] },
+    },
     expired: { a: 1, c: 1 },
   },
   {
     name: "a tagged rule never selects untagged images",
-    rules: [rule(1, { tagStatus: "tagged", tagPatternList: ["*"], countType: "sinceImagePushed", countUnit: "days", countNumber: 1 })],
+    rules: [
+      rule(1, {
+        tagStatus: "tagged",
+        tagPatternList: ["*"],
+        countType: "sinceImagePushed",
+        countUnit: "days",
+        countNumber: 1,
+      }),
+    ],
     images: { u: { age: 9 }, t: { age: 9, tags: ["x"] } },
     expired: { t: 1 },
   },
@@ -221,7 +303,12 @@ const CASES: Case[] = [
   {
     name: "images referenced by an index are kept while the index lives",
     rules: [untaggedOlderThan(1)],
-    images: { idx: { age: 5, tags: ["multi"], children: ["amd", "arm"] }, amd: { age: 5 }, arm: { age: 5 }, loose: { age: 5 } },
+    images: {
+      idx: { age: 5, tags: ["multi"], children: ["amd", "arm"] },
+      amd: { age: 5 },
+      arm: { age: 5 },
+      loose: { age: 5 },
+    },
     expired: { loose: 1 },
   },
   {
@@ -233,12 +320,24 @@ const CASES: Case[] = [
   {
     name: "children of a nested index are kept",
     rules: [untaggedOlderThan(1)],
-    images: { top: { age: 2, tags: ["t"], children: ["inner"] }, inner: { age: 2, children: ["leaf"] }, leaf: { age: 2 } },
+    images: {
+      top: { age: 2, tags: ["t"], children: ["inner"] },
+      inner: { age: 2, children: ["leaf"] },
+      leaf: { age: 2 },
+    },
     expired: {},
   },
   {
     name: "a referrer expires with its subject, under the subject's rule",
-    rules: [rule(1, { tagStatus: "tagged", tagPrefixList: ["pr-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 3 })],
+    rules: [
+      rule(1, {
+        tagStatus: "tagged",
+        tagPrefixList: ["pr-"],
+        countType: "sinceImagePushed",
+        countUnit: "days",
+        countNumber: 3,
+      }),
+    ],
     images: { img: { age: 5, tags: ["pr-7"] }, sig: { age: 5, subject: "img" }, sbom: { age: 1, subject: "img" } },
     expired: { img: 1, sig: 1, sbom: 1 },
   },
@@ -299,7 +398,8 @@ describe("evaluateLifecycle", () => {
     const decisions = evaluateLifecycle(policy, images(testCase.images), NOW);
     expect(Object.fromEntries(decisions.map((d) => [d.digest, d.rulePriority]))).toEqual(testCase.expired);
     expect(new Set(decisions.map((d) => d.digest)).size).toBe(decisions.length);
-    for (let i = 1; i < decisions.length; i++) expect(decisions[i]!.pushedAt).toBeGreaterThanOrEqual(decisions[i - 1]!.pushedAt);
+    for (let i = 1; i < decisions.length; i++)
+      expect(decisions[i]!.pushedAt).toBeGreaterThanOrEqual(decisions[i - 1]!.pushedAt);
   });
 
   it("has at least 30 cases", () => {

@@ -63,7 +63,11 @@ function pickedBy(rule: LifecycleRule, matching: readonly LifecycleImage[], now:
   return matching.filter((image) => (image.lastPulledAt ?? image.pushedAt) < cutoff);
 }
 
-export function evaluateLifecycle(policy: LifecyclePolicy, images: readonly LifecycleImage[], now: number): ExpiryDecision[] {
+export function evaluateLifecycle(
+  policy: LifecyclePolicy,
+  images: readonly LifecycleImage[],
+  now: number,
+): ExpiryDecision[] {
   const present = new Set(images.map((image) => image.digest));
   const ruleImages = images.filter((image) => image.subject === null);
 
@@ -98,7 +102,13 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: readonly Life
       if (subjectGone ? image.pushedAt > now - ORPHAN_REFERRER_MS : !expired.has(image.subject)) continue;
       const rulePriority = subjectGone ? null : expired.get(image.subject)!;
       expired.set(image.digest, rulePriority);
-      decisions.push({ digest: image.digest, tags: image.tags, pushedAt: image.pushedAt, rulePriority, reason: "subject" });
+      decisions.push({
+        digest: image.digest,
+        tags: image.tags,
+        pushedAt: image.pushedAt,
+        rulePriority,
+        reason: "subject",
+      });
       changed = true;
     }
   }

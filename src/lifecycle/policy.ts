@@ -72,7 +72,11 @@ function stringList(value: unknown, where: string): string[] {
 function parseSelection(value: unknown, where: string): LifecycleSelection {
   if (!isObject(value)) fail(`${where}.selection is required and must be an object`);
   const at = `${where}.selection`;
-  onlyKeys(value, ["tagStatus", "tagPrefixList", "tagPatternList", "storageClass", "countType", "countUnit", "countNumber"], at);
+  onlyKeys(
+    value,
+    ["tagStatus", "tagPrefixList", "tagPatternList", "storageClass", "countType", "countUnit", "countNumber"],
+    at,
+  );
   const tagStatus = value.tagStatus;
   if (tagStatus !== "tagged" && tagStatus !== "untagged" && tagStatus !== "any") {
     fail(`${at}.tagStatus must be "tagged", "untagged" or "any"`);
@@ -80,17 +84,23 @@ function parseSelection(value: unknown, where: string): LifecycleSelection {
   if (value.storageClass !== undefined && value.storageClass !== "standard") {
     fail(`${at}.storageClass: only "standard" is supported (no archive storage class)`);
   }
-  const tagPrefixList = value.tagPrefixList === undefined ? null : stringList(value.tagPrefixList, `${at}.tagPrefixList`);
-  const tagPatternList = value.tagPatternList === undefined ? null : stringList(value.tagPatternList, `${at}.tagPatternList`);
+  const tagPrefixList =
+    value.tagPrefixList === undefined ? null : stringList(value.tagPrefixList, `${at}.tagPrefixList`);
+  const tagPatternList =
+    value.tagPatternList === undefined ? null : stringList(value.tagPatternList, `${at}.tagPatternList`);
   if (tagStatus === "tagged") {
-    if (tagPrefixList === null && tagPatternList === null) fail(`${at}: a "tagged" rule needs tagPrefixList or tagPatternList`);
+    if (tagPrefixList === null && tagPatternList === null)
+      fail(`${at}: a "tagged" rule needs tagPrefixList or tagPatternList`);
     if (tagPrefixList !== null && tagPatternList !== null) fail(`${at}: use tagPrefixList or tagPatternList, not both`);
   } else if (tagPrefixList !== null || tagPatternList !== null) {
     fail(`${at}: tagPrefixList and tagPatternList are only for tagStatus "tagged"`);
   }
   for (const [index, pattern] of (tagPatternList ?? []).entries()) {
     const wildcards = pattern.split("*").length - 1;
-    if (wildcards > MAX_WILDCARDS) fail(`${at}.tagPatternList[${index}] "${pattern}" has ${wildcards} wildcards; at most ${MAX_WILDCARDS} are allowed`);
+    if (wildcards > MAX_WILDCARDS)
+      fail(
+        `${at}.tagPatternList[${index}] "${pattern}" has ${wildcards} wildcards; at most ${MAX_WILDCARDS} are allowed`,
+      );
   }
   const countType = value.countType;
   if (countType !== "imageCountMoreThan" && countType !== "sinceImagePushed" && countType !== "sinceImagePulled") {
@@ -126,7 +136,12 @@ function parseRule(value: unknown, index: number): LifecycleRule {
   if (!isObject(action)) fail(`${where}.action is required and must be an object`);
   onlyKeys(action, ["type", "targetStorageClass"], `${where}.action`);
   if (action.type !== "expire") fail(`${where}.action.type must be "expire" (transition to archive is not supported)`);
-  return { rulePriority, description: typeof value.description === "string" ? value.description : null, selection, action: { type: "expire" } };
+  return {
+    rulePriority,
+    description: typeof value.description === "string" ? value.description : null,
+    selection,
+    action: { type: "expire" },
+  };
 }
 
 /** Parses and validates a lifecycle policy document; throws LifecyclePolicyError. */
@@ -143,27 +158,35 @@ export function parseLifecyclePolicy(text: string): LifecyclePolicy {
   if (!isObject(document)) fail("the policy must be a JSON object with a rules list");
   onlyKeys(document, ["rules"], "policy");
   if (!Array.isArray(document.rules) || document.rules.length === 0) fail("rules must be a non-empty list");
-  if (document.rules.length > MAX_RULES) fail(`at most ${MAX_RULES} rules are allowed; the policy has ${document.rules.length}`);
+  if (document.rules.length > MAX_RULES)
+    fail(`at most ${MAX_RULES} rules are allowed; the policy has ${document.rules.length}`);
   const rules = document.rules.map(parseRule);
 
   const priorities = new Set<number>();
   for (const rule of rules) {
-    if (priorities.has(rule.rulePriority)) fail(`rulePriority ${rule.rulePriority} is used by more than one rule; priorities must be unique`);
+    if (priorities.has(rule.rulePriority))
+      fail(`rulePriority ${rule.rulePriority} is used by more than one rule; priorities must be unique`);
     priorities.add(rule.rulePriority);
   }
   const highest = Math.max(...priorities);
   for (const rule of rules) {
     if (rule.selection.tagStatus === "any" && rule.rulePriority !== highest) {
-      fail(`the rule with tagStatus "any" (rulePriority ${rule.rulePriority}) must have the highest rulePriority (${highest}), so it is evaluated last`);
+      fail(
+        `the rule with tagStatus "any" (rulePriority ${rule.rulePriority}) must have the highest rulePriority (${highest}), so it is evaluated last`,
+      );
     }
   }
-  if (rules.filter((rule) => rule.selection.tagStatus === "untagged").length > 1) fail('only one rule may select untagged images (tagStatus "untagged")');
+  if (rules.filter((rule) => rule.selection.tagStatus === "untagged").length > 1)
+    fail('only one rule may select untagged images (tagStatus "untagged")');
   const prefixSets = new Map<string, number>();
   for (const rule of rules) {
     if (rule.selection.tagPrefixList === null) continue;
     const key = JSON.stringify([...new Set(rule.selection.tagPrefixList)].sort());
     const other = prefixSets.get(key);
-    if (other !== undefined) fail(`rules ${other} and ${rule.rulePriority} select the same tag prefixes; each rule's tagPrefixList must be a unique set`);
+    if (other !== undefined)
+      fail(
+        `rules ${other} and ${rule.rulePriority} select the same tag prefixes; each rule's tagPrefixList must be a unique set`,
+      );
     prefixSets.set(key, rule.rulePriority);
   }
   return { rules: [...rules].sort((a, b) => a.rulePriority - b.rulePriority) };

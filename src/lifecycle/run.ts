@@ -69,9 +69,17 @@ export async function applyLifecyclePolicy(
   let expired = 0;
   for (let at = 0; at < decisions.length; at += EXPIRE_CHUNK) {
     const chunk = decisions.slice(at, at + EXPIRE_CHUNK);
-    const gone = new Set(await repositoryObject(env, name).expireImages(name, chunk.map(({ digest, tags }) => ({ digest, tags: [...tags] }))));
+    const gone = new Set(
+      await repositoryObject(env, name).expireImages(
+        name,
+        chunk.map(({ digest, tags }) => ({ digest, tags: [...tags] })),
+      ),
+    );
     expired += gone.size;
-    await recordAuditEvents(db, chunk.filter((decision) => gone.has(decision.digest)).map((decision) => auditOf(name, decision, now)));
+    await recordAuditEvents(
+      db,
+      chunk.filter((decision) => gone.has(decision.digest)).map((decision) => auditOf(name, decision, now)),
+    );
   }
   await setLifecycleEvaluatedAt(db, name, now);
   return { evaluated: images.length, expired };
@@ -84,7 +92,12 @@ function auditOf(repository: string, decision: ExpiryDecision, at: number) {
     action: "ExpireImage",
     repository,
     digest: decision.digest,
-    detail: { rulePriority: decision.rulePriority, reason: decision.reason, tags: decision.tags, pushedAt: decision.pushedAt },
+    detail: {
+      rulePriority: decision.rulePriority,
+      reason: decision.reason,
+      tags: decision.tags,
+      pushedAt: decision.pushedAt,
+    },
   };
 }
 
@@ -93,7 +106,14 @@ export async function runLifecycle(env: Env, options: LifecycleRunOptions = {}):
   const startedAt = options.now ?? Date.now();
   const clockStart = Date.now();
   const budgetMs = options.budgetMs ?? 20_000;
-  const report: LifecycleRunReport = { startedAt, durationMs: 0, repositories: 0, imagesEvaluated: 0, imagesExpired: 0, sweepComplete: false };
+  const report: LifecycleRunReport = {
+    startedAt,
+    durationMs: 0,
+    repositories: 0,
+    imagesEvaluated: 0,
+    imagesExpired: 0,
+    sweepComplete: false,
+  };
   let cursor = (await findRegistrySetting(db, CURSOR_KEY)) ?? null;
   outer: for (;;) {
     const page = await listRepositoriesWithLifecyclePolicy(db, cursor, REPOSITORY_PAGE);

@@ -6,7 +6,13 @@
  */
 import { OciFormatError } from "./errors";
 import { parseDigest } from "./grammar";
-import { essence, IMAGE_MANIFEST_TYPES, INDEX_TYPES, MANIFEST_TYPES, NON_DISTRIBUTABLE_LAYER_TYPES } from "./media-types";
+import {
+  essence,
+  IMAGE_MANIFEST_TYPES,
+  INDEX_TYPES,
+  MANIFEST_TYPES,
+  NON_DISTRIBUTABLE_LAYER_TYPES,
+} from "./media-types";
 
 export interface Descriptor {
   mediaType: string;
@@ -90,7 +96,8 @@ function readDescriptor(value: unknown, where: string): Descriptor {
   const descriptor: Descriptor = { mediaType, digest, size };
   const annotations = readAnnotations(value.annotations, where);
   if (annotations) descriptor.annotations = annotations;
-  if (value.artifactType !== undefined) descriptor.artifactType = readMediaType(value.artifactType, `${where}.artifactType`);
+  if (value.artifactType !== undefined)
+    descriptor.artifactType = readMediaType(value.artifactType, `${where}.artifactType`);
   if (value.urls !== undefined) {
     if (!Array.isArray(value.urls) || !value.urls.every((url) => typeof url === "string")) {
       throw invalid(`${where}.urls must be an array of strings`);
@@ -152,7 +159,9 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Ma
     const config = readDescriptor(manifest.config, "config");
     if (manifest.layers === undefined) throw invalid("an image manifest needs a layers array");
     const layers = readDescriptorList(manifest.layers, "layers");
-    const storedLayers = layers.flatMap((layer, index) => (NON_DISTRIBUTABLE_LAYER_TYPES.has(layer.mediaType) ? [] : [declared(`layers[${index}]`, layer)]));
+    const storedLayers = layers.flatMap((layer, index) =>
+      NON_DISTRIBUTABLE_LAYER_TYPES.has(layer.mediaType) ? [] : [declared(`layers[${index}]`, layer)],
+    );
     return {
       mediaType,
       artifactType: declaredArtifactType ?? config.mediaType,
@@ -174,7 +183,10 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Ma
       blobDigests: [],
       childDigests: unique(children.map((child) => child.digest)),
       imageSize: null,
-      declaredSizes: { blobs: [], manifests: [...children.map((child, index) => declared(`manifests[${index}]`, child)), ...subjectSizes] },
+      declaredSizes: {
+        blobs: [],
+        manifests: [...children.map((child, index) => declared(`manifests[${index}]`, child)), ...subjectSizes],
+      },
     };
   }
   throw invalid(`unsupported manifest media type "${mediaType}"`);
@@ -203,7 +215,9 @@ export function sizeMismatches(
 
 /** The message of a push refused for size mismatches (MANIFEST_INVALID on `/v2`). */
 export function describeSizeMismatches(mismatches: readonly SizeMismatch[]): string {
-  const each = mismatches.map((m) => `${m.where} declares size ${m.size} for ${m.digest}, which is ${m.storedSize} bytes`);
+  const each = mismatches.map(
+    (m) => `${m.where} declares size ${m.size} for ${m.digest}, which is ${m.storedSize} bytes`,
+  );
   return `manifest descriptor sizes do not match the stored content: ${each.join("; ")}`;
 }
 
@@ -220,7 +234,9 @@ export function imageSizeOfStored(text: string): number | null {
   }
   if (!isObject(value) || !isObject(value.config) || !Array.isArray(value.layers)) return null;
   const layers: unknown[] = value.layers;
-  const sizes = [value.config, ...layers].map((entry: unknown) => (isObject(entry) && typeof entry.size === "number" ? entry.size : 0));
+  const sizes = [value.config, ...layers].map((entry: unknown) =>
+    isObject(entry) && typeof entry.size === "number" ? entry.size : 0,
+  );
   return sizes.reduce((total, size) => total + size, 0);
 }
 

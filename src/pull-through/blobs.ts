@@ -23,11 +23,21 @@ import { clientErrorFor, noteUpstream, upstreamOf, type RuleTarget } from "./tar
 import { failureOfAnswer, upstreamRequest, UpstreamFailure, type Upstream } from "./upstream-client";
 
 function blobUnknown(target: RuleTarget, digest: string): RegistryError {
-  return new RegistryError(OciError.BLOB_UNKNOWN, `blob ${digest} is not in repository ${target.repository} nor at its upstream`, { digest });
+  return new RegistryError(
+    OciError.BLOB_UNKNOWN,
+    `blob ${digest} is not in repository ${target.repository} nor at its upstream`,
+    { digest },
+  );
 }
 
 /** Sends a request for the blob upstream, recording the answer; throws unless it is 200. */
-async function askUpstream(c: AppContext, target: RuleTarget, upstream: Upstream, method: "GET" | "HEAD", digest: string): Promise<Response> {
+async function askUpstream(
+  c: AppContext,
+  target: RuleTarget,
+  upstream: Upstream,
+  method: "GET" | "HEAD",
+  digest: string,
+): Promise<Response> {
   let response: Response;
   try {
     response = await upstreamRequest(upstream, method, `blobs/${digest}`, null, { streamsBody: method === "GET" });
@@ -36,7 +46,8 @@ async function askUpstream(c: AppContext, target: RuleTarget, upstream: Upstream
     throw error;
   }
   noteUpstream(c, target, "blob", { response });
-  if (response.status !== 200) throw await failureOfAnswer(response, `${method} blob ${digest} of ${upstream.repository}`);
+  if (response.status !== 200)
+    throw await failureOfAnswer(response, `${method} blob ${digest} of ${upstream.repository}`);
   return response;
 }
 
@@ -72,7 +83,10 @@ export async function pullBlobThrough(
     const upstream = await upstreamOf(c, target);
     if (c.req.method === "HEAD") {
       const answer = await askUpstream(c, target, upstream, "HEAD", digest.digest);
-      return new Response(null, { status: 200, headers: blobHeaders(digest.digest, declaredSize(answer, digest.digest)) });
+      return new Response(null, {
+        status: 200,
+        headers: blobHeaders(digest.digest, declaredSize(answer, digest.digest)),
+      });
     }
     const flight = await joinFlight(c, target.repository, `blob:${digest.digest}`);
     if (flight.role === "follower") {
@@ -111,15 +125,26 @@ async function linkExisting(c: AppContext, target: RuleTarget, upstream: Upstrea
 async function link(c: AppContext, target: RuleTarget, digest: string, location: BlobLocation): Promise<void> {
   const result = await linkStoredBlob(c, target.repository, digest, location);
   if (result === "collected") {
-    throw new UpstreamFailure("unavailable", 0, `garbage collection removed ${digest} while it was being cached; pull again`);
+    throw new UpstreamFailure(
+      "unavailable",
+      0,
+      `garbage collection removed ${digest} while it was being cached; pull again`,
+    );
   }
 }
 
 /** The leader's download: streamed to the client while R2 stores and verifies it. */
-async function fetchAndStore(c: AppContext, target: RuleTarget, upstream: Upstream, digest: ParsedDigest, lead: Lead): Promise<Response> {
+async function fetchAndStore(
+  c: AppContext,
+  target: RuleTarget,
+  upstream: Upstream,
+  digest: ParsedDigest,
+  lead: Lead,
+): Promise<Response> {
   const answer = await askUpstream(c, target, upstream, "GET", digest.digest);
   const size = declaredSize(answer, digest.digest);
-  if (answer.body === null) throw new UpstreamFailure("invalid", 200, `the upstream sent blob ${digest.digest} without a body`);
+  if (answer.body === null)
+    throw new UpstreamFailure("invalid", 200, `the upstream sent blob ${digest.digest} without a body`);
   const objectKey = canonicalBlobKey(digest);
   const fixed = new FixedLengthStream(size);
   const stored = c.env.BLOBS.put(objectKey, fixed.readable, checksumOption(digest));

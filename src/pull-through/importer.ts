@@ -21,7 +21,12 @@ export interface Importer {
 /** The `/v2` caller as an importer. */
 export function distributionImporter(c: AppContext): Importer {
   const caller = c.get("caller");
-  const actor = caller.kind === "principal" ? caller.principal.arn : caller.kind === "token" && caller.subject !== "" ? caller.subject : "anonymous";
+  const actor =
+    caller.kind === "principal"
+      ? caller.principal.arn
+      : caller.kind === "token" && caller.subject !== ""
+        ? caller.subject
+        : "anonymous";
   return {
     actor,
     async authorize(action, repository) {
@@ -34,5 +39,6 @@ export function distributionImporter(c: AppContext): Importer {
 /** Checks the importer may bring upstream content into `repository` (creating it if need be). */
 export async function authorizeImport(c: AppContext, importer: Importer, repository: string): Promise<void> {
   await importer.authorize("ecr:BatchImportUpstreamImage", repository);
-  if ((await findRepository(c.get("db"), repository)) === undefined) await importer.authorize("ecr:CreateRepository", repository);
+  if ((await findRepository(c.get("db"), repository)) === undefined)
+    await importer.authorize("ecr:CreateRepository", repository);
 }

@@ -41,13 +41,21 @@ import { cacheTargetFor, clientErrorFor, noteUpstream, upstreamOf, type RuleTarg
 import { failureOfAnswer, upstreamRequest, UpstreamFailure, type Upstream } from "./upstream-client";
 
 /** Every manifest type this registry stores, so the cache holds what any client may ask for. */
-const UPSTREAM_ACCEPT = [MediaType.OCI_INDEX, MediaType.DOCKER_MANIFEST_LIST, MediaType.OCI_MANIFEST, MediaType.DOCKER_MANIFEST].join(", ");
+const UPSTREAM_ACCEPT = [
+  MediaType.OCI_INDEX,
+  MediaType.DOCKER_MANIFEST_LIST,
+  MediaType.OCI_MANIFEST,
+  MediaType.DOCKER_MANIFEST,
+].join(", ");
 /** Platform manifests of an index fetched at once. */
 const CHILD_FETCH_CONCURRENCY = 4;
 
-
 function manifestUnknown(target: RuleTarget, reference: string): RegistryError {
-  return new RegistryError(OciError.MANIFEST_UNKNOWN, `manifest ${reference} is not in repository ${target.repository} nor at its upstream`, { reference });
+  return new RegistryError(
+    OciError.MANIFEST_UNKNOWN,
+    `manifest ${reference} is not in repository ${target.repository} nor at its upstream`,
+    { reference },
+  );
 }
 
 /**
@@ -56,7 +64,11 @@ function manifestUnknown(target: RuleTarget, reference: string): RegistryError {
  * due for revalidation is checked first. Undefined when there is none; an upstream failure
  * is the `/v2` error for it (clientErrorFor).
  */
-export async function findManifestThrough(c: AppContext, name: string, reference: Reference): Promise<StoredManifest | undefined> {
+export async function findManifestThrough(
+  c: AppContext,
+  name: string,
+  reference: Reference,
+): Promise<StoredManifest | undefined> {
   if (reference.kind === "tag") {
     const tagged = await findManifestByTag(c.get("db"), name, reference.tag);
     // Only tags a pull-through cache wrote carry a validation time: pushed tags skip this.
@@ -78,7 +90,8 @@ async function pullManifestThrough(c: AppContext, target: RuleTarget, reference:
   try {
     return await importManifest(c, target, reference, distributionImporter(c));
   } catch (error) {
-    if (error instanceof UpstreamFailure) throw clientErrorFor(error, manifestUnknown(target, referenceText(reference)));
+    if (error instanceof UpstreamFailure)
+      throw clientErrorFor(error, manifestUnknown(target, referenceText(reference)));
     throw error;
   }
 }
@@ -88,19 +101,31 @@ async function pullManifestThrough(c: AppContext, target: RuleTarget, reference:
  * callers. Throws UpstreamFailure when the upstream cannot give it (each surface reports that
  * its own way), and the importer's refusal when it may not import.
  */
-export async function importManifest(c: AppContext, target: RuleTarget, reference: Reference, importer: Importer): Promise<StoredManifest> {
+export async function importManifest(
+  c: AppContext,
+  target: RuleTarget,
+  reference: Reference,
+  importer: Importer,
+): Promise<StoredManifest> {
   await authorizeImport(c, importer, target.repository);
   const text = referenceText(reference);
   const flight = await joinFlight(c, target.repository, `manifest:${text}`);
   if (flight.role === "follower") {
     if (flight.outcome.status === "failed") throw outcomeFailure(flight.outcome);
     const stored = await findManifest(c.get("db"), target.repository, reference);
-    if (stored === undefined) throw new UpstreamFailure("unavailable", 0, `manifest ${text} was fetched but is not stored`);
+    if (stored === undefined)
+      throw new UpstreamFailure("unavailable", 0, `manifest ${text} was fetched but is not stored`);
     return stored;
   }
   return leading(flight.lead, async () => {
     const upstream = await upstreamOf(c, target);
-    const fetched = await fetchManifest(c, target, upstream, text, reference.kind === "digest" ? reference.digest : null);
+    const fetched = await fetchManifest(
+      c,
+      target,
+      upstream,
+      text,
+      reference.kind === "digest" ? reference.digest : null,
+    );
     return store(c, target, upstream, fetched, reference.kind === "tag" ? reference.tag : null, importer);
   });
 }
@@ -109,7 +134,12 @@ export async function importManifest(c: AppContext, target: RuleTarget, referenc
  * A cached tag due for revalidation: HEAD upstream, and fetch only if the digest moved.
  * Always answers something: the cached copy when the upstream cannot be asked.
  */
-async function revalidateTag(c: AppContext, target: RuleTarget, tag: string, cached: TaggedManifest): Promise<StoredManifest> {
+async function revalidateTag(
+  c: AppContext,
+  target: RuleTarget,
+  tag: string,
+  cached: TaggedManifest,
+): Promise<StoredManifest> {
   try {
     const flight = await joinFlight(c, target.repository, `manifest:${tag}`);
     if (flight.role === "follower") return (await findManifestByTag(c.get("db"), target.repository, tag)) ?? cached;
@@ -131,7 +161,13 @@ async function revalidateTag(c: AppContext, target: RuleTarget, tag: string, cac
   }
 }
 
-async function manifestRequest(c: AppContext, target: RuleTarget, upstream: Upstream, method: "GET" | "HEAD", reference: string): Promise<Response> {
+async function manifestRequest(
+  c: AppContext,
+  target: RuleTarget,
+  upstream: Upstream,
+  method: "GET" | "HEAD",
+  reference: string,
+): Promise<Response> {
   let response: Response;
   try {
     response = await upstreamRequest(upstream, method, `manifests/${reference}`, UPSTREAM_ACCEPT);
@@ -140,12 +176,18 @@ async function manifestRequest(c: AppContext, target: RuleTarget, upstream: Upst
     throw error;
   }
   noteUpstream(c, target, "manifest", { response });
-  if (response.status !== 200) throw await failureOfAnswer(response, `${method} manifest ${upstream.repository}:${reference}`);
+  if (response.status !== 200)
+    throw await failureOfAnswer(response, `${method} manifest ${upstream.repository}:${reference}`);
   return response;
 }
 
 /** The digest the upstream's tag points at now, or null when its HEAD does not say. */
-async function headManifest(c: AppContext, target: RuleTarget, upstream: Upstream, tag: string): Promise<string | null> {
+async function headManifest(
+  c: AppContext,
+  target: RuleTarget,
+  upstream: Upstream,
+  tag: string,
+): Promise<string | null> {
   const response = await manifestRequest(c, target, upstream, "HEAD", tag);
   return response.headers.get("Docker-Content-Digest");
 }
@@ -160,7 +202,13 @@ interface FetchedManifest {
  * GETs a manifest and checks its bytes: against `expected` when fetching by digest, else
  * against the digest the upstream declares for the tag.
  */
-async function fetchManifest(c: AppContext, target: RuleTarget, upstream: Upstream, reference: string, expected: ParsedDigest | null): Promise<FetchedManifest> {
+async function fetchManifest(
+  c: AppContext,
+  target: RuleTarget,
+  upstream: Upstream,
+  reference: string,
+  expected: ParsedDigest | null,
+): Promise<FetchedManifest> {
   const response = await manifestRequest(c, target, upstream, "GET", reference);
   const what = `manifest ${upstream.repository}:${reference}`;
   const limit = c.var.settings.manifestMaxBytes;
@@ -171,16 +219,28 @@ async function fetchManifest(c: AppContext, target: RuleTarget, upstream: Upstre
   const algorithm = expected?.algorithm ?? (declared?.startsWith("sha512:") ? "sha512" : "sha256");
   const digest = await digestOf(bytes, algorithm);
   if (declared !== null && declared !== digest) {
-    throw new UpstreamFailure("invalid", 200, `${what}: the upstream's bytes have digest ${digest}, not ${declared}; nothing was cached`);
+    throw new UpstreamFailure(
+      "invalid",
+      200,
+      `${what}: the upstream's bytes have digest ${digest}, not ${declared}; nothing was cached`,
+    );
   }
   return { bytes, digest, contentType: response.headers.get("Content-Type") };
 }
 
 /** Writes a manifest from the upstream through the repository's object (no blob links needed). */
 async function writeCached(c: AppContext, name: string, manifest: FetchedManifest, tag: string | null) {
-  const push: ManifestPush = { bytes: manifest.bytes, digest: manifest.digest, contentType: manifest.contentType, tag, createRepository: true, cached: true };
+  const push: ManifestPush = {
+    bytes: manifest.bytes,
+    digest: manifest.digest,
+    contentType: manifest.contentType,
+    tag,
+    createRepository: true,
+    cached: true,
+  };
   // The upstream sent something this registry does not accept as a manifest.
-  const refused = (message: string) => new UpstreamFailure("invalid", 200, `the upstream's manifest ${manifest.digest} was refused: ${message}`);
+  const refused = (message: string) =>
+    new UpstreamFailure("invalid", 200, `the upstream's manifest ${manifest.digest} was refused: ${message}`);
   let result;
   try {
     result = await pushManifest(c.env, name, push);
@@ -209,7 +269,11 @@ async function store(
   if (result.status === "tag-immutable") {
     console.warn(`${name}:${tag} is immutable here: the upstream's ${fetched.digest} is not applied`);
   } else if (result.status !== "stored") {
-    throw new UpstreamFailure("invalid", 200, `the upstream's manifest ${fetched.digest} could not be stored (${result.status})`);
+    throw new UpstreamFailure(
+      "invalid",
+      200,
+      `the upstream's manifest ${fetched.digest} could not be stored (${result.status})`,
+    );
   }
   let stored: StoredManifest | undefined;
   if (tag !== null && result.status === "tag-immutable") {
@@ -219,19 +283,26 @@ async function store(
   } else {
     stored = await findManifestByDigest(c.get("db"), name, fetched.digest);
   }
-  if (stored === undefined) throw new UpstreamFailure("unavailable", 0, `manifest ${fetched.digest} was stored but cannot be read back`);
+  if (stored === undefined)
+    throw new UpstreamFailure("unavailable", 0, `manifest ${fetched.digest} was stored but cannot be read back`);
   return stored;
 }
 
 /** The platform manifests of an index that the repository lacks, fetched a few at a time. */
-async function storeChildren(c: AppContext, target: RuleTarget, upstream: Upstream, digests: readonly string[]): Promise<void> {
+async function storeChildren(
+  c: AppContext,
+  target: RuleTarget,
+  upstream: Upstream,
+  digests: readonly string[],
+): Promise<void> {
   const present = await findManifestDigests(c.get("db"), target.repository, digests);
   const missing = digests.filter((digest) => !present.has(digest));
   for (let i = 0; i < missing.length; i += CHILD_FETCH_CONCURRENCY) {
     await Promise.all(
       missing.slice(i, i + CHILD_FETCH_CONCURRENCY).map(async (digest) => {
         const parsed = parseDigest(digest);
-        if (parsed === null) throw new UpstreamFailure("invalid", 200, `the upstream's index lists an unusable digest ${digest}`);
+        if (parsed === null)
+          throw new UpstreamFailure("invalid", 200, `the upstream's index lists an unusable digest ${digest}`);
         await writeCached(c, target.repository, await fetchManifest(c, target, upstream, digest, parsed), null);
       }),
     );
@@ -239,7 +310,14 @@ async function storeChildren(c: AppContext, target: RuleTarget, upstream: Upstre
 }
 
 /** The audit trail of imports: who pulled what from which upstream (written after the response). */
-function recordImport(c: AppContext, importer: Importer, target: RuleTarget, upstream: Upstream, fetched: FetchedManifest, tag: string | null): void {
+function recordImport(
+  c: AppContext,
+  importer: Importer,
+  target: RuleTarget,
+  upstream: Upstream,
+  fetched: FetchedManifest,
+  tag: string | null,
+): void {
   const event = {
     at: Date.now(),
     actor: importer.actor,
@@ -248,7 +326,11 @@ function recordImport(c: AppContext, importer: Importer, target: RuleTarget, ups
     digest: fetched.digest,
     detail: { rule: target.rule.prefix, upstream: `${upstream.baseUrl}/${upstream.repository}`, tag },
   };
-  c.executionCtx.waitUntil(recordAuditEvents(c.get("db"), [event]).catch((error: unknown) => console.error("recording an import failed", error)));
+  c.executionCtx.waitUntil(
+    recordAuditEvents(c.get("db"), [event]).catch((error: unknown) =>
+      console.error("recording an import failed", error),
+    ),
+  );
 }
 
 /** The manifests an index lists (none for an image manifest). */
@@ -256,6 +338,10 @@ function childDigestsOf(fetched: FetchedManifest): string[] {
   try {
     return parseManifest(fetched.bytes, fetched.contentType).childDigests;
   } catch (error) {
-    throw new UpstreamFailure("invalid", 200, `the upstream's manifest ${fetched.digest} is not one this registry accepts: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UpstreamFailure(
+      "invalid",
+      200,
+      `the upstream's manifest ${fetched.digest} is not one this registry accepts: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

@@ -1,8 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { matchRule, tagNeedsRevalidation, upstreamBaseUrl, upstreamRegistryOf, type RuleFields } from "./rules";
 
-function rule(prefix: string, upstreamRegistry = "docker-hub", upstreamRepositoryPrefix: string | null = null): RuleFields {
-  return { prefix, upstreamRegistryUrl: "registry-1.docker.io", upstreamRegistry, upstreamRepositoryPrefix, credentialArn: null };
+function rule(
+  prefix: string,
+  upstreamRegistry = "docker-hub",
+  upstreamRepositoryPrefix: string | null = null,
+): RuleFields {
+  return {
+    prefix,
+    upstreamRegistryUrl: "registry-1.docker.io",
+    upstreamRegistry,
+    upstreamRepositoryPrefix,
+    credentialArn: null,
+  };
 }
 
 describe("matchRule", () => {
@@ -40,7 +50,9 @@ describe("matchRule", () => {
   });
 
   it("puts the upstream repository prefix in front of the path", () => {
-    expect(matchRule([rule("mirror", "ecr-public", "docker/library")], "mirror/nginx")?.upstreamRepository).toBe("docker/library/nginx");
+    expect(matchRule([rule("mirror", "ecr-public", "docker/library")], "mirror/nginx")?.upstreamRepository).toBe(
+      "docker/library/nginx",
+    );
     // With an upstream prefix the path is no longer a single segment, so no library/ either.
     expect(matchRule([rule("hub", "docker-hub", "bitnami")], "hub/redis")?.upstreamRepository).toBe("bitnami/redis");
   });

@@ -88,12 +88,17 @@ export function matchRule<R extends RuleFields>(rules: readonly R[], name: strin
   for (const rule of rules) {
     const path = pathUnder(rule.prefix, name);
     if (path === null) continue;
-    const better = best === null || best.rule.prefix === ROOT_PREFIX || (rule.prefix !== ROOT_PREFIX && rule.prefix.length > best.rule.prefix.length);
+    const better =
+      best === null ||
+      best.rule.prefix === ROOT_PREFIX ||
+      (rule.prefix !== ROOT_PREFIX && rule.prefix.length > best.rule.prefix.length);
     if (better) best = { rule, path };
   }
   if (best === null) return null;
-  let upstreamRepository = best.rule.upstreamRepositoryPrefix === null ? best.path : `${best.rule.upstreamRepositoryPrefix}/${best.path}`;
-  if (best.rule.upstreamRegistry === "docker-hub" && !upstreamRepository.includes("/")) upstreamRepository = `library/${upstreamRepository}`;
+  let upstreamRepository =
+    best.rule.upstreamRepositoryPrefix === null ? best.path : `${best.rule.upstreamRepositoryPrefix}/${best.path}`;
+  if (best.rule.upstreamRegistry === "docker-hub" && !upstreamRepository.includes("/"))
+    upstreamRepository = `library/${upstreamRepository}`;
   return { rule: best.rule, repository: name, upstreamRepository };
 }
 

@@ -29,7 +29,11 @@ export interface StoreTarget {
  * network's own chunks are a few KiB, and each one would cost a round of promises on both
  * sides.
  */
-export function streamWhileStoring(source: ReadableStream<Uint8Array>, target: StoreTarget, chunkSize = 256 * 1024): ReadableStream<Uint8Array> {
+export function streamWhileStoring(
+  source: ReadableStream<Uint8Array>,
+  target: StoreTarget,
+  chunkSize = 256 * 1024,
+): ReadableStream<Uint8Array> {
   const chunks = readChunks(source, chunkSize);
   const writer = target.sink.getWriter();
   let held: Uint8Array | null = null;

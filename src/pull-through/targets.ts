@@ -12,7 +12,13 @@ import { authConfig } from "../auth/config";
 import { BoundedMap } from "../bounded-map";
 import { openSecret } from "../auth/sealed-secrets";
 import { OciError, RegistryError, type ErrorDescriptor } from "../errors";
-import { findRegistrySecret, listAllPullThroughRules, recordUpstreamContact, type PullThroughRule, type UpstreamContact } from "../storage/pull-through-records";
+import {
+  findRegistrySecret,
+  listAllPullThroughRules,
+  recordUpstreamContact,
+  type PullThroughRule,
+  type UpstreamContact,
+} from "../storage/pull-through-records";
 import { readRateLimit } from "./upstream-headers";
 import { UpstreamFailure, type Upstream, type UpstreamCredentials } from "./upstream-client";
 import { matchRule, upstreamBaseUrl, type CacheTarget } from "./rules";
@@ -54,7 +60,11 @@ async function unsealCredentials(c: AppContext, arn: string): Promise<UpstreamCr
   const name = arn.slice(arn.indexOf(":secret:") + ":secret:".length);
   const sealed = await findRegistrySecret(c.get("db"), name);
   if (sealed === undefined || config.secretsKey === null) {
-    throw new UpstreamFailure("denied", 0, `the credentials ${arn} of this pull-through rule are missing or cannot be unsealed`);
+    throw new UpstreamFailure(
+      "denied",
+      0,
+      `the credentials ${arn} of this pull-through rule are missing or cannot be unsealed`,
+    );
   }
   const text = await openSecret(config.secretsKey, name, sealed);
   let parsed: unknown = null;
@@ -86,7 +96,11 @@ export async function upstreamOf(c: AppContext, target: RuleTarget): Promise<Ups
     }
     loaded = await entry;
   }
-  return { baseUrl: upstreamBaseUrl(target.rule.upstreamRegistryUrl), repository: target.upstreamRepository, credentials: loaded };
+  return {
+    baseUrl: upstreamBaseUrl(target.rule.upstreamRegistryUrl),
+    repository: target.upstreamRepository,
+    credentials: loaded,
+  };
 }
 
 /** Records what the upstream answered (rate-limit headers, failures), after the response is sent. */
@@ -104,11 +118,23 @@ export function noteUpstream(
           status: outcome.response.status,
           kind,
           rateLimit: readRateLimit(outcome.response.headers),
-          error: outcome.response.status >= 400 && outcome.response.status !== 404 ? `${kind} request answered ${outcome.response.status}` : null,
+          error:
+            outcome.response.status >= 400 && outcome.response.status !== 404
+              ? `${kind} request answered ${outcome.response.status}`
+              : null,
         }
-      : { prefix: target.rule.prefix, at: Date.now(), status: outcome.failure.status, kind, rateLimit: null, error: outcome.failure.message };
+      : {
+          prefix: target.rule.prefix,
+          at: Date.now(),
+          status: outcome.failure.status,
+          kind,
+          rateLimit: null,
+          error: outcome.failure.message,
+        };
   c.executionCtx.waitUntil(
-    recordUpstreamContact(c.get("db"), contact).catch((error: unknown) => console.error("recording an upstream contact failed", error)),
+    recordUpstreamContact(c.get("db"), contact).catch((error: unknown) =>
+      console.error("recording an upstream contact failed", error),
+    ),
   );
 }
 
@@ -119,7 +145,9 @@ export function noteUpstream(
 export function clientErrorFor(failure: UpstreamFailure, notFound: RegistryError): RegistryError {
   switch (failure.kind) {
     case "not-found":
-      return failure.upstreamCode === "NAME_UNKNOWN" ? new RegistryError(OciError.NAME_UNKNOWN, failure.message) : notFound;
+      return failure.upstreamCode === "NAME_UNKNOWN"
+        ? new RegistryError(OciError.NAME_UNKNOWN, failure.message)
+        : notFound;
     case "rate-limited":
       return new RegistryError(OciError.TOOMANYREQUESTS, `${failure.message}; nothing is cached for this request yet`);
     case "denied":

@@ -12,7 +12,10 @@ const notFound = new RegistryError(OciError.MANIFEST_UNKNOWN, "not here");
 
 describe("failureOfAnswer and clientErrorFor", () => {
   it("passes on the upstream's 404 code: NAME_UNKNOWN stays NAME_UNKNOWN, others are the resource's own 404", async () => {
-    const name = await failureOfAnswer(answer(404, { errors: [{ code: "NAME_UNKNOWN", message: "repository name not known to registry" }] }), "GET x");
+    const name = await failureOfAnswer(
+      answer(404, { errors: [{ code: "NAME_UNKNOWN", message: "repository name not known to registry" }] }),
+      "GET x",
+    );
     expect(name.kind).toBe("not-found");
     expect(clientErrorFor(name, notFound).descriptor).toBe(OciError.NAME_UNKNOWN);
     const manifest = await failureOfAnswer(answer(404, { errors: [{ code: "MANIFEST_UNKNOWN" }] }), "GET x");
@@ -23,7 +26,14 @@ describe("failureOfAnswer and clientErrorFor", () => {
 
   it("takes Docker Hub's 401 to a fresh token (a missing or private repository) as NAME_UNKNOWN", async () => {
     const hub = await failureOfAnswer(
-      answer(401, { errors: [{ code: "UNAUTHORIZED" }] }, { "WWW-Authenticate": 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",error="insufficient_scope"' }),
+      answer(
+        401,
+        { errors: [{ code: "UNAUTHORIZED" }] },
+        {
+          "WWW-Authenticate":
+            'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",error="insufficient_scope"',
+        },
+      ),
       "GET library/nope",
     );
     expect(hub.kind).toBe("not-found");
@@ -32,7 +42,10 @@ describe("failureOfAnswer and clientErrorFor", () => {
   });
 
   it("takes a Basic upstream's 401 and any 403 as refused credentials: 502", async () => {
-    for (const refused of [answer(401, null, { "WWW-Authenticate": 'Basic realm="x"' }), answer(403, { errors: [{ code: "DENIED" }] })]) {
+    for (const refused of [
+      answer(401, null, { "WWW-Authenticate": 'Basic realm="x"' }),
+      answer(403, { errors: [{ code: "DENIED" }] }),
+    ]) {
       const failure = await failureOfAnswer(refused, "GET x");
       expect(failure.kind).toBe("denied");
       expect(clientErrorFor(failure, notFound).status).toBe(502);
@@ -40,7 +53,10 @@ describe("failureOfAnswer and clientErrorFor", () => {
   });
 
   it("answers 429 TOOMANYREQUESTS for the upstream's 429 and 502 UNAVAILABLE for its faults", async () => {
-    const limited = clientErrorFor(await failureOfAnswer(answer(429, { errors: [{ code: "TOOMANYREQUESTS" }] }), "GET x"), notFound);
+    const limited = clientErrorFor(
+      await failureOfAnswer(answer(429, { errors: [{ code: "TOOMANYREQUESTS" }] }), "GET x"),
+      notFound,
+    );
     expect([limited.descriptor.code, limited.status]).toEqual(["TOOMANYREQUESTS", 429]);
     const broken = clientErrorFor(await failureOfAnswer(answer(503, "<html>"), "GET x"), notFound);
     expect([broken.descriptor.code, broken.status]).toEqual(["UNAVAILABLE", 502]);

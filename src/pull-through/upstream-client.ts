@@ -54,9 +54,27 @@ const tokens = new BoundedMap<string, Promise<string>>(1000);
 
 export function failureForStatus(status: number, what: string, upstreamCode: string | null = null): UpstreamFailure {
   const code = upstreamCode === null ? "" : ` ${upstreamCode}`;
-  if (status === 404) return new UpstreamFailure("not-found", status, `${what}: the upstream has no such content (404${code})`, upstreamCode);
-  if (status === 429) return new UpstreamFailure("rate-limited", status, `${what}: the upstream is rate-limiting this registry (429)`, upstreamCode);
-  if (status === 401 || status === 403) return new UpstreamFailure("denied", status, `${what}: the upstream refused the credentials (${status}${code})`, upstreamCode);
+  if (status === 404)
+    return new UpstreamFailure(
+      "not-found",
+      status,
+      `${what}: the upstream has no such content (404${code})`,
+      upstreamCode,
+    );
+  if (status === 429)
+    return new UpstreamFailure(
+      "rate-limited",
+      status,
+      `${what}: the upstream is rate-limiting this registry (429)`,
+      upstreamCode,
+    );
+  if (status === 401 || status === 403)
+    return new UpstreamFailure(
+      "denied",
+      status,
+      `${what}: the upstream refused the credentials (${status}${code})`,
+      upstreamCode,
+    );
   return new UpstreamFailure("unavailable", status, `${what}: the upstream answered ${status}${code}`, upstreamCode);
 }
 
@@ -68,7 +86,8 @@ export function failureForStatus(status: number, what: string, upstreamCode: str
 export async function failureOfAnswer(response: Response, what: string): Promise<UpstreamFailure> {
   let upstreamCode: string | null = null;
   try {
-    const text = response.body === null ? "" : new TextDecoder().decode((await response.arrayBuffer()).slice(0, 64 * 1024));
+    const text =
+      response.body === null ? "" : new TextDecoder().decode((await response.arrayBuffer()).slice(0, 64 * 1024));
     const parsed: unknown = text === "" ? null : JSON.parse(text);
     const errors = typeof parsed === "object" && parsed !== null ? (parsed as { errors?: unknown }).errors : undefined;
     const first: unknown = Array.isArray(errors) ? errors[0] : undefined;
@@ -78,7 +97,12 @@ export async function failureOfAnswer(response: Response, what: string): Promise
     // Not an OCI error body: the status says enough.
   }
   if (response.status === 401 && parseChallenge(response.headers.get("WWW-Authenticate")).scheme === "bearer") {
-    return new UpstreamFailure("not-found", response.status, `${what}: the upstream does not give access to it (${response.status}): it does not exist there or needs other credentials`, "NAME_UNKNOWN");
+    return new UpstreamFailure(
+      "not-found",
+      response.status,
+      `${what}: the upstream does not give access to it (${response.status}): it does not exist there or needs other credentials`,
+      "NAME_UNKNOWN",
+    );
   }
   return failureForStatus(response.status, what, upstreamCode);
 }
@@ -88,7 +112,12 @@ function basicAuthorization(credentials: UpstreamCredentials): string {
 }
 
 function unreachable(what: string, error: unknown): UpstreamFailure {
-  const reason = error instanceof Error ? (error.name === "TimeoutError" ? `no answer within ${UPSTREAM_TIMEOUT_MS / 1000} s` : error.message) : String(error);
+  const reason =
+    error instanceof Error
+      ? error.name === "TimeoutError"
+        ? `no answer within ${UPSTREAM_TIMEOUT_MS / 1000} s`
+        : error.message
+      : String(error);
   return new UpstreamFailure("unavailable", 0, `${what}: the upstream could not be reached (${reason})`);
 }
 
@@ -97,7 +126,11 @@ function unreachable(what: string, error: unknown): UpstreamFailure {
  * for. The deadline covers the whole exchange, or with `streamsBody` only the wait for the
  * headers (a large blob may take longer than any fixed deadline to stream).
  */
-async function fetchFollowing(url: string, init: { method: string; headers: Headers; streamsBody?: boolean }, what: string): Promise<Response> {
+async function fetchFollowing(
+  url: string,
+  init: { method: string; headers: Headers; streamsBody?: boolean },
+  what: string,
+): Promise<Response> {
   let current = new URL(url);
   const origin = current.origin;
   for (let hop = 0; ; hop++) {
@@ -107,7 +140,12 @@ async function fetchFollowing(url: string, init: { method: string; headers: Head
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DOMException("deadline", "TimeoutError")), UPSTREAM_TIMEOUT_MS);
     try {
-      response = await fetch(current.toString(), { method: init.method, headers, redirect: "manual", signal: deadline.signal });
+      response = await fetch(current.toString(), {
+        method: init.method,
+        headers,
+        redirect: "manual",
+        signal: deadline.signal,
+      });
     } catch (error) {
       clearTimeout(timer);
       throw unreachable(what, error);
@@ -116,12 +154,21 @@ async function fetchFollowing(url: string, init: { method: string; headers: Head
     const location = response.headers.get("Location");
     if (![301, 302, 303, 307, 308].includes(response.status) || location === null) return response;
     await response.body?.cancel();
-    if (hop >= MAX_REDIRECTS) throw new UpstreamFailure("unavailable", response.status, `${what}: the upstream redirected more than ${MAX_REDIRECTS} times`);
+    if (hop >= MAX_REDIRECTS)
+      throw new UpstreamFailure(
+        "unavailable",
+        response.status,
+        `${what}: the upstream redirected more than ${MAX_REDIRECTS} times`,
+      );
     current = new URL(location, current);
   }
 }
 
-async function fetchToken(challenge: Extract<Challenge, { scheme: "bearer" }>, scope: string, credentials: UpstreamCredentials | null): Promise<{ token: string; lifetimeMs: number }> {
+async function fetchToken(
+  challenge: Extract<Challenge, { scheme: "bearer" }>,
+  scope: string,
+  credentials: UpstreamCredentials | null,
+): Promise<{ token: string; lifetimeMs: number }> {
   const url = new URL(challenge.realm);
   if (challenge.service !== null) url.searchParams.set("service", challenge.service);
   url.searchParams.set("scope", scope);
@@ -141,13 +188,24 @@ async function fetchToken(challenge: Extract<Challenge, { scheme: "bearer" }>, s
   }
   const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
   const token = typeof fields.token === "string" ? fields.token : fields.access_token;
-  if (typeof token !== "string" || token === "") throw new UpstreamFailure("invalid", 200, `${what}: the answer holds no token`);
+  if (typeof token !== "string" || token === "")
+    throw new UpstreamFailure("invalid", 200, `${what}: the answer holds no token`);
   return { token, lifetimeMs: tokenLifetimeSeconds(fields.expires_in) * 1000 };
 }
 
 /** A token for `scope`, from the isolate's cache or fetched once for every concurrent caller. */
-function bearerToken(challenge: Extract<Challenge, { scheme: "bearer" }>, scope: string, credentials: UpstreamCredentials | null): Promise<string> {
-  const key = JSON.stringify([challenge.realm, challenge.service, scope, credentials?.username ?? null, credentials?.accessToken ?? null]);
+function bearerToken(
+  challenge: Extract<Challenge, { scheme: "bearer" }>,
+  scope: string,
+  credentials: UpstreamCredentials | null,
+): Promise<string> {
+  const key = JSON.stringify([
+    challenge.realm,
+    challenge.service,
+    scope,
+    credentials?.username ?? null,
+    credentials?.accessToken ?? null,
+  ]);
   const cached = tokens.get(key);
   if (cached !== undefined) return cached;
   // Kept without expiry while in flight (concurrent callers share it), then for its lifetime.
@@ -165,13 +223,26 @@ function bearerToken(challenge: Extract<Challenge, { scheme: "bearer" }>, scope:
   return pending;
 }
 
-function dropToken(challenge: Extract<Challenge, { scheme: "bearer" }>, scope: string, credentials: UpstreamCredentials | null): void {
-  tokens.delete(JSON.stringify([challenge.realm, challenge.service, scope, credentials?.username ?? null, credentials?.accessToken ?? null]));
+function dropToken(
+  challenge: Extract<Challenge, { scheme: "bearer" }>,
+  scope: string,
+  credentials: UpstreamCredentials | null,
+): void {
+  tokens.delete(
+    JSON.stringify([
+      challenge.realm,
+      challenge.service,
+      scope,
+      credentials?.username ?? null,
+      credentials?.accessToken ?? null,
+    ]),
+  );
 }
 
 async function authorizationFor(upstream: Upstream, challenge: Challenge | undefined): Promise<string | null> {
   if (challenge === undefined || challenge.scheme === "unknown") return null;
-  if (challenge.scheme === "basic") return upstream.credentials === null ? null : basicAuthorization(upstream.credentials);
+  if (challenge.scheme === "basic")
+    return upstream.credentials === null ? null : basicAuthorization(upstream.credentials);
   return `Bearer ${await bearerToken(challenge, `repository:${upstream.repository}:pull`, upstream.credentials)}`;
 }
 
@@ -199,8 +270,10 @@ export async function upstreamRequest(
     if (response.status !== 401 || attempt > 0) return response;
     await response.body?.cancel();
     const next = parseChallenge(response.headers.get("WWW-Authenticate"));
-    if (next.scheme === "unknown" || (next.scheme === "basic" && upstream.credentials === null)) throw failureForStatus(401, what);
-    if (challenge?.scheme === "bearer") dropToken(challenge, `repository:${upstream.repository}:pull`, upstream.credentials);
+    if (next.scheme === "unknown" || (next.scheme === "basic" && upstream.credentials === null))
+      throw failureForStatus(401, what);
+    if (challenge?.scheme === "bearer")
+      dropToken(challenge, `repository:${upstream.repository}:pull`, upstream.credentials);
     challenges.set(upstream.baseUrl, next);
   }
 }
@@ -209,9 +282,16 @@ export async function upstreamRequest(
  * ValidatePullThroughCacheRule's check: the upstream answers `GET /v2/`, and when it asks
  * for a token, its realm issues one for the rule's credentials (or anonymously).
  */
-export async function checkUpstream(baseUrl: string, credentials: UpstreamCredentials | null): Promise<{ ok: true } | { ok: false; message: string }> {
+export async function checkUpstream(
+  baseUrl: string,
+  credentials: UpstreamCredentials | null,
+): Promise<{ ok: true } | { ok: false; message: string }> {
   try {
-    const ping = await fetchFollowing(`${baseUrl}/v2/`, { method: "GET", headers: new Headers() }, `GET ${baseUrl}/v2/`);
+    const ping = await fetchFollowing(
+      `${baseUrl}/v2/`,
+      { method: "GET", headers: new Headers() },
+      `GET ${baseUrl}/v2/`,
+    );
     await ping.body?.cancel();
     if (ping.status === 200) return { ok: true };
     if (ping.status !== 401) return { ok: false, message: failureForStatus(ping.status, `GET ${baseUrl}/v2/`).message };
@@ -224,7 +304,12 @@ export async function checkUpstream(baseUrl: string, credentials: UpstreamCreden
       const headers = new Headers({ Authorization: basicAuthorization(credentials) });
       const again = await fetchFollowing(`${baseUrl}/v2/`, { method: "GET", headers }, `GET ${baseUrl}/v2/`);
       await again.body?.cancel();
-      return again.status === 200 ? { ok: true } : { ok: false, message: failureForStatus(again.status, `GET ${baseUrl}/v2/ with the rule's credentials`).message };
+      return again.status === 200
+        ? { ok: true }
+        : {
+            ok: false,
+            message: failureForStatus(again.status, `GET ${baseUrl}/v2/ with the rule's credentials`).message,
+          };
     }
     return { ok: false, message: `GET ${baseUrl}/v2/ asks for credentials the rule does not have` };
   } catch (error) {

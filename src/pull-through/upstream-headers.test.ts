@@ -3,7 +3,11 @@ import { parseChallenge, readRateLimit, tokenLifetimeSeconds } from "./upstream-
 
 describe("parseChallenge", () => {
   it("reads Docker Hub's challenge", () => {
-    expect(parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"')).toEqual({
+    expect(
+      parseChallenge(
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"',
+      ),
+    ).toEqual({
       scheme: "bearer",
       realm: "https://auth.docker.io/token",
       service: "registry.docker.io",
@@ -21,7 +25,12 @@ describe("parseChallenge", () => {
   });
 
   it("has no service or scope when they are not sent", () => {
-    expect(parseChallenge('Bearer realm="https://ghcr.io/token"')).toEqual({ scheme: "bearer", realm: "https://ghcr.io/token", service: null, scope: null });
+    expect(parseChallenge('Bearer realm="https://ghcr.io/token"')).toEqual({
+      scheme: "bearer",
+      realm: "https://ghcr.io/token",
+      service: null,
+      scope: null,
+    });
   });
 
   it.each([
@@ -29,7 +38,7 @@ describe("parseChallenge", () => {
     ["Basic", 'Basic realm="Registry Realm"', "basic"],
     ["a bearer challenge without realm", 'Bearer service="x"', "unknown"],
     ["a realm that is not an http(s) URL", 'Bearer realm="file:///etc/passwd"', "unknown"],
-    ["another scheme", 'Negotiate abc', "unknown"],
+    ["another scheme", "Negotiate abc", "unknown"],
     ["garbage", "%%%", "unknown"],
   ])("%s -> %s", (_label, header, scheme) => {
     expect(parseChallenge(header).scheme).toBe(scheme);
@@ -38,14 +47,22 @@ describe("parseChallenge", () => {
 
 describe("readRateLimit", () => {
   it("reads Docker Hub's headers", () => {
-    const headers = new Headers({ "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "76;w=21600", "docker-ratelimit-source": "192.0.2.1" });
+    const headers = new Headers({
+      "ratelimit-limit": "100;w=21600",
+      "ratelimit-remaining": "76;w=21600",
+      "docker-ratelimit-source": "192.0.2.1",
+    });
     expect(readRateLimit(headers)).toEqual({ limit: "100;w=21600", remaining: "76;w=21600", source: "192.0.2.1" });
   });
   it("is null when the upstream does not limit", () => {
     expect(readRateLimit(new Headers({ "content-type": "application/json" }))).toBeNull();
   });
   it("keeps what is sent when only some headers are", () => {
-    expect(readRateLimit(new Headers({ "ratelimit-remaining": "0;w=21600" }))).toEqual({ limit: null, remaining: "0;w=21600", source: null });
+    expect(readRateLimit(new Headers({ "ratelimit-remaining": "0;w=21600" }))).toEqual({
+      limit: null,
+      remaining: "0;w=21600",
+      source: null,
+    });
   });
 });
 

@@ -31,18 +31,30 @@ function facts(overrides: Partial<DeletionFacts> = {}): DeletionFacts {
 
 describe("planDeletion", () => {
   it("removes a tag only while the image keeps another", () => {
-    expect(planDeletion([{ tag: "one" }], facts())).toEqual({ deleted: [{ digest: A, tag: "one" }], failures: [], manifests: [], tags: ["one"] });
+    expect(planDeletion([{ tag: "one" }], facts())).toEqual({
+      deleted: [{ digest: A, tag: "one" }],
+      failures: [],
+      manifests: [],
+      tags: ["one"],
+    });
   });
 
   it("deletes an image losing its last tag, unless an index that stays lists it", () => {
     const plan = planDeletion([{ tag: "one" }, { tag: "two" }], facts());
     expect(plan.manifests).toEqual([]);
     expect(plan.tags).toEqual([]);
-    expect(plan.failures.map((f) => f.code)).toEqual(["ImageReferencedByManifestList", "ImageReferencedByManifestList"]);
+    expect(plan.failures.map((f) => f.code)).toEqual([
+      "ImageReferencedByManifestList",
+      "ImageReferencedByManifestList",
+    ]);
     expect(plan.failures[0]?.reason).toContain(INDEX);
 
     const unreferenced = facts({ parentsOf: new Map([[A, []]]) });
-    expect(planDeletion([{ tag: "one" }, { tag: "two" }], unreferenced)).toMatchObject({ manifests: [A], tags: [], failures: [] });
+    expect(planDeletion([{ tag: "one" }, { tag: "two" }], unreferenced)).toMatchObject({
+      manifests: [A],
+      tags: [],
+      failures: [],
+    });
   });
 
   it("deletes by digest with every tag, reporting one id per tag", () => {
@@ -58,7 +70,12 @@ describe("planDeletion", () => {
   });
 
   it("keeps the children of an index that itself stays because another index lists it", () => {
-    const nested = facts({ parentsOf: new Map([[B, [INDEX]], [INDEX, [OUTER]]]) });
+    const nested = facts({
+      parentsOf: new Map([
+        [B, [INDEX]],
+        [INDEX, [OUTER]],
+      ]),
+    });
     const plan = planDeletion([{ digest: B }, { digest: INDEX }], nested);
     expect(plan.manifests).toEqual([]);
     expect(plan.failures.map((f) => [f.target.digest, f.code])).toEqual([

@@ -55,7 +55,11 @@ function resolve(target: ImageTarget, facts: DeletionFacts): Resolved | Deletion
     const digest = facts.tagDigests.get(target.tag);
     if (digest === undefined) return notFound;
     if (target.digest !== undefined && target.digest !== digest) {
-      return { target, code: "ImageTagDoesNotMatchDigest", reason: "Invalid request parameters: given tag does not map to the given digest" };
+      return {
+        target,
+        code: "ImageTagDoesNotMatchDigest",
+        reason: "Invalid request parameters: given tag does not map to the given digest",
+      };
     }
     return { target, digest };
   }
@@ -110,7 +114,11 @@ export function planDeletion(targets: readonly ImageTarget[], facts: DeletionFac
   for (const { target, digest } of resolved) {
     const keeper = spared.get(digest);
     if (keeper !== undefined) {
-      failures.push({ target, code: "ImageReferencedByManifestList", reason: `Requested image referenced by manifest list: [${keeper}]` });
+      failures.push({
+        target,
+        code: "ImageReferencedByManifestList",
+        reason: `Requested image referenced by manifest list: [${keeper}]`,
+      });
     } else if (target.tag !== undefined) {
       add(digest, target.tag);
       if (!doomed.has(digest)) tags.add(target.tag);

@@ -12,7 +12,12 @@ import { sizeMismatches, type DeclaredSizes, type SizeMismatch } from "../oci/ma
 import { database, isForeignKeyFailure, type Database } from "../storage/database";
 import { assembledBlobKey } from "../storage/keys";
 import { findParentIndexes, findTagDigests, findTagsOf } from "../storage/image-records";
-import { findManifestDigests, findReferenceSizes, readTagState, type ManifestRecord } from "../storage/manifest-records";
+import {
+  findManifestDigests,
+  findReferenceSizes,
+  readTagState,
+  type ManifestRecord,
+} from "../storage/manifest-records";
 import type { TagMutabilitySetting } from "../storage/repository-records";
 import {
   collectUnreferencedLinks,
@@ -108,7 +113,11 @@ export class RepositoryObject extends DurableObject<Env> {
   async createRepository(repository: NewRepository): Promise<boolean> {
     return this.serialized(async () => {
       const created = await insertRepository(this.db, repository);
-      if (created) this.ctx.storage.sql.exec("INSERT OR REPLACE INTO facts (key, value) VALUES ('repository', ?)", repository.name);
+      if (created)
+        this.ctx.storage.sql.exec(
+          "INSERT OR REPLACE INTO facts (key, value) VALUES ('repository', ?)",
+          repository.name,
+        );
       return created;
     });
   }
@@ -137,7 +146,12 @@ export class RepositoryObject extends DurableObject<Env> {
 
   // ---- manifests and tags -----------------------------------------------------------------
 
-  async putManifest(name: string, record: ManifestRecord, tag: string | null, options: PutManifestOptions): Promise<ManifestPushResult> {
+  async putManifest(
+    name: string,
+    record: ManifestRecord,
+    tag: string | null,
+    options: PutManifestOptions,
+  ): Promise<ManifestPushResult> {
     const { createRepository, cached = false, declaredSizes } = options;
     return this.serialized(async () => {
       if (createRepository) await this.ensureRepository(name);
@@ -146,7 +160,12 @@ export class RepositoryObject extends DurableObject<Env> {
         const state = await readTagState(this.db, name, tag);
         if (state === null && !createRepository) return { status: "no-repository" };
         const current = state?.currentDigest ?? null;
-        if (state !== null && current !== null && current !== record.digest && isTagImmutable(state.mutability, parseStoredFilters(state.exclusionFilters), tag)) {
+        if (
+          state !== null &&
+          current !== null &&
+          current !== record.digest &&
+          isTagImmutable(state.mutability, parseStoredFilters(state.exclusionFilters), tag)
+        ) {
           return { status: "tag-immutable", currentDigest: current };
         }
         previousDigest = state?.currentDigest ?? null;
@@ -155,7 +174,12 @@ export class RepositoryObject extends DurableObject<Env> {
       // DELETEs (deleteBlob), so a manifest never lands referencing a link removed meanwhile.
       // The same query reads the stored sizes (and the subject's, if it is stored).
       if (!cached) {
-        const stored = await findReferenceSizes(this.db, name, record.blobDigests, declaredSizes.manifests.map((entry) => entry.digest));
+        const stored = await findReferenceSizes(
+          this.db,
+          name,
+          record.blobDigests,
+          declaredSizes.manifests.map((entry) => entry.digest),
+        );
         const blobs = record.blobDigests.filter((digest) => !stored.blobs.has(digest));
         const manifests = record.childDigests.filter((digest) => !stored.manifests.has(digest));
         if (blobs.length > 0 || manifests.length > 0) return { status: "missing-references", blobs, manifests };
@@ -210,7 +234,9 @@ export class RepositoryObject extends DurableObject<Env> {
   async deleteImages(name: string, targets: ImageTarget[]): Promise<DeletionPlan> {
     return this.serialized(async () => {
       const requestedTags = targets.flatMap((target) => (target.tag === undefined ? [] : [target.tag]));
-      const requestedDigests = targets.flatMap((target) => (target.tag === undefined && target.digest !== undefined ? [target.digest] : []));
+      const requestedDigests = targets.flatMap((target) =>
+        target.tag === undefined && target.digest !== undefined ? [target.digest] : [],
+      );
       const [tagDigests, existing] = await Promise.all([
         findTagDigests(this.db, name, requestedTags),
         findManifestDigests(this.db, name, requestedDigests),
@@ -231,7 +257,10 @@ export class RepositoryObject extends DurableObject<Env> {
    * same tags, and no index lists it), so a tag pushed after the evaluation saves its image.
    * Returns the digests deleted.
    */
-  async expireImages(name: string, expected: readonly { digest: string; tags: readonly string[] }[]): Promise<string[]> {
+  async expireImages(
+    name: string,
+    expected: readonly { digest: string; tags: readonly string[] }[],
+  ): Promise<string[]> {
     return this.serialized(async () => {
       const digests = expected.map((image) => image.digest);
       const [existing, tagsOf, parentsOf] = await Promise.all([

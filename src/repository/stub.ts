@@ -3,7 +3,10 @@
  */
 import { isForeignKeyFailure } from "../storage/database";
 
-export function repositoryObject(env: Env, name: string): DurableObjectStub<import("./repository-object").RepositoryObject> {
+export function repositoryObject(
+  env: Env,
+  name: string,
+): DurableObjectStub<import("./repository-object").RepositoryObject> {
   return env.REPOSITORY.get(env.REPOSITORY.idFromName(name));
 }
 

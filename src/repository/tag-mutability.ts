@@ -19,7 +19,11 @@ const FILTER_PATTERN = /^[0-9a-zA-Z._*-]{1,128}$/;
 const FILTERS_MEMBER = "imageTagMutabilityExclusionFilters";
 
 /** Whether a push may not move `tag` off the manifest it points at. */
-export function isTagImmutable(mutability: TagMutability, exclusionFilters: readonly ExclusionFilter[], tag: string): boolean {
+export function isTagImmutable(
+  mutability: TagMutability,
+  exclusionFilters: readonly ExclusionFilter[],
+  tag: string,
+): boolean {
   switch (mutability) {
     case "MUTABLE":
       return false;
@@ -60,7 +64,9 @@ export function readTagMutabilitySetting(mutability: unknown, filters: unknown):
   if (filters === undefined || filters === null) {
     // ECR's message for this case, as CloudFormation users have quoted it.
     if (hasExclusions(setting)) {
-      fail(`Invalid parameter at '${FILTERS_MEMBER}' failed to satisfy constraint: 'ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as ${setting}'`);
+      fail(
+        `Invalid parameter at '${FILTERS_MEMBER}' failed to satisfy constraint: 'ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as ${setting}'`,
+      );
     }
     return { mutability: setting, exclusionFilters: [] };
   }
@@ -73,20 +79,27 @@ export function readTagMutabilitySetting(mutability: unknown, filters: unknown):
     fail(`${FILTERS_MEMBER} must be a list of 1 to ${MAX_EXCLUSION_FILTERS} filters`);
   }
   const list: unknown[] = filters;
-  return { mutability: setting, exclusionFilters: list.map((entry, index) => readFilter(entry, `${FILTERS_MEMBER}[${index}]`)) };
+  return {
+    mutability: setting,
+    exclusionFilters: list.map((entry, index) => readFilter(entry, `${FILTERS_MEMBER}[${index}]`)),
+  };
 }
 
 function readFilter(entry: unknown, where: string): ExclusionFilter {
-  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) fail(`${where} must be {"filterType": "WILDCARD", "filter": string}`);
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry))
+    fail(`${where} must be {"filterType": "WILDCARD", "filter": string}`);
   const fields = new Map<string, unknown>(Object.entries(entry));
   for (const key of fields.keys()) {
     if (key !== "filterType" && key !== "filter") fail(`${where} has unknown member ${JSON.stringify(key)}`);
   }
   const filterType = fields.get("filterType");
-  if (filterType !== "WILDCARD") fail(`${where}.filterType must be WILDCARD; got ${JSON.stringify(filterType ?? null)}`);
+  if (filterType !== "WILDCARD")
+    fail(`${where}.filterType must be WILDCARD; got ${JSON.stringify(filterType ?? null)}`);
   const filter = fields.get("filter");
   if (typeof filter !== "string" || !FILTER_PATTERN.test(filter)) {
-    fail(`Invalid parameter at '${where}.filter' failed to satisfy constraint: 'must satisfy regular expression '${FILTER_PATTERN.source}''`);
+    fail(
+      `Invalid parameter at '${where}.filter' failed to satisfy constraint: 'must satisfy regular expression '${FILTER_PATTERN.source}''`,
+    );
   }
   return { filterType: "WILDCARD", filter };
 }

@@ -56,10 +56,18 @@ export class UploadSessionTable {
 
   find(id: string): FoundSession | null {
     const row = this.sql
-      .exec<SessionRow>("SELECT state, lease, lease_expires, parts_reserved, updated_at FROM upload_sessions WHERE id = ?", id)
+      .exec<SessionRow>(
+        "SELECT state, lease, lease_expires, parts_reserved, updated_at FROM upload_sessions WHERE id = ?",
+        id,
+      )
       .toArray()[0];
     if (!row) return null;
-    return { session: parse(row.state), lease: row.lease, leaseExpires: row.lease_expires, partsReserved: row.parts_reserved };
+    return {
+      session: parse(row.state),
+      lease: row.lease,
+      leaseExpires: row.lease_expires,
+      partsReserved: row.parts_reserved,
+    };
   }
 
   /**
@@ -103,7 +111,12 @@ export class UploadSessionTable {
 
   /** Drops `lease` without changing the session, if it still holds it. */
   release(id: string, lease: string, now: number): void {
-    this.sql.exec("UPDATE upload_sessions SET lease = NULL, lease_expires = 0, updated_at = ? WHERE id = ? AND lease = ?", now, id, lease);
+    this.sql.exec(
+      "UPDATE upload_sessions SET lease = NULL, lease_expires = 0, updated_at = ? WHERE id = ? AND lease = ?",
+      now,
+      id,
+      lease,
+    );
   }
 
   /**

@@ -24,10 +24,12 @@ export const UPLOAD_LEASE_RENEW_MS = 10 * 1000;
 /** R2's highest multipart part number. */
 export const MAX_PART_NUMBER = 10_000;
 
-
 /** A session as saved, from before part numbers were recorded or after. */
-export function normalizeSession(saved: UploadSession | (Omit<UploadSession, "partNumbers"> & { partNumbers?: number[] })): UploadSession {
-  if (saved.partNumbers !== undefined && saved.partNumbers.length === saved.partEtags.length) return saved as UploadSession;
+export function normalizeSession(
+  saved: UploadSession | (Omit<UploadSession, "partNumbers"> & { partNumbers?: number[] }),
+): UploadSession {
+  if (saved.partNumbers !== undefined && saved.partNumbers.length === saved.partEtags.length)
+    return saved as UploadSession;
   return { ...saved, partNumbers: saved.partEtags.map((_, index) => index + 1) };
 }
 
@@ -45,13 +47,18 @@ export function leaseHolds(lease: string | null, leaseExpires: number, now: numb
  * The next `count` part numbers after every number reserved or committed so far, or null when
  * they would pass R2's limit.
  */
-export function nextPartNumbers(reservedThrough: number, committedLast: number, count: number): { from: number; through: number } | null {
+export function nextPartNumbers(
+  reservedThrough: number,
+  committedLast: number,
+  count: number,
+): { from: number; through: number } | null {
   const from = Math.max(reservedThrough, committedLast) + 1;
   const through = from + count - 1;
   return through > MAX_PART_NUMBER ? null : { from, through };
 }
 
-export type ReservePartsResult = { status: "ok"; from: number; through: number } | { status: "lost" } | { status: "exhausted" };
+export type ReservePartsResult =
+  { status: "ok"; from: number; through: number } | { status: "lost" } | { status: "exhausted" };
 
 export type BeginChunkResult =
   | { status: "ok"; session: UploadSession; lease: string }

@@ -16,7 +16,9 @@ describe("UpstreamFetches", () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(settled).toBe(false);
     fetches.end("blob:a", lease, { status: "done" });
-    expect(await Promise.all(followers)).toEqual(Array.from({ length: 19 }, () => ({ role: "follower", outcome: { status: "done" } })));
+    expect(await Promise.all(followers)).toEqual(
+      Array.from({ length: 19 }, () => ({ role: "follower", outcome: { status: "done" } })),
+    );
     // Ended: the next caller leads a new fetch.
     expect((await fetches.join("blob:a")).role).toBe("leader");
   });
@@ -26,7 +28,10 @@ describe("UpstreamFetches", () => {
     const lease = leaseOf(await fetches.join("manifest:latest"));
     const follower = fetches.join("manifest:latest");
     fetches.end("manifest:latest", lease, { status: "failed", kind: "rate-limited", message: "429" });
-    expect(await follower).toEqual({ role: "follower", outcome: { status: "failed", kind: "rate-limited", message: "429" } });
+    expect(await follower).toEqual({
+      role: "follower",
+      outcome: { status: "failed", kind: "rate-limited", message: "429" },
+    });
   });
 
   it("drops flights whose leader died (lease run out) instead of keeping every abandoned key", async () => {

@@ -79,7 +79,10 @@ async function waitFor(flight: InFlight): Promise<FetchOutcome | null> {
   for (;;) {
     const remaining = flight.expires - Date.now();
     if (remaining <= 0) return null;
-    const outcome = await Promise.race([flight.ended, new Promise<null>((resolve) => setTimeout(() => resolve(null), Math.min(remaining, 5_000)))]);
+    const outcome = await Promise.race([
+      flight.ended,
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), Math.min(remaining, 5_000))),
+    ]);
     if (outcome !== null) return outcome;
   }
 }

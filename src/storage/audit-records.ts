@@ -27,5 +27,10 @@ export async function recordAuditEvents(db: Database, events: readonly AuditEven
 }
 
 export async function listAuditEvents(db: Database, repository: string, limit: number): Promise<AuditEvent[]> {
-  return db.select().from(auditEvents).where(eq(auditEvents.repository, repository)).orderBy(asc(auditEvents.id)).limit(limit);
+  return db
+    .select()
+    .from(auditEvents)
+    .where(eq(auditEvents.repository, repository))
+    .orderBy(asc(auditEvents.id))
+    .limit(limit);
 }

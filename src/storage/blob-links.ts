@@ -12,7 +12,11 @@ export interface BlobLocation {
 }
 
 /** The one query of a blob GET or HEAD. */
-export async function findBlobLink(db: Database, repository: string, digest: string): Promise<BlobLocation | undefined> {
+export async function findBlobLink(
+  db: Database,
+  repository: string,
+  digest: string,
+): Promise<BlobLocation | undefined> {
   return db
     .select({ size: repositoryBlobs.size, objectKey: repositoryBlobs.objectKey })
     .from(repositoryBlobs)
@@ -70,7 +74,14 @@ export async function linkBlob(
  * collection has not taken its object. One statement; true when the blob is linked in
  * `repository` afterwards.
  */
-export async function mountBlob(db: Database, repository: string, from: string, digest: string, now: number, since: number): Promise<boolean> {
+export async function mountBlob(
+  db: Database,
+  repository: string,
+  from: string,
+  digest: string,
+  now: number,
+  since: number,
+): Promise<boolean> {
   const rows = await db.all<{ digest: string }>(sql`
     INSERT INTO repository_blobs (repository, digest, size, object_key, linked_at)
     SELECT ${repository}, digest, size, object_key, ${now} FROM repository_blobs r
@@ -81,7 +92,11 @@ export async function mountBlob(db: Database, repository: string, from: string, 
 }
 
 /** The links of `digests` in the repository that has them, by digest. One query. */
-export async function findBlobLinks(db: Database, repository: string, digests: readonly string[]): Promise<Map<string, BlobLocation>> {
+export async function findBlobLinks(
+  db: Database,
+  repository: string,
+  digests: readonly string[],
+): Promise<Map<string, BlobLocation>> {
   if (digests.length === 0) return new Map();
   const rows = await db.all<{ digest: string; size: number; object_key: string }>(sql`
     SELECT digest, size, object_key FROM repository_blobs
@@ -90,14 +105,24 @@ export async function findBlobLinks(db: Database, repository: string, digests: r
 }
 
 /** Which of `digests` the repository links. */
-export async function findLinkedDigests(db: Database, repository: string, digests: readonly string[]): Promise<Set<string>> {
+export async function findLinkedDigests(
+  db: Database,
+  repository: string,
+  digests: readonly string[],
+): Promise<Set<string>> {
   return new Set((await findBlobLinks(db, repository, digests)).keys());
 }
 
 /** Bytes and blobs linked by each repository, largest first. */
-export async function storageByRepository(db: Database): Promise<{ repository: string; blobs: number; bytes: number }[]> {
+export async function storageByRepository(
+  db: Database,
+): Promise<{ repository: string; blobs: number; bytes: number }[]> {
   return db
-    .select({ repository: repositoryBlobs.repository, blobs: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${repositoryBlobs.size}), 0)` })
+    .select({
+      repository: repositoryBlobs.repository,
+      blobs: sql<number>`count(*)`,
+      bytes: sql<number>`coalesce(sum(${repositoryBlobs.size}), 0)`,
+    })
     .from(repositoryBlobs)
     .groupBy(repositoryBlobs.repository)
     .orderBy(sql`3 desc`);

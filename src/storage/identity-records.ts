@@ -26,7 +26,10 @@ export async function findAccessKey(
 }
 
 /** The user's unique id and policy documents, or undefined when there is no such user; one round trip. */
-export async function findUserPolicies(db: Database, name: string): Promise<{ id: string; documents: string[] } | undefined> {
+export async function findUserPolicies(
+  db: Database,
+  name: string,
+): Promise<{ id: string; documents: string[] } | undefined> {
   const [userRows, policyRows] = await db.batch([
     db.select({ id: users.id }).from(users).where(eq(users.name, name)),
     db.select({ document: userPolicies.document }).from(userPolicies).where(eq(userPolicies.user, name)),
@@ -38,12 +41,21 @@ export async function findUserPolicies(db: Database, name: string): Promise<{ id
 export async function findUser(db: Database, name: string): Promise<UserRecord | undefined> {
   const [userRows, policyRows, keyRows] = await db.batch([
     db.select().from(users).where(eq(users.name, name)),
-    db.select({ name: userPolicies.name, document: userPolicies.document }).from(userPolicies).where(eq(userPolicies.user, name)),
+    db
+      .select({ name: userPolicies.name, document: userPolicies.document })
+      .from(userPolicies)
+      .where(eq(userPolicies.user, name)),
     db.select({ id: accessKeys.id }).from(accessKeys).where(eq(accessKeys.user, name)),
   ]);
   const user = userRows[0];
   if (!user) return undefined;
-  return { name: user.name, id: user.id, createdAt: user.createdAt, policies: policyRows, accessKeyIds: keyRows.map((row) => row.id) };
+  return {
+    name: user.name,
+    id: user.id,
+    createdAt: user.createdAt,
+    policies: policyRows,
+    accessKeyIds: keyRows.map((row) => row.id),
+  };
 }
 
 export async function listUserNames(db: Database): Promise<string[]> {
@@ -74,7 +86,9 @@ export async function insertAccessKey(
   secret: { hash: string; sealed: string | null },
   now: number,
 ): Promise<void> {
-  await db.insert(accessKeys).values({ id, user, secretHash: secret.hash, secretSealed: secret.sealed, createdAt: now });
+  await db
+    .insert(accessKeys)
+    .values({ id, user, secretHash: secret.hash, secretSealed: secret.sealed, createdAt: now });
 }
 
 export async function deleteAccessKey(db: Database, user: string, id: string): Promise<boolean> {

@@ -45,7 +45,13 @@ function toImageRow(raw: RawImageRow): ImageRow {
 }
 
 /** Images after `after` in digest order, at most `limit`. */
-export async function listImageRows(db: Database, repository: string, after: string | null, limit: number, status: TagStatus): Promise<ImageRow[]> {
+export async function listImageRows(
+  db: Database,
+  repository: string,
+  after: string | null,
+  limit: number,
+  status: TagStatus,
+): Promise<ImageRow[]> {
   const rows = await db.all<RawImageRow>(sql`
     SELECT ${IMAGE_COLUMNS} FROM manifests m
     WHERE m.repository = ${repository} AND m.digest > ${after ?? ""} AND ${tagStatusCondition(status)}
@@ -54,7 +60,11 @@ export async function listImageRows(db: Database, repository: string, after: str
 }
 
 /** The images of `digests` that exist, by digest. */
-export async function findImageRows(db: Database, repository: string, digests: readonly string[]): Promise<Map<string, ImageRow>> {
+export async function findImageRows(
+  db: Database,
+  repository: string,
+  digests: readonly string[],
+): Promise<Map<string, ImageRow>> {
   if (digests.length === 0) return new Map();
   const rows = await db.all<RawImageRow>(sql`
     SELECT ${IMAGE_COLUMNS} FROM manifests m
@@ -63,7 +73,11 @@ export async function findImageRows(db: Database, repository: string, digests: r
 }
 
 /** Digests the given tags point at (tags that do not exist are absent). */
-export async function findTagDigests(db: Database, repository: string, tagNames: readonly string[]): Promise<Map<string, string>> {
+export async function findTagDigests(
+  db: Database,
+  repository: string,
+  tagNames: readonly string[],
+): Promise<Map<string, string>> {
   if (tagNames.length === 0) return new Map();
   const rows = await db.all<{ tag: string; digest: string }>(sql`
     SELECT tag, digest FROM tags
@@ -102,7 +116,11 @@ export interface ManifestBodyRow {
   body: string | null;
 }
 
-export async function findManifestBodies(db: Database, repository: string, digests: readonly string[]): Promise<Map<string, ManifestBodyRow>> {
+export async function findManifestBodies(
+  db: Database,
+  repository: string,
+  digests: readonly string[],
+): Promise<Map<string, ManifestBodyRow>> {
   if (digests.length === 0) return new Map();
   const rows = await db.all<ManifestBodyRow>(sql`
     SELECT digest, media_type AS mediaType, image_size AS imageSize, body FROM manifests
@@ -111,7 +129,11 @@ export async function findManifestBodies(db: Database, repository: string, diges
 }
 
 /** Every tag of each of `digests`. */
-export async function findTagsOf(db: Database, repository: string, digests: readonly string[]): Promise<Map<string, string[]>> {
+export async function findTagsOf(
+  db: Database,
+  repository: string,
+  digests: readonly string[],
+): Promise<Map<string, string[]>> {
   const tagsByDigest = new Map<string, string[]>(digests.map((digest) => [digest, []]));
   if (digests.length === 0) return tagsByDigest;
   const rows = await db.all<{ tag: string; digest: string }>(sql`
@@ -123,7 +145,11 @@ export async function findTagsOf(db: Database, repository: string, digests: read
 }
 
 /** For each of `digests`, the indexes in the repository that list it as a child. */
-export async function findParentIndexes(db: Database, repository: string, digests: readonly string[]): Promise<Map<string, string[]>> {
+export async function findParentIndexes(
+  db: Database,
+  repository: string,
+  digests: readonly string[],
+): Promise<Map<string, string[]>> {
   const parents = new Map<string, string[]>(digests.map((digest) => [digest, []]));
   if (digests.length === 0) return parents;
   const rows = await db.all<{ parent: string; child: string }>(sql`

@@ -18,7 +18,11 @@ export interface LayerRecord {
  * `mediaType` is taken from the manifest body with SQLite's JSON functions. Manifests kept in R2
  * (bodies over 1 MiB, src/images/manifests.ts) have no body here and are not consulted.
  */
-export async function findLayerRecords(db: Database, repository: string, digests: readonly string[]): Promise<Map<string, LayerRecord>> {
+export async function findLayerRecords(
+  db: Database,
+  repository: string,
+  digests: readonly string[],
+): Promise<Map<string, LayerRecord>> {
   if (digests.length === 0) return new Map();
   const rows = await db.all<{ digest: string; size: number; media_type: string | null }>(sql`
     WITH wanted(digest) AS (SELECT DISTINCT value FROM json_each(${JSON.stringify(digests)})),
@@ -47,5 +51,10 @@ export async function findLayerRecords(db: Database, repository: string, digests
     SELECT b.digest, b.size, latest.media_type
     FROM repository_blobs b LEFT JOIN latest ON latest.digest = b.digest
     WHERE b.repository = ${repository} AND b.digest IN (SELECT digest FROM wanted)`);
-  return new Map(rows.map((row) => [row.digest, { size: row.size, mediaType: typeof row.media_type === "string" ? row.media_type : null }]));
+  return new Map(
+    rows.map((row) => [
+      row.digest,
+      { size: row.size, mediaType: typeof row.media_type === "string" ? row.media_type : null },
+    ]),
+  );
 }

@@ -49,7 +49,14 @@ export async function listRepositoriesWithLifecyclePolicy(
 
 /** Every image of the repository as the evaluator sees it: one query, tags aggregated. */
 export async function loadLifecycleImages(db: Database, repository: string): Promise<LifecycleImage[]> {
-  const rows = await db.all<{ digest: string; pushedAt: number; lastPulledAt: number | null; children: string; subject: string | null; tags: string | null }>(sql`
+  const rows = await db.all<{
+    digest: string;
+    pushedAt: number;
+    lastPulledAt: number | null;
+    children: string;
+    subject: string | null;
+    tags: string | null;
+  }>(sql`
     SELECT m.digest AS digest, m.pushed_at AS pushedAt, m.last_pulled_at AS lastPulledAt,
            m.child_digests AS children, m.subject AS subject, t.tags AS tags
     FROM manifests m
@@ -75,7 +82,12 @@ export interface PreviewRow {
 
 export async function findPreview(db: Database, repository: string): Promise<PreviewRow | undefined> {
   return db
-    .select({ status: lifecyclePreviews.status, policyText: lifecyclePreviews.policyText, results: lifecyclePreviews.results, startedAt: lifecyclePreviews.startedAt })
+    .select({
+      status: lifecyclePreviews.status,
+      policyText: lifecyclePreviews.policyText,
+      results: lifecyclePreviews.results,
+      startedAt: lifecyclePreviews.startedAt,
+    })
     .from(lifecyclePreviews)
     .where(eq(lifecyclePreviews.repository, repository))
     .get();
@@ -85,7 +97,13 @@ export async function findPreview(db: Database, repository: string): Promise<Pre
  * Marks a preview IN_PROGRESS unless one already is (and started less than `staleAfterMs`
  * ago); one statement, so two concurrent starts cannot both win. Returns whether it did.
  */
-export async function beginPreview(db: Database, repository: string, policyText: string, now: number, staleAfterMs: number): Promise<boolean> {
+export async function beginPreview(
+  db: Database,
+  repository: string,
+  policyText: string,
+  now: number,
+  staleAfterMs: number,
+): Promise<boolean> {
   const written = await db
     .insert(lifecyclePreviews)
     .values({ repository, status: "IN_PROGRESS", policyText, results: null, startedAt: now })
@@ -98,6 +116,11 @@ export async function beginPreview(db: Database, repository: string, policyText:
   return written.length > 0;
 }
 
-export async function finishPreview(db: Database, repository: string, status: "COMPLETE" | "FAILED", results: string | null): Promise<void> {
+export async function finishPreview(
+  db: Database,
+  repository: string,
+  status: "COMPLETE" | "FAILED",
+  results: string | null,
+): Promise<void> {
   await db.update(lifecyclePreviews).set({ status, results }).where(eq(lifecyclePreviews.repository, repository));
 }

@@ -24,7 +24,11 @@ const storedManifestColumns = {
   subject: manifests.subject,
 };
 
-export async function findManifestByDigest(db: Database, repository: string, digest: string): Promise<StoredManifest | undefined> {
+export async function findManifestByDigest(
+  db: Database,
+  repository: string,
+  digest: string,
+): Promise<StoredManifest | undefined> {
   return db
     .select(storedManifestColumns)
     .from(manifests)
@@ -37,7 +41,11 @@ export interface TaggedManifest extends StoredManifest {
   validatedAt: number | null;
 }
 
-export async function findManifestByTag(db: Database, repository: string, tag: string): Promise<TaggedManifest | undefined> {
+export async function findManifestByTag(
+  db: Database,
+  repository: string,
+  tag: string,
+): Promise<TaggedManifest | undefined> {
   return db
     .select({ ...storedManifestColumns, validatedAt: tags.validatedAt })
     .from(tags)
@@ -47,7 +55,11 @@ export async function findManifestByTag(db: Database, repository: string, tag: s
 }
 
 /** Which of `digests` exist as manifests in the repository. */
-export async function findManifestDigests(db: Database, repository: string, digests: readonly string[]): Promise<Set<string>> {
+export async function findManifestDigests(
+  db: Database,
+  repository: string,
+  digests: readonly string[],
+): Promise<Set<string>> {
   if (digests.length === 0) return new Set();
   const rows = await db.all<{ digest: string }>(sql`
     SELECT digest FROM manifests
@@ -166,7 +178,11 @@ export interface TagState {
 /** Null when the repository does not exist. */
 export async function readTagState(db: Database, repository: string, tag: string): Promise<TagState | null> {
   const row = await db
-    .select({ mutability: repositories.imageTagMutability, exclusionFilters: repositories.imageTagMutabilityExclusionFilters, digest: tags.digest })
+    .select({
+      mutability: repositories.imageTagMutability,
+      exclusionFilters: repositories.imageTagMutabilityExclusionFilters,
+      digest: tags.digest,
+    })
     .from(repositories)
     .leftJoin(tags, and(eq(tags.repository, repositories.name), eq(tags.tag, tag)))
     .where(eq(repositories.name, repository))
@@ -178,7 +194,13 @@ export async function readTagState(db: Database, repository: string, tag: string
  * Marks a cached tag as confirmed against its upstream at `now`, if it still points at
  * `digest` (a concurrent move wins). Not serialized by the repository object: it never moves a tag.
  */
-export async function markTagValidated(db: Database, repository: string, tag: string, digest: string, now: number): Promise<void> {
+export async function markTagValidated(
+  db: Database,
+  repository: string,
+  tag: string,
+  digest: string,
+  now: number,
+): Promise<void> {
   await db
     .update(tags)
     .set({ validatedAt: now })

@@ -22,6 +22,8 @@ describe("presignGet", () => {
     expect(url.searchParams.get("X-Amz-Date")).toBe("20130524T000000Z");
     expect(url.searchParams.get("X-Amz-Expires")).toBe("86400");
     expect(url.searchParams.get("X-Amz-SignedHeaders")).toBe("host");
-    expect(url.searchParams.get("X-Amz-Signature")).toBe("aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+    expect(url.searchParams.get("X-Amz-Signature")).toBe(
+      "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404",
+    );
   });
 });

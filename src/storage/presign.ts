@@ -23,7 +23,12 @@ export function presignConfig(settings: PresignSettings | null): PresignConfig |
   let config = configs.get(settings);
   if (config === undefined) {
     config = {
-      client: new AwsClient({ accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, service: "s3", region: settings.region }),
+      client: new AwsClient({
+        accessKeyId: settings.accessKeyId,
+        secretAccessKey: settings.secretAccessKey,
+        service: "s3",
+        region: settings.region,
+      }),
       bucketUrl: settings.bucketUrl,
       seconds: settings.seconds,
     };

@@ -16,22 +16,42 @@ export async function putRegistrySecret(db: Database, name: string, sealed: stri
 }
 
 export async function findRegistrySecret(db: Database, name: string): Promise<string | undefined> {
-  return (await db.select({ sealed: registrySecrets.sealed }).from(registrySecrets).where(eq(registrySecrets.name, name)).get())?.sealed;
+  return (
+    await db
+      .select({ sealed: registrySecrets.sealed })
+      .from(registrySecrets)
+      .where(eq(registrySecrets.name, name))
+      .get()
+  )?.sealed;
 }
 
 export async function deleteRegistrySecret(db: Database, name: string): Promise<boolean> {
-  return (await db.delete(registrySecrets).where(eq(registrySecrets.name, name)).returning({ name: registrySecrets.name })).length > 0;
+  return (
+    (await db.delete(registrySecrets).where(eq(registrySecrets.name, name)).returning({ name: registrySecrets.name }))
+      .length > 0
+  );
 }
 
 /** Inserts the rule unless its prefix exists, and unless `limit` rules exist already. */
-export async function insertPullThroughRule(db: Database, rule: PullThroughRule, limit: number): Promise<"created" | "exists" | "limit"> {
+export async function insertPullThroughRule(
+  db: Database,
+  rule: PullThroughRule,
+  limit: number,
+): Promise<"created" | "exists" | "limit"> {
   const [existing, total] = await db.batch([
-    db.select({ prefix: pullThroughCacheRules.prefix }).from(pullThroughCacheRules).where(eq(pullThroughCacheRules.prefix, rule.prefix)),
+    db
+      .select({ prefix: pullThroughCacheRules.prefix })
+      .from(pullThroughCacheRules)
+      .where(eq(pullThroughCacheRules.prefix, rule.prefix)),
     db.select({ n: count() }).from(pullThroughCacheRules),
   ]);
   if (existing.length > 0) return "exists";
   if ((total[0]?.n ?? 0) >= limit) return "limit";
-  const inserted = await db.insert(pullThroughCacheRules).values(rule).onConflictDoNothing().returning({ prefix: pullThroughCacheRules.prefix });
+  const inserted = await db
+    .insert(pullThroughCacheRules)
+    .values(rule)
+    .onConflictDoNothing()
+    .returning({ prefix: pullThroughCacheRules.prefix });
   return inserted.length > 0 ? "created" : "exists";
 }
 
@@ -40,7 +60,11 @@ export async function findPullThroughRules(db: Database, prefixes: readonly stri
   return db.select().from(pullThroughCacheRules).where(inList(pullThroughCacheRules.prefix, prefixes));
 }
 
-export async function listPullThroughRules(db: Database, after: string | null, limit: number): Promise<PullThroughRule[]> {
+export async function listPullThroughRules(
+  db: Database,
+  after: string | null,
+  limit: number,
+): Promise<PullThroughRule[]> {
   return db
     .select()
     .from(pullThroughCacheRules)

@@ -6,7 +6,11 @@ import type { Database } from "./database";
 import { registrySettings } from "./schema";
 
 export async function findRegistrySetting(db: Database, key: string): Promise<string | undefined> {
-  const row = await db.select({ value: registrySettings.value }).from(registrySettings).where(eq(registrySettings.key, key)).get();
+  const row = await db
+    .select({ value: registrySettings.value })
+    .from(registrySettings)
+    .where(eq(registrySettings.key, key))
+    .get();
   return row?.value;
 }
 
@@ -19,6 +23,9 @@ export async function putRegistrySetting(db: Database, key: string, value: strin
 
 /** Deletes the setting; returns the value it had, or undefined when there was none. */
 export async function deleteRegistrySetting(db: Database, key: string): Promise<string | undefined> {
-  const removed = await db.delete(registrySettings).where(eq(registrySettings.key, key)).returning({ value: registrySettings.value });
+  const removed = await db
+    .delete(registrySettings)
+    .where(eq(registrySettings.key, key))
+    .returning({ value: registrySettings.value });
   return removed[0]?.value;
 }

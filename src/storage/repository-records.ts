@@ -17,7 +17,10 @@ export interface RepositoryAccessFacts {
   tags: Record<string, string>;
 }
 
-export async function findRepositoryAccessFacts(db: Database, names: readonly string[]): Promise<Map<string, RepositoryAccessFacts>> {
+export async function findRepositoryAccessFacts(
+  db: Database,
+  names: readonly string[],
+): Promise<Map<string, RepositoryAccessFacts>> {
   if (names.length === 0) return new Map();
   const rows = await db
     .select({ name: repositories.name, policy: repositories.policy, tags: repositories.tags })
@@ -42,7 +45,11 @@ export async function listRepositoriesWithFacts(
 }
 
 export async function setRepositoryPolicy(db: Database, name: string, policy: string | null): Promise<boolean> {
-  const updated = await db.update(repositories).set({ policy }).where(eq(repositories.name, name)).returning({ name: repositories.name });
+  const updated = await db
+    .update(repositories)
+    .set({ policy })
+    .where(eq(repositories.name, name))
+    .returning({ name: repositories.name });
   return updated.length > 0;
 }
 
@@ -83,6 +90,10 @@ export async function findRepositories(db: Database, names: readonly string[]): 
 }
 
 export async function setScanOnPush(db: Database, name: string, scanOnPush: boolean): Promise<boolean> {
-  const updated = await db.update(repositories).set({ scanOnPush }).where(eq(repositories.name, name)).returning({ name: repositories.name });
+  const updated = await db
+    .update(repositories)
+    .set({ scanOnPush })
+    .where(eq(repositories.name, name))
+    .returning({ name: repositories.name });
   return updated.length > 0;
 }

@@ -50,13 +50,17 @@ export async function insertRepository(db: Database, repository: NewRepository):
 export async function setTagMutability(db: Database, name: string, setting: TagMutabilitySetting): Promise<boolean> {
   const updated = await db
     .update(repositories)
-    .set({ imageTagMutability: setting.mutability, imageTagMutabilityExclusionFilters: JSON.stringify(setting.exclusionFilters) })
+    .set({
+      imageTagMutability: setting.mutability,
+      imageTagMutabilityExclusionFilters: JSON.stringify(setting.exclusionFilters),
+    })
     .where(eq(repositories.name, name))
     .returning({ name: repositories.name });
   return updated.length > 0;
 }
 
-export type DeleteRepositoryResult = { status: "deleted"; row: RepositoryRow } | { status: "not-found" } | { status: "not-empty" };
+export type DeleteRepositoryResult =
+  { status: "deleted"; row: RepositoryRow } | { status: "not-found" } | { status: "not-empty" };
 
 /**
  * Deletes the repository and, through foreign keys, its manifests, tags and blob links; unless
@@ -111,7 +115,10 @@ export async function writeManifest(
   const upsertTag = db
     .insert(tags)
     .values({ repository, tag, digest: record.digest, updatedAt: now, validatedAt })
-    .onConflictDoUpdate({ target: [tags.repository, tags.tag], set: { digest: record.digest, updatedAt: now, validatedAt } });
+    .onConflictDoUpdate({
+      target: [tags.repository, tags.tag],
+      set: { digest: record.digest, updatedAt: now, validatedAt },
+    });
   const [inserted] = await db.batch([insertManifest, upsertTag]);
   return inserted.length > 0;
 }
@@ -134,15 +141,32 @@ export async function deleteManifest(db: Database, repository: string, digest: s
 }
 
 /** Deletes tags and manifests (a manifest's tags go with it) in one batch. */
-export async function deleteImageRows(db: Database, repository: string, digests: readonly string[], tagNames: readonly string[]): Promise<void> {
+export async function deleteImageRows(
+  db: Database,
+  repository: string,
+  digests: readonly string[],
+  tagNames: readonly string[],
+): Promise<void> {
   // json_each keeps each statement at two bound parameters, whatever the list's length.
   const statements = [
     ...(tagNames.length === 0
       ? []
-      : [db.delete(tags).where(sql`${tags.repository} = ${repository} AND ${tags.tag} IN (SELECT value FROM json_each(${JSON.stringify(tagNames)}))`)]),
+      : [
+          db
+            .delete(tags)
+            .where(
+              sql`${tags.repository} = ${repository} AND ${tags.tag} IN (SELECT value FROM json_each(${JSON.stringify(tagNames)}))`,
+            ),
+        ]),
     ...(digests.length === 0
       ? []
-      : [db.delete(manifests).where(sql`${manifests.repository} = ${repository} AND ${manifests.digest} IN (SELECT value FROM json_each(${JSON.stringify(digests)}))`)]),
+      : [
+          db
+            .delete(manifests)
+            .where(
+              sql`${manifests.repository} = ${repository} AND ${manifests.digest} IN (SELECT value FROM json_each(${JSON.stringify(digests)}))`,
+            ),
+        ]),
   ];
   const [first, ...rest] = statements;
   if (first === undefined) return;
@@ -161,7 +185,11 @@ export interface CollectedLink {
  * Deletes the repository's links that none of its manifests references (as config or layer)
  * and that were made before `linkedBefore`. One statement.
  */
-export async function collectUnreferencedLinks(db: Database, repository: string, linkedBefore: number): Promise<CollectedLink[]> {
+export async function collectUnreferencedLinks(
+  db: Database,
+  repository: string,
+  linkedBefore: number,
+): Promise<CollectedLink[]> {
   return db.all<CollectedLink>(sql`
     DELETE FROM repository_blobs
     WHERE repository = ${repository} AND linked_at < ${linkedBefore}

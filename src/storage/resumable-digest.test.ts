@@ -119,7 +119,10 @@ describe("ResumableDigest", () => {
         ["one piece after an empty one", [0, size, 0]],
       ];
       // Every single cut point for small inputs; block-boundary cuts for larger ones.
-      const cuts = size <= 1000 ? Array.from({ length: size + 1 }, (_, i) => i) : [...INTERESTING, size - 129, size - 128, size - 64, size - 1, size];
+      const cuts =
+        size <= 1000
+          ? Array.from({ length: size + 1 }, (_, i) => i)
+          : [...INTERESTING, size - 129, size - 128, size - 64, size - 1, size];
       for (const cut of cuts) {
         if (cut < 0 || cut > size) continue;
         layouts.push([`cut at ${cut}`, [cut, size - cut]]);
@@ -129,7 +132,8 @@ describe("ResumableDigest", () => {
         if (length > size && size > 0) continue;
         layouts.push([`pieces of ${length}`, fixedPieces(size, length)]);
       }
-      for (let seed = 1; seed <= 5; seed++) layouts.push([`random pieces, seed ${seed}`, randomPieces(size, seed * 7919 + size)]);
+      for (let seed = 1; seed <= 5; seed++)
+        layouts.push([`random pieces, seed ${seed}`, randomPieces(size, seed * 7919 + size)]);
       if (size > 0) {
         // Ragged: 1 byte, then a block minus one, then a block plus one, then the rest.
         const ragged: number[] = [];
@@ -144,7 +148,10 @@ describe("ResumableDigest", () => {
       }
 
       for (const [label, pieces] of layouts) {
-        expect(hashInPieces(algorithm, data, pieces), `${algorithm}, ${size} bytes, ${label}: [${pieces.join(",")}]`).toBe(expected);
+        expect(
+          hashInPieces(algorithm, data, pieces),
+          `${algorithm}, ${size} bytes, ${label}: [${pieces.join(",")}]`,
+        ).toBe(expected);
       }
     });
 
@@ -168,7 +175,9 @@ describe("ResumableDigest", () => {
       expect(branchA.digest()).toBe(await reference(algorithm, data));
       expect(branchB.digest()).toBe(await reference(algorithm, data.subarray(0, 301)));
       // The saved string itself is unchanged and still usable.
-      expect(ResumableDigest.restore(algorithm, saved).digest()).toBe(await reference(algorithm, data.subarray(0, 300)));
+      expect(ResumableDigest.restore(algorithm, saved).digest()).toBe(
+        await reference(algorithm, data.subarray(0, 300)),
+      );
     });
 
     it("saves a JSON string that survives a round trip through storage", async () => {

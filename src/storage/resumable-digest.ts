@@ -78,7 +78,6 @@ export class ResumableDigest {
   }
 }
 
-
 function bytesToBase64(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);

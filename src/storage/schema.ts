@@ -178,7 +178,9 @@ export const manifests = sqliteTable(
     primaryKey({ columns: [t.repository, t.digest] }),
     index("manifests_subject").on(t.repository, t.subject),
     // Only indexes: "which indexes list this digest" reads these rows, not every manifest.
-    index("manifests_indexes").on(t.repository).where(sql`${t.childDigests} != '[]'`),
+    index("manifests_indexes")
+      .on(t.repository)
+      .where(sql`${t.childDigests} != '[]'`),
   ],
 );
 
@@ -199,9 +201,10 @@ export const tags = sqliteTable(
     primaryKey({ columns: [t.repository, t.tag] }),
     index("tags_digest").on(t.repository, t.digest),
     // Deleting a manifest deletes every tag on it, in the same statement.
-    foreignKey({ columns: [t.repository, t.digest], foreignColumns: [manifests.repository, manifests.digest] }).onDelete(
-      "cascade",
-    ),
+    foreignKey({
+      columns: [t.repository, t.digest],
+      foreignColumns: [manifests.repository, manifests.digest],
+    }).onDelete("cascade"),
   ],
 );
 

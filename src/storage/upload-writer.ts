@@ -78,7 +78,8 @@ const PARTS_IN_FLIGHT = 2;
  * The blob's location, and what became obsolete with it (to delete once the session is closed:
  * until then the session's state may still name them).
  */
-export type CompleteResult = { ok: true; location: BlobLocation; obsolete: () => Promise<void> } | { ok: false; actualDigest: string };
+export type CompleteResult =
+  { ok: true; location: BlobLocation; obsolete: () => Promise<void> } | { ok: false; actualDigest: string };
 
 /** A writer's hold on its session (a lease in the repository's Durable Object). */
 export interface SessionHold {
@@ -130,7 +131,12 @@ export class UploadWriter {
   }
 
   /** Opens a session for writing, reading back its tail (at most one part) first. */
-  static async open(bucket: R2Bucket, session: UploadSession, limits: WriterLimits, hold: SessionHold): Promise<UploadWriter> {
+  static async open(
+    bucket: R2Bucket,
+    session: UploadSession,
+    limits: WriterLimits,
+    hold: SessionHold,
+  ): Promise<UploadWriter> {
     const writer = new UploadWriter(bucket, session, limits, hold);
     if (session.layout === "parts" && session.tailKey !== null && session.tailLength > 0) {
       const tail = await bucket.get(session.tailKey);
@@ -262,7 +268,8 @@ export class UploadWriter {
 
   /** Objects of the session before this writer that the state it committed no longer names. */
   obsoleteAfterCommit(committed: UploadSession): { tail: string | null; objects: string[] } {
-    const tail = this.original.tailKey !== null && this.original.tailKey !== committed.tailKey ? this.original.tailKey : null;
+    const tail =
+      this.original.tailKey !== null && this.original.tailKey !== committed.tailKey ? this.original.tailKey : null;
     const replaced = this.replaced ?? (this.original.layout === "whole" ? this.original.objectKey : null);
     return { tail, objects: replaced !== null && replaced !== committed.objectKey ? [replaced] : [] };
   }
@@ -286,7 +293,7 @@ export class UploadWriter {
     findExisting: (digest: string) => Promise<BlobLocation | undefined>,
   ): Promise<CompleteResult> {
     await this.settle();
-    const actualDigest = this.session.layout === "whole" ? this.session.wholeDigest ?? "" : this.digest.digest();
+    const actualDigest = this.session.layout === "whole" ? (this.session.wholeDigest ?? "") : this.digest.digest();
     if (actualDigest !== expected.digest) return { ok: false, actualDigest };
     const size = this.offset;
     const previousTail = this.original.tailKey;
@@ -296,7 +303,8 @@ export class UploadWriter {
     };
     if (this.session.layout === "whole") {
       const existing = await findExisting(expected.digest);
-      if (existing === undefined) return { ok: true, location: { size, objectKey: this.session.objectKey }, obsolete: deleting([this.replaced]) };
+      if (existing === undefined)
+        return { ok: true, location: { size, objectKey: this.session.objectKey }, obsolete: deleting([this.replaced]) };
       return { ok: true, location: existing, obsolete: deleting([this.session.objectKey, this.replaced]) };
     }
     const multipart = this.multipart();
@@ -321,7 +329,11 @@ export class UploadWriter {
     // Renewed just before: completing the upload must not be the act of a writer that lost its hold.
     await this.hold.keepAlive(true);
     await multipart.complete(this.partList());
-    return { ok: true, location: { size, objectKey: this.session.objectKey }, obsolete: deleting([previousTail, this.replaced]) };
+    return {
+      ok: true,
+      location: { size, objectKey: this.session.objectKey },
+      obsolete: deleting([previousTail, this.replaced]),
+    };
   }
 
   /** How request bodies are read: with the body timeout, keeping the hold alive as bytes come. */
@@ -335,7 +347,10 @@ export class UploadWriter {
   }
 
   private partList(): R2UploadedPart[] {
-    return this.session.partEtags.map((etag, index) => ({ partNumber: this.session.partNumbers[index] ?? index + 1, etag }));
+    return this.session.partEtags.map((etag, index) => ({
+      partNumber: this.session.partNumbers[index] ?? index + 1,
+      etag,
+    }));
   }
 
   /**

@@ -20,7 +20,9 @@ describe("BatchCheckLayerAvailability cost", () => {
     const name = "team-a/layer-costs";
     const digests: string[] = [];
     for (let image = 0; image < 10; image++) {
-      const { manifest } = await pushImage(name, `v${image}`, { layers: Array.from({ length: 9 }, () => randomBytes(32)) });
+      const { manifest } = await pushImage(name, `v${image}`, {
+        layers: Array.from({ length: 9 }, () => randomBytes(32)),
+      });
       const typed = manifest as { config: { digest: string }; layers: { digest: string }[] };
       digests.push(typed.config.digest, ...typed.layers.map((layer) => layer.digest));
     }

@@ -27,7 +27,10 @@ describe("refused Basic logins", () => {
     const attempts: Record<string, string> = {
       "unknown key": basicAuthorization("AKIANOSUCHKEY0000000", user.secretAccessKey),
       "known key, wrong secret": basicAuthorization(user.accessKeyId, `${user.secretAccessKey}x`),
-      "admin key, wrong secret": basicAuthorization(env.REGISTRY_ADMIN_ACCESS_KEY_ID, `${env.REGISTRY_ADMIN_SECRET_ACCESS_KEY}x`),
+      "admin key, wrong secret": basicAuthorization(
+        env.REGISTRY_ADMIN_ACCESS_KEY_ID,
+        `${env.REGISTRY_ADMIN_SECRET_ACCESS_KEY}x`,
+      ),
     };
     for (const [what, authorization] of Object.entries(attempts)) {
       const response = await requestToken(SCOPE, authorization);
@@ -39,7 +42,8 @@ describe("refused Basic logins", () => {
 
   it("check no secret once the key is throttled, even the right one", async () => {
     const user = await createUser("throttled", allowPolicy(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]));
-    for (let i = 0; i < 10; i++) await (await requestToken(SCOPE, basicAuthorization(user.accessKeyId, `wrong-${i}`))).body?.cancel();
+    for (let i = 0; i < 10; i++)
+      await (await requestToken(SCOPE, basicAuthorization(user.accessKeyId, `wrong-${i}`))).body?.cancel();
     await drain();
     for (const secret of ["wrong-again", user.secretAccessKey]) {
       const response = await requestToken(SCOPE, basicAuthorization(user.accessKeyId, secret));
@@ -56,13 +60,24 @@ describe("refused SigV4 requests", () => {
     await drain();
     const attempts: Record<string, { accessKeyId: string; secretAccessKey: string }> = {
       "unknown key": { accessKeyId: "AKIANOSUCHKEY0000000", secretAccessKey: user.secretAccessKey },
-      "known key, wrong secret": { accessKeyId: user.accessKeyId, secretAccessKey: `${user.secretAccessKey.slice(0, -1)}!` },
-      "admin key, wrong secret": { accessKeyId: env.REGISTRY_ADMIN_ACCESS_KEY_ID, secretAccessKey: `${env.REGISTRY_ADMIN_SECRET_ACCESS_KEY}x` },
+      "known key, wrong secret": {
+        accessKeyId: user.accessKeyId,
+        secretAccessKey: `${user.secretAccessKey.slice(0, -1)}!`,
+      },
+      "admin key, wrong secret": {
+        accessKeyId: env.REGISTRY_ADMIN_ACCESS_KEY_ID,
+        secretAccessKey: `${env.REGISTRY_ADMIN_SECRET_ACCESS_KEY}x`,
+      },
     };
     for (const [what, credentials] of Object.entries(attempts)) {
       const result = await ecrCall("DescribeRegistry", {}, credentials);
       expect(result.status, what).toBe(403);
-      expect(await drain(), what).toMatchObject({ d1Queries: 1, signatureChecks: 1, secretHashes: 0, d1WriteStatements: 0 });
+      expect(await drain(), what).toMatchObject({
+        d1Queries: 1,
+        signatureChecks: 1,
+        secretHashes: 0,
+        d1WriteStatements: 0,
+      });
     }
   });
 
@@ -71,7 +86,11 @@ describe("refused SigV4 requests", () => {
     const wrong = { accessKeyId: user.accessKeyId, secretAccessKey: `${user.secretAccessKey.slice(0, -1)}!` };
     for (let i = 0; i < 10; i++) expect((await ecrCall("DescribeRegistry", {}, wrong)).status).toBe(403);
     await drain();
-    const result = await ecrCall("DescribeRegistry", {}, { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey });
+    const result = await ecrCall(
+      "DescribeRegistry",
+      {},
+      { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey },
+    );
     expect(result.type).toBe("ThrottlingException");
     expect(await drain()).toMatchObject({ signatureChecks: 0, secretHashes: 0, d1WriteStatements: 0 });
   });

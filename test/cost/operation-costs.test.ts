@@ -5,7 +5,15 @@
  */
 import { describe, expect, it } from "vitest";
 import type { OperationCounts } from "../../src/bench/counters";
-import { adminAuthorization, bearerAuthorization, bytesOf, call, digestOf, fetchToken, randomBytes } from "../support/registry";
+import {
+  adminAuthorization,
+  bearerAuthorization,
+  bytesOf,
+  call,
+  digestOf,
+  fetchToken,
+  randomBytes,
+} from "../support/registry";
 
 async function drain(): Promise<OperationCounts> {
   const response = await call("GET", "/_bench/counters");
@@ -14,25 +22,38 @@ async function drain(): Promise<OperationCounts> {
 }
 
 /** Pushes an image the way skopeo does (HEAD, POST, PATCH, PUT per blob; then the manifest). */
-async function pushLikeAClient(name: string, layers: number, authorization: string): Promise<{ digest: string; layerDigests: string[] }> {
-  const blobs = [bytesOf(JSON.stringify({ os: "linux", seed: Math.random() })), ...Array.from({ length: layers }, () => randomBytes(2048))];
+async function pushLikeAClient(
+  name: string,
+  layers: number,
+  authorization: string,
+): Promise<{ digest: string; layerDigests: string[] }> {
+  const blobs = [
+    bytesOf(JSON.stringify({ os: "linux", seed: Math.random() })),
+    ...Array.from({ length: layers }, () => randomBytes(2048)),
+  ];
   const digests: string[] = [];
   for (const blob of blobs) {
     const digest = await digestOf(blob);
     digests.push(digest);
-    expect((await call("HEAD", `/v2/${name}/blobs/${digest}`, { headers: { Authorization: authorization } })).status).toBe(404);
+    expect(
+      (await call("HEAD", `/v2/${name}/blobs/${digest}`, { headers: { Authorization: authorization } })).status,
+    ).toBe(404);
     const started = await call("POST", `/v2/${name}/blobs/uploads/`, { headers: { Authorization: authorization } });
     expect(started.status).toBe(202);
     const location = started.headers.get("Location")!;
     expect((await call("PATCH", location, { body: blob, headers: { Authorization: authorization } })).status).toBe(202);
-    expect((await call("PUT", `${location}?digest=${digest}`, { headers: { Authorization: authorization } })).status).toBe(201);
+    expect(
+      (await call("PUT", `${location}?digest=${digest}`, { headers: { Authorization: authorization } })).status,
+    ).toBe(201);
   }
   const manifest = bytesOf(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: "application/vnd.oci.image.manifest.v1+json",
       config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: digests[0], size: blobs[0]!.length },
-      layers: digests.slice(1).map((digest) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar", digest, size: 2048 })),
+      layers: digests
+        .slice(1)
+        .map((digest) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar", digest, size: 2048 })),
     }),
   );
   const put = await call("PUT", `/v2/${name}/manifests/latest`, {
@@ -80,7 +101,9 @@ describe("operation costs", () => {
 describe("edge cache", () => {
   it("serves a repeated blob GET from the edge cache, never before the repository check", async () => {
     const name = "team-a/cached";
-    const token = bearerAuthorization(await fetchToken([`repository:${name}:pull,push,delete`, "repository:team-b/other:pull"], adminAuthorization()));
+    const token = bearerAuthorization(
+      await fetchToken([`repository:${name}:pull,push,delete`, "repository:team-b/other:pull"], adminAuthorization()),
+    );
     const { digest: manifestDigest, layerDigests } = await pushLikeAClient(name, 1, token);
     const digest = layerDigests[0]!;
     await drain();
@@ -96,8 +119,12 @@ describe("edge cache", () => {
     const other = await call("GET", `/v2/team-b/other/blobs/${digest}`, { headers: { Authorization: token } });
     expect(other.status).toBe(404);
     // So is this repository once the blob is unlinked (after its manifest: a referenced blob stays).
-    expect((await call("DELETE", `/v2/${name}/manifests/${manifestDigest}`, { headers: { Authorization: token } })).status).toBe(202);
-    expect((await call("DELETE", `/v2/${name}/blobs/${digest}`, { headers: { Authorization: token } })).status).toBe(202);
+    expect(
+      (await call("DELETE", `/v2/${name}/manifests/${manifestDigest}`, { headers: { Authorization: token } })).status,
+    ).toBe(202);
+    expect((await call("DELETE", `/v2/${name}/blobs/${digest}`, { headers: { Authorization: token } })).status).toBe(
+      202,
+    );
     expect((await call("GET", `/v2/${name}/blobs/${digest}`, { headers: { Authorization: token } })).status).toBe(404);
   });
 });

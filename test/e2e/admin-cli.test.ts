@@ -26,7 +26,10 @@ interface Run {
 }
 
 /** Runs the CLI with the test registry's admin credentials; `--url` is the test registry unless `url` is null. */
-function admin(args: string[], options: { url?: string | null; env?: Record<string, string>; stdin?: string } = {}): Promise<Run> {
+function admin(
+  args: string[],
+  options: { url?: string | null; env?: Record<string, string>; stdin?: string } = {},
+): Promise<Run> {
   const url = options.url === undefined ? inject("registryUrl") : options.url;
   const env: Record<string, string | undefined> = {
     ...process.env,
@@ -42,7 +45,8 @@ function admin(args: string[], options: { url?: string | null; env?: Record<stri
       process.execPath,
       [join(ROOT, "scripts/admin.mjs"), ...(url === null ? [] : ["--url", url]), ...args],
       { cwd: ROOT, env, timeout: 60_000 },
-      (error, stdout, stderr) => resolvePromise({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
+      (error, stdout, stderr) =>
+        resolvePromise({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
     );
     child.stdin?.end(options.stdin ?? "");
   });
@@ -93,12 +97,24 @@ describe("admin CLI failures are one line", () => {
   it("when nothing listens at the registry's address", async () => {
     const port = await freePort();
     const run = await admin(["list-users"], { url: `http://127.0.0.1:${port}` });
-    expectOneLine(run, 1, /^admin: cannot reach the registry at http:\/\/127\.0\.0\.1:\d+ \(connection refused\): is the registry running \(npm start\)\?/);
+    expectOneLine(
+      run,
+      1,
+      /^admin: cannot reach the registry at http:\/\/127\.0\.0\.1:\d+ \(connection refused\): is the registry running \(npm start\)\?/,
+    );
   });
 
   it("when a policy file is missing, is a directory, or is not JSON", async () => {
-    expectOneLine(await admin(["put-user-policy", "nobody", "p", join(temp.path, "missing.json")]), 1, /^admin: cannot read \S+missing\.json: no such file\n$/);
-    expectOneLine(await admin(["set-repository-policy", "a/b", temp.path]), 1, /^admin: cannot read \S+: it is a directory\n$/);
+    expectOneLine(
+      await admin(["put-user-policy", "nobody", "p", join(temp.path, "missing.json")]),
+      1,
+      /^admin: cannot read \S+missing\.json: no such file\n$/,
+    );
+    expectOneLine(
+      await admin(["set-repository-policy", "a/b", temp.path]),
+      1,
+      /^admin: cannot read \S+: it is a directory\n$/,
+    );
     const notJson = join(temp.path, "policy.json");
     writeFileSync(notJson, "{ nope");
     expectOneLine(await admin(["put-user-policy", "nobody", "p", notJson]), 1, /^admin: \S+policy\.json is not JSON: /);
@@ -107,14 +123,26 @@ describe("admin CLI failures are one line", () => {
   it("when the registry refuses, with its message", async () => {
     const name = uniqueName("cli-dup");
     expect((await admin(["create-user", name])).code).toBe(0);
-    expectOneLine(await admin(["create-user", name]), 1, new RegExp(`^admin: create-user: 409 user ${name} already exists\\n$`));
-    expectOneLine(await admin(["show-user", uniqueName("nobody")]), 1, /^admin: show-user: 404 user \S+ does not exist\n$/);
+    expectOneLine(
+      await admin(["create-user", name]),
+      1,
+      new RegExp(`^admin: create-user: 409 user ${name} already exists\\n$`),
+    );
+    expectOneLine(
+      await admin(["show-user", uniqueName("nobody")]),
+      1,
+      /^admin: show-user: 404 user \S+ does not exist\n$/,
+    );
   });
 
   it("when the credentials are not this registry's", async () => {
-    const run = await admin(["list-users"], { env: { REGISTRY_ADMIN_ACCESS_KEY_ID: "AKIANOTAKEY", REGISTRY_ADMIN_SECRET_ACCESS_KEY: "wrong" } });
+    const run = await admin(["list-users"], {
+      env: { REGISTRY_ADMIN_ACCESS_KEY_ID: "AKIANOTAKEY", REGISTRY_ADMIN_SECRET_ACCESS_KEY: "wrong" },
+    });
     expectOneLine(run, 1, /^admin: list-users: 401 .*\(the admin credentials were refused/);
-    const signed = await admin(["show-repository", "a/b"], { env: { REGISTRY_ADMIN_ACCESS_KEY_ID: "AKIANOTAKEY", REGISTRY_ADMIN_SECRET_ACCESS_KEY: "wrong" } });
+    const signed = await admin(["show-repository", "a/b"], {
+      env: { REGISTRY_ADMIN_ACCESS_KEY_ID: "AKIANOTAKEY", REGISTRY_ADMIN_SECRET_ACCESS_KEY: "wrong" },
+    });
     expectOneLine(signed, 1, /^admin: show-repository: \d+ .*\(the admin credentials were refused/);
   });
 });
@@ -127,18 +155,38 @@ describe("admin CLI results", () => {
     expect(JSON.parse(created.stdout)).toEqual({ name: user, arn: `arn:aws:iam::000000000000:user/${user}` });
 
     const policy = join(temp.path, "policy.json");
-    writeFileSync(policy, JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "ecr:*", Resource: "*" }] }));
-    expect(await admin(["put-user-policy", user, "all", policy])).toMatchObject({ code: 0, stdout: `Put policy all on user ${user}.\n` });
-    expect(await admin(["put-user-policy", user, "again", "-"], { stdin: readFileSync(policy, "utf8") })).toMatchObject({ code: 0, stdout: `Put policy again on user ${user}.\n` });
+    writeFileSync(
+      policy,
+      JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "ecr:*", Resource: "*" }] }),
+    );
+    expect(await admin(["put-user-policy", user, "all", policy])).toMatchObject({
+      code: 0,
+      stdout: `Put policy all on user ${user}.\n`,
+    });
+    expect(await admin(["put-user-policy", user, "again", "-"], { stdin: readFileSync(policy, "utf8") })).toMatchObject(
+      { code: 0, stdout: `Put policy again on user ${user}.\n` },
+    );
 
-    const shown = JSON.parse((await admin(["show-user", user])).stdout) as { createdAt: string; policies: { name: string }[] };
+    const shown = JSON.parse((await admin(["show-user", user])).stdout) as {
+      createdAt: string;
+      policies: { name: string }[];
+    };
     expect(shown.createdAt).toMatch(ISO);
     expect(shown.policies.map((entry) => entry.name).sort()).toEqual(["again", "all"]);
 
     const key = JSON.parse((await admin(["create-key", user])).stdout) as { accessKeyId: string };
-    expect(await admin(["delete-key", user, key.accessKeyId])).toMatchObject({ code: 0, stdout: `Deleted access key ${key.accessKeyId} of user ${user}.\n` });
-    expect(await admin(["delete-user-policy", user, "again"])).toMatchObject({ code: 0, stdout: `Removed policy again from user ${user}.\n` });
-    expect(await admin(["delete-user", user])).toMatchObject({ code: 0, stdout: `Deleted user ${user}, with its access keys and policies.\n` });
+    expect(await admin(["delete-key", user, key.accessKeyId])).toMatchObject({
+      code: 0,
+      stdout: `Deleted access key ${key.accessKeyId} of user ${user}.\n`,
+    });
+    expect(await admin(["delete-user-policy", user, "again"])).toMatchObject({
+      code: 0,
+      stdout: `Removed policy again from user ${user}.\n`,
+    });
+    expect(await admin(["delete-user", user])).toMatchObject({
+      code: 0,
+      stdout: `Deleted user ${user}, with its access keys and policies.\n`,
+    });
 
     const repository = `${uniqueName("cli")}/app`;
     const set = await admin(["set-repository", repository, "--immutable", "--tag", "team=a=b"]);
@@ -147,7 +195,15 @@ describe("admin CLI results", () => {
     expect(row.tags).toEqual({ team: "a=b" });
     expect(row.createdAt).toMatch(ISO);
     expect(row.imageTagMutability).toBe("IMMUTABLE");
-    const excepted = await admin(["set-repository", repository, "--immutable", "--except", "latest", "--except", "dev-*"]);
+    const excepted = await admin([
+      "set-repository",
+      repository,
+      "--immutable",
+      "--except",
+      "latest",
+      "--except",
+      "dev-*",
+    ]);
     expect(excepted.code, excepted.stderr).toBe(0);
     expect(JSON.parse(excepted.stdout)).toMatchObject({
       imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
@@ -156,26 +212,57 @@ describe("admin CLI results", () => {
         { filterType: "WILDCARD", filter: "dev-*" },
       ],
     });
-    expectOneLine(await admin(["set-repository", repository, "--mutable", "--except", "a/b"]), 1, /^admin: set-repository: 400 .*must satisfy regular expression/);
+    expectOneLine(
+      await admin(["set-repository", repository, "--mutable", "--except", "a/b"]),
+      1,
+      /^admin: set-repository: 400 .*must satisfy regular expression/,
+    );
     // An existing repository keeps what the command line does not change; tags are added.
     const retagged = await admin(["set-repository", repository, "--tag", "owner=ops"]);
     expect(retagged.code, retagged.stderr).toBe(0);
-    expect(JSON.parse(retagged.stdout)).toMatchObject({ imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", tags: { team: "a=b", owner: "ops" } });
-    expect(JSON.parse((await admin(["show-repository", repository])).stdout)).toMatchObject({ repositoryName: repository, tags: { team: "a=b", owner: "ops" } });
-    expectOneLine(await admin(["show-repository", `${uniqueName("cli-none")}/app`]), 1, /^admin: show-repository: 400 The repository with name '\S+' does not exist/);
+    expect(JSON.parse(retagged.stdout)).toMatchObject({
+      imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+      tags: { team: "a=b", owner: "ops" },
+    });
+    expect(JSON.parse((await admin(["show-repository", repository])).stdout)).toMatchObject({
+      repositoryName: repository,
+      tags: { team: "a=b", owner: "ops" },
+    });
+    expectOneLine(
+      await admin(["show-repository", `${uniqueName("cli-none")}/app`]),
+      1,
+      /^admin: show-repository: 400 The repository with name '\S+' does not exist/,
+    );
 
-    const repositoryPolicy = { Version: "2012-10-17", Statement: [{ Sid: "Public", Effect: "Allow", Principal: "*", Action: ["ecr:BatchGetImage"] }] };
-    expect(await admin(["set-repository-policy", repository, "-"], { stdin: JSON.stringify(repositoryPolicy) })).toMatchObject({
+    const repositoryPolicy = {
+      Version: "2012-10-17",
+      Statement: [{ Sid: "Public", Effect: "Allow", Principal: "*", Action: ["ecr:BatchGetImage"] }],
+    };
+    expect(
+      await admin(["set-repository-policy", repository, "-"], { stdin: JSON.stringify(repositoryPolicy) }),
+    ).toMatchObject({
       code: 0,
       stdout: `Set the repository policy of ${repository}.\n`,
     });
     expect(JSON.parse((await admin(["get-repository-policy", repository])).stdout)).toEqual(repositoryPolicy);
-    expect(await admin(["delete-repository-policy", repository])).toMatchObject({ code: 0, stdout: `Removed the repository policy of ${repository}.\n` });
+    expect(await admin(["delete-repository-policy", repository])).toMatchObject({
+      code: 0,
+      stdout: `Removed the repository policy of ${repository}.\n`,
+    });
 
     // The ECR lock-out guard: a policy refusing the admin the next change needs --force.
-    const lockout = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Principal: "*", Action: "ecr:SetRepositoryPolicy" }] });
-    expectOneLine(await admin(["set-repository-policy", repository, "-"], { stdin: lockout }), 1, /^admin: set-repository-policy: 400 .*would prevent you from setting another policy/);
-    expect(await admin(["set-repository-policy", repository, "-", "--force"], { stdin: lockout })).toMatchObject({ code: 0 });
+    const lockout = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Deny", Principal: "*", Action: "ecr:SetRepositoryPolicy" }],
+    });
+    expectOneLine(
+      await admin(["set-repository-policy", repository, "-"], { stdin: lockout }),
+      1,
+      /^admin: set-repository-policy: 400 .*would prevent you from setting another policy/,
+    );
+    expect(await admin(["set-repository-policy", repository, "-", "--force"], { stdin: lockout })).toMatchObject({
+      code: 0,
+    });
     expect(JSON.parse((await admin(["get-repository-policy", repository])).stdout)).toEqual(JSON.parse(lockout));
   });
 
@@ -186,7 +273,11 @@ describe("admin CLI results", () => {
     expect(JSON.parse(run.stdout)).toHaveProperty("users");
     // And says where it tried when that is wrong.
     const elsewhere = String(await freePort());
-    expectOneLine(await admin(["list-users"], { url: null, env: { PORT: elsewhere } }), 1, new RegExp(`cannot reach the registry at http://localhost:${elsewhere} `));
+    expectOneLine(
+      await admin(["list-users"], { url: null, env: { PORT: elsewhere } }),
+      1,
+      new RegExp(`cannot reach the registry at http://localhost:${elsewhere} `),
+    );
   });
 
   it("run-jobs expires an image by its lifecycle policy now, and prints what each job did", async () => {
@@ -196,18 +287,27 @@ describe("admin CLI results", () => {
     const older = await pushTinyImage(url, authorization, repository, "v1");
     await new Promise((r) => setTimeout(r, 20));
     const newer = await pushTinyImage(url, authorization, repository, "v2");
-    await ecrClient().send(new PutLifecyclePolicyCommand({ repositoryName: repository, lifecyclePolicyText: KEEP_ONE_IMAGE }));
+    await ecrClient().send(
+      new PutLifecyclePolicyCommand({ repositoryName: repository, lifecyclePolicyText: KEEP_ONE_IMAGE }),
+    );
 
     const run = await admin(["run-jobs"]);
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.trim().split("\n");
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^lifecycle: \d+ repositor(y|ies) with a policy, \d+ images? evaluated, [1-9]\d* expired \(sweep complete\) \(\d+ ms\)$/);
-    expect(lines[1]).toMatch(/^garbage-collection: \d+ blob links? removed, \d+ objects? marked, \d+ deleted \(\d+ bytes? reclaimed; sweep complete\) \(\d+ ms\)$/);
+    expect(lines[0]).toMatch(
+      /^lifecycle: \d+ repositor(y|ies) with a policy, \d+ images? evaluated, [1-9]\d* expired \(sweep complete\) \(\d+ ms\)$/,
+    );
+    expect(lines[1]).toMatch(
+      /^garbage-collection: \d+ blob links? removed, \d+ objects? marked, \d+ deleted \(\d+ bytes? reclaimed; sweep complete\) \(\d+ ms\)$/,
+    );
     expect(await manifestStatus(url, authorization, repository, older)).toBe(404);
     expect(await manifestStatus(url, authorization, repository, newer)).toBe(200);
 
-    const jobs = JSON.parse((await admin(["jobs"])).stdout) as { lifecycle: { startedAt: string }; garbageCollection: { startedAt: string } };
+    const jobs = JSON.parse((await admin(["jobs"])).stdout) as {
+      lifecycle: { startedAt: string };
+      garbageCollection: { startedAt: string };
+    };
     expect(jobs.lifecycle.startedAt).toMatch(ISO);
     expect(jobs.garbageCollection.startedAt).toMatch(ISO);
   });

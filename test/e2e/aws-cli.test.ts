@@ -18,9 +18,22 @@ describe("AWS CLI v2", () => {
   const scratch = useTempDir("aws-cli-");
 
   it("creates, logs in, pushes, describes, locks tags, deletes images and the repository", async () => {
-    expect(existsSync("/usr/bin/aws"), "the AWS CLI v2 is needed at /usr/bin/aws (apt-get install -y awscli; .ci/run does this)").toBe(true);
-    const a = await buildSingleArchLayout({ seed: "cli-a", layers: [{ size: 4096 }], tag: "a", dir: join(scratch.path, "a") });
-    const b = await buildSingleArchLayout({ seed: "cli-b", layers: [{ size: 4096 }], tag: "b", dir: join(scratch.path, "b") });
+    expect(
+      existsSync("/usr/bin/aws"),
+      "the AWS CLI v2 is needed at /usr/bin/aws (apt-get install -y awscli; .ci/run does this)",
+    ).toBe(true);
+    const a = await buildSingleArchLayout({
+      seed: "cli-a",
+      layers: [{ size: 4096 }],
+      tag: "a",
+      dir: join(scratch.path, "a"),
+    });
+    const b = await buildSingleArchLayout({
+      seed: "cli-b",
+      layers: [{ size: 4096 }],
+      tag: "b",
+      dir: join(scratch.path, "b"),
+    });
     const credentials = adminCredentials();
     const result = await new Promise<{ code: number; output: string }>((resolve) => {
       execFile(
@@ -42,7 +55,8 @@ describe("AWS CLI v2", () => {
             XDG_DATA_HOME: scratch.path,
           },
         },
-        (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` }),
+        (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` }),
       );
     });
     expect(result.code, result.output).toBe(0);

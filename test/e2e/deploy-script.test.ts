@@ -35,7 +35,19 @@ function setUp(account: Partial<Account> = {}): { config: string; state: string 
     .replace('migrations_dir = "migrations"', `migrations_dir = "${join(ROOT, "migrations")}"`);
   writeFileSync(config, text);
   const state = join(temp.path, "account.json");
-  writeFileSync(state, JSON.stringify({ authenticated: true, databases: [], buckets: [], workerExists: false, secrets: [], migrated: [], calls: [], ...account }));
+  writeFileSync(
+    state,
+    JSON.stringify({
+      authenticated: true,
+      databases: [],
+      buckets: [],
+      workerExists: false,
+      secrets: [],
+      migrated: [],
+      calls: [],
+      ...account,
+    }),
+  );
   return { config, state };
 }
 
@@ -44,8 +56,13 @@ function deploy(args: string[], state: string): Promise<{ code: number; stdout: 
     execFile(
       process.execPath,
       [join(ROOT, "scripts/deploy.mjs"), ...args],
-      { cwd: ROOT, env: { ...process.env, DEPLOY_WRANGLER: FAKE, FAKE_WRANGLER_STATE: state, NO_COLOR: "1" }, timeout: 120_000 },
-      (error, stdout, stderr) => resolvePromise({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
+      {
+        cwd: ROOT,
+        env: { ...process.env, DEPLOY_WRANGLER: FAKE, FAKE_WRANGLER_STATE: state, NO_COLOR: "1" },
+        timeout: 120_000,
+      },
+      (error, stdout, stderr) =>
+        resolvePromise({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
     );
   });
 }
@@ -53,9 +70,20 @@ function deploy(args: string[], state: string): Promise<{ code: number; stdout: 
 const account = (state: string): Account => JSON.parse(readFileSync(state, "utf8")) as Account;
 /** The calls without their `--config <path>` and file arguments. */
 const commands = (state: string): string[] =>
-  account(state).calls.map((call) => call.filter((arg, index) => arg !== "--config" && call[index - 1] !== "--config" && call[index - 1] !== "--secrets-file").join(" "));
+  account(state).calls.map((call) =>
+    call
+      .filter(
+        (arg, index) => arg !== "--config" && call[index - 1] !== "--config" && call[index - 1] !== "--secrets-file",
+      )
+      .join(" "),
+  );
 
-const ALL_SECRETS = ["REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_TOKEN_SIGNING_KEY", "REGISTRY_SECRETS_KEY"];
+const ALL_SECRETS = [
+  "REGISTRY_ADMIN_ACCESS_KEY_ID",
+  "REGISTRY_ADMIN_SECRET_ACCESS_KEY",
+  "REGISTRY_TOKEN_SIGNING_KEY",
+  "REGISTRY_SECRETS_KEY",
+];
 
 describe("npm run deploy", () => {
   it("--dry-run prints every command in order and runs none", async () => {
@@ -99,17 +127,28 @@ describe("npm run deploy", () => {
     expect(after.buckets).toEqual(["edge-registry-blobs"]);
     expect(Object.keys(after.uploadedSecrets ?? {}).sort()).toEqual([...ALL_SECRETS].sort());
     expect(await checkSettings(after.uploadedSecrets ?? {})).toEqual([]);
-    expect(run.stdout).toContain(`export REGISTRY_ADMIN_ACCESS_KEY_ID=${after.uploadedSecrets?.REGISTRY_ADMIN_ACCESS_KEY_ID}`);
+    expect(run.stdout).toContain(
+      `export REGISTRY_ADMIN_ACCESS_KEY_ID=${after.uploadedSecrets?.REGISTRY_ADMIN_ACCESS_KEY_ID}`,
+    );
     expect(run.stdout).toContain("Deployed: https://edge-registry.example.workers.dev");
-    expect(run.stdout).toContain("npm run -s admin -- --url https://edge-registry.example.workers.dev create-user alice");
+    expect(run.stdout).toContain(
+      "npm run -s admin -- --url https://edge-registry.example.workers.dev create-user alice",
+    );
     // The generated secrets file is gone.
-    const file = account(state).calls.at(-1)!.at(account(state).calls.at(-1)!.indexOf("--secrets-file") + 1)!;
+    const file = account(state)
+      .calls.at(-1)!
+      .at(account(state).calls.at(-1)!.indexOf("--secrets-file") + 1)!;
     expect(() => readFileSync(file)).toThrow();
 
     // Again: nothing to create, no secret replaced, the same id.
     const again = await deploy(["--config", config], state);
     expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
-    expect(commands(state).slice(8)).toEqual(["r2 bucket list", "d1 migrations apply DB --remote", "secret list --format json", "deploy"]);
+    expect(commands(state).slice(8)).toEqual([
+      "r2 bucket list",
+      "d1 migrations apply DB --remote",
+      "secret list --format json",
+      "deploy",
+    ]);
     expect(account(state).databases).toHaveLength(1);
     expect(again.stdout).toContain("Secrets: all set.");
     expect(again.stdout).not.toContain("REGISTRY_ADMIN_SECRET_ACCESS_KEY=");
@@ -118,24 +157,40 @@ describe("npm run deploy", () => {
   it("writes the id of a database the account already has, and generates only the missing secrets", async () => {
     const uuid = "2b0c1f3e-7d8a-4c55-9e61-0a1b2c3d4e5f";
     const { config, state } = setUp({
-      databases: [{ uuid: "11111111-2222-4333-8444-555555555555", name: "another" }, { uuid, name: "edge-registry" }],
+      databases: [
+        { uuid: "11111111-2222-4333-8444-555555555555", name: "another" },
+        { uuid, name: "edge-registry" },
+      ],
       buckets: ["edge-registry-blobs"],
       workerExists: true,
       secrets: ["REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_TOKEN_SIGNING_KEY"],
     });
     const run = await deploy(["--config", config], state);
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
-    expect(commands(state)).toEqual(["d1 list --json", "r2 bucket list", "d1 migrations apply DB --remote", "secret list --format json", "deploy --secrets-file"]);
+    expect(commands(state)).toEqual([
+      "d1 list --json",
+      "r2 bucket list",
+      "d1 migrations apply DB --remote",
+      "secret list --format json",
+      "deploy --secrets-file",
+    ]);
     expect(readFileSync(config, "utf8")).toContain(`database_id = "${uuid}"`);
     expect(Object.keys(account(state).uploadedSecrets ?? {})).toEqual(["REGISTRY_SECRETS_KEY"]);
     expect(run.stdout).not.toContain("export REGISTRY_ADMIN_ACCESS_KEY_ID");
   });
 
   it("refuses to guess about an admin key id set without its secret", async () => {
-    const { config, state } = setUp({ databases: [{ uuid: "2b0c1f3e-7d8a-4c55-9e61-0a1b2c3d4e5f", name: "edge-registry" }], buckets: ["edge-registry-blobs"], workerExists: true, secrets: ["REGISTRY_ADMIN_ACCESS_KEY_ID"] });
+    const { config, state } = setUp({
+      databases: [{ uuid: "2b0c1f3e-7d8a-4c55-9e61-0a1b2c3d4e5f", name: "edge-registry" }],
+      buckets: ["edge-registry-blobs"],
+      workerExists: true,
+      secrets: ["REGISTRY_ADMIN_ACCESS_KEY_ID"],
+    });
     const run = await deploy(["--config", config], state);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^deploy: the Worker has REGISTRY_ADMIN_ACCESS_KEY_ID but not REGISTRY_ADMIN_SECRET_ACCESS_KEY: put the missing one/m);
+    expect(run.stderr).toMatch(
+      /^deploy: the Worker has REGISTRY_ADMIN_ACCESS_KEY_ID but not REGISTRY_ADMIN_SECRET_ACCESS_KEY: put the missing one/m,
+    );
     expect(commands(state)).not.toContain("deploy");
   });
 
@@ -143,7 +198,9 @@ describe("npm run deploy", () => {
     const { config, state } = setUp({ authenticated: false });
     const run = await deploy(["--config", config], state);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/deploy: npx wrangler d1 list --json failed \(its output is above\)\. Log in with `npx wrangler login`, or set CLOUDFLARE_API_TOKEN\.\n$/);
+    expect(run.stderr).toMatch(
+      /deploy: npx wrangler d1 list --json failed \(its output is above\)\. Log in with `npx wrangler login`, or set CLOUDFLARE_API_TOKEN\.\n$/,
+    );
     expect(commands(state)).toEqual(["d1 list --json"]);
   });
 

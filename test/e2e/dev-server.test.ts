@@ -42,7 +42,9 @@ describe("dev server", () => {
   });
 
   it("lets skopeo fall back from HTTPS to HTTP without waiting", async () => {
-    const result = await runSkopeo(["list-tags", "--tls-verify=false", dockerRef("team-a/no-such-repo")], { debug: true });
+    const result = await runSkopeo(["list-tags", "--tls-verify=false", dockerRef("team-a/no-such-repo")], {
+      debug: true,
+    });
     expect(result.stderr, describeRun(result)).toMatch(/Ping https:\/\/\S+ err/);
     // /v2/ answers 401 with the token challenge (it needs credentials).
     expect(result.stderr, describeRun(result)).toMatch(/Ping http:\/\/\S+ status 401/);

@@ -22,7 +22,12 @@ describe("Docker Hub upstream harness", () => {
   beforeAll(async () => {
     const dir = await mkdtemp(join(inject("e2eTempDir"), "hub-"));
     hub = await startDockerHubUpstream({ dir });
-    image = await buildSingleArchLayout({ seed: "hub/alpine", tag: "3.20", layers: [{ size: 200 * KiB }, { size: 50 * KiB }], dir: join(dir, "layout") });
+    image = await buildSingleArchLayout({
+      seed: "hub/alpine",
+      tag: "3.20",
+      layers: [{ size: 200 * KiB }, { size: 50 * KiB }],
+      dir: join(dir, "layout"),
+    });
     await hub.seed(`oci:${image.path}:3.20`, "library/alpine:3.20");
     await hub.seed(`oci:${image.path}:3.20`, "library/other:1");
   });
@@ -44,7 +49,12 @@ describe("Docker Hub upstream harness", () => {
     for (const scope of scopes) url.searchParams.append("scope", scope);
     const response = await fetch(url, { headers: basic ? { Authorization: `Basic ${basic}` } : {} });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { token: string; access_token: string; expires_in: number; issued_at: string };
+    const body = (await response.json()) as {
+      token: string;
+      access_token: string;
+      expires_in: number;
+      issued_at: string;
+    };
     expect(body.access_token).toBe(body.token);
     expect(body.expires_in).toBe(300);
     expect(Number.isNaN(Date.parse(body.issued_at))).toBe(false);
@@ -211,7 +221,9 @@ describe("Docker Hub upstream harness", () => {
     expect(unknown.status).toBe(404);
     await unknown.arrayBuffer();
 
-    expect(hub.requests.filter((r) => r.kind !== "token").map((r) => [r.kind, r.method, r.status, r.authorized])).toEqual([
+    expect(
+      hub.requests.filter((r) => r.kind !== "token").map((r) => [r.kind, r.method, r.status, r.authorized]),
+    ).toEqual([
       ["blob", "GET", 307, true],
       ["cdn", "GET", 200, false],
       ["blob", "HEAD", 200, true],
@@ -219,7 +231,9 @@ describe("Docker Hub upstream harness", () => {
       ["cdn", "GET", 200, true],
       ["blob", "GET", 404, true],
     ]);
-    expect(hub.requests.find((r) => r.kind === "cdn")?.path).toBe(`/blobs/${digest}?repo=library/alpine&sig=${location.searchParams.get("sig")}`);
+    expect(hub.requests.find((r) => r.kind === "cdn")?.path).toBe(
+      `/blobs/${digest}?repo=library/alpine&sig=${location.searchParams.get("sig")}`,
+    );
     hub.reset();
     expect(hub.modes.blobRedirect).toBe(false);
   });
@@ -260,7 +274,9 @@ describe("Docker Hub upstream harness", () => {
 
   it("lets skopeo inspect through the front, anonymously and with the account", async () => {
     const ref = `docker://${hub.host}/library/alpine:3.20`;
-    const anonymous = await runSkopeo(["inspect", "--tls-verify=false", ref], { authFile: inject("skopeoAnonymousAuthFile") });
+    const anonymous = await runSkopeo(["inspect", "--tls-verify=false", ref], {
+      authFile: inject("skopeoAnonymousAuthFile"),
+    });
     expect(anonymous.code, describeRun(anonymous)).toBe(0);
     expect((JSON.parse(anonymous.stdoutText) as { Digest: string }).Digest).toBe(image.manifestDigest);
     expect(hub.count({ kind: "token" })).toBeGreaterThanOrEqual(1);

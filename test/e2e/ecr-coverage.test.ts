@@ -43,7 +43,8 @@ describe("README's ECR API coverage table", () => {
     for (const [action, status] of readmeRows()) {
       const result = await send(await signed({ action, body: "[]" }));
       const served = result.type !== "UnknownOperationException";
-      if (served !== (status !== "not yet")) mismatches.push(`${action}: README says ${status}, registry answered ${result.type || result.status}`);
+      if (served !== (status !== "not yet"))
+        mismatches.push(`${action}: README says ${status}, registry answered ${result.type || result.status}`);
     }
     expect(mismatches).toEqual([]);
   });

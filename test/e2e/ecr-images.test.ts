@@ -18,7 +18,15 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { registryFetch, useTempDir } from "./support/context";
 import { ACCOUNT_ID, createUser, ecrClient, expectEcrError, uniqueName } from "./support/ecr";
-import { buildImage, buildMultiArchLayout, buildSingleArchLayout, MediaTypes, readLayoutEntry, sha256, type BuiltImage } from "./support/image-builder";
+import {
+  buildImage,
+  buildMultiArchLayout,
+  buildSingleArchLayout,
+  MediaTypes,
+  readLayoutEntry,
+  sha256,
+  type BuiltImage,
+} from "./support/image-builder";
 import { dockerRef, ociRef, skopeo } from "./support/skopeo";
 
 const ecr = ecrClient();
@@ -36,7 +44,10 @@ async function uploadBlob(name: string, bytes: Buffer): Promise<void> {
   expect(started.status).toBe(202);
   const location = new URL(started.headers.get("Location")!, "http://registry");
   location.searchParams.set("digest", sha256(bytes));
-  const put = await registryFetch("PUT", `${location.pathname}${location.search}`, { body: bytes, headers: { "Content-Type": "application/octet-stream" } });
+  const put = await registryFetch("PUT", `${location.pathname}${location.search}`, {
+    body: bytes,
+    headers: { "Content-Type": "application/octet-stream" },
+  });
   expect(put.status, await put.text()).toBe(201);
 }
 
@@ -52,15 +63,28 @@ function imageSizeOf(image: BuiltImage): number {
 }
 
 async function putImage(name: string, image: BuiltImage, tag?: string) {
-  return ecr.send(new PutImageCommand({ repositoryName: name, imageManifest: image.manifest.bytes.toString("utf8"), imageTag: tag }));
+  return ecr.send(
+    new PutImageCommand({ repositoryName: name, imageManifest: image.manifest.bytes.toString("utf8"), imageTag: tag }),
+  );
 }
 
-async function describeAll(name: string, pageSize: number, tagStatus?: "TAGGED" | "UNTAGGED" | "ANY"): Promise<{ details: ImageDetail[]; pages: number }> {
+async function describeAll(
+  name: string,
+  pageSize: number,
+  tagStatus?: "TAGGED" | "UNTAGGED" | "ANY",
+): Promise<{ details: ImageDetail[]; pages: number }> {
   const details: ImageDetail[] = [];
   let nextToken: string | undefined;
   let pages = 0;
   do {
-    const page = await ecr.send(new DescribeImagesCommand({ repositoryName: name, maxResults: pageSize, nextToken, filter: tagStatus ? { tagStatus } : undefined }));
+    const page = await ecr.send(
+      new DescribeImagesCommand({
+        repositoryName: name,
+        maxResults: pageSize,
+        nextToken,
+        filter: tagStatus ? { tagStatus } : undefined,
+      }),
+    );
     pages += 1;
     expect(page.imageDetails!.length).toBeLessThanOrEqual(pageSize);
     details.push(...page.imageDetails!);
@@ -69,12 +93,23 @@ async function describeAll(name: string, pageSize: number, tagStatus?: "TAGGED" 
   return { details, pages };
 }
 
-async function listAll(name: string, pageSize: number, tagStatus?: "TAGGED" | "UNTAGGED" | "ANY"): Promise<{ ids: ImageIdentifier[]; pages: number }> {
+async function listAll(
+  name: string,
+  pageSize: number,
+  tagStatus?: "TAGGED" | "UNTAGGED" | "ANY",
+): Promise<{ ids: ImageIdentifier[]; pages: number }> {
   const ids: ImageIdentifier[] = [];
   let nextToken: string | undefined;
   let pages = 0;
   do {
-    const page = await ecr.send(new ListImagesCommand({ repositoryName: name, maxResults: pageSize, nextToken, filter: tagStatus ? { tagStatus } : undefined }));
+    const page = await ecr.send(
+      new ListImagesCommand({
+        repositoryName: name,
+        maxResults: pageSize,
+        nextToken,
+        filter: tagStatus ? { tagStatus } : undefined,
+      }),
+    );
     pages += 1;
     expect(page.imageIds!.length).toBeLessThanOrEqual(pageSize);
     ids.push(...page.imageIds!);
@@ -88,7 +123,9 @@ function byKey(ids: readonly ImageIdentifier[]): string[] {
 }
 
 async function describeOne(name: string, digest: string): Promise<ImageDetail> {
-  const { imageDetails } = await ecr.send(new DescribeImagesCommand({ repositoryName: name, imageIds: [{ imageDigest: digest }] }));
+  const { imageDetails } = await ecr.send(
+    new DescribeImagesCommand({ repositoryName: name, imageIds: [{ imageDigest: digest }] }),
+  );
   expect(imageDetails).toHaveLength(1);
   return imageDetails![0]!;
 }
@@ -98,9 +135,17 @@ describe("images pushed by skopeo", () => {
 
   it("are visible to DescribeImages and ListImages in ECR's shapes", async () => {
     const name = `images/${uniqueName("skopeo")}`;
-    const source = await buildSingleArchLayout({ seed: `${name}/one`, tag: "1.0", layers: [{ size: 20 * KiB }, { size: 5 * KiB }], dir: join(tmp.path, "src") });
+    const source = await buildSingleArchLayout({
+      seed: `${name}/one`,
+      tag: "1.0",
+      layers: [{ size: 20 * KiB }, { size: 5 * KiB }],
+      dir: join(tmp.path, "src"),
+    });
     const before = Date.now() / 1000;
-    await skopeo(["copy", "--preserve-digests", "--dest-tls-verify=false", ociRef(source.path, "1.0"), dockerRef(name, "1.0")], { tmpDir: tmp.path });
+    await skopeo(
+      ["copy", "--preserve-digests", "--dest-tls-verify=false", ociRef(source.path, "1.0"), dockerRef(name, "1.0")],
+      { tmpDir: tmp.path },
+    );
 
     const { imageDetails } = await ecr.send(new DescribeImagesCommand({ repositoryName: name }));
     expect(imageDetails).toHaveLength(1);
@@ -125,8 +170,23 @@ describe("images pushed by skopeo", () => {
 
   it("reports a multi-arch index with the size of its largest child, and filters by tag status", async () => {
     const name = `images/${uniqueName("multi")}`;
-    const source = await buildMultiArchLayout({ seed: `${name}/multi`, tag: "2.0", layers: [{ size: 8 * KiB }], dir: join(tmp.path, "src") });
-    await skopeo(["copy", "--all", "--preserve-digests", "--dest-tls-verify=false", ociRef(source.path, "2.0"), dockerRef(name, "2.0")], { tmpDir: tmp.path });
+    const source = await buildMultiArchLayout({
+      seed: `${name}/multi`,
+      tag: "2.0",
+      layers: [{ size: 8 * KiB }],
+      dir: join(tmp.path, "src"),
+    });
+    await skopeo(
+      [
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        ociRef(source.path, "2.0"),
+        dockerRef(name, "2.0"),
+      ],
+      { tmpDir: tmp.path },
+    );
 
     const index = await describeOne(name, source.indexDigest);
     expect(index).toMatchObject({ imageTags: ["2.0"], imageManifestMediaType: MediaTypes.OCI_INDEX });
@@ -161,7 +221,9 @@ describe("PutImage", () => {
       imageManifestMediaType: MediaTypes.OCI_MANIFEST,
     });
     const out = join(tmp.path, "pulled");
-    await skopeo(["copy", "--preserve-digests", "--src-tls-verify=false", dockerRef(name, "v1"), ociRef(out, "v1")], { tmpDir: tmp.path });
+    await skopeo(["copy", "--preserve-digests", "--src-tls-verify=false", dockerRef(name, "v1"), ociRef(out, "v1")], {
+      tmpDir: tmp.path,
+    });
     expect((await readLayoutEntry(out, "v1")).digest).toBe(image.manifest.digest);
     expect((await describeOne(name, image.manifest.digest)).imageSizeInBytes).toBe(imageSizeOf(image));
   });
@@ -171,7 +233,12 @@ describe("PutImage", () => {
     const image = await imageWithBlobs(name, "retag");
     await putImage(name, image);
     const retagged = await ecr.send(
-      new PutImageCommand({ repositoryName: name, imageManifest: image.manifest.bytes.toString("utf8"), imageTag: "second", imageDigest: image.manifest.digest }),
+      new PutImageCommand({
+        repositoryName: name,
+        imageManifest: image.manifest.bytes.toString("utf8"),
+        imageTag: "second",
+        imageDigest: image.manifest.digest,
+      }),
     );
     expect(retagged.image?.imageId).toEqual({ imageDigest: image.manifest.digest, imageTag: "second" });
     expect((await describeOne(name, image.manifest.digest)).imageTags).toEqual(["second"]);
@@ -180,10 +247,23 @@ describe("PutImage", () => {
   it("needs imageManifestMediaType when the manifest has no mediaType field", async () => {
     const name = await createRepository("mediatype");
     const image = await imageWithBlobs(name, "no-media-type");
-    const { mediaType: _mediaType, ...rest } = JSON.parse(image.manifest.bytes.toString("utf8")) as Record<string, unknown>;
+    const { mediaType: _mediaType, ...rest } = JSON.parse(image.manifest.bytes.toString("utf8")) as Record<
+      string,
+      unknown
+    >;
     const manifest = JSON.stringify(rest);
-    await expectEcrError(ecr.send(new PutImageCommand({ repositoryName: name, imageManifest: manifest, imageTag: "t" })), "InvalidParameterException");
-    const put = await ecr.send(new PutImageCommand({ repositoryName: name, imageManifest: manifest, imageManifestMediaType: MediaTypes.OCI_MANIFEST, imageTag: "t" }));
+    await expectEcrError(
+      ecr.send(new PutImageCommand({ repositoryName: name, imageManifest: manifest, imageTag: "t" })),
+      "InvalidParameterException",
+    );
+    const put = await ecr.send(
+      new PutImageCommand({
+        repositoryName: name,
+        imageManifest: manifest,
+        imageManifestMediaType: MediaTypes.OCI_MANIFEST,
+        imageTag: "t",
+      }),
+    );
     expect(put.image?.imageId?.imageDigest).toBe(sha256(manifest));
     expect(put.image?.imageManifestMediaType).toBe(MediaTypes.OCI_MANIFEST);
   });
@@ -194,20 +274,44 @@ describe("PutImage", () => {
     const manifest = image.manifest.bytes.toString("utf8");
 
     const missing = `images/${uniqueName("absent")}`;
-    await expectEcrError(ecr.send(new PutImageCommand({ repositoryName: missing, imageManifest: manifest })), "RepositoryNotFoundException");
-    await expectEcrError(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [missing] })), "RepositoryNotFoundException");
+    await expectEcrError(
+      ecr.send(new PutImageCommand({ repositoryName: missing, imageManifest: manifest })),
+      "RepositoryNotFoundException",
+    );
+    await expectEcrError(
+      ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [missing] })),
+      "RepositoryNotFoundException",
+    );
 
     const unuploaded = buildImage({ seed: `${name}/never-uploaded`, layers: [{ size: KiB }] });
     await expectEcrError(putImage(name, unuploaded, "x"), "LayersNotFoundException");
-    const orphanIndex = JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.OCI_INDEX, manifests: [unuploaded.descriptor] });
-    await expectEcrError(ecr.send(new PutImageCommand({ repositoryName: name, imageManifest: orphanIndex })), "ReferencedImagesNotFoundException");
-    await expectEcrError(ecr.send(new PutImageCommand({ repositoryName: name, imageManifest: "{not json" })), "InvalidParameterException");
+    const orphanIndex = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaTypes.OCI_INDEX,
+      manifests: [unuploaded.descriptor],
+    });
     await expectEcrError(
-      ecr.send(new PutImageCommand({ repositoryName: name, imageManifest: manifest, imageManifestMediaType: MediaTypes.OCI_INDEX })),
+      ecr.send(new PutImageCommand({ repositoryName: name, imageManifest: orphanIndex })),
+      "ReferencedImagesNotFoundException",
+    );
+    await expectEcrError(
+      ecr.send(new PutImageCommand({ repositoryName: name, imageManifest: "{not json" })),
       "InvalidParameterException",
     );
     await expectEcrError(
-      ecr.send(new PutImageCommand({ repositoryName: name, imageManifest: manifest, imageDigest: sha256("something else") })),
+      ecr.send(
+        new PutImageCommand({
+          repositoryName: name,
+          imageManifest: manifest,
+          imageManifestMediaType: MediaTypes.OCI_INDEX,
+        }),
+      ),
+      "InvalidParameterException",
+    );
+    await expectEcrError(
+      ecr.send(
+        new PutImageCommand({ repositoryName: name, imageManifest: manifest, imageDigest: sha256("something else") }),
+      ),
       "ImageDigestDoesNotMatchException",
     );
 
@@ -245,7 +349,9 @@ describe("DescribeImages and ListImages", () => {
 
     const described = await describeAll(name, 2);
     expect(described.pages).toBe(3);
-    expect(described.details.map((d) => d.imageDigest).sort()).toEqual(images.map((image) => image.manifest.digest).sort());
+    expect(described.details.map((d) => d.imageDigest).sort()).toEqual(
+      images.map((image) => image.manifest.digest).sort(),
+    );
     const first = described.details.find((d) => d.imageDigest === images[0]!.manifest.digest);
     expect(first?.imageTags).toEqual(["a", "b"]);
 
@@ -275,30 +381,52 @@ describe("DescribeImages and ListImages", () => {
     const image = await imageWithBlobs(name, "ids");
     await putImage(name, image, "latest");
     const { imageDetails } = await ecr.send(
-      new DescribeImagesCommand({ repositoryName: name, imageIds: [{ imageTag: "latest" }, { imageDigest: image.manifest.digest }] }),
+      new DescribeImagesCommand({
+        repositoryName: name,
+        imageIds: [{ imageTag: "latest" }, { imageDigest: image.manifest.digest }],
+      }),
     );
     expect(imageDetails?.map((d) => d.imageDigest)).toEqual([image.manifest.digest]);
     await expectEcrError(
-      ecr.send(new DescribeImagesCommand({ repositoryName: name, imageIds: [{ imageTag: "latest" }, { imageTag: "missing" }] })),
+      ecr.send(
+        new DescribeImagesCommand({
+          repositoryName: name,
+          imageIds: [{ imageTag: "latest" }, { imageTag: "missing" }],
+        }),
+      ),
       "ImageNotFoundException",
     );
     await expectEcrError(
-      ecr.send(new DescribeImagesCommand({ repositoryName: name, imageIds: [{ imageDigest: sha256("no such manifest") }] })),
+      ecr.send(
+        new DescribeImagesCommand({ repositoryName: name, imageIds: [{ imageDigest: sha256("no such manifest") }] }),
+      ),
       "ImageNotFoundException",
     );
     await expectEcrError(
       ecr.send(new DescribeImagesCommand({ repositoryName: name, imageIds: [{ imageTag: "latest" }], maxResults: 5 })),
       "InvalidParameterException",
     );
-    await expectEcrError(ecr.send(new DescribeImagesCommand({ repositoryName: name, nextToken: "garbage!" })), "InvalidParameterException");
+    await expectEcrError(
+      ecr.send(new DescribeImagesCommand({ repositoryName: name, nextToken: "garbage!" })),
+      "InvalidParameterException",
+    );
   });
 
   it("answers RepositoryNotFoundException for a missing repository", async () => {
     const missing = `images/${uniqueName("none")}`;
-    await expectEcrError(ecr.send(new DescribeImagesCommand({ repositoryName: missing })), "RepositoryNotFoundException");
+    await expectEcrError(
+      ecr.send(new DescribeImagesCommand({ repositoryName: missing })),
+      "RepositoryNotFoundException",
+    );
     await expectEcrError(ecr.send(new ListImagesCommand({ repositoryName: missing })), "RepositoryNotFoundException");
-    await expectEcrError(ecr.send(new BatchGetImageCommand({ repositoryName: missing, imageIds: [{ imageTag: "x" }] })), "RepositoryNotFoundException");
-    await expectEcrError(ecr.send(new BatchDeleteImageCommand({ repositoryName: missing, imageIds: [{ imageTag: "x" }] })), "RepositoryNotFoundException");
+    await expectEcrError(
+      ecr.send(new BatchGetImageCommand({ repositoryName: missing, imageIds: [{ imageTag: "x" }] })),
+      "RepositoryNotFoundException",
+    );
+    await expectEcrError(
+      ecr.send(new BatchDeleteImageCommand({ repositoryName: missing, imageIds: [{ imageTag: "x" }] })),
+      "RepositoryNotFoundException",
+    );
   });
 
   it("shows lastRecordedPullTime after a pull by skopeo and after BatchGetImage", async () => {
@@ -348,7 +476,13 @@ describe("BatchGetImage", () => {
       }),
     );
     expect(result.images).toEqual([
-      { registryId: ACCOUNT_ID, repositoryName: name, imageId: { imageDigest: sha256(manifest), imageTag: "v1" }, imageManifest: manifest, imageManifestMediaType: MediaTypes.OCI_MANIFEST },
+      {
+        registryId: ACCOUNT_ID,
+        repositoryName: name,
+        imageId: { imageDigest: sha256(manifest), imageTag: "v1" },
+        imageManifest: manifest,
+        imageManifestMediaType: MediaTypes.OCI_MANIFEST,
+      },
       {
         registryId: ACCOUNT_ID,
         repositoryName: name,
@@ -373,12 +507,20 @@ describe("BatchGetImage", () => {
     const image = await imageWithBlobs(name, "accept");
     await putImage(name, image, "v1");
     const refused = await ecr.send(
-      new BatchGetImageCommand({ repositoryName: name, imageIds: [{ imageTag: "v1" }], acceptedMediaTypes: ["application/vnd.docker.distribution.manifest.v2+json"] }),
+      new BatchGetImageCommand({
+        repositoryName: name,
+        imageIds: [{ imageTag: "v1" }],
+        acceptedMediaTypes: ["application/vnd.docker.distribution.manifest.v2+json"],
+      }),
     );
     expect(refused.images).toEqual([]);
     expect(refused.failures).toMatchObject([{ imageId: { imageTag: "v1" }, failureCode: "ImageNotFound" }]);
     const accepted = await ecr.send(
-      new BatchGetImageCommand({ repositoryName: name, imageIds: [{ imageTag: "v1" }], acceptedMediaTypes: [MediaTypes.OCI_MANIFEST] }),
+      new BatchGetImageCommand({
+        repositoryName: name,
+        imageIds: [{ imageTag: "v1" }],
+        acceptedMediaTypes: [MediaTypes.OCI_MANIFEST],
+      }),
     );
     expect(accepted.images?.[0]?.imageId?.imageDigest).toBe(image.manifest.digest);
   });
@@ -401,11 +543,22 @@ describe("BatchDeleteImage", () => {
     const result = await ecr.send(
       new BatchDeleteImageCommand({
         repositoryName: name,
-        imageIds: [{ imageTag: "one" }, { imageTag: "only" }, { imageDigest: byDigest.manifest.digest }, { imageTag: "ghost" }, { imageDigest: "bogus" }],
+        imageIds: [
+          { imageTag: "one" },
+          { imageTag: "only" },
+          { imageDigest: byDigest.manifest.digest },
+          { imageTag: "ghost" },
+          { imageDigest: "bogus" },
+        ],
       }),
     );
     expect(byKey(result.imageIds!)).toEqual(
-      [`${shared.manifest.digest} one`, `${single.manifest.digest} only`, `${byDigest.manifest.digest} x`, `${byDigest.manifest.digest} y`].sort(),
+      [
+        `${shared.manifest.digest} one`,
+        `${single.manifest.digest} only`,
+        `${byDigest.manifest.digest} x`,
+        `${byDigest.manifest.digest} y`,
+      ].sort(),
     );
     expect(result.failures).toHaveLength(2);
     expect(result.failures).toEqual(
@@ -423,17 +576,38 @@ describe("BatchDeleteImage", () => {
 
   it("keeps a manifest an index still lists (ImageReferencedByManifestList), and deletes both together", async () => {
     const name = `images/${uniqueName("indexed")}`;
-    const source = await buildMultiArchLayout({ seed: `${name}/multi`, tag: "multi", layers: [{ size: 4 * KiB }], dir: join(tmp.path, "src") });
-    await skopeo(["copy", "--all", "--preserve-digests", "--dest-tls-verify=false", ociRef(source.path, "multi"), dockerRef(name, "multi")], { tmpDir: tmp.path });
+    const source = await buildMultiArchLayout({
+      seed: `${name}/multi`,
+      tag: "multi",
+      layers: [{ size: 4 * KiB }],
+      dir: join(tmp.path, "src"),
+    });
+    await skopeo(
+      [
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        ociRef(source.path, "multi"),
+        dockerRef(name, "multi"),
+      ],
+      { tmpDir: tmp.path },
+    );
     const [child, sibling] = source.manifestDigests as [string, string];
 
-    const refused = await ecr.send(new BatchDeleteImageCommand({ repositoryName: name, imageIds: [{ imageDigest: child }] }));
+    const refused = await ecr.send(
+      new BatchDeleteImageCommand({ repositoryName: name, imageIds: [{ imageDigest: child }] }),
+    );
     expect(refused.imageIds).toEqual([]);
-    expect(refused.failures).toMatchObject([{ imageId: { imageDigest: child }, failureCode: "ImageReferencedByManifestList" }]);
+    expect(refused.failures).toMatchObject([
+      { imageId: { imageDigest: child }, failureCode: "ImageReferencedByManifestList" },
+    ]);
     expect((await describeAll(name, 10)).details).toHaveLength(3);
 
     // The child first in the list: the index goes in the same request, so the child may go.
-    const both = await ecr.send(new BatchDeleteImageCommand({ repositoryName: name, imageIds: [{ imageDigest: child }, { imageTag: "multi" }] }));
+    const both = await ecr.send(
+      new BatchDeleteImageCommand({ repositoryName: name, imageIds: [{ imageDigest: child }, { imageTag: "multi" }] }),
+    );
     expect(both.failures).toEqual([]);
     expect(byKey(both.imageIds!)).toEqual([`${child} `, `${source.indexDigest} multi`].sort());
     expect((await describeAll(name, 10)).details.map((d) => d.imageDigest)).toEqual([sibling]);
@@ -446,15 +620,30 @@ describe("authorization", () => {
     const image = await imageWithBlobs(name, "authz");
     await putImage(name, image, "v1");
     const reader = ecrClient(
-      await createUser(uniqueName("lister"), { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["ecr:ListImages"], Resource: "*" }] }),
+      await createUser(uniqueName("lister"), {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: ["ecr:ListImages"], Resource: "*" }],
+      }),
     );
     expect((await reader.send(new ListImagesCommand({ repositoryName: name }))).imageIds).toHaveLength(1);
     await expectEcrError(reader.send(new DescribeImagesCommand({ repositoryName: name })), "AccessDeniedException");
-    await expectEcrError(reader.send(new BatchGetImageCommand({ repositoryName: name, imageIds: [{ imageTag: "v1" }] })), "AccessDeniedException");
-    await expectEcrError(reader.send(new BatchDeleteImageCommand({ repositoryName: name, imageIds: [{ imageTag: "v1" }] })), "AccessDeniedException");
+    await expectEcrError(
+      reader.send(new BatchGetImageCommand({ repositoryName: name, imageIds: [{ imageTag: "v1" }] })),
+      "AccessDeniedException",
+    );
+    await expectEcrError(
+      reader.send(new BatchDeleteImageCommand({ repositoryName: name, imageIds: [{ imageTag: "v1" }] })),
+      "AccessDeniedException",
+    );
     await putImage(name, image, "v2");
     await expectEcrError(
-      reader.send(new PutImageCommand({ repositoryName: name, imageManifest: image.manifest.bytes.toString("utf8"), imageTag: "v3" })),
+      reader.send(
+        new PutImageCommand({
+          repositoryName: name,
+          imageManifest: image.manifest.bytes.toString("utf8"),
+          imageTag: "v3",
+        }),
+      ),
       "AccessDeniedException",
     );
     expect((await listAll(name, 10)).ids).toHaveLength(2);

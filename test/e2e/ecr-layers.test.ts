@@ -37,7 +37,13 @@ async function initiate(name: string): Promise<string> {
 
 function uploadPart(name: string, uploadId: string, first: number, part: Uint8Array, last = first + part.length - 1) {
   return ecr.send(
-    new UploadLayerPartCommand({ repositoryName: name, uploadId, partFirstByte: first, partLastByte: last, layerPartBlob: part }),
+    new UploadLayerPartCommand({
+      repositoryName: name,
+      uploadId,
+      partFirstByte: first,
+      partLastByte: last,
+      layerPartBlob: part,
+    }),
   );
 }
 
@@ -53,7 +59,9 @@ async function pushLayer(name: string, layer: Uint8Array): Promise<string> {
 }
 
 async function downloadUrl(name: string, digest: string): Promise<string> {
-  const { downloadUrl: url, layerDigest } = await ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: name, layerDigest: digest }));
+  const { downloadUrl: url, layerDigest } = await ecr.send(
+    new GetDownloadUrlForLayerCommand({ repositoryName: name, layerDigest: digest }),
+  );
   expect(layerDigest).toBe(digest);
   return url!;
 }
@@ -70,7 +78,9 @@ describe("a layer pushed in parts", () => {
     const layer = new Uint8Array(randomBytes(10 * MIB + 1234));
     const digest = digestOf(layer);
 
-    const before = await ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: name, layerDigests: [digest] }));
+    const before = await ecr.send(
+      new BatchCheckLayerAvailabilityCommand({ repositoryName: name, layerDigests: [digest] }),
+    );
     expect(before.layers).toEqual([{ layerDigest: digest, layerAvailability: "UNAVAILABLE" }]);
 
     const initiated = await ecr.send(new InitiateLayerUploadCommand({ repositoryName: name }));
@@ -82,15 +92,27 @@ describe("a layer pushed in parts", () => {
     for (let index = 0; index + 1 < cuts.length; index++) {
       const part = layer.subarray(cuts[index], cuts[index + 1]);
       const answer = await uploadPart(name, uploadId, cuts[index]!, part);
-      expect(answer).toMatchObject({ registryId: ACCOUNT_ID, repositoryName: name, uploadId, lastByteReceived: cuts[index + 1]! - 1 });
+      expect(answer).toMatchObject({
+        registryId: ACCOUNT_ID,
+        repositoryName: name,
+        uploadId,
+        lastByteReceived: cuts[index + 1]! - 1,
+      });
     }
 
     const completed = await complete(name, uploadId, digest);
     expect(completed).toMatchObject({ registryId: ACCOUNT_ID, repositoryName: name, uploadId, layerDigest: digest });
 
-    const after = await ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: name, layerDigests: [digest] }));
+    const after = await ecr.send(
+      new BatchCheckLayerAvailabilityCommand({ repositoryName: name, layerDigests: [digest] }),
+    );
     expect(after.layers).toEqual([
-      { layerDigest: digest, layerAvailability: "AVAILABLE", layerSize: layer.length, mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip" },
+      {
+        layerDigest: digest,
+        layerAvailability: "AVAILABLE",
+        layerSize: layer.length,
+        mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+      },
     ]);
 
     const viaV2 = await registryFetch("GET", `/v2/${name}/blobs/${digest}`);
@@ -114,19 +136,34 @@ describe("UploadLayerPart", () => {
     const uploadId = await initiate(name);
     const layer = new Uint8Array(randomBytes(300));
 
-    const early = await expectEcrError(uploadPart(name, uploadId, 5, layer.subarray(5, 100)), "InvalidLayerPartException");
+    const early = await expectEcrError(
+      uploadPart(name, uploadId, 5, layer.subarray(5, 100)),
+      "InvalidLayerPartException",
+    );
     expect(early).toBeInstanceOf(InvalidLayerPartException);
     expect(early).toMatchObject({ registryId: ACCOUNT_ID, repositoryName: name, uploadId, lastValidByteReceived: -1 });
 
     expect((await uploadPart(name, uploadId, 0, layer.subarray(0, 100))).lastByteReceived).toBe(99);
 
-    const overlapping = await expectEcrError(uploadPart(name, uploadId, 50, layer.subarray(50, 200)), "InvalidLayerPartException");
+    const overlapping = await expectEcrError(
+      uploadPart(name, uploadId, 50, layer.subarray(50, 200)),
+      "InvalidLayerPartException",
+    );
     expect(overlapping).toMatchObject({ lastValidByteReceived: 99, uploadId });
-    const gap = await expectEcrError(uploadPart(name, uploadId, 150, layer.subarray(150, 200)), "InvalidLayerPartException");
+    const gap = await expectEcrError(
+      uploadPart(name, uploadId, 150, layer.subarray(150, 200)),
+      "InvalidLayerPartException",
+    );
     expect(gap).toMatchObject({ lastValidByteReceived: 99 });
-    const wrongLength = await expectEcrError(uploadPart(name, uploadId, 100, layer.subarray(100, 200), 250), "InvalidLayerPartException");
+    const wrongLength = await expectEcrError(
+      uploadPart(name, uploadId, 100, layer.subarray(100, 200), 250),
+      "InvalidLayerPartException",
+    );
     expect(wrongLength).toMatchObject({ lastValidByteReceived: 99 });
-    const backwards = await expectEcrError(uploadPart(name, uploadId, 100, layer.subarray(100, 101), 99), "InvalidLayerPartException");
+    const backwards = await expectEcrError(
+      uploadPart(name, uploadId, 100, layer.subarray(100, 101), 99),
+      "InvalidLayerPartException",
+    );
     expect(backwards).toMatchObject({ lastValidByteReceived: 99 });
 
     // Refused parts changed nothing: the upload continues where it stood.
@@ -151,7 +188,10 @@ describe("UploadLayerPart", () => {
   it("answers InvalidParameterException to an upload id that is not a UUID", async () => {
     const name = await createRepository("badid");
     await expectEcrError(uploadPart(name, "not-a-uuid", 0, new Uint8Array(1)), "InvalidParameterException");
-    await expectEcrError(uploadPart(name, randomUUID().toUpperCase(), 0, new Uint8Array(1)), "InvalidParameterException");
+    await expectEcrError(
+      uploadPart(name, randomUUID().toUpperCase(), 0, new Uint8Array(1)),
+      "InvalidParameterException",
+    );
   });
 });
 
@@ -164,7 +204,9 @@ describe("CompleteLayerUpload", () => {
     const wrong = digestOf(new Uint8Array(randomBytes(1000)));
     await expectEcrError(complete(name, uploadId, wrong), "InvalidLayerException");
     await expectEcrError(complete(name, uploadId, digestOf(layer)), "UploadNotFoundException");
-    const check = await ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: name, layerDigests: [wrong, digestOf(layer)] }));
+    const check = await ecr.send(
+      new BatchCheckLayerAvailabilityCommand({ repositoryName: name, layerDigests: [wrong, digestOf(layer)] }),
+    );
     expect(check.layers!.map((layer) => layer.layerAvailability)).toEqual(["UNAVAILABLE", "UNAVAILABLE"]);
   });
 
@@ -218,11 +260,19 @@ describe("BatchCheckLayerAvailability", () => {
     const available = await pushLayer(name, layer);
     const unavailable = digestOf(new Uint8Array(randomBytes(10)));
     const answer = await ecr.send(
-      new BatchCheckLayerAvailabilityCommand({ repositoryName: name, layerDigests: [unavailable, "sha256:nothex", available, "md5:abc", ""] }),
+      new BatchCheckLayerAvailabilityCommand({
+        repositoryName: name,
+        layerDigests: [unavailable, "sha256:nothex", available, "md5:abc", ""],
+      }),
     );
     expect(answer.layers).toEqual([
       { layerDigest: unavailable, layerAvailability: "UNAVAILABLE" },
-      { layerDigest: available, layerAvailability: "AVAILABLE", layerSize: 777, mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip" },
+      {
+        layerDigest: available,
+        layerAvailability: "AVAILABLE",
+        layerSize: 777,
+        mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+      },
     ]);
     // vitest types its asymmetric matchers as any; held as unknown, they are used as values.
     const someReason: unknown = expect.any(String);
@@ -237,7 +287,9 @@ describe("BatchCheckLayerAvailability", () => {
     const name = await createRepository("check-own");
     const other = await createRepository("check-other");
     const digest = await pushLayer(other, new Uint8Array(randomBytes(50)));
-    const answer = await ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: name, layerDigests: [digest] }));
+    const answer = await ecr.send(
+      new BatchCheckLayerAvailabilityCommand({ repositoryName: name, layerDigests: [digest] }),
+    );
     expect(answer.layers).toEqual([{ layerDigest: digest, layerAvailability: "UNAVAILABLE" }]);
   });
 });
@@ -248,10 +300,18 @@ describe("GetDownloadUrlForLayer", () => {
     const other = await createRepository("dl-missing-other");
     const digest = await pushLayer(other, new Uint8Array(randomBytes(100)));
     await expectEcrError(
-      ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: name, layerDigest: digestOf(new Uint8Array(randomBytes(5))) })),
+      ecr.send(
+        new GetDownloadUrlForLayerCommand({
+          repositoryName: name,
+          layerDigest: digestOf(new Uint8Array(randomBytes(5))),
+        }),
+      ),
       "LayersNotFoundException",
     );
-    await expectEcrError(ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: name, layerDigest: digest })), "LayersNotFoundException");
+    await expectEcrError(
+      ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: name, layerDigest: digest })),
+      "LayersNotFoundException",
+    );
   });
 
   it("mints URLs that serve only their own blob of their own repository, and only with an intact token", async () => {
@@ -290,7 +350,9 @@ describe("GetDownloadUrlForLayer", () => {
     const manifest = new URL(url);
     manifest.pathname = `/v2/${first}/manifests/latest`;
     expect((await plainGet(manifest.toString())).status).toBe(401);
-    const asBearer = await fetch(`${inject("registryUrl")}/v2/${first}/blobs/${digest}`, { headers: { Authorization: `Bearer ${token}` } });
+    const asBearer = await fetch(`${inject("registryUrl")}/v2/${first}/blobs/${digest}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     expect(asBearer.status).toBe(401);
 
     // Without the token the blob is not served; with it, it is.
@@ -305,12 +367,18 @@ describe("missing repositories and authorization", () => {
   it("answers RepositoryNotFoundException for a repository that does not exist", async () => {
     const name = `layers/${uniqueName("absent")}`;
     const digest = digestOf(new Uint8Array(1));
-    await expectEcrError(ecr.send(new InitiateLayerUploadCommand({ repositoryName: name })), "RepositoryNotFoundException");
+    await expectEcrError(
+      ecr.send(new InitiateLayerUploadCommand({ repositoryName: name })),
+      "RepositoryNotFoundException",
+    );
     await expectEcrError(
       ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: name, layerDigests: [digest] })),
       "RepositoryNotFoundException",
     );
-    await expectEcrError(ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: name, layerDigest: digest })), "RepositoryNotFoundException");
+    await expectEcrError(
+      ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: name, layerDigest: digest })),
+      "RepositoryNotFoundException",
+    );
   });
 
   it("authorizes each action with its ECR action name", async () => {
@@ -328,18 +396,39 @@ describe("missing repositories and authorization", () => {
       ],
     });
     const puller = ecrClient(credentials);
-    const checked = await puller.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: name, layerDigests: [digest] }));
+    const checked = await puller.send(
+      new BatchCheckLayerAvailabilityCommand({ repositoryName: name, layerDigests: [digest] }),
+    );
     expect(checked.layers?.[0]?.layerAvailability).toBe("AVAILABLE");
-    const { downloadUrl: url } = await puller.send(new GetDownloadUrlForLayerCommand({ repositoryName: name, layerDigest: digest }));
+    const { downloadUrl: url } = await puller.send(
+      new GetDownloadUrlForLayerCommand({ repositoryName: name, layerDigest: digest }),
+    );
     expect((await plainGet(url!)).status).toBe(200);
-    await expectEcrError(puller.send(new InitiateLayerUploadCommand({ repositoryName: name })), "AccessDeniedException");
-    const uploadId = await initiate(name);
     await expectEcrError(
-      puller.send(new UploadLayerPartCommand({ repositoryName: name, uploadId, partFirstByte: 0, partLastByte: 0, layerPartBlob: new Uint8Array(1) })),
+      puller.send(new InitiateLayerUploadCommand({ repositoryName: name })),
       "AccessDeniedException",
     );
-    await expectEcrError(puller.send(new CompleteLayerUploadCommand({ repositoryName: name, uploadId, layerDigests: [digest] })), "AccessDeniedException");
+    const uploadId = await initiate(name);
+    await expectEcrError(
+      puller.send(
+        new UploadLayerPartCommand({
+          repositoryName: name,
+          uploadId,
+          partFirstByte: 0,
+          partLastByte: 0,
+          layerPartBlob: new Uint8Array(1),
+        }),
+      ),
+      "AccessDeniedException",
+    );
+    await expectEcrError(
+      puller.send(new CompleteLayerUploadCommand({ repositoryName: name, uploadId, layerDigests: [digest] })),
+      "AccessDeniedException",
+    );
     const other = await createRepository("authz-other");
-    await expectEcrError(puller.send(new GetDownloadUrlForLayerCommand({ repositoryName: other, layerDigest: digest })), "AccessDeniedException");
+    await expectEcrError(
+      puller.send(new GetDownloadUrlForLayerCommand({ repositoryName: other, layerDigest: digest })),
+      "AccessDeniedException",
+    );
   });
 });

@@ -25,7 +25,9 @@ describe("GetAuthorizationToken", () => {
     expect(hours).toBeLessThanOrEqual(12);
     const decoded = Buffer.from(data!.authorizationToken!, "base64").toString("utf8");
     expect(decoded.startsWith("AWS:")).toBe(true);
-    const withToken = await registryFetch("GET", "/v2/_catalog", { headers: { Authorization: `Basic ${data!.authorizationToken}` } });
+    const withToken = await registryFetch("GET", "/v2/_catalog", {
+      headers: { Authorization: `Basic ${data!.authorizationToken}` },
+    });
     expect(withToken.status).toBe(200);
     const tampered = await registryFetch("GET", "/v2/_catalog", {
       headers: { Authorization: `Basic ${Buffer.from(`${decoded}x`).toString("base64")}` },
@@ -42,7 +44,10 @@ describe("GetAuthorizationToken", () => {
   });
 
   it("rejects registryIds that are not 12 digits", async () => {
-    await expectEcrError(ecr.send(new GetAuthorizationTokenCommand({ registryIds: ["abc"] })), "InvalidParameterException");
+    await expectEcrError(
+      ecr.send(new GetAuthorizationTokenCommand({ registryIds: ["abc"] })),
+      "InvalidParameterException",
+    );
   });
 });
 
@@ -58,11 +63,22 @@ describe("DescribeRegistry and the registry policy", () => {
     await expectEcrError(ecr.send(new GetRegistryPolicyCommand({})), "RegistryPolicyNotFoundException");
     const policyText = JSON.stringify({
       Version: "2012-10-17",
-      Statement: [{ Sid: "replicate", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: ["ecr:CreateRepository", "ecr:ReplicateImage"], Resource: "*" }],
+      Statement: [
+        {
+          Sid: "replicate",
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` },
+          Action: ["ecr:CreateRepository", "ecr:ReplicateImage"],
+          Resource: "*",
+        },
+      ],
     });
     expect((await ecr.send(new PutRegistryPolicyCommand({ policyText }))).policyText).toBe(policyText);
     expect((await ecr.send(new GetRegistryPolicyCommand({}))).policyText).toBe(policyText);
-    await expectEcrError(ecr.send(new PutRegistryPolicyCommand({ policyText: '{"Statement": 5}' })), "InvalidParameterException");
+    await expectEcrError(
+      ecr.send(new PutRegistryPolicyCommand({ policyText: '{"Statement": 5}' })),
+      "InvalidParameterException",
+    );
     expect((await ecr.send(new GetRegistryPolicyCommand({}))).policyText).toBe(policyText);
     expect((await ecr.send(new DeleteRegistryPolicyCommand({}))).policyText).toBe(policyText);
     await expectEcrError(ecr.send(new DeleteRegistryPolicyCommand({})), "RegistryPolicyNotFoundException");

@@ -53,7 +53,10 @@ describe("CreateRepository / DescribeRepositories / DeleteRepository", () => {
   it("refuses a second CreateRepository of the same name", async () => {
     const name = uniqueName("dup");
     await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
-    await expectEcrError(ecr.send(new CreateRepositoryCommand({ repositoryName: name })), "RepositoryAlreadyExistsException");
+    await expectEcrError(
+      ecr.send(new CreateRepositoryCommand({ repositoryName: name })),
+      "RepositoryAlreadyExistsException",
+    );
   });
 
   it("creates nothing when a tag is invalid (tags are applied atomically)", async () => {
@@ -63,16 +66,29 @@ describe("CreateRepository / DescribeRepositories / DeleteRepository", () => {
       "InvalidTagParameterException",
     );
     await expectEcrError(
-      ecr.send(new CreateRepositoryCommand({ repositoryName: name, tags: Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: "v" })) })),
+      ecr.send(
+        new CreateRepositoryCommand({
+          repositoryName: name,
+          tags: Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: "v" })),
+        }),
+      ),
       "TooManyTagsException",
     );
-    await expectEcrError(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] })), "RepositoryNotFoundException");
+    await expectEcrError(
+      ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] })),
+      "RepositoryNotFoundException",
+    );
   });
 
   it("answers InvalidParameterException to a bad name and an unknown mutability", async () => {
-    await expectEcrError(ecr.send(new CreateRepositoryCommand({ repositoryName: "Upper/Case" })), "InvalidParameterException");
     await expectEcrError(
-      ecr.send(new CreateRepositoryCommand({ repositoryName: uniqueName("m"), imageTagMutability: "SOMETIMES" as "MUTABLE" })),
+      ecr.send(new CreateRepositoryCommand({ repositoryName: "Upper/Case" })),
+      "InvalidParameterException",
+    );
+    await expectEcrError(
+      ecr.send(
+        new CreateRepositoryCommand({ repositoryName: uniqueName("m"), imageTagMutability: "SOMETIMES" as "MUTABLE" }),
+      ),
       "InvalidParameterException",
     );
   });
@@ -101,8 +117,14 @@ describe("CreateRepository / DescribeRepositories / DeleteRepository", () => {
     await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
     const { repository } = await ecr.send(new DeleteRepositoryCommand({ repositoryName: name }));
     expect(repository?.repositoryName).toBe(name);
-    await expectEcrError(ecr.send(new DeleteRepositoryCommand({ repositoryName: name })), "RepositoryNotFoundException");
-    await expectEcrError(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] })), "RepositoryNotFoundException");
+    await expectEcrError(
+      ecr.send(new DeleteRepositoryCommand({ repositoryName: name })),
+      "RepositoryNotFoundException",
+    );
+    await expectEcrError(
+      ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] })),
+      "RepositoryNotFoundException",
+    );
   });
 });
 
@@ -110,14 +132,22 @@ describe("repository settings", () => {
   it("changes tag mutability and scanning configuration", async () => {
     const name = uniqueName("settings");
     await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
-    const mutability = await ecr.send(new PutImageTagMutabilityCommand({ repositoryName: name, imageTagMutability: "IMMUTABLE" }));
+    const mutability = await ecr.send(
+      new PutImageTagMutabilityCommand({ repositoryName: name, imageTagMutability: "IMMUTABLE" }),
+    );
     expect(mutability).toMatchObject({ registryId: ACCOUNT_ID, repositoryName: name, imageTagMutability: "IMMUTABLE" });
     const scanning = await ecr.send(
-      new PutImageScanningConfigurationCommand({ repositoryName: name, imageScanningConfiguration: { scanOnPush: true } }),
+      new PutImageScanningConfigurationCommand({
+        repositoryName: name,
+        imageScanningConfiguration: { scanOnPush: true },
+      }),
     );
     expect(scanning.imageScanningConfiguration).toEqual({ scanOnPush: true });
     const described = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }));
-    expect(described.repositories?.[0]).toMatchObject({ imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
+    expect(described.repositories?.[0]).toMatchObject({
+      imageTagMutability: "IMMUTABLE",
+      imageScanningConfiguration: { scanOnPush: true },
+    });
     await expectEcrError(
       ecr.send(new PutImageTagMutabilityCommand({ repositoryName: uniqueName("none"), imageTagMutability: "MUTABLE" })),
       "RepositoryNotFoundException",
@@ -127,40 +157,78 @@ describe("repository settings", () => {
   it("sets, gets and deletes a repository policy, guarding against lock-out unless forced", async () => {
     const name = uniqueName("policy");
     await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
-    await expectEcrError(ecr.send(new GetRepositoryPolicyCommand({ repositoryName: name })), "RepositoryPolicyNotFoundException");
+    await expectEcrError(
+      ecr.send(new GetRepositoryPolicyCommand({ repositoryName: name })),
+      "RepositoryPolicyNotFoundException",
+    );
     const allowPull = JSON.stringify({
       Version: "2012-10-17",
-      Statement: [{ Sid: "pull", Effect: "Allow", Principal: "*", Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] }],
+      Statement: [
+        { Sid: "pull", Effect: "Allow", Principal: "*", Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] },
+      ],
     });
     const set = await ecr.send(new SetRepositoryPolicyCommand({ repositoryName: name, policyText: allowPull }));
     expect(set.policyText).toBe(allowPull);
     expect((await ecr.send(new GetRepositoryPolicyCommand({ repositoryName: name }))).policyText).toBe(allowPull);
-    await expectEcrError(ecr.send(new SetRepositoryPolicyCommand({ repositoryName: name, policyText: "{not json" })), "InvalidParameterException");
+    await expectEcrError(
+      ecr.send(new SetRepositoryPolicyCommand({ repositoryName: name, policyText: "{not json" })),
+      "InvalidParameterException",
+    );
 
     const lockOut = JSON.stringify({
       Version: "2012-10-17",
       Statement: [{ Effect: "Deny", Principal: "*", Action: "ecr:SetRepositoryPolicy" }],
     });
-    await expectEcrError(ecr.send(new SetRepositoryPolicyCommand({ repositoryName: name, policyText: lockOut })), "InvalidParameterException");
+    await expectEcrError(
+      ecr.send(new SetRepositoryPolicyCommand({ repositoryName: name, policyText: lockOut })),
+      "InvalidParameterException",
+    );
     expect((await ecr.send(new GetRepositoryPolicyCommand({ repositoryName: name }))).policyText).toBe(allowPull);
     await ecr.send(new SetRepositoryPolicyCommand({ repositoryName: name, policyText: lockOut, force: true }));
     // Locked out now, as the guard warned: even the admin's next SetRepositoryPolicy is denied.
-    await expectEcrError(ecr.send(new SetRepositoryPolicyCommand({ repositoryName: name, policyText: allowPull })), "AccessDeniedException");
+    await expectEcrError(
+      ecr.send(new SetRepositoryPolicyCommand({ repositoryName: name, policyText: allowPull })),
+      "AccessDeniedException",
+    );
     const deleted = await ecr.send(new DeleteRepositoryPolicyCommand({ repositoryName: name }));
     expect(deleted.policyText).toBe(lockOut);
-    await expectEcrError(ecr.send(new DeleteRepositoryPolicyCommand({ repositoryName: name })), "RepositoryPolicyNotFoundException");
+    await expectEcrError(
+      ecr.send(new DeleteRepositoryPolicyCommand({ repositoryName: name })),
+      "RepositoryPolicyNotFoundException",
+    );
   });
 
   it("tags and untags a repository", async () => {
     const name = uniqueName("tags");
     await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
-    await ecr.send(new TagResourceCommand({ resourceArn: arnOf(name), tags: [{ Key: "env", Value: "prod" }, { Key: "team", Value: "b" }] }));
+    await ecr.send(
+      new TagResourceCommand({
+        resourceArn: arnOf(name),
+        tags: [
+          { Key: "env", Value: "prod" },
+          { Key: "team", Value: "b" },
+        ],
+      }),
+    );
     await ecr.send(new UntagResourceCommand({ resourceArn: arnOf(name), tagKeys: ["team"] }));
-    expect((await ecr.send(new ListTagsForResourceCommand({ resourceArn: arnOf(name) }))).tags).toEqual([{ Key: "env", Value: "prod" }]);
-    await expectEcrError(ecr.send(new ListTagsForResourceCommand({ resourceArn: "arn:aws:s3:::bucket" })), "InvalidParameterException");
-    await expectEcrError(ecr.send(new ListTagsForResourceCommand({ resourceArn: arnOf(uniqueName("gone")) })), "RepositoryNotFoundException");
+    expect((await ecr.send(new ListTagsForResourceCommand({ resourceArn: arnOf(name) }))).tags).toEqual([
+      { Key: "env", Value: "prod" },
+    ]);
     await expectEcrError(
-      ecr.send(new TagResourceCommand({ resourceArn: arnOf(name), tags: Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: "v" })) })),
+      ecr.send(new ListTagsForResourceCommand({ resourceArn: "arn:aws:s3:::bucket" })),
+      "InvalidParameterException",
+    );
+    await expectEcrError(
+      ecr.send(new ListTagsForResourceCommand({ resourceArn: arnOf(uniqueName("gone")) })),
+      "RepositoryNotFoundException",
+    );
+    await expectEcrError(
+      ecr.send(
+        new TagResourceCommand({
+          resourceArn: arnOf(name),
+          tags: Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: "v" })),
+        }),
+      ),
       "TooManyTagsException",
     );
   });
@@ -172,13 +240,27 @@ describe("authorization with ECR action names", () => {
     const user = uniqueName("user");
     const credentials = await createUser(user, {
       Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Action: ["ecr:CreateRepository", "ecr:DescribeRepositories"], Resource: arnOf(`${allowed}*`) }],
+      Statement: [
+        {
+          Effect: "Allow",
+          Action: ["ecr:CreateRepository", "ecr:DescribeRepositories"],
+          Resource: arnOf(`${allowed}*`),
+        },
+      ],
     });
     const client = ecrClient(credentials);
     await client.send(new CreateRepositoryCommand({ repositoryName: allowed }));
-    expect((await client.send(new DescribeRepositoriesCommand({ repositoryNames: [allowed] }))).repositories).toHaveLength(1);
-    await expectEcrError(client.send(new CreateRepositoryCommand({ repositoryName: uniqueName("other") })), "AccessDeniedException");
-    await expectEcrError(client.send(new DeleteRepositoryCommand({ repositoryName: allowed })), "AccessDeniedException");
+    expect(
+      (await client.send(new DescribeRepositoriesCommand({ repositoryNames: [allowed] }))).repositories,
+    ).toHaveLength(1);
+    await expectEcrError(
+      client.send(new CreateRepositoryCommand({ repositoryName: uniqueName("other") })),
+      "AccessDeniedException",
+    );
+    await expectEcrError(
+      client.send(new DeleteRepositoryCommand({ repositoryName: allowed })),
+      "AccessDeniedException",
+    );
     // Listing shows only what the user may describe.
     const listed = await client.send(new DescribeRepositoriesCommand({ maxResults: 1000 }));
     expect(listed.repositories!.map((r) => r.repositoryName)).toEqual([allowed]);

@@ -18,13 +18,23 @@ describe("SigV4", () => {
 
   it("refuses a wrong secret", async () => {
     const { accessKeyId } = adminCredentials();
-    const result = await send(await signed({ ...DESCRIBE, credentials: { accessKeyId, secretAccessKey: "wrong-secret-wrong-secret-wrong-secret00" } }));
+    const result = await send(
+      await signed({
+        ...DESCRIBE,
+        credentials: { accessKeyId, secretAccessKey: "wrong-secret-wrong-secret-wrong-secret00" },
+      }),
+    );
     expect(result.status).toBe(403);
     expect(result.type).toBe("InvalidSignatureException");
   });
 
   it("refuses an unknown access key", async () => {
-    const result = await send(await signed({ ...DESCRIBE, credentials: { accessKeyId: "AKIAUNKNOWNUNKNOWN00", secretAccessKey: "x".repeat(40) } }));
+    const result = await send(
+      await signed({
+        ...DESCRIBE,
+        credentials: { accessKeyId: "AKIAUNKNOWNUNKNOWN00", secretAccessKey: "x".repeat(40) },
+      }),
+    );
     expect(result.status).toBe(403);
     expect(result.type).toBe("UnrecognizedClientException");
   });
@@ -38,7 +48,10 @@ describe("SigV4", () => {
 
   it("refuses a signed header changed after signing", async () => {
     const parts = await signed(DESCRIBE);
-    const result = await send({ ...parts, headers: { ...parts.headers, "x-amz-target": "AmazonEC2ContainerRegistry_V20150921.GetRegistryPolicy" } });
+    const result = await send({
+      ...parts,
+      headers: { ...parts.headers, "x-amz-target": "AmazonEC2ContainerRegistry_V20150921.GetRegistryPolicy" },
+    });
     expect(result.status).toBe(403);
     expect(result.type).toBe("InvalidSignatureException");
   });
@@ -52,12 +65,16 @@ describe("SigV4", () => {
 
   it("refuses a request signed 16 minutes ago or 16 minutes ahead, and accepts 14 minutes", async () => {
     for (const offsetMinutes of [-16, 16]) {
-      const result = await send(await signed({ ...DESCRIBE, signingDate: new Date(Date.now() + offsetMinutes * 60_000) }));
+      const result = await send(
+        await signed({ ...DESCRIBE, signingDate: new Date(Date.now() + offsetMinutes * 60_000) }),
+      );
       expect(result.status).toBe(403);
       expect(result.type).toBe("InvalidSignatureException");
       expect(result.message).toMatch(/expired|15 minutes/i);
     }
-    expect((await send(await signed({ ...DESCRIBE, signingDate: new Date(Date.now() - 14 * 60_000) }))).status).toBe(200);
+    expect((await send(await signed({ ...DESCRIBE, signingDate: new Date(Date.now() - 14 * 60_000) }))).status).toBe(
+      200,
+    );
   });
 
   it("refuses a request signed for another service (a replay from s3)", async () => {
@@ -72,7 +89,10 @@ describe("SigV4", () => {
     const missing = await send({ ...parts, headers: unsigned });
     expect(missing.status).toBe(403);
     expect(missing.type).toBe("MissingAuthenticationTokenException");
-    const malformed = await send({ ...parts, headers: { ...unsigned, authorization: "AWS4-HMAC-SHA256 Credential=only" } });
+    const malformed = await send({
+      ...parts,
+      headers: { ...unsigned, authorization: "AWS4-HMAC-SHA256 Credential=only" },
+    });
     expect(malformed.status).toBe(403);
     expect(malformed.type).toBe("IncompleteSignatureException");
   });
@@ -92,7 +112,9 @@ describe("AWS JSON 1.1 protocol errors", () => {
   });
 
   it("answers InvalidParameterException to a parameter of the wrong type", async () => {
-    const result = await send(await signed({ action: "DescribeRepositories", body: JSON.stringify({ maxResults: "ten" }) }));
+    const result = await send(
+      await signed({ action: "DescribeRepositories", body: JSON.stringify({ maxResults: "ten" }) }),
+    );
     expect(result.status).toBe(400);
     expect(result.type).toBe("InvalidParameterException");
   });

@@ -56,10 +56,21 @@ describe("garbage collection racing pushes", () => {
           const manifest = JSON.stringify({
             schemaVersion: 2,
             mediaType: MANIFEST,
-            config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: digestOf(config), size: config.length },
-            layers: layers.map((layer) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: digestOf(layer), size: layer.length })),
+            config: {
+              mediaType: "application/vnd.oci.image.config.v1+json",
+              digest: digestOf(config),
+              size: config.length,
+            },
+            layers: layers.map((layer) => ({
+              mediaType: "application/vnd.oci.image.layer.v1.tar",
+              digest: digestOf(layer),
+              size: layer.length,
+            })),
           });
-          const put = await registryFetch("PUT", `/v2/${NAME}/manifests/${tag}`, { body: manifest, headers: { "Content-Type": MANIFEST } });
+          const put = await registryFetch("PUT", `/v2/${NAME}/manifests/${tag}`, {
+            body: manifest,
+            headers: { "Content-Type": MANIFEST },
+          });
           await put.arrayBuffer();
           if (put.status === 201) return;
           expect(put.status, "only MANIFEST_BLOB_UNKNOWN (a link collected meanwhile) may refuse the push").toBe(400);
@@ -85,7 +96,10 @@ describe("garbage collection racing pushes", () => {
         (async () => {
           await new Promise((resolve) => setTimeout(resolve, (i % 8) * 3));
           const report = await collect();
-          collected = { links: collected.links + report.linksRemoved, objects: collected.objects + report.objectsDeleted };
+          collected = {
+            links: collected.links + report.linksRemoved,
+            objects: collected.objects + report.objectsDeleted,
+          };
         })(),
         tagged.length >= LIVE_IMAGES ? deleteOldest() : Promise.resolve(),
       ]);
@@ -113,6 +127,10 @@ describe("garbage collection racing pushes", () => {
     // Quiet now: one collection takes what is left, and a second finds nothing more.
     const first = await collect();
     const after = await collect();
-    expect(after, JSON.stringify({ first, after })).toMatchObject({ linksRemoved: 0, objectsMarked: 0, objectsDeleted: 0 });
+    expect(after, JSON.stringify({ first, after })).toMatchObject({
+      linksRemoved: 0,
+      objectsMarked: 0,
+      objectsDeleted: 0,
+    });
   });
 });

@@ -44,7 +44,6 @@ declare module "vitest" {
   }
 }
 
-
 function run(file: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     execFile(file, args, { timeout: 30_000 }, (error, stdout, stderr) => {
@@ -120,7 +119,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("skopeoRegistriesConfPath", registriesConfPath);
     const adminAuthFile = join(tempDir, "admin-auth.json");
     const anonymousAuthFile = join(tempDir, "anonymous-auth.json");
-    await writeFile(adminAuthFile, JSON.stringify({ auths: { [`127.0.0.1:${port}`]: { auth: registry.adminAuthorization.slice("Basic ".length) } } }));
+    await writeFile(
+      adminAuthFile,
+      JSON.stringify({
+        auths: { [`127.0.0.1:${port}`]: { auth: registry.adminAuthorization.slice("Basic ".length) } },
+      }),
+    );
     await writeFile(anonymousAuthFile, JSON.stringify({ auths: {} }));
     project.provide("skopeoAdminAuthFile", adminAuthFile);
     project.provide("skopeoAnonymousAuthFile", anonymousAuthFile);

@@ -35,7 +35,15 @@ function readTar(archive: Buffer): TarEntry[] {
   expect(archive.length % 512).toBe(0);
   const entries: TarEntry[] = [];
   let at = 0;
-  const octal = (header: Buffer, offset: number, length: number) => parseInt(header.subarray(offset, offset + length).toString("latin1").replace(/\0.*$/, "").trim() || "0", 8);
+  const octal = (header: Buffer, offset: number, length: number) =>
+    parseInt(
+      header
+        .subarray(offset, offset + length)
+        .toString("latin1")
+        .replace(/\0.*$/, "")
+        .trim() || "0",
+      8,
+    );
   for (;;) {
     const header = archive.subarray(at, at + 512);
     if (header.every((byte) => byte === 0)) {
@@ -92,28 +100,58 @@ describe("image builder", () => {
   });
 
   it("describes each layer correctly in the manifest and the config", () => {
-    const image = buildImage({ seed: "builder/config", layers: [{ size: 10_000 }, { size: 20_000, compression: "none" }], platform: { architecture: "arm64", os: "linux", variant: "v8" } });
-    const config = JSON.parse(image.config.bytes.toString("utf8")) as { architecture: string; os: string; variant: string; rootfs: { type: string; diff_ids: string[] } };
+    const image = buildImage({
+      seed: "builder/config",
+      layers: [{ size: 10_000 }, { size: 20_000, compression: "none" }],
+      platform: { architecture: "arm64", os: "linux", variant: "v8" },
+    });
+    const config = JSON.parse(image.config.bytes.toString("utf8")) as {
+      architecture: string;
+      os: string;
+      variant: string;
+      rootfs: { type: string; diff_ids: string[] };
+    };
     expect(config).toMatchObject({ architecture: "arm64", os: "linux", variant: "v8", rootfs: { type: "layers" } });
-    expect(config.rootfs.diff_ids).toEqual([sha256(gunzipSync(image.layers[0]!.blob.bytes)), sha256(image.layers[1]!.blob.bytes)]);
+    expect(config.rootfs.diff_ids).toEqual([
+      sha256(gunzipSync(image.layers[0]!.blob.bytes)),
+      sha256(image.layers[1]!.blob.bytes),
+    ]);
     const manifest = JSON.parse(image.manifest.bytes.toString("utf8")) as {
       mediaType: string;
       config: { digest: string; size: number; mediaType: string };
       layers: { digest: string; size: number; mediaType: string }[];
     };
     expect(manifest.mediaType).toBe(MediaTypes.OCI_MANIFEST);
-    expect(manifest.config).toEqual({ mediaType: MediaTypes.OCI_CONFIG, digest: image.config.digest, size: image.config.bytes.length });
+    expect(manifest.config).toEqual({
+      mediaType: MediaTypes.OCI_CONFIG,
+      digest: image.config.digest,
+      size: image.config.bytes.length,
+    });
     expect(manifest.layers.map((l) => l.mediaType)).toEqual([MediaTypes.OCI_LAYER_GZIP, MediaTypes.OCI_LAYER_TAR]);
     for (const [index, layer] of image.layers.entries()) {
-      expect(manifest.layers[index]).toEqual({ mediaType: layer.descriptor.mediaType, digest: sha256(layer.blob.bytes), size: layer.blob.bytes.length });
+      expect(manifest.layers[index]).toEqual({
+        mediaType: layer.descriptor.mediaType,
+        digest: sha256(layer.blob.bytes),
+        size: layer.blob.bytes.length,
+      });
       expect(readTar(layer.tar)).toHaveLength(1);
     }
   });
 
   it("writes OCI layouts whose index.json tags the image or the index", async () => {
-    const single = await buildSingleArchLayout({ seed: "builder/layout", tag: "v1", layers: [{ size: 1000 }], dir: join(tmp.path, "single") });
-    expect(JSON.parse(await readFile(join(single.path, "oci-layout"), "utf8"))).toEqual({ imageLayoutVersion: "1.0.0" });
-    const index = JSON.parse(await readFile(join(single.path, "index.json"), "utf8")) as { schemaVersion: number; manifests: unknown[] };
+    const single = await buildSingleArchLayout({
+      seed: "builder/layout",
+      tag: "v1",
+      layers: [{ size: 1000 }],
+      dir: join(tmp.path, "single"),
+    });
+    expect(JSON.parse(await readFile(join(single.path, "oci-layout"), "utf8"))).toEqual({
+      imageLayoutVersion: "1.0.0",
+    });
+    const index = JSON.parse(await readFile(join(single.path, "index.json"), "utf8")) as {
+      schemaVersion: number;
+      manifests: unknown[];
+    };
     expect(index).toEqual({
       schemaVersion: 2,
       manifests: [
@@ -125,17 +163,29 @@ describe("image builder", () => {
         },
       ],
     });
-    for (const digest of [single.manifestDigest, ...single.blobDigests]) expect(sha256(await readBlob(single.path, digest))).toBe(digest);
+    for (const digest of [single.manifestDigest, ...single.blobDigests])
+      expect(sha256(await readBlob(single.path, digest))).toBe(digest);
 
-    const multi = await buildMultiArchLayout({ seed: "builder/multi", tag: "m", layers: [{ size: 1000 }], dir: join(tmp.path, "multi") });
-    const top = JSON.parse(await readFile(join(multi.path, "index.json"), "utf8")) as { manifests: { mediaType: string; digest: string }[] };
+    const multi = await buildMultiArchLayout({
+      seed: "builder/multi",
+      tag: "m",
+      layers: [{ size: 1000 }],
+      dir: join(tmp.path, "multi"),
+    });
+    const top = JSON.parse(await readFile(join(multi.path, "index.json"), "utf8")) as {
+      manifests: { mediaType: string; digest: string }[];
+    };
     expect(top.manifests).toHaveLength(1);
     expect(top.manifests[0]).toMatchObject({ mediaType: MediaTypes.OCI_INDEX, digest: multi.indexDigest });
     const imageIndex = JSON.parse((await readBlob(multi.path, multi.indexDigest)).toString("utf8")) as {
       manifests: { digest: string; platform: { architecture: string; os: string } }[];
     };
-    expect(imageIndex.manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`)).toEqual(["linux/amd64", "linux/arm64"]);
+    expect(imageIndex.manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`)).toEqual([
+      "linux/amd64",
+      "linux/arm64",
+    ]);
     expect(imageIndex.manifests.map((m) => m.digest)).toEqual(multi.manifestDigests);
-    for (const digest of [...multi.manifestDigests, ...multi.blobDigests]) expect(sha256(await readBlob(multi.path, digest))).toBe(digest);
+    for (const digest of [...multi.manifestDigests, ...multi.blobDigests])
+      expect(sha256(await readBlob(multi.path, digest))).toBe(digest);
   });
 });

@@ -29,11 +29,16 @@ class KeepAliveClient {
   private readonly ids = new WeakMap<Socket, number>();
   private next = 0;
 
-  send(method: string, path: string, options: { headers?: Record<string, string>; body?: Buffer; anonymous?: boolean } = {}): Promise<Answer> {
+  send(
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; body?: Buffer; anonymous?: boolean } = {},
+  ): Promise<Answer> {
     const url = new URL(path, inject("registryUrl"));
     const headers: Record<string, string> = { ...options.headers };
     if (!options.anonymous) headers.Authorization = inject("adminAuthorization");
-    if (options.body !== undefined && headers["Content-Length"] === undefined) headers["Content-Length"] = String(options.body.length);
+    if (options.body !== undefined && headers["Content-Length"] === undefined)
+      headers["Content-Length"] = String(options.body.length);
     return new Promise((resolve, reject) => {
       const req = request(url, { method, headers, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
@@ -41,7 +46,12 @@ class KeepAliveClient {
         res.on("end", () => {
           const socket = req.socket as Socket;
           if (!this.ids.has(socket)) this.ids.set(socket, this.next++);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8"), connection: this.ids.get(socket) ?? -1 });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+            connection: this.ids.get(socket) ?? -1,
+          });
         });
         res.on("error", reject);
       });
@@ -77,10 +87,37 @@ describe("answers given before the request body was read", () => {
       const location = await startUpload(client);
       const chunk = Buffer.alloc(5000, 1);
       const early: [string, () => Promise<Answer>, number, string][] = [
-        ["416 wrong range", () => client.send("PATCH", location, { body: chunk, headers: { "Content-Range": `100-${100 + chunk.length - 1}` } }), 416, "RANGE_INVALID"],
-        ["404 unknown upload", () => client.send("PATCH", `/v2/${REPOSITORY}/blobs/uploads/00000000-0000-4000-8000-000000000000`, { body: chunk }), 404, "BLOB_UPLOAD_UNKNOWN"],
-        ["400 bad range", () => client.send("PATCH", location, { body: chunk, headers: { "Content-Range": "x-y" } }), 400, "BLOB_UPLOAD_INVALID"],
-        ["401 challenge", () => client.send("PUT", `${location}?digest=${sha256(chunk)}`, { body: chunk, anonymous: true }), 401, "UNAUTHORIZED"],
+        [
+          "416 wrong range",
+          () =>
+            client.send("PATCH", location, {
+              body: chunk,
+              headers: { "Content-Range": `100-${100 + chunk.length - 1}` },
+            }),
+          416,
+          "RANGE_INVALID",
+        ],
+        [
+          "404 unknown upload",
+          () =>
+            client.send("PATCH", `/v2/${REPOSITORY}/blobs/uploads/00000000-0000-4000-8000-000000000000`, {
+              body: chunk,
+            }),
+          404,
+          "BLOB_UPLOAD_UNKNOWN",
+        ],
+        [
+          "400 bad range",
+          () => client.send("PATCH", location, { body: chunk, headers: { "Content-Range": "x-y" } }),
+          400,
+          "BLOB_UPLOAD_INVALID",
+        ],
+        [
+          "401 challenge",
+          () => client.send("PUT", `${location}?digest=${sha256(chunk)}`, { body: chunk, anonymous: true }),
+          401,
+          "UNAUTHORIZED",
+        ],
       ];
       for (const [what, send, status, code] of early) {
         const refused = await send();
@@ -92,7 +129,10 @@ describe("answers given before the request body was read", () => {
         expect(next.connection, `POST after ${what} reused the connection`).toBe(refused.connection);
       }
       // The session the refused requests named is intact and takes the chunk.
-      const patched = await client.send("PATCH", location, { body: chunk, headers: { "Content-Range": `0-${chunk.length - 1}` } });
+      const patched = await client.send("PATCH", location, {
+        body: chunk,
+        headers: { "Content-Range": `0-${chunk.length - 1}` },
+      });
       expect(patched.status, patched.body).toBe(202);
     } finally {
       client.close();
@@ -127,11 +167,19 @@ describe("answers given before the request body was read", () => {
         // Only the headers and a little of the body are ever sent.
         const refused = await new Promise<Answer>((resolve, reject) => {
           const url = new URL(location, inject("registryUrl"));
-          const req = request(url, { method: "PATCH", agent: client.agent, headers: { Authorization: inject("adminAuthorization"), "Content-Length": declared } }, (res) => {
-            let body = "";
-            res.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, connection: 0 }));
-          });
+          const req = request(
+            url,
+            {
+              method: "PATCH",
+              agent: client.agent,
+              headers: { Authorization: inject("adminAuthorization"), "Content-Length": declared },
+            },
+            (res) => {
+              let body = "";
+              res.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+              res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, connection: 0 }));
+            },
+          );
           req.on("error", reject);
           req.setTimeout(10_000, () => req.destroy(new Error("no answer within 10 s")));
           req.write(Buffer.alloc(1000));
@@ -184,8 +232,18 @@ function parseAnswer(raw: string): { status: number; headers: string; body: unkn
 
 describe("malformed requests", () => {
   const cases: [string, string, number, string][] = [
-    ["duplicate Content-Length", "POST /v2/front/a/blobs/uploads/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400, "SIZE_INVALID"],
-    ["Transfer-Encoding with Content-Length", "POST /v2/front/a/blobs/uploads/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 400, "SIZE_INVALID"],
+    [
+      "duplicate Content-Length",
+      "POST /v2/front/a/blobs/uploads/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+      400,
+      "SIZE_INVALID",
+    ],
+    [
+      "Transfer-Encoding with Content-Length",
+      "POST /v2/front/a/blobs/uploads/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+      400,
+      "SIZE_INVALID",
+    ],
     ["a Host with a space", "GET /v2/ HTTP/1.1\r\nHost: bad host\r\n\r\n", 400, "UNSUPPORTED"],
     ["an unclosed IPv6 Host", "GET /v2/ HTTP/1.1\r\nHost: [::1\r\n\r\n", 400, "UNSUPPORTED"],
     ["two Host headers", "GET /v2/ HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "UNSUPPORTED"],
@@ -207,18 +265,25 @@ describe("malformed requests", () => {
   }
 
   it("an absolute-form http:// target is served like its origin form (RFC 9112 §3.2.2)", async () => {
-    const answer = parseAnswer(await exchange(`GET http://127.0.0.1/v2/ HTTP/1.1\r\nHost: ignored.example\r\nAuthorization: ${inject("adminAuthorization")}\r\n\r\n`));
+    const answer = parseAnswer(
+      await exchange(
+        `GET http://127.0.0.1/v2/ HTTP/1.1\r\nHost: ignored.example\r\nAuthorization: ${inject("adminAuthorization")}\r\n\r\n`,
+      ),
+    );
     expect(answer.status, answer.headers).toBe(200);
   });
 
   it("an HTTP/1.0 request without Host is served", async () => {
-    const answer = parseAnswer(await exchange(`GET /v2/ HTTP/1.0\r\nAuthorization: ${inject("adminAuthorization")}\r\n\r\n`));
+    const answer = parseAnswer(
+      await exchange(`GET /v2/ HTTP/1.0\r\nAuthorization: ${inject("adminAuthorization")}\r\n\r\n`),
+    );
     expect(answer.status, answer.headers).toBe(200);
   });
 
   it("a refused request does not spoil the connection's next request when its body was read", async () => {
     const raw = await exchange(
-      "GET /v2/ HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Length: 3\r\n\r\nabc" + `GET /v2/ HTTP/1.1\r\nHost: x\r\nAuthorization: ${inject("adminAuthorization")}\r\n\r\n`,
+      "GET /v2/ HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Length: 3\r\n\r\nabc" +
+        `GET /v2/ HTTP/1.1\r\nHost: x\r\nAuthorization: ${inject("adminAuthorization")}\r\n\r\n`,
     );
     expect(raw.match(/HTTP\/1\.1 \d{3}/g)).toEqual(["HTTP/1.1 400", "HTTP/1.1 200"]);
   });

@@ -42,10 +42,16 @@ describe("failed-login throttle with real clients", () => {
       Version: "2012-10-17",
       Statement: [{ Effect: "Allow", Action: "ecr:DescribeRegistry", Resource: "*" }],
     });
-    expect((await clientFrom("198.51.100.101", key, 1).send(new DescribeRegistryCommand({}))).registryId).toMatch(/^\d{12}$/);
+    expect((await clientFrom("198.51.100.101", key, 1).send(new DescribeRegistryCommand({}))).registryId).toMatch(
+      /^\d{12}$/,
+    );
 
     const wrong = clientFrom("198.51.100.101", { ...key, secretAccessKey: `${key.secretAccessKey.slice(0, -1)}!` }, 1);
-    for (let i = 0; i < 10; i++) expect(await failure(wrong.send(new DescribeRegistryCommand({})))).toMatchObject({ name: "InvalidSignatureException", status: 403 });
+    for (let i = 0; i < 10; i++)
+      expect(await failure(wrong.send(new DescribeRegistryCommand({})))).toMatchObject({
+        name: "InvalidSignatureException",
+        status: 403,
+      });
 
     // From another address, with the right secret: still refused, as a throttling error the SDK
     // retries (3 attempts here), unlike the signature errors above (1 attempt each).
@@ -54,7 +60,10 @@ describe("failed-login throttle with real clients", () => {
 
     // The token service refuses the key the same way, saying when to come back.
     const token = await fetch(`${inject("registryUrl")}/token?service=edge-registry&scope=repository:team-a/app:pull`, {
-      headers: { Authorization: `Basic ${Buffer.from(`${key.accessKeyId}:${key.secretAccessKey}`).toString("base64")}`, "CF-Connecting-IP": "198.51.100.103" },
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${key.accessKeyId}:${key.secretAccessKey}`).toString("base64")}`,
+        "CF-Connecting-IP": "198.51.100.103",
+      },
     });
     expect(token.status).toBe(429);
     expect(Number(token.headers.get("Retry-After"))).toBeGreaterThan(0);

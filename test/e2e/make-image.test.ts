@@ -15,8 +15,12 @@ const ROOT = resolve(import.meta.dirname, "../..");
 
 function makeImage(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
-    execFile(process.execPath, [join(ROOT, "scripts/make-image.mjs"), ...args], { timeout: 30_000 }, (error, stdout, stderr) =>
-      resolvePromise({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [join(ROOT, "scripts/make-image.mjs"), ...args],
+      { timeout: 30_000 },
+      (error, stdout, stderr) =>
+        resolvePromise({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
     );
   });
 }
@@ -28,11 +32,19 @@ describe("make-image", () => {
     const layout = join(temp.path, "my-layout");
     const first = await makeImage([layout]);
     expect(first.code, first.stderr).toBe(0);
-    const digest = /^Wrote image (sha256:[0-9a-f]{64}) \(\d+ bytes\) to the OCI layout \S+my-layout as latest\.\n$/.exec(first.stdout)?.[1];
+    const digest =
+      /^Wrote image (sha256:[0-9a-f]{64}) \(\d+ bytes\) to the OCI layout \S+my-layout as latest\.\n$/.exec(
+        first.stdout,
+      )?.[1];
     expect(digest, first.stdout).toBeDefined();
     expect((await makeImage([layout, "--tag", "v2"])).code).toBe(0);
-    const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8")) as { manifests: { annotations: Record<string, string> }[] };
-    expect(index.manifests.map((entry) => entry.annotations["org.opencontainers.image.ref.name"])).toEqual(["latest", "v2"]);
+    const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8")) as {
+      manifests: { annotations: Record<string, string> }[];
+    };
+    expect(index.manifests.map((entry) => entry.annotations["org.opencontainers.image.ref.name"])).toEqual([
+      "latest",
+      "v2",
+    ]);
 
     const repository = `${uniqueName("team-a")}/hello`;
     await skopeo(["copy", "--dest-tls-verify=false", ociRef(layout, "latest"), dockerRef(repository, "latest")]);
@@ -52,8 +64,12 @@ describe("make-image", () => {
     writeFileSync(join(other, "notes.txt"), "mine");
     const refused = await makeImage([other]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^make-image: \S+other exists and is not an OCI layout \(no index\.json\): choose a new directory\n$/);
-    expect((await makeImage([join(temp.path, "x"), "--tag", "-bad"])).stderr).toMatch(/^make-image: "-bad" is not a valid tag\n/);
+    expect(refused.stderr).toMatch(
+      /^make-image: \S+other exists and is not an OCI layout \(no index\.json\): choose a new directory\n$/,
+    );
+    expect((await makeImage([join(temp.path, "x"), "--tag", "-bad"])).stderr).toMatch(
+      /^make-image: "-bad" is not a valid tag\n/,
+    );
     expect((await makeImage([])).stderr).toMatch(/^make-image: no layout directory given\n\nusage:/);
     const unknown = await makeImage([join(temp.path, "x"), "--size", "3"]);
     expect(unknown.code).toBe(2);

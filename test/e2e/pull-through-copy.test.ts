@@ -30,19 +30,31 @@ describe("pull-through cache: copies with skopeo", () => {
 
     // `<prefix>/alpine` is Docker Hub's official image `library/alpine`, as `docker pull alpine`.
     const first = join(tmp.path, "first");
-    await skopeo(["copy", "--src-tls-verify=false", dockerRef(`${cache.prefix}/alpine`, "3.20"), ociRef(first, "3.20")]);
+    await skopeo([
+      "copy",
+      "--src-tls-verify=false",
+      dockerRef(`${cache.prefix}/alpine`, "3.20"),
+      ociRef(first, "3.20"),
+    ]);
     await expectImageInLayout(first, source.image);
     for (const digest of source.blobDigests) expect(blobGets(cache.hub, digest), `upstream GETs of ${digest}`).toBe(1);
     expect(manifestRequests(cache.hub, "GET")).toBe(1);
     // One token for the repository, fetched once and reused for every request.
     expect(cache.hub.count({ kind: "token" })).toBe(1);
 
-    const repositories = await ecrClient().send(new DescribeRepositoriesCommand({ repositoryNames: [`${cache.prefix}/alpine`] }));
+    const repositories = await ecrClient().send(
+      new DescribeRepositoriesCommand({ repositoryNames: [`${cache.prefix}/alpine`] }),
+    );
     expect(repositories.repositories?.[0]?.repositoryName).toBe(`${cache.prefix}/alpine`);
 
     cache.hub.reset();
     const second = join(tmp.path, "second");
-    await skopeo(["copy", "--src-tls-verify=false", dockerRef(`${cache.prefix}/alpine`, "3.20"), ociRef(second, "3.20")]);
+    await skopeo([
+      "copy",
+      "--src-tls-verify=false",
+      dockerRef(`${cache.prefix}/alpine`, "3.20"),
+      ociRef(second, "3.20"),
+    ]);
     await expectImageInLayout(second, source.image);
     expect(cache.hub.count({ kind: "blob" }), "upstream blob requests on the second copy").toBe(0);
     expect(manifestRequests(cache.hub, "GET"), "upstream manifest GETs on the second copy").toBe(0);
@@ -51,7 +63,12 @@ describe("pull-through cache: copies with skopeo", () => {
     await cache.hub.pause();
     try {
       const third = join(tmp.path, "third");
-      await skopeo(["copy", "--src-tls-verify=false", dockerRef(`${cache.prefix}/alpine`, source.manifestDigest), ociRef(third, "pinned")]);
+      await skopeo([
+        "copy",
+        "--src-tls-verify=false",
+        dockerRef(`${cache.prefix}/alpine`, source.manifestDigest),
+        ociRef(third, "pinned"),
+      ]);
       await expectImageInLayout(third, source.image);
     } finally {
       await cache.hub.resume();
@@ -61,14 +78,26 @@ describe("pull-through cache: copies with skopeo", () => {
     // ECR's spelling of the same image is another repository here: its blobs are linked from
     // the stored objects once the upstream confirms them (HEADs), not downloaded again.
     const ecrSpelling = join(tmp.path, "ecr-spelling");
-    await skopeo(["copy", "--src-tls-verify=false", dockerRef(`${cache.prefix}/library/alpine`, "3.20"), ociRef(ecrSpelling, "3.20")]);
+    await skopeo([
+      "copy",
+      "--src-tls-verify=false",
+      dockerRef(`${cache.prefix}/library/alpine`, "3.20"),
+      ociRef(ecrSpelling, "3.20"),
+    ]);
     await expectImageInLayout(ecrSpelling, source.image);
     expect(cache.hub.count({ kind: "blob", method: "GET" })).toBe(0);
-    expect(cache.hub.requests.filter((r) => r.kind === "blob" && r.method === "HEAD" && r.authorized)).toHaveLength(source.blobDigests.length);
+    expect(cache.hub.requests.filter((r) => r.kind === "blob" && r.method === "HEAD" && r.authorized)).toHaveLength(
+      source.blobDigests.length,
+    );
   });
 
   it("never serves another repository's blob through the cache on its digest alone", async () => {
-    const secret = await buildSingleArchLayout({ seed: "ptc/secret", tag: "1", layers: [{ size: 12 * KiB }], dir: join(tmp.path, "secret") });
+    const secret = await buildSingleArchLayout({
+      seed: "ptc/secret",
+      tag: "1",
+      layers: [{ size: 12 * KiB }],
+      dir: join(tmp.path, "secret"),
+    });
     await skopeo(["copy", "--dest-tls-verify=false", ociRef(secret.path, "1"), dockerRef("team-private/secret", "1")]);
     const layer = secret.layerDigests[0]!;
     const probe = await registryFetch("GET", `/v2/${cache.prefix}/library/alpine/blobs/${layer}`);
@@ -80,11 +109,22 @@ describe("pull-through cache: copies with skopeo", () => {
   });
 
   it("copies a multi-arch index with every platform manifest, and the second copy makes no upstream blob request", async () => {
-    const source = await buildMultiArchLayout({ seed: "ptc/multi", tag: "1.0", layers: [{ size: 150 * KiB }, { size: 50 * KiB }], dir: join(tmp.path, "source") });
+    const source = await buildMultiArchLayout({
+      seed: "ptc/multi",
+      tag: "1.0",
+      layers: [{ size: 150 * KiB }, { size: 50 * KiB }],
+      dir: join(tmp.path, "source"),
+    });
     await seedLayout(cache.hub, source, "team/multi:1.0");
 
     const first = join(tmp.path, "first");
-    await skopeo(["copy", "--all", "--src-tls-verify=false", dockerRef(`${cache.prefix}/team/multi`, "1.0"), ociRef(first, "1.0")]);
+    await skopeo([
+      "copy",
+      "--all",
+      "--src-tls-verify=false",
+      dockerRef(`${cache.prefix}/team/multi`, "1.0"),
+      ociRef(first, "1.0"),
+    ]);
     expect(sha256(await readBlob(first, source.indexDigest))).toBe(source.indexDigest);
     for (const image of source.images) await expectImageInLayout(first, image);
     for (const digest of source.blobDigests) expect(blobGets(cache.hub, digest)).toBe(1);
@@ -98,16 +138,32 @@ describe("pull-through cache: copies with skopeo", () => {
       expect(response.status).toBe(200);
     }
     const second = join(tmp.path, "second");
-    await skopeo(["copy", "--all", "--src-tls-verify=false", dockerRef(`${cache.prefix}/team/multi`, "1.0"), ociRef(second, "1.0")]);
+    await skopeo([
+      "copy",
+      "--all",
+      "--src-tls-verify=false",
+      dockerRef(`${cache.prefix}/team/multi`, "1.0"),
+      ociRef(second, "1.0"),
+    ]);
     for (const image of source.images) await expectImageInLayout(second, image);
     expect(cache.hub.count({ kind: "blob" })).toBe(0);
     expect(manifestRequests(cache.hub, "GET")).toBe(0);
   });
 
   it("refuses pushes into the cache's prefix with a clear error and creates nothing", async () => {
-    const source = await buildSingleArchLayout({ seed: "ptc/push", tag: "1", layers: [{ size: 10 * KiB }], dir: join(tmp.path, "source") });
+    const source = await buildSingleArchLayout({
+      seed: "ptc/push",
+      tag: "1",
+      layers: [{ size: 10 * KiB }],
+      dir: join(tmp.path, "source"),
+    });
     const repository = `${cache.prefix}/library/pushed`;
-    const result = await runSkopeo(["copy", "--dest-tls-verify=false", ociRef(source.path, "1"), dockerRef(repository, "1")]);
+    const result = await runSkopeo([
+      "copy",
+      "--dest-tls-verify=false",
+      ociRef(source.path, "1"),
+      dockerRef(repository, "1"),
+    ]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/pull-through cache/);
 
@@ -126,17 +182,23 @@ describe("pull-through cache: copies with skopeo", () => {
       .catch((error: Error) => error.name);
     expect(described).toBe("RepositoryNotFoundException");
     // skopeo's blob HEADs before the refused upload may be asked upstream (free); nothing is fetched.
-    expect(cache.hub.count({ method: "GET", kind: "blob" }) + cache.hub.count({ method: "GET", kind: "manifest" })).toBe(0);
+    expect(
+      cache.hub.count({ method: "GET", kind: "blob" }) + cache.hub.count({ method: "GET", kind: "manifest" }),
+    ).toBe(0);
   });
 
   it("validates the rule against the upstream", async () => {
-    const validated = await ecrClient().send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: cache.prefix }));
+    const validated = await ecrClient().send(
+      new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: cache.prefix }),
+    );
     expect(validated.isValid).toBe(true);
     expect(validated.ecrRepositoryPrefix).toBe(cache.prefix);
     expect(validated.upstreamRegistryUrl).toBe(cache.hub.url);
     await cache.hub.pause();
     try {
-      const down = await ecrClient().send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: cache.prefix }));
+      const down = await ecrClient().send(
+        new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: cache.prefix }),
+      );
       expect(down.isValid).toBe(false);
       expect(down.failure).toMatch(/could not be reached/);
     } finally {

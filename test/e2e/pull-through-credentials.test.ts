@@ -19,7 +19,12 @@ describe("pull-through cache with the rule's credentials", () => {
   const tmp = useTempDir("ptc-cred-");
 
   it("logs in at the token realm with the stored credentials and caches the image", async () => {
-    const source = await buildSingleArchLayout({ seed: "ptc/private", tag: "1", layers: [{ size: 20 * 1024 }], dir: join(tmp.path, "source") });
+    const source = await buildSingleArchLayout({
+      seed: "ptc/private",
+      tag: "1",
+      layers: [{ size: 20 * 1024 }],
+      dir: join(tmp.path, "source"),
+    });
     await seedLayout(cache.hub, source, "acme/private:1");
     const out = join(tmp.path, "out");
     await skopeo(["copy", "--src-tls-verify=false", dockerRef(`${cache.prefix}/acme/private`, "1"), ociRef(out, "1")]);
@@ -28,17 +33,29 @@ describe("pull-through cache with the rule's credentials", () => {
     expect(tokens.length).toBeGreaterThan(0);
     // authorized: the token server saw the rule's valid Basic credentials.
     expect(tokens.every((r) => r.authorized)).toBe(true);
-    expect((await ecrClient().send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: cache.prefix }))).isValid).toBe(true);
+    expect(
+      (await ecrClient().send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: cache.prefix }))).isValid,
+    ).toBe(true);
 
     // The import is in the repository's audit trail, with who pulled it and from where.
-    const audit = await registryFetch("GET", `/admin/audit-events?repository=${encodeURIComponent(`${cache.prefix}/acme/private`)}`);
+    const audit = await registryFetch(
+      "GET",
+      `/admin/audit-events?repository=${encodeURIComponent(`${cache.prefix}/acme/private`)}`,
+    );
     expect(audit.status).toBe(200);
-    const { events } = (await audit.json()) as { events: { actor: string; action: string; digest: string; detail: { upstream: string; tag: string } }[] };
+    const { events } = (await audit.json()) as {
+      events: { actor: string; action: string; digest: string; detail: { upstream: string; tag: string } }[];
+    };
     // vitest types its asymmetric matchers as any; held as unknown, they are used as values.
     const aUser: unknown = expect.stringMatching(/^arn:aws:iam::\d{12}:user\//);
     const theImport: unknown = expect.objectContaining({ upstream: `${cache.hub.url}/acme/private`, tag: "1" });
     expect(events).toEqual([
-      expect.objectContaining({ action: "ecr:BatchImportUpstreamImage", digest: source.manifestDigest, actor: aUser, detail: theImport }),
+      expect.objectContaining({
+        action: "ecr:BatchImportUpstreamImage",
+        digest: source.manifestDigest,
+        actor: aUser,
+        detail: theImport,
+      }),
     ]);
   });
 });
@@ -48,18 +65,30 @@ describe("pull-through cache with refused credentials", () => {
   const tmp = useTempDir("ptc-badcred-");
 
   it("answers 502 naming the refusal, caches nothing, and Validate reports the failure", async () => {
-    const source = await buildSingleArchLayout({ seed: "ptc/refused", tag: "1", layers: [{ size: 4 * 1024 }], dir: join(tmp.path, "source") });
+    const source = await buildSingleArchLayout({
+      seed: "ptc/refused",
+      tag: "1",
+      layers: [{ size: 4 * 1024 }],
+      dir: join(tmp.path, "source"),
+    });
     await seedLayout(cache.hub, source, "library/refused:1");
-    const response = await registryFetch("GET", `/v2/${cache.prefix}/refused/manifests/1`, { headers: { Accept: ACCEPT } });
+    const response = await registryFetch("GET", `/v2/${cache.prefix}/refused/manifests/1`, {
+      headers: { Accept: ACCEPT },
+    });
     expect(response.status).toBe(502);
     const body = (await response.json()) as { errors: { code: string; message: string }[] };
     expect(body.errors[0]?.code).toBe("UNAVAILABLE");
     expect(body.errors[0]?.message).toMatch(/refused the credentials/);
     expect(cache.hub.count({ kind: "manifest", method: "GET" })).toBeLessThanOrEqual(1);
-    const status = await upstreamStatus(cache.prefix, (s) => s.upstream?.lastError !== null && s.upstream?.lastError !== undefined);
+    const status = await upstreamStatus(
+      cache.prefix,
+      (s) => s.upstream?.lastError !== null && s.upstream?.lastError !== undefined,
+    );
     expect(status.upstream?.lastError).toMatch(/refused the credentials/);
 
-    const validated = await ecrClient().send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: cache.prefix }));
+    const validated = await ecrClient().send(
+      new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: cache.prefix }),
+    );
     expect(validated.isValid).toBe(false);
     expect(validated.failure).toMatch(/401/);
   });

@@ -18,7 +18,10 @@ function basic(credentials: Credentials): string {
 }
 
 function policy(actions: string[]): object {
-  return { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: actions, Resource: `arn:aws:ecr:${REGION}:${ACCOUNT_ID}:repository/*` }] };
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: actions, Resource: `arn:aws:ecr:${REGION}:${ACCOUNT_ID}:repository/*` }],
+  };
 }
 
 describe("pull-through imports: ECR API and permissions", () => {
@@ -26,7 +29,12 @@ describe("pull-through imports: ECR API and permissions", () => {
   const tmp = useTempDir("ptc-perm-");
 
   it("BatchGetImage pulls through, creating the repository, and reports upstream failures with ECR's codes", async () => {
-    const source = await buildSingleArchLayout({ seed: "ptc/ecr-api", tag: "2.0", layers: [{ size: 8 * 1024 }], dir: join(tmp.path, "source") });
+    const source = await buildSingleArchLayout({
+      seed: "ptc/ecr-api",
+      tag: "2.0",
+      layers: [{ size: 8 * 1024 }],
+      dir: join(tmp.path, "source"),
+    });
     await seedLayout(cache.hub, source, "library/ecrapi:2.0");
     const repositoryName = `${cache.prefix}/ecrapi`;
     const got = await ecrClient().send(new BatchGetImageCommand({ repositoryName, imageIds: [{ imageTag: "2.0" }] }));
@@ -37,19 +45,30 @@ describe("pull-through imports: ECR API and permissions", () => {
     expect(described.repositories?.[0]?.repositoryName).toBe(repositoryName);
     // Now cached: no upstream request, by tag or by digest.
     cache.hub.reset();
-    const again = await ecrClient().send(new BatchGetImageCommand({ repositoryName, imageIds: [{ imageDigest: source.manifestDigest }, { imageTag: "2.0" }] }));
+    const again = await ecrClient().send(
+      new BatchGetImageCommand({
+        repositoryName,
+        imageIds: [{ imageDigest: source.manifestDigest }, { imageTag: "2.0" }],
+      }),
+    );
     expect(again.images).toHaveLength(2);
     expect(manifestRequests(cache.hub, "GET")).toBe(0);
 
-    const missing = await ecrClient().send(new BatchGetImageCommand({ repositoryName, imageIds: [{ imageTag: "no-such-tag" }] }));
+    const missing = await ecrClient().send(
+      new BatchGetImageCommand({ repositoryName, imageIds: [{ imageTag: "no-such-tag" }] }),
+    );
     expect(missing.failures?.[0]?.failureCode).toBe("ImageNotFound");
     cache.hub.modes.rateLimited = true;
-    const limited = await ecrClient().send(new BatchGetImageCommand({ repositoryName, imageIds: [{ imageTag: "other" }] }));
+    const limited = await ecrClient().send(
+      new BatchGetImageCommand({ repositoryName, imageIds: [{ imageTag: "other" }] }),
+    );
     expect(limited.failures?.[0]?.failureCode).toBe("UpstreamTooManyRequests");
     cache.hub.modes.rateLimited = false;
     await cache.hub.pause();
     try {
-      const down = await ecrClient().send(new BatchGetImageCommand({ repositoryName, imageIds: [{ imageTag: "other" }] }));
+      const down = await ecrClient().send(
+        new BatchGetImageCommand({ repositoryName, imageIds: [{ imageTag: "other" }] }),
+      );
       expect(down.failures?.[0]?.failureCode).toBe("UpstreamUnavailable");
     } finally {
       await cache.hub.resume();
@@ -57,28 +76,51 @@ describe("pull-through imports: ECR API and permissions", () => {
   });
 
   it("needs ecr:BatchImportUpstreamImage for a first pull, and ecr:CreateRepository while the repository does not exist", async () => {
-    const source = await buildSingleArchLayout({ seed: "ptc/perm", tag: "1", layers: [{ size: 8 * 1024 }], dir: join(tmp.path, "source") });
+    const source = await buildSingleArchLayout({
+      seed: "ptc/perm",
+      tag: "1",
+      layers: [{ size: 8 * 1024 }],
+      dir: join(tmp.path, "source"),
+    });
     await seedLayout(cache.hub, source, "library/permitted:1");
     await seedLayout(cache.hub, source, "library/permitted:2");
     const path = (tag: string) => `/v2/${cache.prefix}/permitted/manifests/${tag}`;
 
-    const pullOnly = await createUser(uniqueName("pull-only"), policy(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]));
-    const denied = await registryFetch("GET", path("1"), { headers: { Accept: ACCEPT, Authorization: basic(pullOnly) } });
+    const pullOnly = await createUser(
+      uniqueName("pull-only"),
+      policy(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]),
+    );
+    const denied = await registryFetch("GET", path("1"), {
+      headers: { Accept: ACCEPT, Authorization: basic(pullOnly) },
+    });
     expect(denied.status).toBe(403);
-    expect(((await denied.json()) as { errors: { message: string }[] }).errors[0]?.message).toContain("ecr:BatchImportUpstreamImage");
+    expect(((await denied.json()) as { errors: { message: string }[] }).errors[0]?.message).toContain(
+      "ecr:BatchImportUpstreamImage",
+    );
 
-    const importer = await createUser(uniqueName("importer"), policy(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage"]));
-    const noCreate = await registryFetch("GET", path("1"), { headers: { Accept: ACCEPT, Authorization: basic(importer) } });
+    const importer = await createUser(
+      uniqueName("importer"),
+      policy(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage"]),
+    );
+    const noCreate = await registryFetch("GET", path("1"), {
+      headers: { Accept: ACCEPT, Authorization: basic(importer) },
+    });
     expect(noCreate.status).toBe(403);
-    expect(((await noCreate.json()) as { errors: { message: string }[] }).errors[0]?.message).toContain("ecr:CreateRepository");
+    expect(((await noCreate.json()) as { errors: { message: string }[] }).errors[0]?.message).toContain(
+      "ecr:CreateRepository",
+    );
     expect(cache.hub.count({ kind: "manifest" })).toBe(0);
 
     // Once the repository exists (an admin's pull made it), importing a new tag is enough.
     expect((await registryFetch("GET", path("1"), { headers: { Accept: ACCEPT } })).status).toBe(200);
-    const imported = await registryFetch("GET", path("2"), { headers: { Accept: ACCEPT, Authorization: basic(importer) } });
+    const imported = await registryFetch("GET", path("2"), {
+      headers: { Accept: ACCEPT, Authorization: basic(importer) },
+    });
     expect(imported.status).toBe(200);
     // And what is cached, anyone who may pull reads, without importing.
-    const cached = await registryFetch("GET", path("2"), { headers: { Accept: ACCEPT, Authorization: basic(pullOnly) } });
+    const cached = await registryFetch("GET", path("2"), {
+      headers: { Accept: ACCEPT, Authorization: basic(pullOnly) },
+    });
     expect(cached.status).toBe(200);
   });
 });

@@ -10,7 +10,14 @@ import { describe, expect, it } from "vitest";
 import { registryFetch, useTempDir } from "./support/context";
 import type { DockerHubUpstream } from "./support/docker-hub-upstream";
 import { buildSingleArchLayout, sha256 } from "./support/image-builder";
-import { blobGets, expectImageInLayout, manifestRequests, seedLayout, upstreamStatus, useHubCache } from "./support/pull-through";
+import {
+  blobGets,
+  expectImageInLayout,
+  manifestRequests,
+  seedLayout,
+  upstreamStatus,
+  useHubCache,
+} from "./support/pull-through";
 import { dockerRef, ociRef, runSkopeo, skopeo } from "./support/skopeo";
 
 const KiB = 1024;
@@ -35,35 +42,66 @@ describe("pull-through cache: blobs redirected to a CDN", () => {
     cache.hub.modes.blobRedirect = true;
 
     const first = join(tmp.path, "first");
-    await skopeo(["copy", "--src-tls-verify=false", dockerRef(`${cache.prefix}/redirected`, "1.0"), ociRef(first, "1.0")]);
+    await skopeo([
+      "copy",
+      "--src-tls-verify=false",
+      dockerRef(`${cache.prefix}/redirected`, "1.0"),
+      ociRef(first, "1.0"),
+    ]);
     await expectImageInLayout(first, source.image);
     expect(manifestRequests(cache.hub, "GET")).toBe(1);
     for (const digest of source.blobDigests) {
-      const front = cache.hub.requests.filter((r) => r.kind === "blob" && r.method === "GET" && r.path.includes(digest));
-      expect(front.map((r) => [r.status, r.authorized]), `front GETs of ${digest}`).toEqual([[307, true]]);
-      expect(cdnGets(cache.hub, digest).map((r) => r.status), `CDN GETs of ${digest}`).toEqual([200]);
+      const front = cache.hub.requests.filter(
+        (r) => r.kind === "blob" && r.method === "GET" && r.path.includes(digest),
+      );
+      expect(
+        front.map((r) => [r.status, r.authorized]),
+        `front GETs of ${digest}`,
+      ).toEqual([[307, true]]);
+      expect(
+        cdnGets(cache.hub, digest).map((r) => r.status),
+        `CDN GETs of ${digest}`,
+      ).toEqual([200]);
     }
     const cdnRequests = cache.hub.requests.filter((r) => r.kind === "cdn");
     expect(cdnRequests).toHaveLength(source.blobDigests.length);
-    expect(cdnRequests.filter((r) => r.authorized), "CDN requests that carried an Authorization header").toEqual([]);
+    expect(
+      cdnRequests.filter((r) => r.authorized),
+      "CDN requests that carried an Authorization header",
+    ).toEqual([]);
 
     cache.hub.reset();
     cache.hub.modes.blobRedirect = true;
     const second = join(tmp.path, "second");
-    await skopeo(["copy", "--src-tls-verify=false", dockerRef(`${cache.prefix}/redirected`, "1.0"), ociRef(second, "1.0")]);
+    await skopeo([
+      "copy",
+      "--src-tls-verify=false",
+      dockerRef(`${cache.prefix}/redirected`, "1.0"),
+      ociRef(second, "1.0"),
+    ]);
     await expectImageInLayout(second, source.image);
     expect(cache.hub.count({ kind: "blob" }), "front blob requests on the second copy").toBe(0);
     expect(cache.hub.count({ kind: "cdn" }), "CDN requests on the second copy").toBe(0);
   });
 
   it("refuses a tampered blob served behind the redirect, caches nothing, and fetches it from the CDN again once it is fixed", async () => {
-    const source = await buildSingleArchLayout({ seed: "ptc/redirect-tampered", tag: "1", layers: [{ size: 256 * KiB }], dir: join(tmp.path, "source") });
+    const source = await buildSingleArchLayout({
+      seed: "ptc/redirect-tampered",
+      tag: "1",
+      layers: [{ size: 256 * KiB }],
+      dir: join(tmp.path, "source"),
+    });
     await seedLayout(cache.hub, source, "library/redirect-tampered:1");
     const layer = source.layerDigests[0]!;
     cache.hub.modes.blobRedirect = true;
     cache.hub.modes.tamperedBlobs.add(layer);
 
-    const failed = await runSkopeo(["copy", "--src-tls-verify=false", dockerRef(`${cache.prefix}/redirect-tampered`, "1"), ociRef(join(tmp.path, "out"), "1")]);
+    const failed = await runSkopeo([
+      "copy",
+      "--src-tls-verify=false",
+      dockerRef(`${cache.prefix}/redirect-tampered`, "1"),
+      ociRef(join(tmp.path, "out"), "1"),
+    ]);
     expect(failed.code, failed.stderr).not.toBe(0);
     // The tampered bytes came from the CDN (the front only redirected), and without credentials.
     const tamperedFetches = cdnGets(cache.hub, layer);

@@ -30,12 +30,22 @@ describe("pull-through cache: upstream faults", () => {
   const tmp = useTempDir("ptc-faults-");
 
   it("rejects a tampered upstream blob, never caches it, and fetches it cleanly once the upstream is fixed", async () => {
-    const source = await buildSingleArchLayout({ seed: "ptc/tampered", tag: "1", layers: [{ size: 256 * KiB }], dir: join(tmp.path, "source") });
+    const source = await buildSingleArchLayout({
+      seed: "ptc/tampered",
+      tag: "1",
+      layers: [{ size: 256 * KiB }],
+      dir: join(tmp.path, "source"),
+    });
     await seedLayout(cache.hub, source, "library/tampered:1");
     const layer = source.layerDigests[0]!;
     cache.hub.modes.tamperedBlobs.add(layer);
 
-    const failed = await runSkopeo(["copy", "--src-tls-verify=false", dockerRef(`${cache.prefix}/tampered`, "1"), ociRef(join(tmp.path, "out"), "1")]);
+    const failed = await runSkopeo([
+      "copy",
+      "--src-tls-verify=false",
+      dockerRef(`${cache.prefix}/tampered`, "1"),
+      ociRef(join(tmp.path, "out"), "1"),
+    ]);
     expect(failed.code, failed.stderr).not.toBe(0);
 
     // Straight over HTTP: the transfer breaks off before the last bytes.
@@ -88,7 +98,14 @@ describe("pull-through cache: upstream faults", () => {
     // And 5 concurrent skopeo copies of the now cached image make no upstream request at all.
     cache.hub.reset();
     await Promise.all(
-      Array.from({ length: 5 }, (_, i) => skopeo(["copy", "--src-tls-verify=false", dockerRef(repository, "1"), ociRef(join(tmp.path, `copy-${i}`), "1")])),
+      Array.from({ length: 5 }, (_, i) =>
+        skopeo([
+          "copy",
+          "--src-tls-verify=false",
+          dockerRef(repository, "1"),
+          ociRef(join(tmp.path, `copy-${i}`), "1"),
+        ]),
+      ),
     );
     expect(cache.hub.count({ kind: "blob" }) + manifestRequests(cache.hub, "GET")).toBe(0);
     const layer = await readBlob(join(tmp.path, "copy-4"), source.layerDigests[0]!);
@@ -96,22 +113,34 @@ describe("pull-through cache: upstream faults", () => {
   });
 
   it("answers the upstream's 429 when nothing is cached, and records the rate-limit headers", async () => {
-    const source = await buildSingleArchLayout({ seed: "ptc/limited", tag: "1", layers: [{ size: 8 * KiB }], dir: join(tmp.path, "source") });
+    const source = await buildSingleArchLayout({
+      seed: "ptc/limited",
+      tag: "1",
+      layers: [{ size: 8 * KiB }],
+      dir: join(tmp.path, "source"),
+    });
     await seedLayout(cache.hub, source, "library/limited:1");
     // A successful pull first, so the rate-limit headers have been seen.
     const ok = await registryFetch("GET", `/v2/${cache.prefix}/limited/manifests/1`, { headers: { Accept: ACCEPT } });
     expect(ok.status).toBe(200);
-    const seen = await upstreamStatus(cache.prefix, (s) => s.upstream?.rateLimit.limit !== null && s.upstream?.rateLimit.limit !== undefined);
+    const seen = await upstreamStatus(
+      cache.prefix,
+      (s) => s.upstream?.rateLimit.limit !== null && s.upstream?.rateLimit.limit !== undefined,
+    );
     expect(seen.upstream?.rateLimit.limit).toBe("100;w=21600");
     expect(seen.upstream?.rateLimit.remaining).toMatch(/^\d+;w=21600$/);
     expect(seen.upstream?.rateLimit.source).toBe("127.0.0.1");
 
     cache.hub.modes.rateLimited = true;
     const started = Date.now();
-    const limited = await registryFetch("GET", `/v2/${cache.prefix}/limited/manifests/${"sha256:" + "0".repeat(64)}`, { headers: { Accept: ACCEPT } });
+    const limited = await registryFetch("GET", `/v2/${cache.prefix}/limited/manifests/${"sha256:" + "0".repeat(64)}`, {
+      headers: { Accept: ACCEPT },
+    });
     expect(limited.status).toBe(429);
     expect(await errorCode(limited)).toBe("TOOMANYREQUESTS");
-    const byTag = await registryFetch("GET", `/v2/${cache.prefix}/other/manifests/latest`, { headers: { Accept: ACCEPT } });
+    const byTag = await registryFetch("GET", `/v2/${cache.prefix}/other/manifests/latest`, {
+      headers: { Accept: ACCEPT },
+    });
     expect(byTag.status).toBe(429);
     expect(Date.now() - started).toBeLessThan(10_000);
     const status = await upstreamStatus(cache.prefix, (s) => s.upstream?.rateLimitedAt !== null);
@@ -119,27 +148,43 @@ describe("pull-through cache: upstream faults", () => {
     expect(status.upstream?.lastStatus).toBe(429);
 
     // The cached tag is still served while the upstream rate-limits.
-    const cached = await registryFetch("GET", `/v2/${cache.prefix}/limited/manifests/1`, { headers: { Accept: ACCEPT } });
+    const cached = await registryFetch("GET", `/v2/${cache.prefix}/limited/manifests/1`, {
+      headers: { Accept: ACCEPT },
+    });
     expect(cached.status).toBe(200);
     expect(cached.headers.get("Docker-Content-Digest")).toBe(source.manifestDigest);
   });
 
   it("answers 404 for what the upstream does not have, and 502 when it is down and nothing is cached", async () => {
-    const known = await buildSingleArchLayout({ seed: "ptc/known", tag: "1", layers: [{ size: 4 * KiB }], dir: join(tmp.path, "known") });
+    const known = await buildSingleArchLayout({
+      seed: "ptc/known",
+      tag: "1",
+      layers: [{ size: 4 * KiB }],
+      dir: join(tmp.path, "known"),
+    });
     await seedLayout(cache.hub, known, "library/known:1");
-    const unknownTag = await registryFetch("GET", `/v2/${cache.prefix}/library/known/manifests/nope`, { headers: { Accept: ACCEPT } });
+    const unknownTag = await registryFetch("GET", `/v2/${cache.prefix}/library/known/manifests/nope`, {
+      headers: { Accept: ACCEPT },
+    });
     expect(unknownTag.status).toBe(404);
     expect(await errorCode(unknownTag)).toBe("MANIFEST_UNKNOWN");
-    const unknown = await registryFetch("GET", `/v2/${cache.prefix}/library/no-such-image/manifests/latest`, { headers: { Accept: ACCEPT } });
+    const unknown = await registryFetch("GET", `/v2/${cache.prefix}/library/no-such-image/manifests/latest`, {
+      headers: { Accept: ACCEPT },
+    });
     expect(unknown.status).toBe(404);
     // distribution answers MANIFEST_UNKNOWN for a repository it does not have; the code is passed on.
     expect(await errorCode(unknown)).toBe("MANIFEST_UNKNOWN");
-    const unknownBlob = await registryFetch("GET", `/v2/${cache.prefix}/library/no-such-image/blobs/sha256:${"1".repeat(64)}`);
+    const unknownBlob = await registryFetch(
+      "GET",
+      `/v2/${cache.prefix}/library/no-such-image/blobs/sha256:${"1".repeat(64)}`,
+    );
     expect(unknownBlob.status).toBe(404);
     expect(await errorCode(unknownBlob)).toBe("BLOB_UNKNOWN");
 
     cache.hub.modes.failAll = 503;
-    const failing = await registryFetch("GET", `/v2/${cache.prefix}/library/down/manifests/latest`, { headers: { Accept: ACCEPT } });
+    const failing = await registryFetch("GET", `/v2/${cache.prefix}/library/down/manifests/latest`, {
+      headers: { Accept: ACCEPT },
+    });
     expect(failing.status).toBe(502);
     expect(await errorCode(failing)).toBe("UNAVAILABLE");
     cache.hub.modes.failAll = null;
@@ -147,7 +192,9 @@ describe("pull-through cache: upstream faults", () => {
     await cache.hub.pause();
     try {
       const started = Date.now();
-      const down = await registryFetch("GET", `/v2/${cache.prefix}/library/down/manifests/latest`, { headers: { Accept: ACCEPT } });
+      const down = await registryFetch("GET", `/v2/${cache.prefix}/library/down/manifests/latest`, {
+        headers: { Accept: ACCEPT },
+      });
       expect(down.status).toBe(502);
       expect(await errorCode(down)).toBe("UNAVAILABLE");
       expect(Date.now() - started).toBeLessThan(10_000);
@@ -157,12 +204,24 @@ describe("pull-through cache: upstream faults", () => {
   });
 
   it("revalidates a cached tag with one HEAD once the interval has passed, follows a moved tag, and serves the cache when the upstream is down", async () => {
-    const v1 = await buildSingleArchLayout({ seed: "ptc/moving-1", tag: "latest", layers: [{ size: 16 * KiB }], dir: join(tmp.path, "v1") });
-    const v2 = await buildSingleArchLayout({ seed: "ptc/moving-2", tag: "latest", layers: [{ size: 16 * KiB }], dir: join(tmp.path, "v2") });
+    const v1 = await buildSingleArchLayout({
+      seed: "ptc/moving-1",
+      tag: "latest",
+      layers: [{ size: 16 * KiB }],
+      dir: join(tmp.path, "v1"),
+    });
+    const v2 = await buildSingleArchLayout({
+      seed: "ptc/moving-2",
+      tag: "latest",
+      layers: [{ size: 16 * KiB }],
+      dir: join(tmp.path, "v2"),
+    });
     await seedLayout(cache.hub, v1, "library/moving:latest");
     await seedLayout(cache.hub, v1, "library/pinned:latest");
     const digestOf = async (repository: string) => {
-      const response = await registryFetch("GET", `/v2/${cache.prefix}/${repository}/manifests/latest`, { headers: { Accept: ACCEPT } });
+      const response = await registryFetch("GET", `/v2/${cache.prefix}/${repository}/manifests/latest`, {
+        headers: { Accept: ACCEPT },
+      });
       expect(response.status).toBe(200);
       await response.arrayBuffer();
       return response.headers.get("Docker-Content-Digest");
@@ -170,7 +229,9 @@ describe("pull-through cache: upstream faults", () => {
     const digestNow = () => digestOf("moving");
     // A second cache repository made immutable after its first pull keeps its tag.
     expect(await digestOf("pinned")).toBe(v1.manifestDigest);
-    await ecrClient().send(new PutImageTagMutabilityCommand({ repositoryName: `${cache.prefix}/pinned`, imageTagMutability: "IMMUTABLE" }));
+    await ecrClient().send(
+      new PutImageTagMutabilityCommand({ repositoryName: `${cache.prefix}/pinned`, imageTagMutability: "IMMUTABLE" }),
+    );
     await seedLayout(cache.hub, v2, "library/pinned:latest");
     cache.hub.reset();
     expect(await digestNow()).toBe(v1.manifestDigest);

@@ -25,10 +25,19 @@ describe("concurrent pushes", () => {
     const tags = ["c1", "c2", "c3"];
     await Promise.all(
       tags.map((tag) =>
-        skopeo(["copy", "--preserve-digests", "--dest-tls-verify=false", ociRef(image.path, "src"), dockerRef(repository, tag)], {
-          tmpDir: tmp.path,
-          timeoutMs: 180_000,
-        }),
+        skopeo(
+          [
+            "copy",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+            ociRef(image.path, "src"),
+            dockerRef(repository, tag),
+          ],
+          {
+            tmpDir: tmp.path,
+            timeoutMs: 180_000,
+          },
+        ),
       ),
     );
     for (const tag of tags) {
@@ -36,7 +45,10 @@ describe("concurrent pushes", () => {
       expect(served.digest).toBe(image.manifestDigest);
     }
     const out = join(tmp.path, "pulled");
-    await skopeo(["copy", "--preserve-digests", "--src-tls-verify=false", dockerRef(repository, "c2"), ociRef(out, "c2")], { tmpDir: tmp.path });
+    await skopeo(
+      ["copy", "--preserve-digests", "--src-tls-verify=false", dockerRef(repository, "c2"), ociRef(out, "c2")],
+      { tmpDir: tmp.path },
+    );
     for (const digest of image.blobDigests) {
       const original = await readBlob(image.path, digest);
       expect((await readBlob(out, digest)).equals(original), `blob ${digest} differs`).toBe(true);

@@ -60,7 +60,15 @@ describe("skopeo copy round trip", () => {
     const digestFile = join(tmp.path, "pushed-digest");
 
     await skopeo(
-      ["copy", "--preserve-digests", "--dest-tls-verify=false", "--digestfile", digestFile, ociRef(source.path, "1.0.0"), dockerRef(repository, "1.0.0")],
+      [
+        "copy",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        "--digestfile",
+        digestFile,
+        ociRef(source.path, "1.0.0"),
+        dockerRef(repository, "1.0.0"),
+      ],
       { tmpDir: tmp.path },
     );
     expect((await readFile(digestFile, "utf8")).trim()).toBe(source.manifestDigest);
@@ -69,9 +77,12 @@ describe("skopeo copy round trip", () => {
     await expectImageInRegistry(repository, source.image);
 
     const out = join(tmp.path, "pulled");
-    await skopeo(["copy", "--preserve-digests", "--src-tls-verify=false", dockerRef(repository, "1.0.0"), ociRef(out, "pulled")], {
-      tmpDir: tmp.path,
-    });
+    await skopeo(
+      ["copy", "--preserve-digests", "--src-tls-verify=false", dockerRef(repository, "1.0.0"), ociRef(out, "pulled")],
+      {
+        tmpDir: tmp.path,
+      },
+    );
     const entry = await readLayoutEntry(out, "pulled");
     expect(entry.digest).toBe(source.manifestDigest);
     expect(entry.mediaType).toBe(MediaTypes.OCI_MANIFEST);
@@ -88,9 +99,19 @@ describe("skopeo copy round trip", () => {
     });
     const repository = "team-a/multi-arch";
 
-    await skopeo(["copy", "--all", "--preserve-digests", "--dest-tls-verify=false", ociRef(source.path, "2.0"), dockerRef(repository, "2.0")], {
-      tmpDir: tmp.path,
-    });
+    await skopeo(
+      [
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        ociRef(source.path, "2.0"),
+        dockerRef(repository, "2.0"),
+      ],
+      {
+        tmpDir: tmp.path,
+      },
+    );
     const index = await fetchManifest(repository, "2.0");
     expect(index.digest).toBe(source.indexDigest);
     expect(index.contentType).toBe(MediaTypes.OCI_INDEX);
@@ -98,14 +119,28 @@ describe("skopeo copy round trip", () => {
     for (const image of source.images) await expectImageInRegistry(repository, image);
 
     const out = join(tmp.path, "pulled");
-    await skopeo(["copy", "--all", "--preserve-digests", "--src-tls-verify=false", dockerRef(repository, "2.0"), ociRef(out, "2.0")], {
-      tmpDir: tmp.path,
-    });
+    await skopeo(
+      [
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        dockerRef(repository, "2.0"),
+        ociRef(out, "2.0"),
+      ],
+      {
+        tmpDir: tmp.path,
+      },
+    );
     const entry = await readLayoutEntry(out, "2.0");
     expect(entry.digest).toBe(source.indexDigest);
     expect(entry.mediaType).toBe(MediaTypes.OCI_INDEX);
-    expect((await readBlob(out, source.indexDigest)).equals(source.index.bytes), "pulled index bytes differ").toBe(true);
-    const pulledIndex = JSON.parse((await readBlob(out, source.indexDigest)).toString("utf8")) as { manifests: { digest: string }[] };
+    expect((await readBlob(out, source.indexDigest)).equals(source.index.bytes), "pulled index bytes differ").toBe(
+      true,
+    );
+    const pulledIndex = JSON.parse((await readBlob(out, source.indexDigest)).toString("utf8")) as {
+      manifests: { digest: string }[];
+    };
     expect(pulledIndex.manifests.map((m) => m.digest)).toEqual(source.manifestDigests);
     for (const image of source.images) await expectImageInLayout(out, image);
   });
@@ -118,15 +153,27 @@ describe("skopeo copy round trip", () => {
       dir: join(tmp.path, "source"),
     });
     const repository = "team-a/large-layer";
-    await skopeo(["copy", "--preserve-digests", "--dest-tls-verify=false", ociRef(source.path, "big"), dockerRef(repository, "big")], {
-      tmpDir: tmp.path,
-      timeoutMs: 180_000,
-    });
+    await skopeo(
+      [
+        "copy",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        ociRef(source.path, "big"),
+        dockerRef(repository, "big"),
+      ],
+      {
+        tmpDir: tmp.path,
+        timeoutMs: 180_000,
+      },
+    );
     const out = join(tmp.path, "pulled");
-    await skopeo(["copy", "--preserve-digests", "--src-tls-verify=false", dockerRef(repository, "big"), ociRef(out, "big")], {
-      tmpDir: tmp.path,
-      timeoutMs: 180_000,
-    });
+    await skopeo(
+      ["copy", "--preserve-digests", "--src-tls-verify=false", dockerRef(repository, "big"), ociRef(out, "big")],
+      {
+        tmpDir: tmp.path,
+        timeoutMs: 180_000,
+      },
+    );
     expect((await readLayoutEntry(out, "big")).digest).toBe(source.manifestDigest);
     await expectImageInLayout(out, source.image);
   });

@@ -8,7 +8,17 @@ import { basename, join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { fetchManifest, registryFetch, useTempDir } from "./support/context";
 import { buildSingleArchLayout, type SingleArchLayout } from "./support/image-builder";
-import { describeRun, dockerRef, isMountRequest, ociRef, requestsOf, skopeo, summarize, uploadRequests, type SkopeoResult } from "./support/skopeo";
+import {
+  describeRun,
+  dockerRef,
+  isMountRequest,
+  ociRef,
+  requestsOf,
+  skopeo,
+  summarize,
+  uploadRequests,
+  type SkopeoResult,
+} from "./support/skopeo";
 
 const KiB = 1024;
 
@@ -27,10 +37,19 @@ function uploadedDigests(result: SkopeoResult): string[] {
 }
 
 async function push(layout: SingleArchLayout, repository: string, tag: string, dir: string): Promise<SkopeoResult> {
-  return skopeo(["copy", "--preserve-digests", "--dest-tls-verify=false", ociRef(layout.path, layout.tag), dockerRef(repository, tag)], {
-    debug: true,
-    tmpDir: dir,
-  });
+  return skopeo(
+    [
+      "copy",
+      "--preserve-digests",
+      "--dest-tls-verify=false",
+      ociRef(layout.path, layout.tag),
+      dockerRef(repository, tag),
+    ],
+    {
+      debug: true,
+      tmpDir: dir,
+    },
+  );
 }
 
 async function expectLinked(repository: string, digests: readonly string[]): Promise<void> {
@@ -65,7 +84,10 @@ describe("re-pushing an image uploads no layer twice", () => {
     for (const digest of image.layerDigests) {
       expect(second.stderr, describeRun(second)).toContain(`Skipping blob ${digest} (already present)`);
     }
-    expect(requests.some((r) => r.method === "PUT" && r.path === `/v2/${repository}/manifests/v2`), summarize(requests)).toBe(true);
+    expect(
+      requests.some((r) => r.method === "PUT" && r.path === `/v2/${repository}/manifests/v2`),
+      summarize(requests),
+    ).toBe(true);
 
     const v1 = await fetchManifest(repository, "v1");
     const v2 = await fetchManifest(repository, "v2");
@@ -92,7 +114,9 @@ describe("re-pushing an image uploads no layer twice", () => {
     const uploads = uploadRequests(requests);
     // No layer goes through an upload session: each one is a successful cross-repo mount.
     for (const digest of image.layerDigests) {
-      expect(uploadedDigests(second), `layer ${digest} was uploaded again:\n${summarize(requests)}`).not.toContain(digest);
+      expect(uploadedDigests(second), `layer ${digest} was uploaded again:\n${summarize(requests)}`).not.toContain(
+        digest,
+      );
       const mounts = uploads.filter((r) => isMountRequest(r) && r.url.searchParams.get("mount") === digest);
       expect(mounts.length, `layer ${digest} was not mounted:\n${summarize(requests)}`).toBe(1);
       expect(mounts[0]!.url.searchParams.get("from")).toBe(source);
@@ -100,7 +124,10 @@ describe("re-pushing an image uploads no layer twice", () => {
     // skopeo logs "... mount OK" once per mounted blob (a 202 would start an upload instead).
     expect(second.stderr.match(/\.\.\. mount OK/g)?.length ?? 0, describeRun(second)).toBe(image.layerDigests.length);
     // Only the config (which skopeo never mounts) may be uploaded, through one session.
-    expect(uploadedDigests(second).filter((d) => d !== image.configDigest), summarize(requests)).toEqual([]);
+    expect(
+      uploadedDigests(second).filter((d) => d !== image.configDigest),
+      summarize(requests),
+    ).toEqual([]);
     const sessions = uploads.filter((r) => r.method === "POST" && !isMountRequest(r));
     expect(sessions.length, summarize(requests)).toBeLessThanOrEqual(1);
     expect(uploads.filter((r) => r.method === "PATCH").length, summarize(requests)).toBeLessThanOrEqual(1);

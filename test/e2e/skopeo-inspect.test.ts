@@ -5,7 +5,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { registryFetch } from "./support/context";
-import { buildMultiArchLayout, buildSingleArchLayout, type MultiArchLayout, type SingleArchLayout } from "./support/image-builder";
+import {
+  buildMultiArchLayout,
+  buildSingleArchLayout,
+  type MultiArchLayout,
+  type SingleArchLayout,
+} from "./support/image-builder";
 import { describeRun, dockerRef, ociRef, runSkopeo, skopeo } from "./support/skopeo";
 
 const KiB = 1024;
@@ -45,16 +50,63 @@ describe("skopeo inspect, list-tags and delete", () => {
   // Pushes app as v1, v2 and latest, other as other, and multi as m1 (the last test deletes).
   beforeAll(async () => {
     images = await mkdtemp(join(inject("e2eTempDir"), "inspect-images-"));
-    app = await buildSingleArchLayout({ seed: "inspect/app", tag: "v1", layers: [{ size: 96 * KiB }, { size: 64 * KiB }], dir: join(images, "app") });
-    other = await buildSingleArchLayout({ seed: "inspect/other", tag: "other", layers: [{ size: 48 * KiB }], dir: join(images, "other") });
-    multi = await buildMultiArchLayout({ seed: "inspect/multi", tag: "m1", layers: [{ size: 32 * KiB }], dir: join(images, "multi") });
+    app = await buildSingleArchLayout({
+      seed: "inspect/app",
+      tag: "v1",
+      layers: [{ size: 96 * KiB }, { size: 64 * KiB }],
+      dir: join(images, "app"),
+    });
+    other = await buildSingleArchLayout({
+      seed: "inspect/other",
+      tag: "other",
+      layers: [{ size: 48 * KiB }],
+      dir: join(images, "other"),
+    });
+    multi = await buildMultiArchLayout({
+      seed: "inspect/multi",
+      tag: "m1",
+      layers: [{ size: 32 * KiB }],
+      dir: join(images, "multi"),
+    });
     const options = { tmpDir: images };
-    await skopeo(["copy", "--preserve-digests", "--dest-tls-verify=false", ociRef(app.path, "v1"), dockerRef(repository, "v1")], options);
+    await skopeo(
+      ["copy", "--preserve-digests", "--dest-tls-verify=false", ociRef(app.path, "v1"), dockerRef(repository, "v1")],
+      options,
+    );
     for (const tag of ["v2", "latest"]) {
-      await skopeo(["copy", "--preserve-digests", "--src-tls-verify=false", "--dest-tls-verify=false", dockerRef(repository, "v1"), dockerRef(repository, tag)], options);
+      await skopeo(
+        [
+          "copy",
+          "--preserve-digests",
+          "--src-tls-verify=false",
+          "--dest-tls-verify=false",
+          dockerRef(repository, "v1"),
+          dockerRef(repository, tag),
+        ],
+        options,
+      );
     }
-    await skopeo(["copy", "--preserve-digests", "--dest-tls-verify=false", ociRef(other.path, "other"), dockerRef(repository, "other")], options);
-    await skopeo(["copy", "--all", "--preserve-digests", "--dest-tls-verify=false", ociRef(multi.path, "m1"), dockerRef(multiRepository, "m1")], options);
+    await skopeo(
+      [
+        "copy",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        ociRef(other.path, "other"),
+        dockerRef(repository, "other"),
+      ],
+      options,
+    );
+    await skopeo(
+      [
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        ociRef(multi.path, "m1"),
+        dockerRef(multiRepository, "m1"),
+      ],
+      options,
+    );
   });
 
   afterAll(async () => {
@@ -66,9 +118,14 @@ describe("skopeo inspect, list-tags and delete", () => {
     expect(raw.stdout.equals(app.image.manifest.bytes), `inspect --raw differs:\n${raw.stdoutText}`).toBe(true);
 
     const config = await skopeo(["inspect", "--config", "--raw", "--tls-verify=false", dockerRef(repository, "v1")]);
-    expect(config.stdout.equals(app.image.config.bytes), `inspect --config --raw differs:\n${config.stdoutText}`).toBe(true);
+    expect(config.stdout.equals(app.image.config.bytes), `inspect --config --raw differs:\n${config.stdoutText}`).toBe(
+      true,
+    );
 
-    const inspected = parseJson<InspectOutput>((await skopeo(["inspect", "--tls-verify=false", dockerRef(repository, "v1")])).stdoutText, "inspect");
+    const inspected = parseJson<InspectOutput>(
+      (await skopeo(["inspect", "--tls-verify=false", dockerRef(repository, "v1")])).stdoutText,
+      "inspect",
+    );
     expect(inspected.Digest).toBe(app.manifestDigest);
     expect(inspected.Name).toBe(`${inject("registryHost")}/${repository}`);
     expect(inspected.Architecture).toBe("amd64");
@@ -97,17 +154,25 @@ describe("skopeo inspect, list-tags and delete", () => {
       expect(inspected.Digest, describeRun(result)).toBe(multi.indexDigest);
       // ... and describes the image it picked for the platform.
       expect(inspected.Architecture, describeRun(result)).toBe(image.platform.architecture);
-      expect(inspected.Labels).toEqual({ "org.opencontainers.image.title": `inspect/multi/${image.platform.os}-${image.platform.architecture}${image.platform.variant ?? ""}` });
+      expect(inspected.Labels).toEqual({
+        "org.opencontainers.image.title": `inspect/multi/${image.platform.os}-${image.platform.architecture}${image.platform.variant ?? ""}`,
+      });
       expect(inspected.Layers).toEqual(image.layers.map((l) => l.blob.digest));
     }
   });
 
   it("list-tags lists the pushed tags", async () => {
-    const listed = parseJson<ListTagsOutput>((await skopeo(["list-tags", "--tls-verify=false", dockerRef(repository)])).stdoutText, "list-tags");
+    const listed = parseJson<ListTagsOutput>(
+      (await skopeo(["list-tags", "--tls-verify=false", dockerRef(repository)])).stdoutText,
+      "list-tags",
+    );
     expect(listed.Repository).toBe(`${inject("registryHost")}/${repository}`);
     expect([...listed.Tags].sort()).toEqual(["latest", "other", "v1", "v2"]);
 
-    const multiTags = parseJson<ListTagsOutput>((await skopeo(["list-tags", "--tls-verify=false", dockerRef(multiRepository)])).stdoutText, "list-tags");
+    const multiTags = parseJson<ListTagsOutput>(
+      (await skopeo(["list-tags", "--tls-verify=false", dockerRef(multiRepository)])).stdoutText,
+      "list-tags",
+    );
     expect(multiTags.Tags).toEqual(["m1"]);
 
     const unknown = await runSkopeo(["list-tags", "--tls-verify=false", dockerRef("team-a/never-pushed")]);
@@ -123,7 +188,12 @@ describe("skopeo inspect, list-tags and delete", () => {
       expect(inspect.code, `inspect of deleted ${tag} should fail\n${describeRun(inspect)}`).not.toBe(0);
       expect(inspect.stderr, describeRun(inspect)).toMatch(/manifest unknown/i);
     }
-    const byDigest = await runSkopeo(["inspect", "--raw", "--tls-verify=false", dockerRef(repository, app.manifestDigest)]);
+    const byDigest = await runSkopeo([
+      "inspect",
+      "--raw",
+      "--tls-verify=false",
+      dockerRef(repository, app.manifestDigest),
+    ]);
     expect(byDigest.code, describeRun(byDigest)).not.toBe(0);
     const head = await registryFetch("HEAD", `/v2/${repository}/manifests/${app.manifestDigest}`);
     expect(head.status).toBe(404);
@@ -131,7 +201,10 @@ describe("skopeo inspect, list-tags and delete", () => {
     // The other image is untouched.
     const still = await skopeo(["inspect", "--raw", "--tls-verify=false", dockerRef(repository, "other")]);
     expect(still.stdout.equals(other.image.manifest.bytes)).toBe(true);
-    const listed = parseJson<ListTagsOutput>((await skopeo(["list-tags", "--tls-verify=false", dockerRef(repository)])).stdoutText, "list-tags");
+    const listed = parseJson<ListTagsOutput>(
+      (await skopeo(["list-tags", "--tls-verify=false", dockerRef(repository)])).stdoutText,
+      "list-tags",
+    );
     expect(listed.Tags).toEqual(["other"]);
 
     // Deleting it again fails.

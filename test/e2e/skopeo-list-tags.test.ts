@@ -14,11 +14,25 @@ describe("skopeo list-tags with a paginated tag list", () => {
   const tmp = useTempDir("tags-");
 
   it(`lists all ${TAG_COUNT} tags, across pages`, async () => {
-    const image = await buildSingleArchLayout({ seed: "tags/many", tag: "t0000", layers: [{ size: 4 * 1024 }], dir: join(tmp.path, "image") });
-    const repository = "team-a/many-tags";
-    await skopeo(["copy", "--preserve-digests", "--dest-tls-verify=false", ociRef(image.path, "t0000"), dockerRef(repository, "t0000")], {
-      tmpDir: tmp.path,
+    const image = await buildSingleArchLayout({
+      seed: "tags/many",
+      tag: "t0000",
+      layers: [{ size: 4 * 1024 }],
+      dir: join(tmp.path, "image"),
     });
+    const repository = "team-a/many-tags";
+    await skopeo(
+      [
+        "copy",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        ociRef(image.path, "t0000"),
+        dockerRef(repository, "t0000"),
+      ],
+      {
+        tmpDir: tmp.path,
+      },
+    );
 
     // The other tags go straight over HTTP (a manifest PUT per tag), a few at a time.
     const wanted = Array.from({ length: TAG_COUNT }, (_, i) => `t${String(i).padStart(4, "0")}`);
@@ -41,7 +55,9 @@ describe("skopeo list-tags with a paginated tag list", () => {
     expect(firstPage.tags.length).toBeLessThan(TAG_COUNT);
     expect(first.headers.get("Link")).toMatch(/rel="next"/);
 
-    const listed = JSON.parse((await skopeo(["list-tags", "--tls-verify=false", dockerRef(repository)])).stdoutText) as { Tags: string[] };
+    const listed = JSON.parse(
+      (await skopeo(["list-tags", "--tls-verify=false", dockerRef(repository)])).stdoutText,
+    ) as { Tags: string[] };
     expect(listed.Tags.length).toBe(TAG_COUNT);
     expect([...listed.Tags].sort()).toEqual(wanted);
   });

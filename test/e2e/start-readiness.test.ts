@@ -16,7 +16,9 @@ import { newRegistrySecrets } from "./support/registry-process";
 const ROOT = resolve(import.meta.dirname, "../..");
 const FROZEN = join(ROOT, "test/e2e/support/frozen-workerd.mjs");
 const require = createRequire(import.meta.url);
-const REAL_WORKERD = require.resolve("@cloudflare/workerd-linux-64/bin/workerd", { paths: [dirname(require.resolve("miniflare"))] });
+const REAL_WORKERD = require.resolve("@cloudflare/workerd-linux-64/bin/workerd", {
+  paths: [dirname(require.resolve("miniflare"))],
+});
 
 const temp = useTempDir("readiness-");
 

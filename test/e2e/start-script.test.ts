@@ -18,7 +18,13 @@ import { readLog, startRegistryProcess, type RegistryProcess } from "./support/r
 import { KEEP_ONE_IMAGE, manifestStatus, pushTinyImage } from "./support/tiny-image";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const SECRET_NAMES = ["REGISTRY_ADMIN_ACCESS_KEY_ID", "REGISTRY_ADMIN_SECRET_ACCESS_KEY", "REGISTRY_TOKEN_SIGNING_KEY", "REGISTRY_TOKEN_VERIFICATION_KEYS", "REGISTRY_SECRETS_KEY"];
+const SECRET_NAMES = [
+  "REGISTRY_ADMIN_ACCESS_KEY_ID",
+  "REGISTRY_ADMIN_SECRET_ACCESS_KEY",
+  "REGISTRY_TOKEN_SIGNING_KEY",
+  "REGISTRY_TOKEN_VERIFICATION_KEYS",
+  "REGISTRY_SECRETS_KEY",
+];
 
 interface Finished {
   code: number | null;
@@ -33,7 +39,11 @@ function runStart(args: string[], env: Record<string, string>, timeoutMs = 60_00
   for (const name of SECRET_NAMES) if (!(name in env)) delete base[name];
   return new Promise((resolvePromise, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [join(ROOT, "scripts/start.mjs"), ...args], { cwd: ROOT, env: base, detached: true });
+    const child = spawn(process.execPath, [join(ROOT, "scripts/start.mjs"), ...args], {
+      cwd: ROOT,
+      env: base,
+      detached: true,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -63,7 +73,9 @@ describe("npm start's arguments", () => {
   it.each([["--port"], ["--port=abc"], ["--port=70000"]])("refuses %s with one line", async (arg) => {
     const result = await runStart([arg], { REGISTRY_STATE_DIR: join(temp.path, "state") });
     expect(result.code).not.toBe(0);
-    expect(result.stderr.split("\n")[0]).toMatch(/^npm start: --port (needs a value|must be a port number from 1 to 65535, not "(abc|70000)")$/);
+    expect(result.stderr.split("\n")[0]).toMatch(
+      /^npm start: --port (needs a value|must be a port number from 1 to 65535, not "(abc|70000)")$/,
+    );
   });
 
   it.each([["--help"], ["-h"], ["help"]])("%s prints the usage and exits 0", async (arg) => {
@@ -91,9 +103,15 @@ describe("npm start's checks before any slow step", () => {
       [["--port", String(port)], {}],
       [[], { PORT: String(port) }],
     ] as const) {
-      const result = await runStart([...args], { ...env, REGISTRY_STATE_DIR: state, REGISTRY_DEV_VARS: join(temp.path, "dev.vars") });
+      const result = await runStart([...args], {
+        ...env,
+        REGISTRY_STATE_DIR: state,
+        REGISTRY_DEV_VARS: join(temp.path, "dev.vars"),
+      });
       expect(result.code).toBe(1);
-      expect(result.stderr).toBe(`npm start: port ${port} is already in use on 127.0.0.1 (another registry?): stop it, or choose another port with --port N\n`);
+      expect(result.stderr).toBe(
+        `npm start: port ${port} is already in use on 127.0.0.1 (another registry?): stop it, or choose another port with --port N\n`,
+      );
       expect(result.stdout).toBe("");
       // Before migrations, bundling and even .dev.vars: nothing was written.
       expect(existsSync(state)).toBe(false);
@@ -113,12 +131,23 @@ describe("npm start's checks before any slow step", () => {
       `REGISTRY_TOKEN_SIGNING_KEY='{"kty":"EC","crv":"P-256","x":"AA","y":"AA","kid":"k"}'\n`,
       /^npm start: REGISTRY_TOKEN_SIGNING_KEY must be a private key \(with "d"\) \(in /,
     ],
-    ["a short secrets key", "REGISTRY_SECRETS_KEY=AAAA\n", /^npm start: REGISTRY_SECRETS_KEY must be 32 bytes \(base64 of 32 random bytes\), not 3 \(in /],
-    ["an admin key id without its secret", "REGISTRY_ADMIN_ACCESS_KEY_ID=AKIAEXAMPLE\n", /^npm start: REGISTRY_ADMIN_ACCESS_KEY_ID is set without REGISTRY_ADMIN_SECRET_ACCESS_KEY \(in /],
+    [
+      "a short secrets key",
+      "REGISTRY_SECRETS_KEY=AAAA\n",
+      /^npm start: REGISTRY_SECRETS_KEY must be 32 bytes \(base64 of 32 random bytes\), not 3 \(in /,
+    ],
+    [
+      "an admin key id without its secret",
+      "REGISTRY_ADMIN_ACCESS_KEY_ID=AKIAEXAMPLE\n",
+      /^npm start: REGISTRY_ADMIN_ACCESS_KEY_ID is set without REGISTRY_ADMIN_SECRET_ACCESS_KEY \(in /,
+    ],
   ])("refuses %s in .dev.vars in one line, before the migrations", async (_what, line, message) => {
     const devVars = join(temp.path, "dev.vars");
     writeFileSync(devVars, line);
-    const result = await runStart(["--port", String(await freePort())], { REGISTRY_STATE_DIR: join(temp.path, "state"), REGISTRY_DEV_VARS: devVars });
+    const result = await runStart(["--port", String(await freePort())], {
+      REGISTRY_STATE_DIR: join(temp.path, "state"),
+      REGISTRY_DEV_VARS: devVars,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
@@ -150,7 +179,9 @@ describe("npm start configured by its environment", () => {
       REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify(await newSigningKeyJwk()),
       REGISTRY_TOKEN_VERIFICATION_KEYS: "nope",
     });
-    expect(result.stderr).toBe("npm start: REGISTRY_TOKEN_VERIFICATION_KEYS must be a JSON array of public JWKs (set in the environment)\n");
+    expect(result.stderr).toBe(
+      "npm start: REGISTRY_TOKEN_VERIFICATION_KEYS must be a JSON array of public JWKs (set in the environment)\n",
+    );
     expect(existsSync(devVars)).toBe(false);
   });
 });
@@ -165,7 +196,10 @@ describe("npm start with an old .dev.vars and its cron jobs", () => {
   it("completes a .dev.vars holding only the admin key, listens on --port (not PORT), prints one address, and expires an image on schedule", async () => {
     const devVars = join(temp.path, "dev.vars");
     const admin = newAdminKey();
-    writeFileSync(devVars, `REGISTRY_ADMIN_ACCESS_KEY_ID=${admin.id}\nREGISTRY_ADMIN_SECRET_ACCESS_KEY=${admin.secret}`); // no final newline
+    writeFileSync(
+      devVars,
+      `REGISTRY_ADMIN_ACCESS_KEY_ID=${admin.id}\nREGISTRY_ADMIN_SECRET_ACCESS_KEY=${admin.secret}`,
+    ); // no final newline
     const port = await freePort();
     const logPath = join(temp.path, "registry.log");
     registry = await startRegistryProcess(join(temp.path, "state"), logPath, {
@@ -184,12 +218,17 @@ describe("npm start with an old .dev.vars and its cron jobs", () => {
 
     // The file keeps the admin key and gains a signing key and a secrets key, on lines of their own.
     const lines = readFileSync(devVars, "utf8").split("\n");
-    expect(lines.slice(0, 2)).toEqual([`REGISTRY_ADMIN_ACCESS_KEY_ID=${admin.id}`, `REGISTRY_ADMIN_SECRET_ACCESS_KEY=${admin.secret}`]);
+    expect(lines.slice(0, 2)).toEqual([
+      `REGISTRY_ADMIN_ACCESS_KEY_ID=${admin.id}`,
+      `REGISTRY_ADMIN_SECRET_ACCESS_KEY=${admin.secret}`,
+    ]);
     expect(lines.filter((line) => line.startsWith("REGISTRY_TOKEN_SIGNING_KEY='{"))).toHaveLength(1);
     expect(lines.filter((line) => /^REGISTRY_SECRETS_KEY=[A-Za-z0-9+/]{43}=$/.test(line))).toHaveLength(1);
 
     // Tokens are issued (this was a 500 for every token request).
-    const token = await fetch(`${url}/token?service=edge-registry&scope=repository:cron/app:pull`, { headers: { Authorization: authorization } });
+    const token = await fetch(`${url}/token?service=edge-registry&scope=repository:cron/app:pull`, {
+      headers: { Authorization: authorization },
+    });
     expect(token.status, await token.clone().text()).toBe(200);
     expect(((await token.json()) as { token: string }).token).toMatch(/^ey/);
 
@@ -204,16 +243,24 @@ describe("npm start with an old .dev.vars and its cron jobs", () => {
     const older = await pushTinyImage(url, authorization, repository, "v1");
     await new Promise((r) => setTimeout(r, 20));
     const newer = await pushTinyImage(url, authorization, repository, "v2");
-    const ecr = new ECRClient({ endpoint: url, region: "us-east-1", credentials: { accessKeyId: admin.id, secretAccessKey: admin.secret }, maxAttempts: 1 });
+    const ecr = new ECRClient({
+      endpoint: url,
+      region: "us-east-1",
+      credentials: { accessKeyId: admin.id, secretAccessKey: admin.secret },
+      maxAttempts: 1,
+    });
     await ecr.send(new PutLifecyclePolicyCommand({ repositoryName: repository, lifecyclePolicyText: KEEP_ONE_IMAGE }));
     const deadline = Date.now() + 60_000;
-    while ((await manifestStatus(url, authorization, repository, older)) === 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    while ((await manifestStatus(url, authorization, repository, older)) === 200 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 500));
     expect(await manifestStatus(url, authorization, repository, older), readLog(logPath)).toBe(404);
     expect(await manifestStatus(url, authorization, repository, newer)).toBe(200);
     const after = readLog(logPath);
     expect(after).toMatch(/scheduled lifecycle: 1 repository with a policy, 2 images evaluated, 1 expired/);
     expect(after).toMatch(/^\[cron\] \*\/15 \* \* \* \* at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z: ok in \d+ ms$/m);
-    const audit = await fetch(`${url}/admin/audit-events?repository=${repository}`, { headers: { Authorization: authorization } });
+    const audit = await fetch(`${url}/admin/audit-events?repository=${repository}`, {
+      headers: { Authorization: authorization },
+    });
     const { events } = (await audit.json()) as { events: { actor: string; digest: string; at: string }[] };
     expect(events.map((event) => [event.actor, event.digest])).toEqual([["lifecycle-policy", older]]);
     expect(events[0]?.at).toMatch(/^\d{4}-\d\d-\d\dT/);

@@ -33,7 +33,10 @@ describe("POST /admin/users", () => {
       ['{"name": 5}', "name must be a string"],
       ['{"name": ["alice"]}', "name must be a string"],
       ['{"name": "bad name!"}', 'invalid user name "bad name!": 1-64 of A-Z a-z 0-9 + = , . @ _ -'],
-      [JSON.stringify({ name: "a".repeat(65) }), `invalid user name "${"a".repeat(65)}": 1-64 of A-Z a-z 0-9 + = , . @ _ -`],
+      [
+        JSON.stringify({ name: "a".repeat(65) }),
+        `invalid user name "${"a".repeat(65)}": 1-64 of A-Z a-z 0-9 + = , . @ _ -`,
+      ],
     ] as const) {
       const refused = await expectError(await send("POST", "/admin/users", body), 400, "INVALID_REQUEST");
       expect(refused.errors[0]?.message, String(body)).toBe(message);
@@ -46,7 +49,11 @@ describe("POST /admin/users", () => {
     await expectError(await send("POST", "/admin/users", body), 413, "TOO_LARGE");
     // Also when the body arrives without a declared length.
     const stream = new Blob([body]).stream();
-    await expectError(await call("POST", "/admin/users", { body: stream, headers: { "Content-Type": "application/json" } }), 413, "TOO_LARGE");
+    await expectError(
+      await call("POST", "/admin/users", { body: stream, headers: { "Content-Type": "application/json" } }),
+      413,
+      "TOO_LARGE",
+    );
     expect(await userNames()).not.toContain("big");
   });
 });
@@ -57,7 +64,11 @@ describe("PUT /admin/users/<name>/policies/<policy>", () => {
     await expectError(await send("PUT", "/admin/users/bodies-policy/policies/p", NOT_UTF8), 400, "INVALID_REQUEST");
     await expectError(await send("PUT", "/admin/users/bodies-policy/policies/p", "{ nope"), 400, "INVALID_REQUEST");
     await expectError(await send("PUT", "/admin/users/bodies-policy/policies/p", ""), 400, "INVALID_REQUEST");
-    await expectError(await send("PUT", "/admin/users/bodies-policy/policies/p", " ".repeat(MAX_ADMIN_BODY_BYTES + 1)), 413, "TOO_LARGE");
+    await expectError(
+      await send("PUT", "/admin/users/bodies-policy/policies/p", " ".repeat(MAX_ADMIN_BODY_BYTES + 1)),
+      413,
+      "TOO_LARGE",
+    );
     const shown = await call("GET", "/admin/users/bodies-policy");
     expect((await shown.json<{ policies: unknown[] }>()).policies).toEqual([]);
   });

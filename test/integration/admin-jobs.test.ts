@@ -32,7 +32,13 @@ describe("POST /admin/jobs/run", () => {
     await ecr("PutLifecyclePolicy", {
       repositoryName: name,
       lifecyclePolicyText: JSON.stringify({
-        rules: [{ rulePriority: 1, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 1 }, action: { type: "expire" } }],
+        rules: [
+          {
+            rulePriority: 1,
+            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 1 },
+            action: { type: "expire" },
+          },
+        ],
       }),
     });
 
@@ -43,19 +49,26 @@ describe("POST /admin/jobs/run", () => {
     ]);
     expect(jobs[0]?.summary).toBe("1 repository with a policy, 2 images evaluated, 1 expired (sweep complete)");
     expect(jobs[0]?.report.imagesExpired).toBe(1);
-    expect(jobs[1]?.summary).toMatch(/^\d+ blob links? removed, \d+ objects? marked, \d+ deleted \(\d+ bytes? reclaimed; sweep complete\)$/);
+    expect(jobs[1]?.summary).toMatch(
+      /^\d+ blob links? removed, \d+ objects? marked, \d+ deleted \(\d+ bytes? reclaimed; sweep complete\)$/,
+    );
     for (const job of jobs) expect(job.report.startedAt).toMatch(ISO);
 
     expect((await call("GET", `/v2/${name}/manifests/${older.digest}`)).status).toBe(404);
     expect((await call("GET", `/v2/${name}/manifests/${newer.digest}`)).status).toBe(200);
 
     // What the last runs did, with ISO times.
-    const last = await json<{ lifecycle: { startedAt: string; imagesExpired: number }; garbageCollection: { startedAt: string } }>(await call("GET", "/admin/jobs"));
+    const last = await json<{
+      lifecycle: { startedAt: string; imagesExpired: number };
+      garbageCollection: { startedAt: string };
+    }>(await call("GET", "/admin/jobs"));
     expect(last.lifecycle.startedAt).toMatch(ISO);
     expect(last.lifecycle.imagesExpired).toBe(1);
     expect(last.garbageCollection.startedAt).toMatch(ISO);
 
-    const { events } = await json<{ events: { at: string; detail: { pushedAt: string } }[] }>(await call("GET", `/admin/audit-events?repository=${name}`));
+    const { events } = await json<{ events: { at: string; detail: { pushedAt: string } }[] }>(
+      await call("GET", `/admin/audit-events?repository=${name}`),
+    );
     expect(events).toHaveLength(1);
     expect(events[0]?.at).toMatch(ISO);
     expect(events[0]?.detail.pushedAt).toMatch(ISO);
@@ -68,7 +81,13 @@ describe("POST /admin/jobs/run", () => {
 
 describe("admin records", () => {
   it("shows a user's creation time as ISO 8601", async () => {
-    await json(await call("POST", "/admin/users", { body: JSON.stringify({ name: "iso-user" }), headers: { "Content-Type": "application/json" } }), 201);
+    await json(
+      await call("POST", "/admin/users", {
+        body: JSON.stringify({ name: "iso-user" }),
+        headers: { "Content-Type": "application/json" },
+      }),
+      201,
+    );
     const user = await json<{ createdAt: string }>(await call("GET", "/admin/users/iso-user"));
     expect(user.createdAt).toMatch(ISO);
   });
@@ -81,10 +100,15 @@ describe("admin records", () => {
       ["GET", "/admin/repository-policies/team-a/app"],
       ["DELETE", "/admin/repository-policies/team-a/app"],
     ] as const) {
-      const response = await call(method, path, { body: method === "PUT" ? "{}" : null, headers: { "Content-Type": "application/json" } });
+      const response = await call(method, path, {
+        body: method === "PUT" ? "{}" : null,
+        headers: { "Content-Type": "application/json" },
+      });
       await response.body?.cancel();
       expect(response.status, `${method} ${path}`).toBe(404);
     }
-    expect((await ecrCall("DescribeRepositories", { repositoryNames: ["team-a/app"] })).type).toBe("RepositoryNotFoundException");
+    expect((await ecrCall("DescribeRepositories", { repositoryNames: ["team-a/app"] })).type).toBe(
+      "RepositoryNotFoundException",
+    );
   });
 });

@@ -55,7 +55,8 @@ function expectNoLeak(text: string, headers: Headers): void {
   for (const secret of sensitive) {
     expect(exposed.includes(secret), `response exposes a secret or token: ${exposed}`).toBe(false);
     const signature = secret.split(".")[2];
-    if (signature && signature.length >= 16) expect(exposed.includes(signature), "response exposes a token signature").toBe(false);
+    if (signature && signature.length >= 16)
+      expect(exposed.includes(signature), "response exposes a token signature").toBe(false);
   }
 }
 
@@ -125,7 +126,11 @@ function registryClaims(overrides: JWTPayload = {}): JWTPayload {
 }
 
 /** Signs claims as given (no defaults added by jose) with an ES256 JWK; `kid: null` omits it. */
-async function signEs256(claims: JWTPayload, jwk: JWK, header: { kid?: string | null; jwk?: JWK } = {}): Promise<string> {
+async function signEs256(
+  claims: JWTPayload,
+  jwk: JWK,
+  header: { kid?: string | null; jwk?: JWK } = {},
+): Promise<string> {
   const key = await importJWK(jwk, "ES256");
   const kid = header.kid === undefined ? jwk.kid : header.kid;
   const protectedHeader: { alg: string; typ: string; kid?: string; jwk?: JWK } = { alg: "ES256", typ: "JWT" };
@@ -135,7 +140,11 @@ async function signEs256(claims: JWTPayload, jwk: JWK, header: { kid?: string | 
 }
 
 /** A JWT assembled by hand: header and payload as given, signature bytes as given. */
-function handBuilt(header: Record<string, unknown>, payload: JWTPayload, signature: Uint8Array = new Uint8Array()): string {
+function handBuilt(
+  header: Record<string, unknown>,
+  payload: JWTPayload,
+  signature: Uint8Array = new Uint8Array(),
+): string {
   return `${base64urlJson(header)}.${base64urlJson(payload)}.${base64url(signature)}`;
 }
 
@@ -189,11 +198,18 @@ async function expectInvalidToken(token: string): Promise<void> {
   // Writes: a blob to a repository that does not exist yet, and a tag in one that does.
   const blob = randomBytes(64);
   const digest = await digestOf(blob);
-  await refused(await call("POST", `/v2/${OTHER}/blobs/uploads/?digest=${digest}`, { ...withBearer(token), body: blob }), 401, "UNAUTHORIZED");
+  await refused(
+    await call("POST", `/v2/${OTHER}/blobs/uploads/?digest=${digest}`, { ...withBearer(token), body: blob }),
+    401,
+    "UNAUTHORIZED",
+  );
   await refused(await call("POST", `/v2/${REPO}/blobs/uploads/`, withBearer(token)), 401, "UNAUTHORIZED");
   const manifest = bytesOf(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: {}, layers: [] }));
   await refused(
-    await call("PUT", `/v2/${REPO}/manifests/forged`, { headers: { Authorization: bearerAuthorization(token), "Content-Type": OCI_MANIFEST }, body: manifest }),
+    await call("PUT", `/v2/${REPO}/manifests/forged`, {
+      headers: { Authorization: bearerAuthorization(token), "Content-Type": OCI_MANIFEST },
+      body: manifest,
+    }),
     401,
     "UNAUTHORIZED",
   );
@@ -204,7 +220,9 @@ async function expectInvalidToken(token: string): Promise<void> {
 }
 
 async function expectAccepted(token: string): Promise<void> {
-  const response = await call("GET", `/v2/${REPO}/manifests/v1`, { headers: { Authorization: bearerAuthorization(token), Accept: OCI_MANIFEST } });
+  const response = await call("GET", `/v2/${REPO}/manifests/v1`, {
+    headers: { Authorization: bearerAuthorization(token), Accept: OCI_MANIFEST },
+  });
   expect(response.status, await response.clone().text()).toBe(200);
   await response.body?.cancel();
 }
@@ -219,13 +237,21 @@ describe("forged and invalid bearer tokens", () => {
   it("accepts the control token these attacks are derived from", async () => {
     // Proves the construction below is otherwise valid, so each refusal is due to the one defect.
     await expectAccepted(await signEs256(registryClaims(), signingJwk()));
-    await expectAccepted(await fetchToken([`repository:${REPO}:pull`], basicAuthorization(env.REGISTRY_ADMIN_ACCESS_KEY_ID, env.REGISTRY_ADMIN_SECRET_ACCESS_KEY)));
+    await expectAccepted(
+      await fetchToken(
+        [`repository:${REPO}:pull`],
+        basicAuthorization(env.REGISTRY_ADMIN_ACCESS_KEY_ID, env.REGISTRY_ADMIN_SECRET_ACCESS_KEY),
+      ),
+    );
   });
 
   const kid = (): string => signingJwk().kid!;
   const cases: { name: string; build: () => string | Promise<string> }[] = [
     { name: "alg none, empty signature", build: () => handBuilt({ alg: "none", typ: "JWT" }, registryClaims()) },
-    { name: "alg none with the configured kid", build: () => handBuilt({ alg: "none", typ: "JWT", kid: kid() }, registryClaims()) },
+    {
+      name: "alg none with the configured kid",
+      build: () => handBuilt({ alg: "none", typ: "JWT", kid: kid() }, registryClaims()),
+    },
     { name: "alg NONE (case variant)", build: () => handBuilt({ alg: "NONE", kid: kid() }, registryClaims()) },
     {
       name: "alg none carrying a real ES256 signature",
@@ -236,7 +262,12 @@ describe("forged and invalid bearer tokens", () => {
     },
     {
       name: "HS256 keyed with the public JWK's JSON",
-      build: async () => hs256({ alg: "HS256", typ: "JWT", kid: kid() }, registryClaims(), bytesOf(JSON.stringify(publicOf(signingJwk())))),
+      build: async () =>
+        hs256(
+          { alg: "HS256", typ: "JWT", kid: kid() },
+          registryClaims(),
+          bytesOf(JSON.stringify(publicOf(signingJwk()))),
+        ),
     },
     {
       name: "HS256 keyed with the published JWKS entry's JSON",
@@ -265,31 +296,65 @@ describe("forged and invalid bearer tokens", () => {
     {
       name: "HS256 keyed with the public key's SPKI",
       build: async () => {
-        const key = await crypto.subtle.importKey("jwk", { ...publicOf(signingJwk()), kid: undefined } as JsonWebKey, { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
+        const key = await crypto.subtle.importKey(
+          "jwk",
+          { ...publicOf(signingJwk()), kid: undefined } as JsonWebKey,
+          { name: "ECDSA", namedCurve: "P-256" },
+          true,
+          ["verify"],
+        );
         const spki = new Uint8Array((await crypto.subtle.exportKey("spki", key)) as ArrayBuffer);
         return hs256({ alg: "HS256", typ: "JWT", kid: kid() }, registryClaims(), spki);
       },
     },
-    { name: "expired (exp in the past)", build: async () => signEs256(registryClaims({ iat: now() - 600, nbf: now() - 600, exp: now() - 60 }), signingJwk()) },
-    { name: "not yet valid (nbf in the future)", build: async () => signEs256(registryClaims({ nbf: now() + 3600, exp: now() + 3900 }), signingJwk()) },
-    { name: "issued in the future", build: async () => signEs256(registryClaims({ iat: now() + 3600, nbf: now() + 3600, exp: now() + 3900 }), signingJwk()) },
+    {
+      name: "expired (exp in the past)",
+      build: async () =>
+        signEs256(registryClaims({ iat: now() - 600, nbf: now() - 600, exp: now() - 60 }), signingJwk()),
+    },
+    {
+      name: "not yet valid (nbf in the future)",
+      build: async () => signEs256(registryClaims({ nbf: now() + 3600, exp: now() + 3900 }), signingJwk()),
+    },
+    {
+      name: "issued in the future",
+      build: async () =>
+        signEs256(registryClaims({ iat: now() + 3600, nbf: now() + 3600, exp: now() + 3900 }), signingJwk()),
+    },
     // nbf and exp valid, only iat ahead: beyond the 60 s of clock skew allowed.
-    { name: "iat an hour ahead (nbf and exp valid)", build: async () => signEs256(registryClaims({ iat: now() + 3600 }), signingJwk()) },
-    { name: "iat 2 minutes ahead (nbf and exp valid)", build: async () => signEs256(registryClaims({ iat: now() + 120 }), signingJwk()) },
+    {
+      name: "iat an hour ahead (nbf and exp valid)",
+      build: async () => signEs256(registryClaims({ iat: now() + 3600 }), signingJwk()),
+    },
+    {
+      name: "iat 2 minutes ahead (nbf and exp valid)",
+      build: async () => signEs256(registryClaims({ iat: now() + 120 }), signingJwk()),
+    },
     { name: "without exp", build: async () => signEs256(registryClaims({ exp: undefined }), signingJwk()) },
     { name: "wrong aud", build: async () => signEs256(registryClaims({ aud: "other-registry" }), signingJwk()) },
     { name: "aud missing", build: async () => signEs256(registryClaims({ aud: undefined }), signingJwk()) },
     { name: "wrong iss", build: async () => signEs256(registryClaims({ iss: "evil-issuer" }), signingJwk()) },
     { name: "iss missing", build: async () => signEs256(registryClaims({ iss: undefined }), signingJwk()) },
     { name: "no declared use", build: async () => signEs256(registryClaims({ use: undefined }), signingJwk()) },
-    { name: "use: login carrying access", build: async () => signEs256(registryClaims({ use: "login" }), signingJwk()) },
-    { name: "malformed access claim", build: async () => signEs256(registryClaims({ access: `repository:${REPO}:pull` }), signingJwk()) },
+    {
+      name: "use: login carrying access",
+      build: async () => signEs256(registryClaims({ use: "login" }), signingJwk()),
+    },
+    {
+      name: "malformed access claim",
+      build: async () => signEs256(registryClaims({ access: `repository:${REPO}:pull` }), signingJwk()),
+    },
     {
       name: "tampered payload (access widened, signature kept)",
       build: async () => {
-        const genuine = await signEs256(registryClaims({ access: [{ type: "repository", name: REPO, actions: [] }] }), signingJwk());
+        const genuine = await signEs256(
+          registryClaims({ access: [{ type: "repository", name: REPO, actions: [] }] }),
+          signingJwk(),
+        );
         const [header, , signature] = genuine.split(".");
-        const widened = registryClaims({ access: [{ type: "repository", name: REPO, actions: ["pull", "push", "delete"] }] });
+        const widened = registryClaims({
+          access: [{ type: "repository", name: REPO, actions: ["pull", "push", "delete"] }],
+        });
         return `${header}.${base64urlJson(widened)}.${signature}`;
       },
     },
@@ -327,9 +392,18 @@ describe("forged and invalid bearer tokens", () => {
     },
     { name: "not a JWT at all", build: () => "not-a-token" },
     { name: "empty", build: () => "" },
-    { name: "two segments", build: () => `${base64urlJson({ alg: "ES256", kid: kid() })}.${base64urlJson(registryClaims())}` },
-    { name: "signed by an unconfigured key with its own kid", build: async () => signEs256(registryClaims(), await attackerKey(), { kid: "attacker-key" }) },
-    { name: "signed by an unconfigured key claiming the configured kid", build: async () => signEs256(registryClaims(), await attackerKey(), { kid: kid() }) },
+    {
+      name: "two segments",
+      build: () => `${base64urlJson({ alg: "ES256", kid: kid() })}.${base64urlJson(registryClaims())}`,
+    },
+    {
+      name: "signed by an unconfigured key with its own kid",
+      build: async () => signEs256(registryClaims(), await attackerKey(), { kid: "attacker-key" }),
+    },
+    {
+      name: "signed by an unconfigured key claiming the configured kid",
+      build: async () => signEs256(registryClaims(), await attackerKey(), { kid: kid() }),
+    },
     {
       name: "signed by an unconfigured key claiming the rotated key's kid",
       build: async () => signEs256(registryClaims(), await attackerKey(), { kid: rotatedJwk().kid! }),
@@ -341,7 +415,10 @@ describe("forged and invalid bearer tokens", () => {
         return signEs256(registryClaims(), attacker, { kid: kid(), jwk: publicOf(attacker) });
       },
     },
-    { name: "signed by an unconfigured key without kid", build: async () => signEs256(registryClaims(), await attackerKey(), { kid: null }) },
+    {
+      name: "signed by an unconfigured key without kid",
+      build: async () => signEs256(registryClaims(), await attackerKey(), { kid: null }),
+    },
     {
       name: "signed by the rotated key but claiming the signing key's kid",
       build: async () => signEs256(registryClaims(), rotatedJwk(), { kid: kid() }),
@@ -360,16 +437,25 @@ describe("forged and invalid bearer tokens", () => {
     const claims = { ...registryClaims({ iat: now() + 3600, use: "login" }), access: undefined };
     const token = await signEs256(claims, signingJwk());
     remember(token);
-    await refused(await requestToken([`repository:${REPO}:pull`], basicAuthorization("AWS", token)), 401, "UNAUTHORIZED");
+    await refused(
+      await requestToken([`repository:${REPO}:pull`], basicAuthorization("AWS", token)),
+      401,
+      "UNAUTHORIZED",
+    );
     // The same claims issued now are a working login token: the refusal is due to iat alone.
     const genuine = await signEs256({ ...claims, iat: now() }, signingJwk());
-    expect(grantedActions(await fetchToken([`repository:${REPO}:pull`], basicAuthorization("AWS", genuine)), REPO)).toEqual(["pull"]);
+    expect(
+      grantedActions(await fetchToken([`repository:${REPO}:pull`], basicAuthorization("AWS", genuine)), REPO),
+    ).toEqual(["pull"]);
   });
 
   it("accepts a token signed with the rotated-out key still listed for verification", async () => {
     const rotated = rotatedJwk();
     expect(rotated.kid).not.toBe(signingJwk().kid);
-    const token = await signEs256(registryClaims({ access: [{ type: "repository", name: REPO, actions: ["pull", "push"] }] }), rotated);
+    const token = await signEs256(
+      registryClaims({ access: [{ type: "repository", name: REPO, actions: ["pull", "push"] }] }),
+      rotated,
+    );
     await expectAccepted(token);
     // And it authorizes writes as its access says.
     const session = await call("POST", `/v2/${REPO}/blobs/uploads/`, withBearer(token));
@@ -399,24 +485,34 @@ describe("forged and invalid bearer tokens", () => {
 describe("tokens used beyond their grant", () => {
   it("refuses a token for repository A on repository B with insufficient_scope, writing nothing", async () => {
     await pushImage(OTHER, "v1");
-    const token = await fetchToken([`repository:${REPO}:pull,push`], basicAuthorization(env.REGISTRY_ADMIN_ACCESS_KEY_ID, env.REGISTRY_ADMIN_SECRET_ACCESS_KEY));
+    const token = await fetchToken(
+      [`repository:${REPO}:pull,push`],
+      basicAuthorization(env.REGISTRY_ADMIN_ACCESS_KEY_ID, env.REGISTRY_ADMIN_SECRET_ACCESS_KEY),
+    );
     remember(token);
     expect(grantedActions(token, REPO)).toEqual(["pull", "push"]);
 
     const get = await call("GET", `/v2/${OTHER}/manifests/v1`, withBearer(token));
     const challenge = get.headers.get("WWW-Authenticate");
     await refused(get, 401, "UNAUTHORIZED");
-    expect(challenge).toBe(`Bearer realm="${ORIGIN}/token",service="${SERVICE}",scope="repository:${OTHER}:pull",error="insufficient_scope"`);
+    expect(challenge).toBe(
+      `Bearer realm="${ORIGIN}/token",service="${SERVICE}",scope="repository:${OTHER}:pull",error="insufficient_scope"`,
+    );
 
     const push = await call("POST", `/v2/${OTHER}/blobs/uploads/`, withBearer(token));
     const pushChallenge = push.headers.get("WWW-Authenticate");
     await refused(push, 401, "UNAUTHORIZED");
-    expect(pushChallenge).toBe(`Bearer realm="${ORIGIN}/token",service="${SERVICE}",scope="repository:${OTHER}:pull,push",error="insufficient_scope"`);
+    expect(pushChallenge).toBe(
+      `Bearer realm="${ORIGIN}/token",service="${SERVICE}",scope="repository:${OTHER}:pull,push",error="insufficient_scope"`,
+    );
 
     const manifest = await call("GET", `/v2/${OTHER}/manifests/v1`);
     const bytes = new Uint8Array(await manifest.arrayBuffer());
     await refused(
-      await call("PUT", `/v2/${OTHER}/manifests/stolen`, { headers: { Authorization: bearerAuthorization(token), "Content-Type": OCI_MANIFEST }, body: bytes }),
+      await call("PUT", `/v2/${OTHER}/manifests/stolen`, {
+        headers: { Authorization: bearerAuthorization(token), "Content-Type": OCI_MANIFEST },
+        body: bytes,
+      }),
       401,
       "UNAUTHORIZED",
     );
@@ -441,14 +537,35 @@ describe("tokens used beyond their grant", () => {
     await refused(await call("POST", `/v2/${REPO}/blobs/uploads/`, withBearer(token)), 403, "DENIED");
     const blob = randomBytes(128);
     const digest = await digestOf(blob);
-    await refused(await call("POST", `/v2/${REPO}/blobs/uploads/?digest=${digest}`, { ...withBearer(token), body: blob }), 403, "DENIED");
+    await refused(
+      await call("POST", `/v2/${REPO}/blobs/uploads/?digest=${digest}`, { ...withBearer(token), body: blob }),
+      403,
+      "DENIED",
+    );
     const location = await startSession(REPO);
-    await refused(await call("PATCH", location, { body: blob, headers: { Authorization: bearerAuthorization(token), "Content-Type": "application/octet-stream" } }), 403, "DENIED");
-    await refused(await call("PUT", `${location}?digest=${digest}`, { headers: { Authorization: bearerAuthorization(token) }, body: blob }), 403, "DENIED");
+    await refused(
+      await call("PATCH", location, {
+        body: blob,
+        headers: { Authorization: bearerAuthorization(token), "Content-Type": "application/octet-stream" },
+      }),
+      403,
+      "DENIED",
+    );
+    await refused(
+      await call("PUT", `${location}?digest=${digest}`, {
+        headers: { Authorization: bearerAuthorization(token) },
+        body: blob,
+      }),
+      403,
+      "DENIED",
+    );
     expect(await blobStatus(REPO, digest)).toBe(404);
 
     await refused(
-      await call("PUT", `/v2/${REPO}/manifests/evil`, { headers: { Authorization: bearerAuthorization(token), "Content-Type": OCI_MANIFEST }, body: image.bytes }),
+      await call("PUT", `/v2/${REPO}/manifests/evil`, {
+        headers: { Authorization: bearerAuthorization(token), "Content-Type": OCI_MANIFEST },
+        body: image.bytes,
+      }),
       403,
       "DENIED",
     );
@@ -474,7 +591,9 @@ describe("revoked and wrong Basic credentials", () => {
   }
 
   async function expectBasicAccepted(authorization: string): Promise<void> {
-    const v2 = await call("GET", `/v2/${REPO}/manifests/v1`, { headers: { Authorization: authorization, Accept: OCI_MANIFEST } });
+    const v2 = await call("GET", `/v2/${REPO}/manifests/v1`, {
+      headers: { Authorization: authorization, Accept: OCI_MANIFEST },
+    });
     expect(v2.status, await v2.clone().text()).toBe(200);
     await v2.body?.cancel();
     expect(grantedActions(await fetchToken([`repository:${REPO}:pull`], authorization), REPO)).toEqual(["pull"]);
@@ -485,7 +604,12 @@ describe("revoked and wrong Basic credentials", () => {
     remember(user.secretAccessKey);
     await expectBasicAccepted(user.authorization);
     // The POST /token password grant too.
-    const form = new URLSearchParams({ grant_type: "password", username: user.accessKeyId, password: user.secretAccessKey, service: SERVICE });
+    const form = new URLSearchParams({
+      grant_type: "password",
+      username: user.accessKeyId,
+      password: user.secretAccessKey,
+      service: SERVICE,
+    });
     const before = await call("POST", "/token", { anonymous: true, body: form });
     expect(before.status).toBe(200);
 
@@ -517,9 +641,21 @@ describe("revoked and wrong Basic credentials", () => {
       await expectBasicRefused(authorization);
     }
     // A malformed Basic value and an unknown scheme are refused too.
-    await refused(await call("GET", "/v2/", { headers: { Authorization: "Basic !!!not-base64" } }), 401, "UNAUTHORIZED");
-    await refused(await call("GET", "/v2/", { headers: { Authorization: `Basic ${btoa("no-colon")}` } }), 401, "UNAUTHORIZED");
-    await refused(await call("GET", "/v2/", { headers: { Authorization: `Digest ${user.secretAccessKey}` } }), 401, "UNAUTHORIZED");
+    await refused(
+      await call("GET", "/v2/", { headers: { Authorization: "Basic !!!not-base64" } }),
+      401,
+      "UNAUTHORIZED",
+    );
+    await refused(
+      await call("GET", "/v2/", { headers: { Authorization: `Basic ${btoa("no-colon")}` } }),
+      401,
+      "UNAUTHORIZED",
+    );
+    await refused(
+      await call("GET", "/v2/", { headers: { Authorization: `Digest ${user.secretAccessKey}` } }),
+      401,
+      "UNAUTHORIZED",
+    );
     // The right secret still works afterwards.
     await expectBasicAccepted(user.authorization);
     await expectBasicAccepted(third.authorization);
@@ -569,12 +705,21 @@ describe("tokens of one use presented as the other", () => {
     remember(registryToken);
     const asLogin = basicAuthorization("AWS", registryToken);
     await refused(await call("GET", "/v2/", { headers: { Authorization: asLogin } }), 401, "UNAUTHORIZED");
-    await refused(await call("GET", `/v2/${REPO}/manifests/v1`, { headers: { Authorization: asLogin } }), 401, "UNAUTHORIZED");
+    await refused(
+      await call("GET", `/v2/${REPO}/manifests/v1`, { headers: { Authorization: asLogin } }),
+      401,
+      "UNAUTHORIZED",
+    );
     await refused(await requestToken([`repository:${REPO}:pull`], asLogin), 401, "UNAUTHORIZED");
     await refused(
       await call("POST", "/token", {
         anonymous: true,
-        body: new URLSearchParams({ grant_type: "password", username: "AWS", password: registryToken, service: SERVICE }),
+        body: new URLSearchParams({
+          grant_type: "password",
+          username: "AWS",
+          password: registryToken,
+          service: SERVICE,
+        }),
       }),
       401,
       "UNAUTHORIZED",
@@ -582,7 +727,12 @@ describe("tokens of one use presented as the other", () => {
     await refused(
       await call("POST", "/token", {
         anonymous: true,
-        body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: registryToken, service: SERVICE, scope: `repository:${REPO}:pull` }),
+        body: new URLSearchParams({
+          grant_type: "refresh_token",
+          refresh_token: registryToken,
+          service: SERVICE,
+          scope: `repository:${REPO}:pull`,
+        }),
       }),
       401,
       "UNAUTHORIZED",
@@ -596,14 +746,22 @@ describe("tokens of one use presented as the other", () => {
     const login = await adminCall("GET", "/admin/authorization-token", undefined, user.authorization);
     const password = atob((await login.json<{ authorizationToken: string }>()).authorizationToken).slice("AWS:".length);
     // It is a valid login: user AWS with it pulls.
-    const asBasic = await call("GET", `/v2/${REPO}/manifests/v1`, { headers: { Authorization: basicAuthorization("AWS", password), Accept: OCI_MANIFEST } });
+    const asBasic = await call("GET", `/v2/${REPO}/manifests/v1`, {
+      headers: { Authorization: basicAuthorization("AWS", password), Accept: OCI_MANIFEST },
+    });
     expect(asBasic.status).toBe(200);
     await asBasic.body?.cancel();
     await expectInvalidToken(password);
 
     const offline = await call("POST", "/token", {
       anonymous: true,
-      body: new URLSearchParams({ grant_type: "password", username: user.accessKeyId, password: user.secretAccessKey, service: SERVICE, access_type: "offline" }),
+      body: new URLSearchParams({
+        grant_type: "password",
+        username: user.accessKeyId,
+        password: user.secretAccessKey,
+        service: SERVICE,
+        access_type: "offline",
+      }),
     });
     const refresh = (await offline.json<TokenBody>()).refresh_token;
     expect(refresh).toBeTypeOf("string");
@@ -612,7 +770,13 @@ describe("tokens of one use presented as the other", () => {
 });
 
 describe("path-traversal repository names in scopes", () => {
-  const traversal = ["repository:../etc:pull", "repository:a/../b:push", "repository:..%2Fx:pull", "repository:team-a/../team-b/app:pull,push", "repository:/etc/passwd:pull"];
+  const traversal = [
+    "repository:../etc:pull",
+    "repository:a/../b:push",
+    "repository:..%2Fx:pull",
+    "repository:team-a/../team-b/app:pull,push",
+    "repository:/etc/passwd:pull",
+  ];
 
   it("never grants them, whatever the caller may do", async () => {
     const admin = basicAuthorization(env.REGISTRY_ADMIN_ACCESS_KEY_ID, env.REGISTRY_ADMIN_SECRET_ACCESS_KEY);
@@ -627,7 +791,11 @@ describe("path-traversal repository names in scopes", () => {
       }
     }
     // `..%2Fx` sent raw in the query string (decoded by the server to `../x`), and double-encoded.
-    for (const query of ["scope=repository:..%2Fx:pull", "scope=repository:..%252Fx:pull", "scope=repository:%2e%2e/x:pull"]) {
+    for (const query of [
+      "scope=repository:..%2Fx:pull",
+      "scope=repository:..%252Fx:pull",
+      "scope=repository:%2e%2e/x:pull",
+    ]) {
       const response = await call("GET", `/token?service=${SERVICE}&${query}`);
       expect(response.status).toBe(200);
       expect(accessOf((await response.json<TokenBody>()).token)).toEqual([]);
@@ -653,7 +821,10 @@ describe("path-traversal repository names in scopes", () => {
     expect(await repositoryStatus("etc")).toBe(404);
 
     // Even a token that names a traversal path (only the registry could sign one) reaches nothing.
-    const forged = await signEs256(registryClaims({ access: [{ type: "repository", name: `../${OTHER}`, actions: ["pull", "push"] }] }), signingJwk());
+    const forged = await signEs256(
+      registryClaims({ access: [{ type: "repository", name: `../${OTHER}`, actions: ["pull", "push"] }] }),
+      signingJwk(),
+    );
     await refused(await call("GET", `/v2/..%2F${OTHER}/manifests/v1`, withBearer(forged)), 400, "NAME_INVALID");
     await refused(await call("GET", `/v2/${OTHER}/manifests/v1`, withBearer(forged)), 401, "UNAUTHORIZED");
   });

@@ -38,7 +38,13 @@ import {
 } from "../support/registry";
 
 const PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
-const PUSH = ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"];
+const PUSH = [
+  "ecr:BatchCheckLayerAvailability",
+  "ecr:InitiateLayerUpload",
+  "ecr:UploadLayerPart",
+  "ecr:CompleteLayerUpload",
+  "ecr:PutImage",
+];
 const REALM = `Bearer realm="${ORIGIN}/token",service="${SERVICE}"`;
 
 function as(authorization: string, init: RequestInit = {}): RequestInit {
@@ -109,11 +115,17 @@ describe("anonymous challenge", () => {
     const anonymous = await tokenBody(await call("GET", realmPath, { anonymous: true }));
     expect(grantedActions(anonymous.token, "team-a/app")).toEqual([]);
     const retryAnonymous = await call("GET", "/v2/team-a/app/manifests/v1", as(bearerAuthorization(anonymous.token)));
-    expect(retryAnonymous.headers.get("WWW-Authenticate")).toBe(`${REALM},scope="repository:team-a/app:pull",error="insufficient_scope"`);
+    expect(retryAnonymous.headers.get("WWW-Authenticate")).toBe(
+      `${REALM},scope="repository:team-a/app:pull",error="insufficient_scope"`,
+    );
     await expectError(retryAnonymous, 401, "UNAUTHORIZED");
 
     const authenticated = await tokenBody(await call("GET", realmPath, as(user.authorization)));
-    const retry = await call("GET", "/v2/team-a/app/manifests/v1", as(bearerAuthorization(authenticated.token), { headers: { Accept: OCI_MANIFEST } }));
+    const retry = await call(
+      "GET",
+      "/v2/team-a/app/manifests/v1",
+      as(bearerAuthorization(authenticated.token), { headers: { Accept: OCI_MANIFEST } }),
+    );
     expect(retry.status).toBe(200);
     expect(retry.headers.get("Docker-Content-Digest")).toBe(manifestDigest);
     await retry.body?.cancel();
@@ -144,10 +156,22 @@ describe("token service grants", () => {
   });
 
   const cases: { title: string; scopes: string[]; expected: Record<string, string[]> }[] = [
-    { title: "pull,push on an allowed repository gives pull", scopes: ["repository:team-a/app:pull,push"], expected: { "team-a/app": ["pull"] } },
-    { title: "* on an allowed repository gives pull", scopes: ["repository:team-a/app:*"], expected: { "team-a/app": ["pull"] } },
+    {
+      title: "pull,push on an allowed repository gives pull",
+      scopes: ["repository:team-a/app:pull,push"],
+      expected: { "team-a/app": ["pull"] },
+    },
+    {
+      title: "* on an allowed repository gives pull",
+      scopes: ["repository:team-a/app:*"],
+      expected: { "team-a/app": ["pull"] },
+    },
     { title: "push alone gives nothing", scopes: ["repository:team-a/app:push"], expected: { "team-a/app": [] } },
-    { title: "a repository outside the policy gives nothing", scopes: ["repository:team-b/app:pull,push"], expected: { "team-b/app": [] } },
+    {
+      title: "a repository outside the policy gives nothing",
+      scopes: ["repository:team-b/app:pull,push"],
+      expected: { "team-b/app": [] },
+    },
     {
       title: "repeated scope parameters are each granted",
       scopes: ["repository:team-a/app:pull", "repository:team-a/lib:pull,push", "repository:team-b/app:pull"],
@@ -158,19 +182,35 @@ describe("token service grants", () => {
       scopes: ["repository:team-a/app:pull repository:team-b/app:pull"],
       expected: { "team-a/app": ["pull"], "team-b/app": [] },
     },
-    { title: "the same repository in two parameters is merged", scopes: ["repository:team-a/app:push", "repository:team-a/app:pull"], expected: { "team-a/app": ["pull"] } },
-    { title: "unknown actions are ignored", scopes: ["repository:team-a/app:pull,admin,write"], expected: { "team-a/app": ["pull"] } },
+    {
+      title: "the same repository in two parameters is merged",
+      scopes: ["repository:team-a/app:push", "repository:team-a/app:pull"],
+      expected: { "team-a/app": ["pull"] },
+    },
+    {
+      title: "unknown actions are ignored",
+      scopes: ["repository:team-a/app:pull,admin,write"],
+      expected: { "team-a/app": ["pull"] },
+    },
   ];
 
   it.each(cases)("user allowed pull on team-a/*: $title", async ({ scopes, expected }) => {
     const user = await createUser("alice", teamAPull);
     const body = await tokenBody(await requestToken(scopes, user.authorization));
-    for (const [name, actions] of Object.entries(expected)) expect(grantedActions(body.token, name), name).toEqual(actions);
-    expect(accessOf(body.token).filter((entry) => entry.type === "repository").map((entry) => entry.name).sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, actions] of Object.entries(expected))
+      expect(grantedActions(body.token, name), name).toEqual(actions);
+    expect(
+      accessOf(body.token)
+        .filter((entry) => entry.type === "repository")
+        .map((entry) => entry.name)
+        .sort(),
+    ).toEqual(Object.keys(expected).sort());
   });
 
   it("grants the bootstrap admin everything asked, merging repeated scopes", async () => {
-    const body = await tokenBody(await requestToken(["repository:x/y:pull", "repository:x/y:push", "repository:x/z:*"], adminAuthorization()));
+    const body = await tokenBody(
+      await requestToken(["repository:x/y:pull", "repository:x/y:push", "repository:x/z:*"], adminAuthorization()),
+    );
     expect(grantedActions(body.token, "x/y").sort()).toEqual(["pull", "push"]);
     expect(grantedActions(body.token, "x/z").sort()).toEqual(["delete", "pull", "push"]);
     expect(decodeJwt(body.token).sub).toBe(userArnOf("admin"));
@@ -192,10 +232,19 @@ describe("token service grants", () => {
     const wrong = await requestToken(["repository:team-a/app:pull"], basicAuthorization(user.accessKeyId, "wrong"));
     expect(wrong.headers.get("WWW-Authenticate")).toBe(`Basic realm="${ORIGIN}/token"`);
     await expectError(wrong, 401, "UNAUTHORIZED");
-    await expectError(await requestToken(["repository:team-a/app:pull"], user.authorization, "other-registry"), 403, "DENIED");
+    await expectError(
+      await requestToken(["repository:team-a/app:pull"], user.authorization, "other-registry"),
+      403,
+      "DENIED",
+    );
     await expectError(await requestToken([], undefined, "other-registry"), 403, "DENIED");
     await expectError(
-      await postToken({ grant_type: "password", username: user.accessKeyId, password: user.secretAccessKey, service: "other-registry" }),
+      await postToken({
+        grant_type: "password",
+        username: user.accessKeyId,
+        password: user.secretAccessKey,
+        service: "other-registry",
+      }),
       403,
       "DENIED",
     );
@@ -206,7 +255,13 @@ describe("POST /token (OAuth2 form)", () => {
   it("grants with a password, issues a refresh token offline, and grants again with it", async () => {
     const user = await createUser("alice", allowPolicy([...PULL, ...PUSH], [repositoryArnOf("team-a/*")]));
     const online = await tokenBody(
-      await postToken({ grant_type: "password", username: user.accessKeyId, password: user.secretAccessKey, service: SERVICE, scope: "repository:team-a/app:pull,push" }),
+      await postToken({
+        grant_type: "password",
+        username: user.accessKeyId,
+        password: user.secretAccessKey,
+        service: SERVICE,
+        scope: "repository:team-a/app:pull,push",
+      }),
     );
     expect(online.refresh_token).toBeUndefined();
     expect(grantedActions(online.token, "team-a/app")).toEqual(["pull", "push"]);
@@ -226,7 +281,12 @@ describe("POST /token (OAuth2 form)", () => {
     expect(decodeJwt(offline.refresh_token!).sub).toBe(user.arn);
 
     const refreshed = await tokenBody(
-      await postToken({ grant_type: "refresh_token", refresh_token: offline.refresh_token!, service: SERVICE, scope: "repository:team-a/app:pull,push repository:team-b/app:pull" }),
+      await postToken({
+        grant_type: "refresh_token",
+        refresh_token: offline.refresh_token!,
+        service: SERVICE,
+        scope: "repository:team-a/app:pull,push repository:team-b/app:pull",
+      }),
     );
     expect(decodeJwt(refreshed.token).sub).toBe(user.arn);
     expect(grantedActions(refreshed.token, "team-a/app")).toEqual(["pull", "push"]);
@@ -237,9 +297,18 @@ describe("POST /token (OAuth2 form)", () => {
     expect(await status(session)).toBe(202);
   });
 
-  const invalid: { title: string; fields: (user: { accessKeyId: string; secretAccessKey: string }) => Record<string, string> }[] = [
-    { title: "wrong password", fields: (u) => ({ grant_type: "password", username: u.accessKeyId, password: `${u.secretAccessKey}x` }) },
-    { title: "unknown user", fields: (u) => ({ grant_type: "password", username: "AKIAUNKNOWN000000000", password: u.secretAccessKey }) },
+  const invalid: {
+    title: string;
+    fields: (user: { accessKeyId: string; secretAccessKey: string }) => Record<string, string>;
+  }[] = [
+    {
+      title: "wrong password",
+      fields: (u) => ({ grant_type: "password", username: u.accessKeyId, password: `${u.secretAccessKey}x` }),
+    },
+    {
+      title: "unknown user",
+      fields: (u) => ({ grant_type: "password", username: "AKIAUNKNOWN000000000", password: u.secretAccessKey }),
+    },
     { title: "missing password", fields: (u) => ({ grant_type: "password", username: u.accessKeyId }) },
     { title: "garbage refresh token", fields: () => ({ grant_type: "refresh_token", refresh_token: "garbage" }) },
     { title: "missing refresh token", fields: () => ({ grant_type: "refresh_token" }) },
@@ -277,7 +346,11 @@ describe("Basic credentials and docker login -u AWS", () => {
     const { bytes } = await pushImage("team-a/app", "v1");
     const user = await createUser("alice", allowPolicy(PULL, [repositoryArnOf("team-a/*")]));
     expect(await status(await call("GET", "/v2/", as(user.authorization)))).toBe(200);
-    const manifest = await call("GET", "/v2/team-a/app/manifests/v1", as(user.authorization, { headers: { Accept: OCI_MANIFEST } }));
+    const manifest = await call(
+      "GET",
+      "/v2/team-a/app/manifests/v1",
+      as(user.authorization, { headers: { Accept: OCI_MANIFEST } }),
+    );
     expect(manifest.status).toBe(200);
     expect(new Uint8Array(await manifest.arrayBuffer())).toEqual(bytes);
     await expectError(await call("POST", "/v2/team-a/app/blobs/uploads/", as(user.authorization)), 403, "DENIED");
@@ -305,7 +378,9 @@ describe("Basic credentials and docker login -u AWS", () => {
     const login = basicAuthorization("AWS", password);
     expect(`Basic ${body.authorizationToken}`).toBe(login);
     expect(await status(await call("GET", "/v2/", as(login)))).toBe(200);
-    expect(await status(await call("GET", "/v2/team-a/app/manifests/v1", as(login, { headers: { Accept: OCI_MANIFEST } })))).toBe(200);
+    expect(
+      await status(await call("GET", "/v2/team-a/app/manifests/v1", as(login, { headers: { Accept: OCI_MANIFEST } }))),
+    ).toBe(200);
     // It is the user: policies apply as for the access key.
     await expectError(await call("POST", "/v2/team-a/app/blobs/uploads/", as(login)), 403, "DENIED");
     const token = await fetchToken(["repository:team-a/app:pull,push"], login);
@@ -316,7 +391,11 @@ describe("Basic credentials and docker login -u AWS", () => {
 
     for (const garbage of ["garbage", `${password}x`, password.slice(0, -10), ""]) {
       await expectError(await call("GET", "/v2/", as(basicAuthorization("AWS", garbage))), 401, "UNAUTHORIZED");
-      await expectError(await requestToken(["repository:team-a/app:pull"], basicAuthorization("AWS", garbage)), 401, "UNAUTHORIZED");
+      await expectError(
+        await requestToken(["repository:team-a/app:pull"], basicAuthorization("AWS", garbage)),
+        401,
+        "UNAUTHORIZED",
+      );
     }
   });
 
@@ -329,7 +408,11 @@ describe("Basic credentials and docker login -u AWS", () => {
 
   it("refuses the authorization token to a user without ecr:GetAuthorizationToken", async () => {
     const user = await createUser("alice", allowPolicy(PULL));
-    await expectError(await adminCall("GET", "/admin/authorization-token", undefined, user.authorization), 403, "DENIED");
+    await expectError(
+      await adminCall("GET", "/admin/authorization-token", undefined, user.authorization),
+      403,
+      "DENIED",
+    );
   });
 });
 
@@ -347,9 +430,17 @@ describe("identity and repository policies", () => {
     const bytes = new TextEncoder().encode(JSON.stringify(manifest));
     const blob = randomBytes(64);
     const digest = await digestOf(blob);
-    expect(await status(await call("POST", `/v2/team-a/app/blobs/uploads/?digest=${digest}`, as(user.authorization, { body: blob })))).toBe(201);
+    expect(
+      await status(
+        await call("POST", `/v2/team-a/app/blobs/uploads/?digest=${digest}`, as(user.authorization, { body: blob })),
+      ),
+    ).toBe(201);
     await expectError(
-      await call("PUT", "/v2/team-a/app/manifests/v2", as(user.authorization, { body: bytes, headers: { "Content-Type": OCI_MANIFEST } })),
+      await call(
+        "PUT",
+        "/v2/team-a/app/manifests/v2",
+        as(user.authorization, { body: bytes, headers: { "Content-Type": OCI_MANIFEST } }),
+      ),
       403,
       "DENIED",
     );
@@ -357,22 +448,46 @@ describe("identity and repository policies", () => {
     await expectError(await call("GET", `/v2/team-a/app/manifests/${await digestOf(bytes)}`), 404, "MANIFEST_UNKNOWN");
 
     // Pull still works.
-    expect(await status(await call("GET", "/v2/team-a/app/manifests/v1", as(user.authorization, { headers: { Accept: OCI_MANIFEST } })))).toBe(200);
+    expect(
+      await status(
+        await call("GET", "/v2/team-a/app/manifests/v1", as(user.authorization, { headers: { Accept: OCI_MANIFEST } })),
+      ),
+    ).toBe(200);
 
     // The token service does not grant push, and a token with a subject is refused with 403.
     const token = await fetchToken(["repository:team-a/app:pull,push,delete"], user.authorization);
     expect(grantedActions(token, "team-a/app")).toEqual(["pull", "delete"]);
     await expectError(
-      await call("PUT", "/v2/team-a/app/manifests/v2", as(bearerAuthorization(token), { body: bytes, headers: { "Content-Type": OCI_MANIFEST } })),
+      await call(
+        "PUT",
+        "/v2/team-a/app/manifests/v2",
+        as(bearerAuthorization(token), { body: bytes, headers: { "Content-Type": OCI_MANIFEST } }),
+      ),
       403,
       "DENIED",
     );
     await expectError(await call("GET", "/v2/team-a/app/manifests/v2"), 404, "MANIFEST_UNKNOWN");
-    expect(await status(await call("GET", "/v2/team-a/app/manifests/v1", as(bearerAuthorization(token), { headers: { Accept: OCI_MANIFEST } })))).toBe(200);
+    expect(
+      await status(
+        await call(
+          "GET",
+          "/v2/team-a/app/manifests/v1",
+          as(bearerAuthorization(token), { headers: { Accept: OCI_MANIFEST } }),
+        ),
+      ),
+    ).toBe(200);
 
     // Other users are unaffected by the Deny.
     const other = await createUser("carol", allowPolicy(["ecr:*"]));
-    expect(await status(await call("PUT", "/v2/team-a/app/manifests/v3", as(other.authorization, { body: bytes, headers: { "Content-Type": OCI_MANIFEST } })))).toBe(201);
+    expect(
+      await status(
+        await call(
+          "PUT",
+          "/v2/team-a/app/manifests/v3",
+          as(other.authorization, { body: bytes, headers: { "Content-Type": OCI_MANIFEST } }),
+        ),
+      ),
+    ).toBe(201);
   });
 
   it("lets a repository policy alone allow a user without identity policies", async () => {
@@ -388,8 +503,19 @@ describe("identity and repository policies", () => {
       { user: dave, pull: 403, push: 403, grant: [] },
     ];
     for (const { user, pull, push, grant } of cases) {
-      expect(await status(await call("GET", "/v2/shared/app/manifests/v1", as(user.authorization, { headers: { Accept: OCI_MANIFEST } }))), user.name).toBe(pull);
-      expect(await status(await call("POST", "/v2/shared/app/blobs/uploads/", as(user.authorization))), user.name).toBe(push);
+      expect(
+        await status(
+          await call(
+            "GET",
+            "/v2/shared/app/manifests/v1",
+            as(user.authorization, { headers: { Accept: OCI_MANIFEST } }),
+          ),
+        ),
+        user.name,
+      ).toBe(pull);
+      expect(await status(await call("POST", "/v2/shared/app/blobs/uploads/", as(user.authorization))), user.name).toBe(
+        push,
+      );
       const token = await fetchToken(["repository:shared/app:pull,push"], user.authorization);
       expect(grantedActions(token, "shared/app"), user.name).toEqual(grant);
     }
@@ -404,14 +530,21 @@ describe("identity and repository policies", () => {
 
   it.each(publicPolicies)("serves a public repository ($title to *) to anonymous pulls only", async ({ actions }) => {
     const image = await pushImage("public/app", "v1");
-    await putRepositoryPolicy("public/app", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: actions }] });
+    await putRepositoryPolicy("public/app", {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: "*", Action: actions }],
+    });
 
     const body = await tokenBody(await requestToken(["repository:public/app:pull,push,delete"]));
     expect(decodeJwt(body.token).sub).toBe("");
     expect(grantedActions(body.token, "public/app")).toEqual(["pull"]);
     const bearer = bearerAuthorization(body.token);
 
-    const manifest = await call("GET", "/v2/public/app/manifests/v1", as(bearer, { headers: { Accept: OCI_MANIFEST } }));
+    const manifest = await call(
+      "GET",
+      "/v2/public/app/manifests/v1",
+      as(bearer, { headers: { Accept: OCI_MANIFEST } }),
+    );
     expect(manifest.status).toBe(200);
     expect(new Uint8Array(await manifest.arrayBuffer())).toEqual(image.bytes);
     const layer = (image.manifest.layers as { digest: string }[])[0]!.digest;
@@ -421,14 +554,24 @@ describe("identity and repository policies", () => {
 
     // No push, no delete: the client is asked to authenticate.
     const upload = await call("POST", "/v2/public/app/blobs/uploads/", as(bearer));
-    expect(upload.headers.get("WWW-Authenticate")).toBe(`${REALM},scope="repository:public/app:pull,push",error="insufficient_scope"`);
+    expect(upload.headers.get("WWW-Authenticate")).toBe(
+      `${REALM},scope="repository:public/app:pull,push",error="insufficient_scope"`,
+    );
     await expectError(upload, 401, "UNAUTHORIZED");
     await expectError(
-      await call("PUT", "/v2/public/app/manifests/evil", as(bearer, { body: image.bytes, headers: { "Content-Type": OCI_MANIFEST } })),
+      await call(
+        "PUT",
+        "/v2/public/app/manifests/evil",
+        as(bearer, { body: image.bytes, headers: { "Content-Type": OCI_MANIFEST } }),
+      ),
       401,
       "UNAUTHORIZED",
     );
-    await expectError(await call("DELETE", `/v2/public/app/manifests/${image.digest}`, as(bearer)), 401, "UNAUTHORIZED");
+    await expectError(
+      await call("DELETE", `/v2/public/app/manifests/${image.digest}`, as(bearer)),
+      401,
+      "UNAUTHORIZED",
+    );
     await expectError(await call("GET", "/v2/public/app/manifests/evil"), 404, "MANIFEST_UNKNOWN");
     expect(await status(await call("HEAD", "/v2/public/app/manifests/v1"))).toBe(200);
 
@@ -443,18 +586,27 @@ describe("identity and repository policies", () => {
     await createRepository("team-b/app", { tags: { team: "b" } });
     await createRepository("untagged/app");
     for (const name of ["team-a/app", "team-b/app", "untagged/app"]) await pushImage(name, "v1");
-    const user = await createUser("tagged", allowPolicy(PULL, ["*"], { StringEquals: { "ecr:ResourceTag/team": "a" } }));
+    const user = await createUser(
+      "tagged",
+      allowPolicy(PULL, ["*"], { StringEquals: { "ecr:ResourceTag/team": "a" } }),
+    );
 
     const pull = async (name: string): Promise<number> =>
-      status(await call("GET", `/v2/${name}/manifests/v1`, as(user.authorization, { headers: { Accept: OCI_MANIFEST } })));
+      status(
+        await call("GET", `/v2/${name}/manifests/v1`, as(user.authorization, { headers: { Accept: OCI_MANIFEST } })),
+      );
     const table: { name: string; expected: number }[] = [
       { name: "team-a/app", expected: 200 },
       { name: "team-b/app", expected: 403 },
       { name: "untagged/app", expected: 403 },
     ];
     for (const { name, expected } of table) expect(await pull(name), name).toBe(expected);
-    const token = await fetchToken(table.map(({ name }) => `repository:${name}:pull`), user.authorization);
-    for (const { name, expected } of table) expect(grantedActions(token, name), name).toEqual(expected === 200 ? ["pull"] : []);
+    const token = await fetchToken(
+      table.map(({ name }) => `repository:${name}:pull`),
+      user.authorization,
+    );
+    for (const { name, expected } of table)
+      expect(grantedActions(token, name), name).toEqual(expected === 200 ? ["pull"] : []);
 
     // Retagging takes effect at once.
     await createRepository("team-b/app", { tags: { team: "a" } });
@@ -467,19 +619,35 @@ describe("identity and repository policies", () => {
       Version: "2012-10-17",
       Statement: [
         { Effect: "Allow", Action: PULL, Resource: "*" },
-        { Effect: "Deny", Action: "ecr:*", Resource: "*", Condition: { StringEquals: { "aws:ResourceTag/team": "b" } } },
+        {
+          Effect: "Deny",
+          Action: "ecr:*",
+          Resource: "*",
+          Condition: { StringEquals: { "aws:ResourceTag/team": "b" } },
+        },
       ],
     });
     await createRepository("team-b/app", { tags: { team: "b" } });
     expect(await status(await call("GET", "/v2/team-b/app/manifests/v1", as(denied.authorization)))).toBe(403);
-    expect(await status(await call("GET", "/v2/untagged/app/manifests/v1", as(denied.authorization, { headers: { Accept: OCI_MANIFEST } })))).toBe(200);
+    expect(
+      await status(
+        await call(
+          "GET",
+          "/v2/untagged/app/manifests/v1",
+          as(denied.authorization, { headers: { Accept: OCI_MANIFEST } }),
+        ),
+      ),
+    ).toBe(200);
   });
 });
 
 describe("catalog", () => {
   it("lists only the repositories the caller may describe", async () => {
     for (const name of ["team-a/app", "team-a/lib", "team-b/app"]) await createRepository(name);
-    const teamA = await createUser("team-a-reader", allowPolicy(["ecr:DescribeRepositories"], [repositoryArnOf("team-a/*")]));
+    const teamA = await createUser(
+      "team-a-reader",
+      allowPolicy(["ecr:DescribeRepositories"], [repositoryArnOf("team-a/*")]),
+    );
     const nobody = await createUser("nobody");
     await putRepositoryPolicy("team-b/app", {
       Version: "2012-10-17",
@@ -493,16 +661,29 @@ describe("catalog", () => {
     };
     const cases: { who: string; authorization: () => string | Promise<string>; expected: string[] }[] = [
       { who: "admin", authorization: () => adminAuthorization(), expected: ["team-a/app", "team-a/lib", "team-b/app"] },
-      { who: "team-a reader (Basic)", authorization: () => teamA.authorization, expected: ["team-a/app", "team-a/lib"] },
+      {
+        who: "team-a reader (Basic)",
+        authorization: () => teamA.authorization,
+        expected: ["team-a/app", "team-a/lib"],
+      },
       {
         who: "team-a reader (token)",
         authorization: async () => bearerAuthorization(await fetchToken(["registry:catalog:*"], teamA.authorization)),
         expected: ["team-a/app", "team-a/lib"],
       },
-      { who: "user allowed by a repository policy", authorization: () => nobody.authorization, expected: ["team-b/app"] },
-      { who: "anonymous token", authorization: async () => bearerAuthorization(await fetchToken(["registry:catalog:*"])), expected: [] },
+      {
+        who: "user allowed by a repository policy",
+        authorization: () => nobody.authorization,
+        expected: ["team-b/app"],
+      },
+      {
+        who: "anonymous token",
+        authorization: async () => bearerAuthorization(await fetchToken(["registry:catalog:*"])),
+        expected: [],
+      },
     ];
-    for (const { who, authorization, expected } of cases) expect(await catalog(await authorization()), who).toEqual(expected);
+    for (const { who, authorization, expected } of cases)
+      expect(await catalog(await authorization()), who).toEqual(expected);
   });
 });
 
@@ -517,30 +698,56 @@ describe("cross-repository mount", () => {
     });
     const withoutSource = await createUser("without-source", { Version: "2012-10-17", Statement: [destinationPolicy] });
 
-    const cases: { title: string; destination: string; authorization: () => string | Promise<string>; expected: 201 | 202 }[] = [
-      { title: "Basic, pull on source", destination: "dst/one", authorization: () => withSource.authorization, expected: 201 },
-      { title: "Basic, no pull on source", destination: "dst/two", authorization: () => withoutSource.authorization, expected: 202 },
+    const cases: {
+      title: string;
+      destination: string;
+      authorization: () => string | Promise<string>;
+      expected: 201 | 202;
+    }[] = [
+      {
+        title: "Basic, pull on source",
+        destination: "dst/one",
+        authorization: () => withSource.authorization,
+        expected: 201,
+      },
+      {
+        title: "Basic, no pull on source",
+        destination: "dst/two",
+        authorization: () => withoutSource.authorization,
+        expected: 202,
+      },
       {
         title: "token naming the source with pull",
         destination: "dst/three",
-        authorization: async () => bearerAuthorization(await fetchToken(["repository:dst/three:pull,push", "repository:src/app:pull"], withSource.authorization)),
+        authorization: async () =>
+          bearerAuthorization(
+            await fetchToken(["repository:dst/three:pull,push", "repository:src/app:pull"], withSource.authorization),
+          ),
         expected: 201,
       },
       {
         title: "token not naming the source",
         destination: "dst/four",
-        authorization: async () => bearerAuthorization(await fetchToken(["repository:dst/four:pull,push"], withSource.authorization)),
+        authorization: async () =>
+          bearerAuthorization(await fetchToken(["repository:dst/four:pull,push"], withSource.authorization)),
         expected: 202,
       },
       {
         title: "token naming the source, pull refused by policy",
         destination: "dst/five",
-        authorization: async () => bearerAuthorization(await fetchToken(["repository:dst/five:pull,push", "repository:src/app:pull"], withoutSource.authorization)),
+        authorization: async () =>
+          bearerAuthorization(
+            await fetchToken(["repository:dst/five:pull,push", "repository:src/app:pull"], withoutSource.authorization),
+          ),
         expected: 202,
       },
     ];
     for (const { title, destination, authorization, expected } of cases) {
-      const response = await call("POST", `/v2/${destination}/blobs/uploads/?mount=${digest}&from=src/app`, as(await authorization()));
+      const response = await call(
+        "POST",
+        `/v2/${destination}/blobs/uploads/?mount=${digest}&from=src/app`,
+        as(await authorization()),
+      );
       expect(response.status, title).toBe(expected);
       await response.body?.cancel();
       if (expected === 201) {
@@ -570,8 +777,16 @@ describe("admin API authorization and validation", () => {
     // Nothing changed: no new user, no escalated policy.
     await expectError(await adminCall("GET", "/admin/users/mallory"), 404, "NOT_FOUND");
     await expectError(await adminCall("POST", "/admin/users", { name: "x" }, user.authorization), 403, "DENIED");
-    await expectError(await adminCall("POST", "/admin/users", { name: "x" }, basicAuthorization(user.accessKeyId, "wrong")), 401, "UNAUTHORIZED");
-    await expectError(await call("POST", "/admin/users", { anonymous: true, body: JSON.stringify({ name: "x" }) }), 401, "UNAUTHORIZED");
+    await expectError(
+      await adminCall("POST", "/admin/users", { name: "x" }, basicAuthorization(user.accessKeyId, "wrong")),
+      401,
+      "UNAUTHORIZED",
+    );
+    await expectError(
+      await call("POST", "/admin/users", { anonymous: true, body: JSON.stringify({ name: "x" }) }),
+      401,
+      "UNAUTHORIZED",
+    );
   });
 
   it("lets a user with iam:CreateUser create users", async () => {
@@ -583,49 +798,98 @@ describe("admin API authorization and validation", () => {
   const invalidPolicies: { title: string; text: string }[] = [
     { title: "not JSON", text: "{not json" },
     { title: "no Statement", text: JSON.stringify({ Version: "2012-10-17" }) },
-    { title: "bad Version", text: JSON.stringify({ Version: "2020-01-01", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) },
-    { title: "bad Effect", text: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Maybe", Action: "*", Resource: "*" }] }) },
-    { title: "bad action", text: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "pull", Resource: "*" }] }) },
-    { title: "unknown key", text: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*", Extra: 1 }] }) },
+    {
+      title: "bad Version",
+      text: JSON.stringify({ Version: "2020-01-01", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }),
+    },
+    {
+      title: "bad Effect",
+      text: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Maybe", Action: "*", Resource: "*" }] }),
+    },
+    {
+      title: "bad action",
+      text: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "pull", Resource: "*" }] }),
+    },
+    {
+      title: "unknown key",
+      text: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "*", Resource: "*", Extra: 1 }],
+      }),
+    },
     {
       title: "unknown condition operator",
-      text: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*", Condition: { StringSortOf: { "aws:username": "x" } } }] }),
+      text: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: "*", Resource: "*", Condition: { StringSortOf: { "aws:username": "x" } } },
+        ],
+      }),
     },
   ];
 
-  it.each(invalidPolicies)("rejects an identity policy with $title: 400 INVALID_REQUEST and the parser's message", async ({ text }) => {
-    await createUser("target");
-    const response = await adminCall("PUT", "/admin/users/target/policies/p", text);
-    const body = await expectError(response, 400, "INVALID_REQUEST");
-    expect(body.errors[0]!.message).toBe(`invalid policy document: ${parserMessage(text, "identity")}`);
-  });
+  it.each(invalidPolicies)(
+    "rejects an identity policy with $title: 400 INVALID_REQUEST and the parser's message",
+    async ({ text }) => {
+      await createUser("target");
+      const response = await adminCall("PUT", "/admin/users/target/policies/p", text);
+      const body = await expectError(response, 400, "INVALID_REQUEST");
+      expect(body.errors[0]!.message).toBe(`invalid policy document: ${parserMessage(text, "identity")}`);
+    },
+  );
 
   const invalidRepositoryPolicies: { title: string; text: string }[] = [
     ...invalidPolicies,
-    { title: "no Principal", text: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "ecr:BatchGetImage" }] }) },
-    { title: "bad Principal", text: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "bob" }, Action: "ecr:BatchGetImage" }] }) },
+    {
+      title: "no Principal",
+      text: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "ecr:BatchGetImage" }] }),
+    },
+    {
+      title: "bad Principal",
+      text: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { AWS: "bob" }, Action: "ecr:BatchGetImage" }],
+      }),
+    },
   ];
 
-  it.each(invalidRepositoryPolicies)("rejects a repository policy with $title: InvalidParameterException and the parser's message", async ({ text }) => {
-    await createRepository("team-a/app");
-    const response = await ecrCall("SetRepositoryPolicy", { repositoryName: "team-a/app", policyText: text });
-    expect(response.type).toBe("InvalidParameterException");
-    expect(response.body.message).toBe(
-      `Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided': ${parserMessage(text, "resource")}`,
-    );
-    expect((await ecrCall("GetRepositoryPolicy", { repositoryName: "team-a/app" })).type).toBe("RepositoryPolicyNotFoundException");
-  });
+  it.each(invalidRepositoryPolicies)(
+    "rejects a repository policy with $title: InvalidParameterException and the parser's message",
+    async ({ text }) => {
+      await createRepository("team-a/app");
+      const response = await ecrCall("SetRepositoryPolicy", { repositoryName: "team-a/app", policyText: text });
+      expect(response.type).toBe("InvalidParameterException");
+      expect(response.body.message).toBe(
+        `Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided': ${parserMessage(text, "resource")}`,
+      );
+      expect((await ecrCall("GetRepositoryPolicy", { repositoryName: "team-a/app" })).type).toBe(
+        "RepositoryPolicyNotFoundException",
+      );
+    },
+  );
 
   it("rejects a Principal in an identity policy", async () => {
     await createUser("target");
-    const text = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "*", Resource: "*" }] });
-    const body = await expectError(await adminCall("PUT", "/admin/users/target/policies/p", text), 400, "INVALID_REQUEST");
+    const text = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: "*", Action: "*", Resource: "*" }],
+    });
+    const body = await expectError(
+      await adminCall("PUT", "/admin/users/target/policies/p", text),
+      400,
+      "INVALID_REQUEST",
+    );
     expect(body.errors[0]!.message).toBe(`invalid policy document: ${parserMessage(text, "identity")}`);
   });
 
   it("refuses a repository policy for a repository that does not exist", async () => {
-    const policyText = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: PULL }] });
-    expect((await ecrCall("SetRepositoryPolicy", { repositoryName: "no/such", policyText })).type).toBe("RepositoryNotFoundException");
+    const policyText = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: "*", Action: PULL }],
+    });
+    expect((await ecrCall("SetRepositoryPolicy", { repositoryName: "no/such", policyText })).type).toBe(
+      "RepositoryNotFoundException",
+    );
   });
 
   it("refuses to create a user named admin, and a duplicate user", async () => {

@@ -36,7 +36,11 @@ describe("Deny + NotIpAddress aws:SourceIp", () => {
     const carol = await createUser("office-v2", OFFICE_ONLY);
     const allowed = await call("POST", "/v2/office/app/blobs/uploads/", as(carol, FROM_OFFICE));
     expect(allowed.status, await allowed.text()).toBe(202);
-    const body = await expectError(await call("POST", "/v2/office/app/blobs/uploads/", as(carol, FROM_HOME)), 403, "DENIED");
+    const body = await expectError(
+      await call("POST", "/v2/office/app/blobs/uploads/", as(carol, FROM_HOME)),
+      403,
+      "DENIED",
+    );
     expect(body.errors[0]?.message).toMatch(/denied explicitly by statement "OfficeOnly" of an identity policy/);
   });
 
@@ -73,7 +77,11 @@ describe("Deny + NotIpAddress aws:SourceIp", () => {
 
   it("on /admin: a request with no source address is refused (the Deny's condition holds for an absent key)", async () => {
     const carol = await createUser("office-nowhere", OFFICE_ONLY);
-    await expectError(await call("GET", "/admin/users", { headers: { Authorization: carol.authorization } }), 403, "DENIED");
+    await expectError(
+      await call("GET", "/admin/users", { headers: { Authorization: carol.authorization } }),
+      403,
+      "DENIED",
+    );
   });
 
   it("does not touch the bootstrap admin, whose policy has no condition", async () => {

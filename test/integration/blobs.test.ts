@@ -43,14 +43,12 @@ describe("blob GET and HEAD", () => {
     expect(await head.text()).toBe("");
   });
 
-  it.each([
-    ["sha256:abc"],
-    ["sha256:" + "A".repeat(64)],
-    ["md5:d41d8cd98f00b204e9800998ecf8427e"],
-    ["nodigest"],
-  ])("rejects the malformed digest %s with 400 DIGEST_INVALID", async (digest) => {
-    await expectError(await call("GET", `/v2/${NAME}/blobs/${digest}`), 400, "DIGEST_INVALID");
-  });
+  it.each([["sha256:abc"], ["sha256:" + "A".repeat(64)], ["md5:d41d8cd98f00b204e9800998ecf8427e"], ["nodigest"]])(
+    "rejects the malformed digest %s with 400 DIGEST_INVALID",
+    async (digest) => {
+      await expectError(await call("GET", `/v2/${NAME}/blobs/${digest}`), 400, "DIGEST_INVALID");
+    },
+  );
 
   it("rejects bad repository names with NAME_INVALID", async () => {
     const digest = await digestOf(randomBytes(1));
@@ -146,7 +144,10 @@ describe("blob DELETE", () => {
     expect((await call("DELETE", `/v2/${NAME}/manifests/v2`)).status).toBe(202);
     const layerDigest = await digestOf(layer);
     const body = await expectError(await call("DELETE", `/v2/${NAME}/blobs/${layerDigest}`), 405, "UNSUPPORTED");
-    expect(body.errors[0]!.detail).toMatchObject({ manifests: [first.digest, second.digest].sort(), referencingManifests: 2 });
+    expect(body.errors[0]!.detail).toMatchObject({
+      manifests: [first.digest, second.digest].sort(),
+      referencingManifests: 2,
+    });
     // Another repository whose manifest lists the same blob does not hold this one's link.
     await pushImage("team-b/other", "v1", { layers: [layer] });
     expect((await call("DELETE", `/v2/${NAME}/manifests/${first.digest}`)).status).toBe(202);
@@ -155,58 +156,82 @@ describe("blob DELETE", () => {
     expect((await call("GET", `/v2/team-b/other/blobs/${layerDigest}`)).status).toBe(200);
   });
 
-  it("never leaves a manifest whose blob was unlinked when pushes and blob DELETEs race", { timeout: 120_000 }, async () => {
-    const rounds = 20;
-    const names = Array.from({ length: rounds }, (_, round) => `race/r${round}`);
-    // A bearer token: Basic authentication derives a key per request, which would spread the
-    // requests out and leave little to race.
-    const token = await fetchToken(names.map((name) => `repository:${name}:pull,push,delete`), adminAuthorization());
-    const headers = { Authorization: bearerAuthorization(token) };
-    const config = bytesOf("{}");
-    const push = async (name: string, bytes: Uint8Array) => {
-      const digest = await digestOf(bytes);
-      const response = await call("POST", `/v2/${name}/blobs/uploads/?digest=${digest}`, { body: bytes, headers });
-      expect(response.status).toBe(201);
-      return digest;
-    };
-    // Every round's blobs first, so that the PUTs and DELETEs then run at once and interleave.
-    const prepared = await Promise.all(
-      names.map(async (name) => {
-        const layer = randomBytes(32);
-        const configDigest = await push(name, config);
-        const layerDigest = await push(name, layer);
-        const manifest = bytesOf(
-          JSON.stringify({
-            schemaVersion: 2,
-            mediaType: OCI_MANIFEST,
-            config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: config.length },
-            layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: layerDigest, size: layer.length }],
-          }),
-        );
-        return { name, layerDigest, manifest };
-      }),
-    );
-    const outcomes = await Promise.all(
-      prepared.map(async ({ name, layerDigest, manifest }, round) => {
-        const putting = call("PUT", `/v2/${name}/manifests/latest`, { body: manifest, headers: { ...headers, "Content-Type": OCI_MANIFEST } });
-        // Half the DELETEs leave with their PUT, the others 1 or 3 ms later: both orders occur.
-        if (round % 2 === 1) await scheduler.wait(round % 4);
-        const del = await call("DELETE", `/v2/${name}/blobs/${layerDigest}`, { headers });
-        const put = await putting;
-        const putText = await put.text();
-        await del.arrayBuffer();
-        const putCode = put.status === 201 ? null : (JSON.parse(putText) as ErrorBody).errors[0]?.code;
-        const manifestStored = (await call("HEAD", `/v2/${name}/manifests/latest`, { headers })).status === 200;
-        const blobLinked = (await call("HEAD", `/v2/${name}/blobs/${layerDigest}`, { headers })).status === 200;
-        return { put: put.status, putCode, del: del.status, manifestStored, blobLinked };
-      }),
-    );
-    // Whichever the repository's object takes first wins and the other is refused; never both.
-    for (const outcome of outcomes) {
-      if (outcome.put === 201) expect(outcome).toEqual({ put: 201, putCode: null, del: 405, manifestStored: true, blobLinked: true });
-      else expect(outcome).toEqual({ put: 400, putCode: "MANIFEST_BLOB_UNKNOWN", del: 202, manifestStored: false, blobLinked: false });
-    }
-  });
+  it(
+    "never leaves a manifest whose blob was unlinked when pushes and blob DELETEs race",
+    { timeout: 120_000 },
+    async () => {
+      const rounds = 20;
+      const names = Array.from({ length: rounds }, (_, round) => `race/r${round}`);
+      // A bearer token: Basic authentication derives a key per request, which would spread the
+      // requests out and leave little to race.
+      const token = await fetchToken(
+        names.map((name) => `repository:${name}:pull,push,delete`),
+        adminAuthorization(),
+      );
+      const headers = { Authorization: bearerAuthorization(token) };
+      const config = bytesOf("{}");
+      const push = async (name: string, bytes: Uint8Array) => {
+        const digest = await digestOf(bytes);
+        const response = await call("POST", `/v2/${name}/blobs/uploads/?digest=${digest}`, { body: bytes, headers });
+        expect(response.status).toBe(201);
+        return digest;
+      };
+      // Every round's blobs first, so that the PUTs and DELETEs then run at once and interleave.
+      const prepared = await Promise.all(
+        names.map(async (name) => {
+          const layer = randomBytes(32);
+          const configDigest = await push(name, config);
+          const layerDigest = await push(name, layer);
+          const manifest = bytesOf(
+            JSON.stringify({
+              schemaVersion: 2,
+              mediaType: OCI_MANIFEST,
+              config: {
+                mediaType: "application/vnd.oci.image.config.v1+json",
+                digest: configDigest,
+                size: config.length,
+              },
+              layers: [
+                { mediaType: "application/vnd.oci.image.layer.v1.tar", digest: layerDigest, size: layer.length },
+              ],
+            }),
+          );
+          return { name, layerDigest, manifest };
+        }),
+      );
+      const outcomes = await Promise.all(
+        prepared.map(async ({ name, layerDigest, manifest }, round) => {
+          const putting = call("PUT", `/v2/${name}/manifests/latest`, {
+            body: manifest,
+            headers: { ...headers, "Content-Type": OCI_MANIFEST },
+          });
+          // Half the DELETEs leave with their PUT, the others 1 or 3 ms later: both orders occur.
+          if (round % 2 === 1) await scheduler.wait(round % 4);
+          const del = await call("DELETE", `/v2/${name}/blobs/${layerDigest}`, { headers });
+          const put = await putting;
+          const putText = await put.text();
+          await del.arrayBuffer();
+          const putCode = put.status === 201 ? null : (JSON.parse(putText) as ErrorBody).errors[0]?.code;
+          const manifestStored = (await call("HEAD", `/v2/${name}/manifests/latest`, { headers })).status === 200;
+          const blobLinked = (await call("HEAD", `/v2/${name}/blobs/${layerDigest}`, { headers })).status === 200;
+          return { put: put.status, putCode, del: del.status, manifestStored, blobLinked };
+        }),
+      );
+      // Whichever the repository's object takes first wins and the other is refused; never both.
+      for (const outcome of outcomes) {
+        if (outcome.put === 201)
+          expect(outcome).toEqual({ put: 201, putCode: null, del: 405, manifestStored: true, blobLinked: true });
+        else
+          expect(outcome).toEqual({
+            put: 400,
+            putCode: "MANIFEST_BLOB_UNKNOWN",
+            del: 202,
+            manifestStored: false,
+            blobLinked: false,
+          });
+      }
+    },
+  );
 
   it("keeps one R2 object per digest, shared by repositories", async () => {
     const bytes = randomBytes(64);

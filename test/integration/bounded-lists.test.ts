@@ -12,7 +12,15 @@ import { findPullThroughRules } from "../../src/storage/pull-through-records";
 import { findRepositories, findRepositoryAccessFacts } from "../../src/storage/repository-records";
 import { repositories } from "../../src/storage/schema";
 import { ecr, ecrCall } from "../support/ecr";
-import { adminAuthorization, call, grantedActions, pushImage, requestToken, SERVICE, type TokenBody } from "../support/registry";
+import {
+  adminAuthorization,
+  call,
+  grantedActions,
+  pushImage,
+  requestToken,
+  SERVICE,
+  type TokenBody,
+} from "../support/registry";
 
 /**
  * Empty repository rows written straight to D1, one statement each: a fixture (the Worker
@@ -45,12 +53,17 @@ describe("scopes per token request", () => {
     // Several scopes in one parameter, space-separated, count one each.
     await expectInvalidRequest(await requestToken([scopes.slice(0, 30).join(" "), scopes.slice(30).join(" ")]));
     // Malformed scopes count too.
-    await expectInvalidRequest(await requestToken(Array.from({ length: MAX_SCOPES_PER_REQUEST + 1 }, (_, i) => `junk${i}`)));
+    await expectInvalidRequest(
+      await requestToken(Array.from({ length: MAX_SCOPES_PER_REQUEST + 1 }, (_, i) => `junk${i}`)),
+    );
   });
 
   it("grants every one of the allowed number of scopes", async () => {
     const repositories = names(MAX_SCOPES_PER_REQUEST);
-    const response = await requestToken([repositories.map((name) => `repository:${name}:pull,push`).join(" ")], adminAuthorization());
+    const response = await requestToken(
+      [repositories.map((name) => `repository:${name}:pull,push`).join(" ")],
+      adminAuthorization(),
+    );
     expect(response.status, await response.clone().text()).toBe(200);
     const token = (await response.json<TokenBody>()).token;
     for (const name of repositories) expect(grantedActions(token, name)).toEqual(["pull", "push"]);
@@ -58,8 +71,13 @@ describe("scopes per token request", () => {
 
   it("bounds the actions of one scope", async () => {
     const actions = (count: number) => Array.from({ length: count }, (_, i) => (i === 0 ? "pull" : `x${i}`)).join(",");
-    await expectInvalidRequest(await requestToken([`repository:team-a/app:${actions(MAX_ACTIONS_PER_SCOPE + 1)}`], adminAuthorization()));
-    const response = await requestToken([`repository:team-a/app:${actions(MAX_ACTIONS_PER_SCOPE)}`], adminAuthorization());
+    await expectInvalidRequest(
+      await requestToken([`repository:team-a/app:${actions(MAX_ACTIONS_PER_SCOPE + 1)}`], adminAuthorization()),
+    );
+    const response = await requestToken(
+      [`repository:team-a/app:${actions(MAX_ACTIONS_PER_SCOPE)}`],
+      adminAuthorization(),
+    );
     expect(response.status, await response.clone().text()).toBe(200);
     expect(grantedActions((await response.json<TokenBody>()).token, "team-a/app")).toEqual(["pull"]);
   });
@@ -71,10 +89,16 @@ describe("scopes per token request", () => {
       client_id: "test",
       username: env.REGISTRY_ADMIN_ACCESS_KEY_ID,
       password: env.REGISTRY_ADMIN_SECRET_ACCESS_KEY,
-      scope: names(101).map((name) => `repository:${name}:pull`).join(" "),
+      scope: names(101)
+        .map((name) => `repository:${name}:pull`)
+        .join(" "),
     });
     await expectInvalidRequest(
-      await call("POST", "/token", { anonymous: true, body: form, headers: { "Content-Type": "application/x-www-form-urlencoded" } }),
+      await call("POST", "/token", {
+        anonymous: true,
+        body: form,
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      }),
     );
   });
 });
@@ -92,7 +116,10 @@ describe("storage lookups by a list of names bind the list as one parameter", ()
   });
 
   it("finds pull-through rules by 250 prefixes", async () => {
-    await ecr("CreatePullThroughCacheRule", { ecrRepositoryPrefix: "hub", upstreamRegistryUrl: "registry-1.docker.io" });
+    await ecr("CreatePullThroughCacheRule", {
+      ecrRepositoryPrefix: "hub",
+      upstreamRegistryUrl: "registry-1.docker.io",
+    });
     const rules = await findPullThroughRules(database(env.DB), [...names(249, "prefix"), "hub"]);
     expect(rules.map((rule) => rule.prefix)).toEqual(["hub"]);
   });
@@ -109,7 +136,9 @@ describe("ECR's 100-item lists (ECR's own maximum) with the other parameters of 
     expect(result.status, JSON.stringify(result.body)).toBe(200);
     expect((result.body.repositories as unknown[]).length).toBe(100);
     // ECR's limit: 101 is a validation error, not a server error.
-    expect((await ecrCall("DescribeRepositories", { repositoryNames: names(101) })).type).toBe("InvalidParameterException");
+    expect((await ecrCall("DescribeRepositories", { repositoryNames: names(101) })).type).toBe(
+      "InvalidParameterException",
+    );
   });
 
   it("BatchGetImage, BatchDeleteImage, DescribeImages and BatchCheckLayerAvailability with 100 ids", async () => {
@@ -129,15 +158,23 @@ describe("ECR's 100-item lists (ECR's own maximum) with the other parameters of 
     expect(layers.status, JSON.stringify(layers.body)).toBe(200);
     expect((layers.body.layers as unknown[]).length + (layers.body.failures as unknown[]).length).toBe(100);
 
-    const deleted = await ecrCall("BatchDeleteImage", { repositoryName: REPO, imageIds: [...digests.map((imageDigest) => ({ imageDigest }))] });
+    const deleted = await ecrCall("BatchDeleteImage", {
+      repositoryName: REPO,
+      imageIds: [...digests.map((imageDigest) => ({ imageDigest }))],
+    });
     expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
     expect((deleted.body.imageIds as unknown[]).length).toBe(1);
     expect((deleted.body.failures as unknown[]).length).toBe(99);
   });
 
   it("DescribePullThroughCacheRules with 100 prefixes", async () => {
-    await ecr("CreatePullThroughCacheRule", { ecrRepositoryPrefix: "hub", upstreamRegistryUrl: "registry-1.docker.io" });
-    const result = await ecrCall("DescribePullThroughCacheRules", { ecrRepositoryPrefixes: ["hub", ...names(99, "p")] });
+    await ecr("CreatePullThroughCacheRule", {
+      ecrRepositoryPrefix: "hub",
+      upstreamRegistryUrl: "registry-1.docker.io",
+    });
+    const result = await ecrCall("DescribePullThroughCacheRules", {
+      ecrRepositoryPrefixes: ["hub", ...names(99, "p")],
+    });
     expect(result.status, JSON.stringify(result.body)).toBe(400);
     expect(result.type).toBe("PullThroughCacheRuleNotFoundException");
   });

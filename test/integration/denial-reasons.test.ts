@@ -12,7 +12,16 @@ const TEAM_A = {
     {
       Sid: "TeamNamespace",
       Effect: "Allow",
-      Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:ListImages"],
+      Action: [
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:InitiateLayerUpload",
+        "ecr:UploadLayerPart",
+        "ecr:CompleteLayerUpload",
+        "ecr:PutImage",
+        "ecr:ListImages",
+      ],
       Resource: "arn:aws:ecr:*:*:repository/team-a/*",
       Condition: { IpAddress: { "aws:SourceIp": ["203.0.113.0/24", "2001:db8::/32"] } },
     },
@@ -26,7 +35,9 @@ describe("403 messages", () => {
   it("name the condition that refused a push with Basic credentials", async () => {
     const alice = await createUser("reasons-basic", TEAM_A);
     const body = await expectError(
-      await call("POST", "/v2/team-a/web/blobs/uploads/", { headers: { ...FROM_HOME, Authorization: alice.authorization } }),
+      await call("POST", "/v2/team-a/web/blobs/uploads/", {
+        headers: { ...FROM_HOME, Authorization: alice.authorization },
+      }),
       403,
       "DENIED",
     );
@@ -39,23 +50,38 @@ describe("403 messages", () => {
     const alice = await createUser("reasons-token", TEAM_A);
     const token = await fetchToken(["repository:team-a/web:pull,push"], alice.authorization);
     const body = await expectError(
-      await call("POST", "/v2/team-a/web/blobs/uploads/", { headers: { ...FROM_HOME, Authorization: `Bearer ${token}` } }),
+      await call("POST", "/v2/team-a/web/blobs/uploads/", {
+        headers: { ...FROM_HOME, Authorization: `Bearer ${token}` },
+      }),
       403,
       "DENIED",
     );
-    expect(body.errors[0]?.message).toMatch(/: statement "TeamNamespace" of an identity policy would allow it, but its condition IpAddress on aws:SourceIp does not hold \(the request's aws:SourceIp is 198\.51\.100\.7\)$/);
+    expect(body.errors[0]?.message).toMatch(
+      /: statement "TeamNamespace" of an identity policy would allow it, but its condition IpAddress on aws:SourceIp does not hold \(the request's aws:SourceIp is 198\.51\.100\.7\)$/,
+    );
   });
 
   it("name the explicit Deny statement", async () => {
     const digest = await pushBlob("team-a/keep", randomBytes(32));
-    const bob = await createUser("reasons-deny", { Version: "2012-10-17", Statement: [...allowPolicy(["ecr:*"]).Statement as object[], TEAM_A.Statement[1]] });
-    const body = await expectError(await call("DELETE", `/v2/team-a/keep/blobs/${digest}`, { headers: { Authorization: bob.authorization } }), 403, "DENIED");
-    expect(body.errors[0]?.message).toBe(`not allowed to perform ecr:BatchDeleteImage on repository team-a/keep: denied explicitly by statement "NoDeletes" of an identity policy`);
+    const bob = await createUser("reasons-deny", {
+      Version: "2012-10-17",
+      Statement: [...(allowPolicy(["ecr:*"]).Statement as object[]), TEAM_A.Statement[1]],
+    });
+    const body = await expectError(
+      await call("DELETE", `/v2/team-a/keep/blobs/${digest}`, { headers: { Authorization: bob.authorization } }),
+      403,
+      "DENIED",
+    );
+    expect(body.errors[0]?.message).toBe(
+      `not allowed to perform ecr:BatchDeleteImage on repository team-a/keep: denied explicitly by statement "NoDeletes" of an identity policy`,
+    );
   });
 
   it("allow the push from the office network", async () => {
     const alice = await createUser("reasons-office", TEAM_A);
-    const response = await call("POST", "/v2/team-a/web/blobs/uploads/", { headers: { "CF-Connecting-IP": "203.0.113.9", Authorization: alice.authorization } });
+    const response = await call("POST", "/v2/team-a/web/blobs/uploads/", {
+      headers: { "CF-Connecting-IP": "203.0.113.9", Authorization: alice.authorization },
+    });
     expect(response.status, await response.text()).toBe(202);
   });
 });

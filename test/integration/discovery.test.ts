@@ -1,5 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { bytesOf, call, digestOf, EMPTY_CONFIG, OCI_MANIFEST, OCI_INDEX, EMPTY_DIGEST, expectError, pushBlob, pushImage, putManifestBytes } from "../support/registry";
+import {
+  bytesOf,
+  call,
+  digestOf,
+  EMPTY_CONFIG,
+  OCI_MANIFEST,
+  OCI_INDEX,
+  EMPTY_DIGEST,
+  expectError,
+  pushBlob,
+  pushImage,
+  putManifestBytes,
+} from "../support/registry";
 
 const NAME = "team-a/web-app";
 
@@ -57,7 +69,9 @@ describe("tag list", () => {
 describe("catalog", () => {
   it("lists repositories with pagination", async () => {
     for (const name of ["b/one", "a/two", "c/three/deep"]) await pushBlob(name, bytesOf(name));
-    expect(await (await call("GET", "/v2/_catalog")).json()).toEqual({ repositories: ["a/two", "b/one", "c/three/deep"] });
+    expect(await (await call("GET", "/v2/_catalog")).json()).toEqual({
+      repositories: ["a/two", "b/one", "c/three/deep"],
+    });
     const first = await call("GET", "/v2/_catalog?n=1");
     expect(await first.json()).toEqual({ repositories: ["a/two"] });
     expect(first.headers.get("Link")).toBe(`</v2/_catalog?n=1&last=a%2Ftwo>; rel="next"`);
@@ -67,7 +81,12 @@ describe("catalog", () => {
 });
 
 describe("referrers", () => {
-  async function pushReferrer(name: string, subject: { digest: string; size: number }, artifactType: string, annotations: Record<string, string>) {
+  async function pushReferrer(
+    name: string,
+    subject: { digest: string; size: number },
+    artifactType: string,
+    annotations: Record<string, string>,
+  ) {
     await pushBlob(name, EMPTY_CONFIG);
     const manifest = {
       schemaVersion: 2,
@@ -115,7 +134,9 @@ describe("referrers", () => {
   it("works for subjects never pushed and for unknown repositories", async () => {
     const subject = await digestOf(bytesOf("nothing"));
     const referrer = await pushReferrer(NAME, { digest: subject, size: 7 }, "application/example", {});
-    const listed = await (await call("GET", `/v2/${NAME}/referrers/${subject}`)).json<{ manifests: { digest: string }[] }>();
+    const listed = await (
+      await call("GET", `/v2/${NAME}/referrers/${subject}`)
+    ).json<{ manifests: { digest: string }[] }>();
     expect(listed.manifests.map((m) => m.digest)).toEqual([referrer.digest]);
     const empty = await call("GET", `/v2/team-x/none/referrers/${subject}`);
     expect(empty.status).toBe(200);
@@ -126,7 +147,10 @@ describe("referrers", () => {
   it("paginates referrers", async () => {
     const subject = await digestOf(bytesOf("subject"));
     const digests: string[] = [];
-    for (let i = 0; i < 5; i++) digests.push((await pushReferrer(NAME, { digest: subject, size: 7 }, "application/example", { i: String(i) })).digest);
+    for (let i = 0; i < 5; i++)
+      digests.push(
+        (await pushReferrer(NAME, { digest: subject, size: 7 }, "application/example", { i: String(i) })).digest,
+      );
     digests.sort();
     const seen: string[] = [];
     let next: string | null = `/v2/${NAME}/referrers/${subject}?n=2`;
@@ -148,13 +172,20 @@ describe("referrers tag schema", () => {
     const image = await pushImage(NAME, "v1");
     // A referrer pushed without a `subject` field, listed only through the tag schema index.
     const signature = await pushImage(NAME, "legacy-signature");
-    const legacy = { mediaType: OCI_MANIFEST, digest: signature.digest, size: signature.bytes.length, artifactType: "application/legacy" };
+    const legacy = {
+      mediaType: OCI_MANIFEST,
+      digest: signature.digest,
+      size: signature.bytes.length,
+      artifactType: "application/legacy",
+    };
     const index = bytesOf(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [legacy] }));
     const hexTag = image.digest.replace(":", "-");
     expect((await putManifestBytes(NAME, hexTag, index, OCI_INDEX)).status).toBe(201);
     const listed = await (await call("GET", `/v2/${NAME}/referrers/${image.digest}`)).json<{ manifests: unknown[] }>();
     expect(listed.manifests).toEqual([legacy]);
-    const filtered = await (await call("GET", `/v2/${NAME}/referrers/${image.digest}?artifactType=other`)).json<{ manifests: unknown[] }>();
+    const filtered = await (
+      await call("GET", `/v2/${NAME}/referrers/${image.digest}?artifactType=other`)
+    ).json<{ manifests: unknown[] }>();
     expect(filtered.manifests).toEqual([]);
   });
 });

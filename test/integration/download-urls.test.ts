@@ -9,7 +9,16 @@ import { authConfig } from "../../src/auth/config";
 import { settingsOf } from "../../src/config/load";
 import { DOWNLOAD_TOKEN_PARAM, mintDownloadUrl } from "../../src/auth/download-urls";
 import { issueDownloadToken, issueRegistryToken } from "../../src/auth/tokens";
-import { bearerAuthorization, call, digestOf, expectError, ORIGIN, pushBlob, randomBytes, userArnOf } from "../support/registry";
+import {
+  bearerAuthorization,
+  call,
+  digestOf,
+  expectError,
+  ORIGIN,
+  pushBlob,
+  randomBytes,
+  userArnOf,
+} from "../support/registry";
 
 const REPO = "dl/app";
 const OTHER = "dl/other";
@@ -17,18 +26,24 @@ const SUBJECT = { arn: userArnOf("admin"), userId: "admin" };
 
 /** A GET of `/v2/<name>/blobs/<digest>` with the token in the query and no Authorization. */
 function getWithToken(name: string, digest: string, token: string, method = "GET"): Promise<Response> {
-  return call(method, `/v2/${name}/blobs/${digest}?${DOWNLOAD_TOKEN_PARAM}=${encodeURIComponent(token)}`, { anonymous: true });
+  return call(method, `/v2/${name}/blobs/${digest}?${DOWNLOAD_TOKEN_PARAM}=${encodeURIComponent(token)}`, {
+    anonymous: true,
+  });
 }
 
 async function downloadToken(name: string, digest: string, seconds?: number): Promise<string> {
-  return (await issueDownloadToken(await authConfig(settingsOf(env).auth), SUBJECT, { repository: name, digest }, seconds)).token;
+  return (
+    await issueDownloadToken(await authConfig(settingsOf(env).auth), SUBJECT, { repository: name, digest }, seconds)
+  ).token;
 }
 
 describe("layer download URLs", () => {
   it("serve the blob they name to a request without credentials", async () => {
     const bytes = randomBytes(2000);
     const digest = await pushBlob(REPO, bytes);
-    const url = new URL(await mintDownloadUrl(ORIGIN, await authConfig(settingsOf(env).auth), SUBJECT, { repository: REPO, digest }));
+    const url = new URL(
+      await mintDownloadUrl(ORIGIN, await authConfig(settingsOf(env).auth), SUBJECT, { repository: REPO, digest }),
+    );
     expect(url.pathname).toBe(`/v2/${REPO}/blobs/${digest}`);
     const response = await call("GET", `${url.pathname}${url.search}`, { anonymous: true });
     expect(response.status).toBe(200);
@@ -54,13 +69,27 @@ describe("layer download URLs", () => {
     const digest = await pushBlob(REPO, randomBytes(50));
     const config = await authConfig(settingsOf(env).auth);
     const registryToken = (
-      await issueRegistryToken(config, { sub: SUBJECT.arn, uid: SUBJECT.userId, access: [{ type: "repository", name: REPO, actions: ["pull"] }] })
+      await issueRegistryToken(config, {
+        sub: SUBJECT.arn,
+        uid: SUBJECT.userId,
+        access: [{ type: "repository", name: REPO, actions: ["pull"] }],
+      })
     ).token;
     // The same registry token works as a bearer token, so only its use is refused here.
-    expect((await call("GET", `/v2/${REPO}/blobs/${digest}`, { headers: { Authorization: bearerAuthorization(registryToken) } })).status).toBe(200);
+    expect(
+      (
+        await call("GET", `/v2/${REPO}/blobs/${digest}`, {
+          headers: { Authorization: bearerAuthorization(registryToken) },
+        })
+      ).status,
+    ).toBe(200);
     await expectError(await getWithToken(REPO, digest, registryToken), 403, "DENIED");
     const token = await downloadToken(REPO, digest);
-    await expectError(await call("GET", `/v2/${REPO}/blobs/${digest}`, { headers: { Authorization: bearerAuthorization(token) } }), 401, "UNAUTHORIZED");
+    await expectError(
+      await call("GET", `/v2/${REPO}/blobs/${digest}`, { headers: { Authorization: bearerAuthorization(token) } }),
+      401,
+      "UNAUTHORIZED",
+    );
   });
 
   it("authorize nothing but the blob GET", async () => {
@@ -68,7 +97,9 @@ describe("layer download URLs", () => {
     const token = await downloadToken(REPO, digest);
     expect((await getWithToken(REPO, digest, token, "HEAD")).status).toBe(401);
     await expectError(await getWithToken(REPO, digest, token, "DELETE"), 401, "UNAUTHORIZED");
-    const manifest = await call("GET", `/v2/${REPO}/manifests/latest?${DOWNLOAD_TOKEN_PARAM}=${token}`, { anonymous: true });
+    const manifest = await call("GET", `/v2/${REPO}/manifests/latest?${DOWNLOAD_TOKEN_PARAM}=${token}`, {
+      anonymous: true,
+    });
     await expectError(manifest, 401, "UNAUTHORIZED");
     await expectError(await call("GET", `/v2/${REPO}/blobs/${digest}`, { anonymous: true }), 401, "UNAUTHORIZED");
   });

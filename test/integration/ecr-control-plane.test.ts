@@ -3,7 +3,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { ecr, ecrCall } from "../support/ecr";
-import { bytesOf, digestOf, DOCKER_MANIFEST, pushBlob, pushImage, putManifestBytes, randomBytes, repositoryArnOf } from "../support/registry";
+import {
+  bytesOf,
+  digestOf,
+  DOCKER_MANIFEST,
+  pushBlob,
+  pushImage,
+  putManifestBytes,
+  randomBytes,
+  repositoryArnOf,
+} from "../support/registry";
 
 /** Members every plain object inherits from Object.prototype. */
 const PROTOTYPE_MEMBERS = [
@@ -20,11 +29,14 @@ const PROTOTYPE_MEMBERS = [
 ];
 
 describe("action dispatch", () => {
-  it.each(PROTOTYPE_MEMBERS)("answers X-Amz-Target ...V20150921.%s with 400 UnknownOperationException", async (member) => {
-    const result = await ecrCall(member, {});
-    expect(result.status, JSON.stringify(result.body)).toBe(400);
-    expect(result.type).toBe("UnknownOperationException");
-  });
+  it.each(PROTOTYPE_MEMBERS)(
+    "answers X-Amz-Target ...V20150921.%s with 400 UnknownOperationException",
+    async (member) => {
+      const result = await ecrCall(member, {});
+      expect(result.status, JSON.stringify(result.body)).toBe(400);
+      expect(result.type).toBe("UnknownOperationException");
+    },
+  );
 
   it("still serves the actions it has", async () => {
     expect(await ecrCall("DescribeRegistry", {})).toMatchObject({ status: 200, body: { registryId: "123456789012" } });
@@ -45,7 +57,9 @@ describe("resource tags", () => {
     );
     expect(listed.tags).toHaveLength(2);
     await ecr("UntagResource", { resourceArn: repositoryArnOf(name), tagKeys: ["__proto__"] });
-    expect((await ecr("ListTagsForResource", { resourceArn: repositoryArnOf(name) })).tags).toEqual([{ Key: "constructor", Value: "b" }]);
+    expect((await ecr("ListTagsForResource", { resourceArn: repositoryArnOf(name) })).tags).toEqual([
+      { Key: "constructor", Value: "b" },
+    ]);
   });
 });
 
@@ -70,8 +84,13 @@ describe("repository policies with Service principals", () => {
   it("accepts them and returns the policy text verbatim", async () => {
     const name = "team-a/lambda-fn";
     await ecr("CreateRepository", { repositoryName: name });
-    expect(await ecr("SetRepositoryPolicy", { repositoryName: name, policyText: LAMBDA_POLICY })).toMatchObject({ policyText: LAMBDA_POLICY });
-    expect(await ecr("GetRepositoryPolicy", { repositoryName: name })).toMatchObject({ repositoryName: name, policyText: LAMBDA_POLICY });
+    expect(await ecr("SetRepositoryPolicy", { repositoryName: name, policyText: LAMBDA_POLICY })).toMatchObject({
+      policyText: LAMBDA_POLICY,
+    });
+    expect(await ecr("GetRepositoryPolicy", { repositoryName: name })).toMatchObject({
+      repositoryName: name,
+      policyText: LAMBDA_POLICY,
+    });
     // The registry policy shares the parser.
     expect(await ecr("PutRegistryPolicy", { policyText: LAMBDA_POLICY })).toMatchObject({ policyText: LAMBDA_POLICY });
   });
@@ -100,7 +119,9 @@ describe("CreatePullThroughCacheRule's upstreamRegistry", () => {
     ["registry-1.docker.io", "docker-hub"],
   ])("is derived from %s as %s when not given, and kept by Describe", async (url, expected) => {
     const prefix = `up-${expected}`.slice(0, 30);
-    expect(await ecr("CreatePullThroughCacheRule", { ecrRepositoryPrefix: prefix, upstreamRegistryUrl: url })).toMatchObject({
+    expect(
+      await ecr("CreatePullThroughCacheRule", { ecrRepositoryPrefix: prefix, upstreamRegistryUrl: url }),
+    ).toMatchObject({
       upstreamRegistryUrl: url,
       upstreamRegistry: expected,
     });
@@ -110,14 +131,25 @@ describe("CreatePullThroughCacheRule's upstreamRegistry", () => {
 
   it("honours a given upstreamRegistry and still refuses one ECR does not name", async () => {
     expect(
-      await ecr("CreatePullThroughCacheRule", { ecrRepositoryPrefix: "local-hub", upstreamRegistryUrl: "http://127.0.0.1:5000", upstreamRegistry: "docker-hub" }),
+      await ecr("CreatePullThroughCacheRule", {
+        ecrRepositoryPrefix: "local-hub",
+        upstreamRegistryUrl: "http://127.0.0.1:5000",
+        upstreamRegistry: "docker-hub",
+      }),
     ).toMatchObject({ upstreamRegistry: "docker-hub" });
-    const bad = await ecrCall("CreatePullThroughCacheRule", { ecrRepositoryPrefix: "bad-kind", upstreamRegistryUrl: "quay.io", upstreamRegistry: "floppy" });
+    const bad = await ecrCall("CreatePullThroughCacheRule", {
+      ecrRepositoryPrefix: "bad-kind",
+      upstreamRegistryUrl: "quay.io",
+      upstreamRegistry: "floppy",
+    });
     expect([bad.status, bad.type]).toEqual([400, "UnsupportedUpstreamRegistryException"]);
   });
 
   it("refuses a host ECR does not list when upstreamRegistry is not given", async () => {
-    const result = await ecrCall("CreatePullThroughCacheRule", { ecrRepositoryPrefix: "local", upstreamRegistryUrl: "http://127.0.0.1:5000" });
+    const result = await ecrCall("CreatePullThroughCacheRule", {
+      ecrRepositoryPrefix: "local",
+      upstreamRegistryUrl: "http://127.0.0.1:5000",
+    });
     expect([result.status, result.type]).toEqual([400, "UnsupportedUpstreamRegistryException"]);
     expect(String(result.body.message)).toContain("give upstreamRegistry");
     expect((await ecr("DescribePullThroughCacheRules", {})).pullThroughCacheRules).toEqual([]);
@@ -129,7 +161,10 @@ describe("BatchCheckLayerAvailability's mediaType", () => {
   const ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd";
 
   async function check(digests: string[], repositoryName = REPO): Promise<Record<string, unknown>[]> {
-    return (await ecr("BatchCheckLayerAvailability", { repositoryName, layerDigests: digests })).layers as Record<string, unknown>[];
+    return (await ecr("BatchCheckLayerAvailability", { repositoryName, layerDigests: digests })).layers as Record<
+      string,
+      unknown
+    >[];
   }
 
   function mediaTypes(layers: Record<string, unknown>[]): Record<string, unknown> {
@@ -146,9 +181,17 @@ describe("BatchCheckLayerAvailability's mediaType", () => {
     const docker = {
       schemaVersion: 2,
       mediaType: DOCKER_MANIFEST,
-      config: { mediaType: "application/vnd.docker.container.image.v1+json", digest: await pushBlob(REPO, dockerConfig), size: dockerConfig.length },
+      config: {
+        mediaType: "application/vnd.docker.container.image.v1+json",
+        digest: await pushBlob(REPO, dockerConfig),
+        size: dockerConfig.length,
+      },
       layers: [
-        { mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip", digest: await pushBlob(REPO, dockerLayer), size: dockerLayer.length },
+        {
+          mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+          digest: await pushBlob(REPO, dockerLayer),
+          size: dockerLayer.length,
+        },
         { mediaType: ZSTD, digest: await pushBlob(REPO, zstdLayer), size: zstdLayer.length },
       ],
     };
@@ -156,7 +199,14 @@ describe("BatchCheckLayerAvailability's mediaType", () => {
     const uploadedOnly = await pushBlob(REPO, randomBytes(68));
     const missing = await digestOf(randomBytes(69));
 
-    const layers = await check([ociManifest.config.digest, ...ociManifest.layers.map((l) => l.digest), docker.config.digest, ...docker.layers.map((l) => l.digest), uploadedOnly, missing]);
+    const layers = await check([
+      ociManifest.config.digest,
+      ...ociManifest.layers.map((l) => l.digest),
+      docker.config.digest,
+      ...docker.layers.map((l) => l.digest),
+      uploadedOnly,
+      missing,
+    ]);
     expect(mediaTypes(layers)).toEqual({
       [ociManifest.config.digest]: "application/vnd.oci.image.config.v1+json",
       [ociManifest.layers[0]!.digest]: "application/vnd.oci.image.layer.v1.tar+gzip",
@@ -169,21 +219,33 @@ describe("BatchCheckLayerAvailability's mediaType", () => {
       // Not linked: UNAVAILABLE, with no size or type.
       [missing]: null,
     });
-    expect(layers.find((layer) => layer.layerDigest === missing)).toEqual({ layerDigest: missing, layerAvailability: "UNAVAILABLE" });
-    expect(layers.find((layer) => layer.layerDigest === docker.config.digest)).toMatchObject({ layerAvailability: "AVAILABLE", layerSize: dockerConfig.length });
+    expect(layers.find((layer) => layer.layerDigest === missing)).toEqual({
+      layerDigest: missing,
+      layerAvailability: "UNAVAILABLE",
+    });
+    expect(layers.find((layer) => layer.layerDigest === docker.config.digest)).toMatchObject({
+      layerAvailability: "AVAILABLE",
+      layerSize: dockerConfig.length,
+    });
   });
 
   it("follows the latest manifest referencing the blob, and only this repository's manifests", async () => {
     const layer = randomBytes(80);
     const first = await pushImage(REPO, "first", { layers: [layer] });
     const layerDigest = (first.manifest as { layers: { digest: string }[] }).layers[0]!.digest;
-    expect(mediaTypes(await check([layerDigest]))).toEqual({ [layerDigest]: "application/vnd.oci.image.layer.v1.tar+gzip" });
+    expect(mediaTypes(await check([layerDigest]))).toEqual({
+      [layerDigest]: "application/vnd.oci.image.layer.v1.tar+gzip",
+    });
     // The same bytes declared as an uncompressed tar by a later image of the repository.
     const config = bytesOf('{"later":true}');
     const later = {
       schemaVersion: 2,
       mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: await pushBlob(REPO, config), size: config.length },
+      config: {
+        mediaType: "application/vnd.oci.image.config.v1+json",
+        digest: await pushBlob(REPO, config),
+        size: config.length,
+      },
       layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: layerDigest, size: layer.length }],
     };
     expect((await putManifestBytes(REPO, "later", bytesOf(JSON.stringify(later)))).status).toBe(201);
@@ -191,6 +253,8 @@ describe("BatchCheckLayerAvailability's mediaType", () => {
     // Another repository linking the blob with no image of its own does not see REPO's types.
     const other = "team-a/layer-types-other";
     await pushBlob(other, layer);
-    expect(mediaTypes(await check([layerDigest], other))).toEqual({ [layerDigest]: "application/vnd.docker.image.rootfs.diff.tar.gzip" });
+    expect(mediaTypes(await check([layerDigest], other))).toEqual({
+      [layerDigest]: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    });
   });
 });

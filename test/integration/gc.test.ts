@@ -25,7 +25,13 @@ async function objectKeys(): Promise<string[]> {
 }
 
 async function links(): Promise<{ repository: string; digest: string; object_key: string }[]> {
-  return (await env.DB.prepare("SELECT repository, digest, object_key FROM repository_blobs").all<{ repository: string; digest: string; object_key: string }>()).results;
+  return (
+    await env.DB.prepare("SELECT repository, digest, object_key FROM repository_blobs").all<{
+      repository: string;
+      digest: string;
+      object_key: string;
+    }>()
+  ).results;
 }
 
 /** Every link is referenced by a manifest of its repository, and every object under blobs/ by a link. */
@@ -51,7 +57,11 @@ describe("garbage collection", () => {
     expect((await call("DELETE", `/v2/${name}/manifests/${b.digest}`)).status).toBe(202);
 
     const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: "*/15 * * * *", scheduledTime: Date.now() }), { ...env, GC_GRACE_SECONDS: "0" } as unknown as Env, ctx);
+    await worker.scheduled(
+      createScheduledController({ cron: "*/15 * * * *", scheduledTime: Date.now() }),
+      { ...env, GC_GRACE_SECONDS: "0" } as unknown as Env,
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
 
     expect((await call("GET", `/v2/${name}/blobs/${onlyBDigest}`)).status).toBe(404);
@@ -61,11 +71,15 @@ describe("garbage collection", () => {
     expect((await call("GET", `/v2/${name}/blobs/${config}`)).status).toBe(200);
     await expectNothingUnreferenced();
 
-    const jobs = await (await call("GET", "/admin/jobs")).json<{ garbageCollection: { objectsDeleted: number; bytesReclaimed: number; linksRemoved: number } }>();
+    const jobs = await (
+      await call("GET", "/admin/jobs")
+    ).json<{ garbageCollection: { objectsDeleted: number; bytesReclaimed: number; linksRemoved: number } }>();
     expect(jobs.garbageCollection.linksRemoved).toBeGreaterThanOrEqual(1);
     expect(jobs.garbageCollection.objectsDeleted).toBeGreaterThanOrEqual(1);
     expect(jobs.garbageCollection.bytesReclaimed).toBeGreaterThanOrEqual(400);
-    const audited = await env.DB.prepare("SELECT count(*) AS n FROM audit_events WHERE actor = 'garbage-collector'").first<{ n: number }>();
+    const audited = await env.DB.prepare(
+      "SELECT count(*) AS n FROM audit_events WHERE actor = 'garbage-collector'",
+    ).first<{ n: number }>();
     expect(audited?.n).toBe(jobs.garbageCollection.objectsDeleted);
   });
 
@@ -84,14 +98,26 @@ describe("garbage collection", () => {
     const digest = await digestOf(bytes);
     const key = `blobs/sha256/${digest.slice("sha256:".length)}`;
     const claim = async (state: string, changedAt: number) =>
-      env.DB.prepare("INSERT OR REPLACE INTO gc_objects (object_key, state, marked_at, changed_at, size) VALUES (?, ?, ?, ?, 200)").bind(key, state, changedAt, changedAt).run();
+      env.DB.prepare(
+        "INSERT OR REPLACE INTO gc_objects (object_key, state, marked_at, changed_at, size) VALUES (?, ?, ?, ?, 200)",
+      )
+        .bind(key, state, changedAt, changedAt)
+        .run();
 
     await claim("claimed", Date.now());
-    await expectError(await call("POST", `/v2/${name}/blobs/uploads/?digest=${digest}`, { body: bytes }), 400, "BLOB_UPLOAD_INVALID");
+    await expectError(
+      await call("POST", `/v2/${name}/blobs/uploads/?digest=${digest}`, { body: bytes }),
+      400,
+      "BLOB_UPLOAD_INVALID",
+    );
     expect((await call("HEAD", `/v2/${name}/blobs/${digest}`)).status).toBe(404);
 
     await claim("deleted", Date.now() + 60_000); // deleted "after" the next request begins
-    await expectError(await call("POST", `/v2/${name}/blobs/uploads/?digest=${digest}`, { body: bytes }), 400, "BLOB_UPLOAD_INVALID");
+    await expectError(
+      await call("POST", `/v2/${name}/blobs/uploads/?digest=${digest}`, { body: bytes }),
+      400,
+      "BLOB_UPLOAD_INVALID",
+    );
 
     await claim("deleted", Date.now() - 60_000); // deleted before: the new upload wrote a fresh object
     expect((await call("POST", `/v2/${name}/blobs/uploads/?digest=${digest}`, { body: bytes })).status).toBe(201);

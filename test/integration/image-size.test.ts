@@ -6,7 +6,9 @@ import { describe, expect, it } from "vitest";
 import { bytesOf, OCI_INDEX, pushImage, putManifestBytes, randomBytes } from "../support/registry";
 
 async function storedImageSize(name: string, digest: string): Promise<number | null | undefined> {
-  const row = await env.DB.prepare("SELECT image_size FROM manifests WHERE repository = ? AND digest = ?").bind(name, digest).first<{ image_size: number | null }>();
+  const row = await env.DB.prepare("SELECT image_size FROM manifests WHERE repository = ? AND digest = ?")
+    .bind(name, digest)
+    .first<{ image_size: number | null }>();
   return row?.image_size;
 }
 
@@ -18,7 +20,11 @@ describe("image size at push", () => {
     expect(await storedImageSize(name, image.digest)).toBe(config.size + 1000 + 234);
 
     const index = bytesOf(
-      JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: image.manifest.mediaType, digest: image.digest, size: image.bytes.length }] }),
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_INDEX,
+        manifests: [{ mediaType: image.manifest.mediaType, digest: image.digest, size: image.bytes.length }],
+      }),
     );
     const put = await putManifestBytes(name, "multi", index, OCI_INDEX);
     expect(put.status).toBe(201);

@@ -1,7 +1,16 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ecrCall, type EcrResult } from "../support/ecr";
-import { bytesOf, call, digestOf, expectError, pushBlob, pushImage, putManifestBytes, setImmutable } from "../support/registry";
+import {
+  bytesOf,
+  call,
+  digestOf,
+  expectError,
+  pushBlob,
+  pushImage,
+  putManifestBytes,
+  setImmutable,
+} from "../support/registry";
 
 const NAME = "team-a/locked";
 
@@ -55,9 +64,13 @@ describe("tag immutability", () => {
     const got = await call("GET", `/v2/${NAME}/manifests/release`);
     expect(got.headers.get("Docker-Content-Digest")).toBe(await digestOf(winner));
     // Losers left nothing behind: only the seed image and the winner are stored.
-    const rows = await env.DB.prepare("SELECT digest FROM manifests WHERE repository = ?").bind(NAME).all<{ digest: string }>();
+    const rows = await env.DB.prepare("SELECT digest FROM manifests WHERE repository = ?")
+      .bind(NAME)
+      .all<{ digest: string }>();
     expect(rows.results).toHaveLength(2);
-    const tags = await env.DB.prepare("SELECT tag FROM tags WHERE repository = ? ORDER BY tag").bind(NAME).all<{ tag: string }>();
+    const tags = await env.DB.prepare("SELECT tag FROM tags WHERE repository = ? ORDER BY tag")
+      .bind(NAME)
+      .all<{ tag: string }>();
     expect(tags.results.map((r) => r.tag)).toEqual(["release", "seed"]);
   });
 });
@@ -98,10 +111,19 @@ describe("tag immutability with exclusion filters (ECR PutImageTagMutability)", 
 
   it("MUTABLE_WITH_EXCLUSION: only excluded tags are fixed; concurrent pushes to a fixed new tag leave one winner", async () => {
     await pushImage(NAME, "seed");
-    expect((await setMutability(NAME, { imageTagMutability: "MUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filterType: "WILDCARD", filter: "release-*" }] })).status).toBe(200);
+    expect(
+      (
+        await setMutability(NAME, {
+          imageTagMutability: "MUTABLE_WITH_EXCLUSION",
+          imageTagMutabilityExclusionFilters: [{ filterType: "WILDCARD", filter: "release-*" }],
+        })
+      ).status,
+    ).toBe(200);
     expect((await putManifestBytes(NAME, "seed", await manifestWithConfig(NAME, 9))).status).toBe(201);
     const candidates = await Promise.all(Array.from({ length: 10 }, (_, i) => manifestWithConfig(NAME, 200 + i)));
-    const statuses = (await Promise.all(candidates.map((bytes) => putManifestBytes(NAME, "release-1", bytes)))).map((r) => r.status);
+    const statuses = (await Promise.all(candidates.map((bytes) => putManifestBytes(NAME, "release-1", bytes)))).map(
+      (r) => r.status,
+    );
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 400)).toHaveLength(9);
   });
@@ -112,7 +134,10 @@ describe("tag immutability with exclusion filters (ECR PutImageTagMutability)", 
     for (const setting of [
       { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION" },
       { imageTagMutabilityExclusionFilters: [{ filterType: "WILDCARD", filter: "x" }] },
-      { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filterType: "WILDCARD", filter: "a b" }] },
+      {
+        imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+        imageTagMutabilityExclusionFilters: [{ filterType: "WILDCARD", filter: "a b" }],
+      },
       { imageTagMutability: "SOMETIMES" },
     ]) {
       const response = await setMutability(NAME, setting);

@@ -23,7 +23,9 @@ async function runCron(): Promise<void> {
 }
 
 async function age(name: string, digest: string, days: number): Promise<void> {
-  await env.DB.prepare("UPDATE manifests SET pushed_at = ? WHERE repository = ? AND digest = ?").bind(Date.now() - days * DAY, name, digest).run();
+  await env.DB.prepare("UPDATE manifests SET pushed_at = ? WHERE repository = ? AND digest = ?")
+    .bind(Date.now() - days * DAY, name, digest)
+    .run();
 }
 
 /** Pushes an image under a temporary tag, then removes the tag: an untagged image. */
@@ -34,14 +36,26 @@ async function pushUntagged(name: string, extra?: Record<string, unknown>): Prom
 }
 
 async function digestsIn(name: string): Promise<Set<string>> {
-  const rows = await env.DB.prepare("SELECT digest FROM manifests WHERE repository = ?").bind(name).all<{ digest: string }>();
+  const rows = await env.DB.prepare("SELECT digest FROM manifests WHERE repository = ?")
+    .bind(name)
+    .all<{ digest: string }>();
   return new Set(rows.results.map((row) => row.digest));
 }
 
 const POLICY = JSON.stringify({
   rules: [
-    { rulePriority: 1, description: "untagged after 14 days", selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 14 }, action: { type: "expire" } },
-    { rulePriority: 2, description: "keep 2 prod", selection: { tagStatus: "tagged", tagPrefixList: ["prod"], countType: "imageCountMoreThan", countNumber: 2 }, action: { type: "expire" } },
+    {
+      rulePriority: 1,
+      description: "untagged after 14 days",
+      selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 14 },
+      action: { type: "expire" },
+    },
+    {
+      rulePriority: 2,
+      description: "keep 2 prod",
+      selection: { tagStatus: "tagged", tagPrefixList: ["prod"], countType: "imageCountMoreThan", countNumber: 2 },
+      action: { type: "expire" },
+    },
   ],
 });
 
@@ -53,7 +67,9 @@ describe("lifecycle policies", () => {
     const u15 = await pushUntagged(name);
     const u1 = await pushUntagged(name);
     const u20Size = Number((await call("HEAD", `/v2/${name}/manifests/${u20}`)).headers.get("Content-Length"));
-    const signature = await pushUntagged(name, { subject: { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: u20, size: u20Size } });
+    const signature = await pushUntagged(name, {
+      subject: { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: u20, size: u20Size },
+    });
     const prod: string[] = [];
     for (let i = 1; i <= 4; i++) prod.push((await pushImage(name, `prod-${i}`, { layers: [randomBytes(64)] })).digest);
     const dev = (await pushImage(name, "dev-1", { layers: [randomBytes(64)] })).digest;
@@ -67,7 +83,12 @@ describe("lifecycle policies", () => {
     await ecr("PutLifecyclePolicy", { repositoryName: name, lifecyclePolicyText: POLICY });
     expect((await ecr("StartLifecyclePolicyPreview", { repositoryName: name })).status).toBe("COMPLETE");
     const preview = await ecr("GetLifecyclePolicyPreview", { repositoryName: name });
-    const previewed = new Map((preview.previewResults as { imageDigest: string; appliedRulePriority?: number }[]).map((r) => [r.imageDigest, r.appliedRulePriority]));
+    const previewed = new Map(
+      (preview.previewResults as { imageDigest: string; appliedRulePriority?: number }[]).map((r) => [
+        r.imageDigest,
+        r.appliedRulePriority,
+      ]),
+    );
     const expected = new Map([
       [u20, 1],
       [u15, 1],
@@ -83,8 +104,20 @@ describe("lifecycle policies", () => {
     const left = await digestsIn(name);
     for (const digest of expected.keys()) expect(left.has(digest), digest).toBe(false);
     expect([...left].sort()).toEqual([u1, prod[2]!, prod[3]!, dev].sort());
-    expect((await call("GET", `/v2/${name}/manifests/prod-4`, { headers: { Accept: "application/vnd.oci.image.manifest.v1+json" } })).status).toBe(200);
-    expect((await call("GET", `/v2/${name}/manifests/prod-1`, { headers: { Accept: "application/vnd.oci.image.manifest.v1+json" } })).status).toBe(404);
+    expect(
+      (
+        await call("GET", `/v2/${name}/manifests/prod-4`, {
+          headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await call("GET", `/v2/${name}/manifests/prod-1`, {
+          headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
+        })
+      ).status,
+    ).toBe(404);
 
     const audit = await listAuditEvents(database(env.DB), name, 100);
     expect(new Map(audit.map((e) => [e.digest, e.detail.rulePriority]))).toEqual(expected);
@@ -92,9 +125,13 @@ describe("lifecycle policies", () => {
     const policy = await ecr("GetLifecyclePolicy", { repositoryName: name });
     expect(policy.lastEvaluatedAt).toBeTypeOf("number");
 
-    const jobs = await (await call("GET", "/admin/jobs")).json<{ lifecycle: { imagesExpired: number; repositories: number } }>();
+    const jobs = await (
+      await call("GET", "/admin/jobs")
+    ).json<{ lifecycle: { imagesExpired: number; repositories: number } }>();
     expect(jobs.lifecycle.imagesExpired).toBeGreaterThanOrEqual(5);
-    const storage = await (await call("GET", "/admin/storage")).json<{ repositories: { repository: string; blobs: number; bytes: number }[] }>();
+    const storage = await (
+      await call("GET", "/admin/storage")
+    ).json<{ repositories: { repository: string; blobs: number; bytes: number }[] }>();
     expect(storage.repositories.find((r) => r.repository === name)?.bytes).toBeGreaterThan(0);
   });
 
@@ -104,8 +141,17 @@ describe("lifecycle policies", () => {
     const digest = await pushUntagged(name);
     const { bytes } = await pushImage(name, "keep", { layers: [randomBytes(10)] });
     // Tag the untagged image after it was "evaluated" as untagged.
-    const manifest = await call("GET", `/v2/${name}/manifests/${digest}`, { headers: { Accept: "application/vnd.oci.image.manifest.v1+json" } });
-    expect((await call("PUT", `/v2/${name}/manifests/late-tag`, { body: await manifest.arrayBuffer(), headers: { "Content-Type": "application/vnd.oci.image.manifest.v1+json" } })).status).toBe(201);
+    const manifest = await call("GET", `/v2/${name}/manifests/${digest}`, {
+      headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
+    });
+    expect(
+      (
+        await call("PUT", `/v2/${name}/manifests/late-tag`, {
+          body: await manifest.arrayBuffer(),
+          headers: { "Content-Type": "application/vnd.oci.image.manifest.v1+json" },
+        })
+      ).status,
+    ).toBe(201);
     expect(bytes.length).toBeGreaterThan(0);
     expect(await repositoryObject(env, name).expireImages(name, [{ digest, tags: [] }])).toEqual([]);
     expect(await digestsIn(name)).toContain(digest);
@@ -134,24 +180,41 @@ describe("lifecycle policies", () => {
   it("answers ECR's exceptions", async () => {
     const name = "lifecycle/errors";
     await ecr("CreateRepository", { repositoryName: name });
-    expect((await ecrCall("GetLifecyclePolicy", { repositoryName: name })).type).toBe("LifecyclePolicyNotFoundException");
-    expect((await ecrCall("DeleteLifecyclePolicy", { repositoryName: name })).type).toBe("LifecyclePolicyNotFoundException");
-    expect((await ecrCall("StartLifecyclePolicyPreview", { repositoryName: name })).type).toBe("LifecyclePolicyNotFoundException");
-    expect((await ecrCall("GetLifecyclePolicyPreview", { repositoryName: name })).type).toBe("LifecyclePolicyPreviewNotFoundException");
-    const bad = await ecrCall("PutLifecyclePolicy", { repositoryName: name, lifecyclePolicyText: POLICY.replace('"countNumber":14', '"countNumber":0') });
+    expect((await ecrCall("GetLifecyclePolicy", { repositoryName: name })).type).toBe(
+      "LifecyclePolicyNotFoundException",
+    );
+    expect((await ecrCall("DeleteLifecyclePolicy", { repositoryName: name })).type).toBe(
+      "LifecyclePolicyNotFoundException",
+    );
+    expect((await ecrCall("StartLifecyclePolicyPreview", { repositoryName: name })).type).toBe(
+      "LifecyclePolicyNotFoundException",
+    );
+    expect((await ecrCall("GetLifecyclePolicyPreview", { repositoryName: name })).type).toBe(
+      "LifecyclePolicyPreviewNotFoundException",
+    );
+    const bad = await ecrCall("PutLifecyclePolicy", {
+      repositoryName: name,
+      lifecyclePolicyText: POLICY.replace('"countNumber":14', '"countNumber":0'),
+    });
     expect(bad.status).toBe(400);
     expect(bad.type).toBe("InvalidParameterException");
     expect(String(bad.body.message)).toContain("countNumber must be a positive integer");
-    expect((await ecrCall("PutLifecyclePolicy", { repositoryName: "lifecycle/none", lifecyclePolicyText: POLICY })).type).toBe("RepositoryNotFoundException");
+    expect(
+      (await ecrCall("PutLifecyclePolicy", { repositoryName: "lifecycle/none", lifecyclePolicyText: POLICY })).type,
+    ).toBe("RepositoryNotFoundException");
 
     await ecr("PutLifecyclePolicy", { repositoryName: name, lifecyclePolicyText: POLICY });
-    await env.DB.prepare("INSERT INTO lifecycle_previews (repository, status, policy_text, results, started_at) VALUES (?, 'IN_PROGRESS', ?, NULL, ?)")
+    await env.DB.prepare(
+      "INSERT INTO lifecycle_previews (repository, status, policy_text, results, started_at) VALUES (?, 'IN_PROGRESS', ?, NULL, ?)",
+    )
       .bind(name, POLICY, Date.now())
       .run();
     const busy = await ecrCall("StartLifecyclePolicyPreview", { repositoryName: name });
     expect(busy.type).toBe("LifecyclePolicyPreviewInProgressException");
     expect((await ecr("GetLifecyclePolicyPreview", { repositoryName: name })).status).toBe("IN_PROGRESS");
-    await env.DB.prepare("UPDATE lifecycle_previews SET started_at = ? WHERE repository = ?").bind(Date.now() - 10 * 60 * 1000, name).run();
+    await env.DB.prepare("UPDATE lifecycle_previews SET started_at = ? WHERE repository = ?")
+      .bind(Date.now() - 10 * 60 * 1000, name)
+      .run();
     expect((await ecr("StartLifecyclePolicyPreview", { repositoryName: name })).status).toBe("COMPLETE");
     const deleted = await ecr("DeleteLifecyclePolicy", { repositoryName: name });
     expect(deleted.lifecyclePolicyText).toBe(POLICY);

@@ -7,7 +7,12 @@
  * attempt writes nothing.
  */
 import { SignatureV4 } from "@smithy/signature-v4";
-import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { LoginThrottleObject } from "../../src/auth/login-throttle-object";
@@ -26,9 +31,18 @@ import {
 } from "../support/registry";
 
 const PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeRegistry"];
-const PUSH = [...PULL, "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"];
+const PUSH = [
+  ...PULL,
+  "ecr:BatchCheckLayerAvailability",
+  "ecr:InitiateLayerUpload",
+  "ecr:UploadLayerPart",
+  "ecr:CompleteLayerUpload",
+  "ecr:PutImage",
+];
 
-type Settings = Partial<Record<"LOGIN_THROTTLE_KEY_FAILURES" | "LOGIN_THROTTLE_IP_FAILURES" | "LOGIN_THROTTLE_WINDOW_SECONDS", string>>;
+type Settings = Partial<
+  Record<"LOGIN_THROTTLE_KEY_FAILURES" | "LOGIN_THROTTLE_IP_FAILURES" | "LOGIN_THROTTLE_WINDOW_SECONDS", string>
+>;
 
 interface Sent {
   ip?: string;
@@ -43,7 +57,11 @@ async function send(method: string, path: string, sent: Sent = {}): Promise<Resp
   const headers = new Headers(sent.headers);
   if (sent.authorization) headers.set("Authorization", sent.authorization);
   if (sent.ip) headers.set("CF-Connecting-IP", sent.ip);
-  const request = new Request<unknown, IncomingRequestCfProperties>(`${ORIGIN}${path}`, { method, headers, body: sent.body });
+  const request = new Request<unknown, IncomingRequestCfProperties>(`${ORIGIN}${path}`, {
+    method,
+    headers,
+    body: sent.body,
+  });
   const ctx = createExecutionContext();
   const response = await worker.fetch(request, { ...env, ...sent.settings } as Env, ctx);
   await waitOnExecutionContext(ctx);
@@ -76,7 +94,8 @@ async function expectStatus(response: Response, status: number): Promise<void> {
 
 /** Fails `count` logins of `authorization` at GET /token from `ip`, each answered 401. */
 async function fail(count: number, authorization: string, ip: string, settings?: Settings): Promise<void> {
-  for (let i = 0; i < count; i++) await expectStatus(await send("GET", tokenPath(), { authorization, ip, settings }), 401);
+  for (let i = 0; i < count; i++)
+    await expectStatus(await send("GET", tokenPath(), { authorization, ip, settings }), 401);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -99,19 +118,35 @@ describe("Basic credentials at the token service, /v2 and /admin", () => {
     expect(head.status).toBe(429);
     expect(head.headers.get("Retry-After")).not.toBeNull();
     await expectThrottled(await send("GET", "/admin/users", { authorization: right }));
-    const form = new URLSearchParams({ grant_type: "password", service: SERVICE, client_id: "t", username: victim.accessKeyId, password: victim.secretAccessKey });
+    const form = new URLSearchParams({
+      grant_type: "password",
+      service: SERVICE,
+      client_id: "t",
+      username: victim.accessKeyId,
+      password: victim.secretAccessKey,
+    });
     await expectThrottled(
-      await send("POST", "/token", { body: form, headers: { "Content-Type": "application/x-www-form-urlencoded" }, ip: "203.0.113.9" }),
+      await send("POST", "/token", {
+        body: form,
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        ip: "203.0.113.9",
+      }),
     );
 
     // Another key from the same address still logs in (11 failures there, under 30).
-    await expectStatus(await send("GET", tokenPath(), { authorization: bystander.authorization, ip: "198.51.100.7" }), 200);
+    await expectStatus(
+      await send("GET", tokenPath(), { authorization: bystander.authorization, ip: "198.51.100.7" }),
+      200,
+    );
   });
 
   it("throttles an address after 30 failures of any keys, and not other addresses", async () => {
     const user = await createUser("roamer", allowPolicy(PULL));
     for (let i = 0; i < 30; i++) {
-      await expectStatus(await send("GET", tokenPath(), { authorization: basicAuthorization(`AKIAGUESS${i}`, "x"), ip: "192.0.2.50" }), 401);
+      await expectStatus(
+        await send("GET", tokenPath(), { authorization: basicAuthorization(`AKIAGUESS${i}`, "x"), ip: "192.0.2.50" }),
+        401,
+      );
     }
     await expectThrottled(await send("GET", tokenPath(), { authorization: user.authorization, ip: "192.0.2.50" }));
     await expectThrottled(await send("GET", "/v2/", { authorization: user.authorization, ip: "192.0.2.50" }));
@@ -123,23 +158,40 @@ describe("Basic credentials at the token service, /v2 and /admin", () => {
     const user = await createUser("six", allowPolicy(PULL));
     const settings = { LOGIN_THROTTLE_IP_FAILURES: "3" };
     for (let i = 1; i <= 3; i++) {
-      await expectStatus(await send("GET", tokenPath(), { authorization: basicAuthorization(`AKIAV6${i}`, "x"), ip: `2001:db8:1:2::${i}`, settings }), 401);
+      await expectStatus(
+        await send("GET", tokenPath(), {
+          authorization: basicAuthorization(`AKIAV6${i}`, "x"),
+          ip: `2001:db8:1:2::${i}`,
+          settings,
+        }),
+        401,
+      );
     }
-    await expectThrottled(await send("GET", tokenPath(), { authorization: user.authorization, ip: "2001:db8:1:2:ffff::1", settings }));
-    await expectStatus(await send("GET", tokenPath(), { authorization: user.authorization, ip: "2001:db8:1:3::1", settings }), 200);
+    await expectThrottled(
+      await send("GET", tokenPath(), { authorization: user.authorization, ip: "2001:db8:1:2:ffff::1", settings }),
+    );
+    await expectStatus(
+      await send("GET", tokenPath(), { authorization: user.authorization, ip: "2001:db8:1:3::1", settings }),
+      200,
+    );
   });
 
   it("never counts successful logins, nor logins with user AWS against a key", async () => {
     const user = await createUser("regular", allowPolicy([...PULL, "ecr:GetAuthorizationToken"]));
     const settings = { LOGIN_THROTTLE_KEY_FAILURES: "2" };
-    for (let i = 0; i < 20; i++) await expectStatus(await send("GET", tokenPath(), { authorization: user.authorization, settings }), 200);
+    for (let i = 0; i < 20; i++)
+      await expectStatus(await send("GET", tokenPath(), { authorization: user.authorization, settings }), 200);
     await fail(1, wrongSecret(user), "198.51.100.20", settings);
     await expectStatus(await send("GET", tokenPath(), { authorization: user.authorization, settings }), 200);
 
     // Bad login tokens for user AWS (shared by every `docker login -u AWS`) never throttle a key.
     const login = await send("GET", "/admin/authorization-token", { authorization: user.authorization });
     const token = (await login.json<{ authorizationToken: string }>()).authorizationToken;
-    for (let i = 0; i < 5; i++) await expectStatus(await send("GET", tokenPath(), { authorization: basicAuthorization("AWS", `forged-${i}`), settings }), 401);
+    for (let i = 0; i < 5; i++)
+      await expectStatus(
+        await send("GET", tokenPath(), { authorization: basicAuthorization("AWS", `forged-${i}`), settings }),
+        401,
+      );
     await expectStatus(await send("GET", tokenPath(), { authorization: `Basic ${token}`, settings }), 200);
   });
 
@@ -147,9 +199,13 @@ describe("Basic credentials at the token service, /v2 and /admin", () => {
     const user = await createUser("patient", allowPolicy(PULL));
     const settings = { LOGIN_THROTTLE_KEY_FAILURES: "2", LOGIN_THROTTLE_WINDOW_SECONDS: "2" };
     const stub = env.LOGIN_THROTTLE.get(env.LOGIN_THROTTLE.idFromName(`key:${user.accessKeyId}`));
-    const stored = () => runInDurableObject(stub, (_instance: LoginThrottleObject, state) => [...state.storage.kv.list()].length);
+    const stored = () =>
+      runInDurableObject(stub, (_instance: LoginThrottleObject, state) => [...state.storage.kv.list()].length);
     await fail(2, wrongSecret(user), "198.51.100.30", settings);
-    const retryAfter = await expectThrottled(await send("GET", tokenPath(), { authorization: user.authorization, settings }), 2);
+    const retryAfter = await expectThrottled(
+      await send("GET", tokenPath(), { authorization: user.authorization, settings }),
+      2,
+    );
     expect(await stored()).toBe(1);
     await sleep(retryAfter * 1000 + 100);
     await expectStatus(await send("GET", tokenPath(), { authorization: user.authorization, settings }), 200);
@@ -165,11 +221,23 @@ describe("Basic credentials at the token service, /v2 and /admin", () => {
     await fail(10, wrongSecret(user), "198.51.100.40");
     const blob = randomBytes(128);
     const digest = await digestOf(blob);
-    await expectThrottled(await send("POST", `/v2/team-a/new/blobs/uploads/?digest=${digest}`, { authorization: user.authorization, body: blob }));
-    await expectThrottled(await send("POST", "/admin/users", { authorization: user.authorization, body: JSON.stringify({ name: "sneaky" }) }));
+    await expectThrottled(
+      await send("POST", `/v2/team-a/new/blobs/uploads/?digest=${digest}`, {
+        authorization: user.authorization,
+        body: blob,
+      }),
+    );
+    await expectThrottled(
+      await send("POST", "/admin/users", {
+        authorization: user.authorization,
+        body: JSON.stringify({ name: "sneaky" }),
+      }),
+    );
     // Seen with the admin's credentials: no repository, no blob, no user.
     const admin = basicAuthorization(env.REGISTRY_ADMIN_ACCESS_KEY_ID, env.REGISTRY_ADMIN_SECRET_ACCESS_KEY);
-    expect((await ecrCall("DescribeRepositories", { repositoryNames: ["team-a/new"] })).type).toBe("RepositoryNotFoundException");
+    expect((await ecrCall("DescribeRepositories", { repositoryNames: ["team-a/new"] })).type).toBe(
+      "RepositoryNotFoundException",
+    );
     await expectStatus(await send("HEAD", `/v2/team-a/new/blobs/${digest}`, { authorization: admin }), 404);
     await expectStatus(await send("GET", "/admin/users/sneaky", { authorization: admin }), 404);
   });
@@ -177,7 +245,10 @@ describe("Basic credentials at the token service, /v2 and /admin", () => {
 
 describe("SigV4 on the ECR API", () => {
   /** One ECR call signed with `credentials`, from `ip`. */
-  async function ecrAs(credentials: { accessKeyId: string; secretAccessKey: string }, ip?: string): Promise<{ status: number; type: string; retryAfter: string | null }> {
+  async function ecrAs(
+    credentials: { accessKeyId: string; secretAccessKey: string },
+    ip?: string,
+  ): Promise<{ status: number; type: string; retryAfter: string | null }> {
     const url = new URL(ORIGIN);
     const body = "{}";
     const signer = new SignatureV4({ service: "ecr", region: "us-east-1", credentials, sha256: WebCryptoSha256 });
@@ -188,7 +259,11 @@ describe("SigV4 on the ECR API", () => {
         hostname: url.hostname,
         path: "/",
         query: {},
-        headers: { host: url.host, "content-type": "application/x-amz-json-1.1", "x-amz-target": "AmazonEC2ContainerRegistry_V20150921.DescribeRegistry" },
+        headers: {
+          host: url.host,
+          "content-type": "application/x-amz-json-1.1",
+          "x-amz-target": "AmazonEC2ContainerRegistry_V20150921.DescribeRegistry",
+        },
         body,
       },
       { signingDate: new Date() },
@@ -204,7 +279,9 @@ describe("SigV4 on the ECR API", () => {
     const right = { accessKeyId: victim.accessKeyId, secretAccessKey: victim.secretAccessKey };
     expect((await ecrAs(right)).status).toBe(200);
     for (let i = 0; i < 10; i++) {
-      expect(await ecrAs({ ...right, secretAccessKey: `${victim.secretAccessKey.slice(0, -1)}!` }, "198.51.100.60")).toMatchObject({
+      expect(
+        await ecrAs({ ...right, secretAccessKey: `${victim.secretAccessKey.slice(0, -1)}!` }, "198.51.100.60"),
+      ).toMatchObject({
         status: 403,
         type: "InvalidSignatureException",
       });
@@ -214,14 +291,18 @@ describe("SigV4 on the ECR API", () => {
     expect(Number(throttled.retryAfter)).toBeGreaterThan(0);
     // The same key is throttled at the token service too: the throttle is the key's.
     await expectThrottled(await send("GET", tokenPath(), { authorization: victim.authorization }));
-    expect(await ecrAs({ accessKeyId: other.accessKeyId, secretAccessKey: other.secretAccessKey }, "198.51.100.60")).toMatchObject({ status: 200 });
+    expect(
+      await ecrAs({ accessKeyId: other.accessKeyId, secretAccessKey: other.secretAccessKey }, "198.51.100.60"),
+    ).toMatchObject({ status: 200 });
   });
 
   it("throttles an address that tries unknown access keys", async () => {
     const user = await createUser("ecr-user", allowPolicy(PULL));
     const credentials = { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey };
     for (let i = 0; i < 30; i++) {
-      expect(await ecrAs({ accessKeyId: `AKIAUNKNOWN${i}`, secretAccessKey: "x".repeat(40) }, "192.0.2.80")).toMatchObject({
+      expect(
+        await ecrAs({ accessKeyId: `AKIAUNKNOWN${i}`, secretAccessKey: "x".repeat(40) }, "192.0.2.80"),
+      ).toMatchObject({
         status: 403,
         type: "UnrecognizedClientException",
       });

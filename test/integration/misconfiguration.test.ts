@@ -9,7 +9,12 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { adminAuthorization, ORIGIN } from "../support/registry";
 
-async function callWith(overrides: Record<string, string | undefined>, method: string, path: string, init: RequestInit = {}): Promise<Response> {
+async function callWith(
+  overrides: Record<string, string | undefined>,
+  method: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
   const ctx = createExecutionContext();
   const request = new Request(`${ORIGIN}${path}`, { ...init, method }) as Request<unknown, IncomingRequestCfProperties>;
   const response = await worker.fetch(request, { ...env, ...overrides }, ctx);
@@ -26,28 +31,63 @@ afterEach(() => {
 describe("a misconfigured Worker", () => {
   it("answers a token request without a signing key (a .dev.vars with only the admin key) with 503 naming REGISTRY_TOKEN_SIGNING_KEY", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const response = await callWith({ REGISTRY_TOKEN_SIGNING_KEY: undefined }, "GET", "/token?service=edge-registry&scope=repository:a/b:pull", basic);
+    const response = await callWith(
+      { REGISTRY_TOKEN_SIGNING_KEY: undefined },
+      "GET",
+      "/token?service=edge-registry&scope=repository:a/b:pull",
+      basic,
+    );
     expect(response.status).toBe(503);
     const body = await response.json<{ errors: { code: string; message: string }[] }>();
     expect(body.errors[0]?.code).toBe("UNAVAILABLE");
-    expect(body.errors[0]?.message).toBe("the registry is misconfigured: REGISTRY_TOKEN_SIGNING_KEY is not set: no token can be issued");
+    expect(body.errors[0]?.message).toBe(
+      "the registry is misconfigured: REGISTRY_TOKEN_SIGNING_KEY is not set: no token can be issued",
+    );
   });
 
   it.each<[string, Record<string, string>, RegExp]>([
-    ["a signing key that is not JSON", { REGISTRY_TOKEN_SIGNING_KEY: "{oops" }, /REGISTRY_TOKEN_SIGNING_KEY is not JSON/],
-    ["an RSA signing key", { REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify({ kty: "RSA", kid: "k" }) }, /REGISTRY_TOKEN_SIGNING_KEY must be an EC P-256 key/],
-    ["a public signing key", { REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify({ kty: "EC", crv: "P-256", x: "AA", y: "AA", kid: "k" }) }, /REGISTRY_TOKEN_SIGNING_KEY must be a private key/],
+    [
+      "a signing key that is not JSON",
+      { REGISTRY_TOKEN_SIGNING_KEY: "{oops" },
+      /REGISTRY_TOKEN_SIGNING_KEY is not JSON/,
+    ],
+    [
+      "an RSA signing key",
+      { REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify({ kty: "RSA", kid: "k" }) },
+      /REGISTRY_TOKEN_SIGNING_KEY must be an EC P-256 key/,
+    ],
+    [
+      "a public signing key",
+      { REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify({ kty: "EC", crv: "P-256", x: "AA", y: "AA", kid: "k" }) },
+      /REGISTRY_TOKEN_SIGNING_KEY must be a private key/,
+    ],
     [
       "a signing key with bad coordinates",
       { REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify({ kty: "EC", crv: "P-256", x: "AA", y: "AA", d: "AA", kid: "k" }) },
       /REGISTRY_TOKEN_SIGNING_KEY is not a valid P-256 key/,
     ],
     ["a secrets key of 3 bytes", { REGISTRY_SECRETS_KEY: "AAAA" }, /REGISTRY_SECRETS_KEY must be 32 bytes/],
-    ["a secrets key that is not base64", { REGISTRY_SECRETS_KEY: "not base64!" }, /REGISTRY_SECRETS_KEY must be base64/],
-    ["verification keys that are not a list", { REGISTRY_TOKEN_VERIFICATION_KEYS: "{}" }, /REGISTRY_TOKEN_VERIFICATION_KEYS must be a JSON array/],
+    [
+      "a secrets key that is not base64",
+      { REGISTRY_SECRETS_KEY: "not base64!" },
+      /REGISTRY_SECRETS_KEY must be base64/,
+    ],
+    [
+      "verification keys that are not a list",
+      { REGISTRY_TOKEN_VERIFICATION_KEYS: "{}" },
+      /REGISTRY_TOKEN_VERIFICATION_KEYS must be a JSON array/,
+    ],
     ["an admin key id without its secret", { REGISTRY_ADMIN_SECRET_ACCESS_KEY: "" }, /must be set together/],
-    ["a manifest size limit that is not a number", { MANIFEST_MAX_BYTES: "4 MiB" }, /MANIFEST_MAX_BYTES must be a whole number of bytes/],
-    ["a negative garbage collection grace period", { GC_GRACE_SECONDS: "-1" }, /GC_GRACE_SECONDS must be a number of seconds/],
+    [
+      "a manifest size limit that is not a number",
+      { MANIFEST_MAX_BYTES: "4 MiB" },
+      /MANIFEST_MAX_BYTES must be a whole number of bytes/,
+    ],
+    [
+      "a negative garbage collection grace period",
+      { GC_GRACE_SECONDS: "-1" },
+      /GC_GRACE_SECONDS must be a number of seconds/,
+    ],
   ])("answers /v2 with 503 for %s, naming the setting, and logs it once", async (_what, overrides, message) => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     for (let i = 0; i < 3; i++) {
@@ -67,11 +107,17 @@ describe("a misconfigured Worker", () => {
   it("answers the ECR API in AWS JSON (ServerException, 503) naming the setting", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     const response = await callWith({ REGISTRY_SECRETS_KEY: "AAAA" }, "POST", "/", {
-      headers: { "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories", "Content-Type": "application/x-amz-json-1.1" },
+      headers: {
+        "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
+        "Content-Type": "application/x-amz-json-1.1",
+      },
       body: "{}",
     });
     expect(response.status).toBe(503);
-    const body = JSON.parse(new TextDecoder().decode(await response.arrayBuffer())) as { __type: string; message: string };
+    const body = JSON.parse(new TextDecoder().decode(await response.arrayBuffer())) as {
+      __type: string;
+      message: string;
+    };
     expect(body.__type).toBe("ServerException");
     expect(body.message).toMatch(/^the registry is misconfigured: REGISTRY_SECRETS_KEY must be 32 bytes/);
   });

@@ -70,10 +70,18 @@ describe("Transfer-Encoding with Content-Length: the transfer coding wins", () =
     whole.set(last, first.length);
     const digest = await digestOf(whole);
     const location = await startSession(NAME);
-    const patched = await call("PATCH", location, { body: streamOf(first), headers: chunkedWithLength(5), duplex: "half" } as RequestInit);
+    const patched = await call("PATCH", location, {
+      body: streamOf(first),
+      headers: chunkedWithLength(5),
+      duplex: "half",
+    } as RequestInit);
     expect(patched.status, await patched.clone().text()).toBe(202);
     expect(patched.headers.get("Range")).toBe(`0-${first.length - 1}`);
-    const closed = await call("PUT", `${location}?digest=${digest}`, { body: streamOf(last), headers: chunkedWithLength(1), duplex: "half" } as RequestInit);
+    const closed = await call("PUT", `${location}?digest=${digest}`, {
+      body: streamOf(last),
+      headers: chunkedWithLength(1),
+      duplex: "half",
+    } as RequestInit);
     expect(closed.status, await closed.clone().text()).toBe(201);
     await expectBlob(digest, whole);
   });
@@ -82,7 +90,11 @@ describe("Transfer-Encoding with Content-Length: the transfer coding wins", () =
     const bytes = randomBytes(4321);
     const digest = await digestOf(bytes);
     const location = await startSession(NAME);
-    const response = await call("PUT", `${location}?digest=${digest}`, { body: streamOf(bytes, 1000), headers: chunkedWithLength(2), duplex: "half" } as RequestInit);
+    const response = await call("PUT", `${location}?digest=${digest}`, {
+      body: streamOf(bytes, 1000),
+      headers: chunkedWithLength(2),
+      duplex: "half",
+    } as RequestInit);
     expect(response.status, await response.clone().text()).toBe(201);
     await expectBlob(digest, bytes);
   });
@@ -90,7 +102,12 @@ describe("Transfer-Encoding with Content-Length: the transfer coding wins", () =
   it("a manifest PUT takes the chunked body, even when the Content-Length is over the limit", async () => {
     const config = await pushBlob(NAME, EMPTY_CONFIG);
     const manifest = bytesOf(
-      JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: config, size: 2 }, layers: [] }),
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: config, size: 2 },
+        layers: [],
+      }),
     );
     const response = await call("PUT", `/v2/${NAME}/manifests/chunked`, {
       body: streamOf(manifest, 50),
@@ -112,7 +129,11 @@ async function callWith(settings: Settings, method: string, path: string, init: 
   const headers = new Headers(init.headers);
   if (!headers.has("Authorization")) headers.set("Authorization", adminAuthorization());
   const ctx = createExecutionContext();
-  const response = await app.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers, method }), { ...env, ...settings }, ctx);
+  const response = await app.fetch(
+    new Request(`${ORIGIN}${path}`, { ...init, headers, method }),
+    { ...env, ...settings },
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return response;
 }
@@ -133,7 +154,9 @@ function stallingAfter(bytes: Uint8Array): ReadableStream<Uint8Array> {
 /** Fails (instead of hanging the test) when `response` does not come within `ms`. */
 async function within<T>(ms: number, response: Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
+  );
   try {
     return await Promise.race([response, late]);
   } finally {
@@ -149,7 +172,10 @@ async function uploadRange(location: string): Promise<string | null> {
 
 async function sessionObjects(location: string): Promise<string[]> {
   const id = location.split("/").pop() ?? "";
-  const keys = [...(await env.BLOBS.list({ prefix: `uploads/${id}` })).objects, ...(await env.BLOBS.list({ prefix: `blobs/assembled/${id}` })).objects];
+  const keys = [
+    ...(await env.BLOBS.list({ prefix: `uploads/${id}` })).objects,
+    ...(await env.BLOBS.list({ prefix: `blobs/assembled/${id}` })).objects,
+  ];
   return keys.map((object) => object.key);
 }
 
@@ -159,7 +185,10 @@ describe("declared lengths past the blob limit are refused before the body is re
   it("PATCH with a Content-Length of 2^53 or more is 413, not a 500", async () => {
     const location = await startSession(NAME);
     for (const length of [String(2 ** 53), "9007199254740993", "9".repeat(40)]) {
-      const response = await within(5_000, callWith({}, "PATCH", location, { body: endless(), headers: { "Content-Length": length } }));
+      const response = await within(
+        5_000,
+        callWith({}, "PATCH", location, { body: endless(), headers: { "Content-Length": length } }),
+      );
       await expectError(response, 413, "SIZE_INVALID");
     }
     expect(await uploadRange(location)).toBe("0-0");
@@ -187,7 +216,10 @@ describe("declared lengths past the blob limit are refused before the body is re
     const location = await startSession(NAME);
     const first = randomBytes(2 * MiB);
     expect((await callWith(settings, "PATCH", location, { body: first })).status).toBe(202);
-    const response = await within(5_000, callWith(settings, "PATCH", location, { body: endless(), headers: { "Content-Length": String(MiB + 1) } }));
+    const response = await within(
+      5_000,
+      callWith(settings, "PATCH", location, { body: endless(), headers: { "Content-Length": String(MiB + 1) } }),
+    );
     await expectError(response, 413, "SIZE_INVALID");
     expect(await uploadRange(location)).toBe(`0-${2 * MiB - 1}`);
   });
@@ -198,13 +230,18 @@ describe("a chunked body that grows past the blob limit", () => {
 
   it("is cut off with 413 on a session's first chunk, leaving nothing behind", async () => {
     const location = await startSession(NAME);
-    const response = await callWith(settings, "PATCH", location, { body: streamOf(randomBytes(12 * MiB)), duplex: "half" } as RequestInit);
+    const response = await callWith(settings, "PATCH", location, {
+      body: streamOf(randomBytes(12 * MiB)),
+      duplex: "half",
+    } as RequestInit);
     await expectError(response, 413, "SIZE_INVALID");
     expect(await uploadRange(location)).toBe("0-0");
     expect(await sessionObjects(location)).toEqual([]);
     // The session is free and still takes bytes up to the limit.
     const bytes = randomBytes(3 * MiB);
-    expect((await callWith(settings, "PATCH", location, { body: streamOf(bytes), duplex: "half" } as RequestInit)).status).toBe(202);
+    expect(
+      (await callWith(settings, "PATCH", location, { body: streamOf(bytes), duplex: "half" } as RequestInit)).status,
+    ).toBe(202);
     const digest = await digestOf(bytes);
     expect((await callWith(settings, "PUT", `${location}?digest=${digest}`)).status).toBe(201);
     await expectBlob(digest, bytes);
@@ -213,8 +250,14 @@ describe("a chunked body that grows past the blob limit", () => {
   it("is cut off with 413 on a later chunk, and the session stays at its committed offset", async () => {
     const location = await startSession(NAME);
     const first = randomBytes(MiB);
-    expect((await callWith(settings, "PATCH", location, { body: first, headers: { "Content-Range": `0-${MiB - 1}` } })).status).toBe(202);
-    const response = await callWith(settings, "PATCH", location, { body: streamOf(randomBytes(10 * MiB)), duplex: "half" } as RequestInit);
+    expect(
+      (await callWith(settings, "PATCH", location, { body: first, headers: { "Content-Range": `0-${MiB - 1}` } }))
+        .status,
+    ).toBe(202);
+    const response = await callWith(settings, "PATCH", location, {
+      body: streamOf(randomBytes(10 * MiB)),
+      duplex: "half",
+    } as RequestInit);
     await expectError(response, 413, "SIZE_INVALID");
     expect(await uploadRange(location)).toBe(`0-${MiB - 1}`);
     const closing = await callWith(settings, "PUT", `${location}?digest=${await digestOf(first)}`);
@@ -225,12 +268,22 @@ describe("a chunked body that grows past the blob limit", () => {
     const bytes = randomBytes(4 * MiB);
     const digest = await digestOf(bytes);
     await expectError(
-      await callWith(settings, "POST", `/v2/${NAME}/blobs/uploads/?digest=${digest}`, { body: streamOf(bytes), duplex: "half" } as RequestInit),
+      await callWith(settings, "POST", `/v2/${NAME}/blobs/uploads/?digest=${digest}`, {
+        body: streamOf(bytes),
+        duplex: "half",
+      } as RequestInit),
       413,
       "SIZE_INVALID",
     );
     const location = await startSession(NAME);
-    await expectError(await callWith(settings, "PUT", `${location}?digest=${digest}`, { body: streamOf(bytes), duplex: "half" } as RequestInit), 413, "SIZE_INVALID");
+    await expectError(
+      await callWith(settings, "PUT", `${location}?digest=${digest}`, {
+        body: streamOf(bytes),
+        duplex: "half",
+      } as RequestInit),
+      413,
+      "SIZE_INVALID",
+    );
     expect(await uploadRange(location)).toBe("0-0");
     expect((await call("HEAD", `/v2/${NAME}/blobs/${digest}`)).status).toBe(404);
   });
@@ -243,33 +296,64 @@ describe("a request body that stops arriving", () => {
     const location = await startSession(NAME);
     const first = randomBytes(100_000);
     expect((await call("PATCH", location, { body: first })).status).toBe(202);
-    const variants: Record<string, string>[] = [{}, { "Content-Length": String(5 * MiB) }, { "Content-Range": `100000-${100_000 + 5 * MiB - 1}` }];
+    const variants: Record<string, string>[] = [
+      {},
+      { "Content-Length": String(5 * MiB) },
+      { "Content-Range": `100000-${100_000 + 5 * MiB - 1}` },
+    ];
     for (const headers of variants) {
       const started = Date.now();
-      const response = await within(10_000, callWith(settings, "PATCH", location, { body: stallingAfter(randomBytes(70_000)), headers }));
+      const response = await within(
+        10_000,
+        callWith(settings, "PATCH", location, { body: stallingAfter(randomBytes(70_000)), headers }),
+      );
       await expectError(response, 408, "BLOB_UPLOAD_INVALID");
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(await uploadRange(location)).toBe("0-99999");
     }
     // Released at once: the next chunk is taken.
     const rest = randomBytes(50_000);
-    expect((await call("PATCH", location, { body: rest, headers: { "Content-Range": "100000-149999" } })).status).toBe(202);
+    expect((await call("PATCH", location, { body: rest, headers: { "Content-Range": "100000-149999" } })).status).toBe(
+      202,
+    );
   });
 
   it("ends a monolithic POST, a closing PUT, a manifest PUT and an ECR call with 408", async () => {
     const digest = await digestOf(randomBytes(10));
-    const stalled = (length: number) => ({ body: stallingAfter(randomBytes(1000)), headers: { "Content-Length": String(length) }, duplex: "half" }) as RequestInit;
-    await expectError(await within(10_000, callWith(settings, "POST", `/v2/${NAME}/blobs/uploads/?digest=${digest}`, stalled(MiB))), 408, "BLOB_UPLOAD_INVALID");
+    const stalled = (length: number) =>
+      ({
+        body: stallingAfter(randomBytes(1000)),
+        headers: { "Content-Length": String(length) },
+        duplex: "half",
+      }) as RequestInit;
+    await expectError(
+      await within(10_000, callWith(settings, "POST", `/v2/${NAME}/blobs/uploads/?digest=${digest}`, stalled(MiB))),
+      408,
+      "BLOB_UPLOAD_INVALID",
+    );
     const location = await startSession(NAME);
-    await expectError(await within(10_000, callWith(settings, "PUT", `${location}?digest=${digest}`, stalled(MiB))), 408, "BLOB_UPLOAD_INVALID");
+    await expectError(
+      await within(10_000, callWith(settings, "PUT", `${location}?digest=${digest}`, stalled(MiB))),
+      408,
+      "BLOB_UPLOAD_INVALID",
+    );
     expect(await uploadRange(location)).toBe("0-0");
-    const manifest = await within(10_000, callWith(settings, "PUT", `/v2/${NAME}/manifests/stalled`, { ...stalled(5000), headers: { "Content-Type": OCI_MANIFEST } }));
+    const manifest = await within(
+      10_000,
+      callWith(settings, "PUT", `/v2/${NAME}/manifests/stalled`, {
+        ...stalled(5000),
+        headers: { "Content-Type": OCI_MANIFEST },
+      }),
+    );
     await expectError(manifest, 408, "MANIFEST_INVALID");
     const ecr = await within(
       10_000,
       callWith(settings, "POST", "/", {
         ...stalled(5000),
-        headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories" },
+        headers: {
+          "Content-Type": "application/x-amz-json-1.1",
+          "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
+        },
       }),
     );
     expect(ecr.status).toBe(408);

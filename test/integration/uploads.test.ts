@@ -47,7 +47,11 @@ describe("monolithic uploads", () => {
   it("rejects a wrong digest with DIGEST_INVALID and stores nothing", async () => {
     const bytes = randomBytes(5000);
     const wrong = await digestOf(randomBytes(10));
-    await expectError(await call("POST", `/v2/${NAME}/blobs/uploads/?digest=${wrong}`, { body: bytes }), 400, "DIGEST_INVALID");
+    await expectError(
+      await call("POST", `/v2/${NAME}/blobs/uploads/?digest=${wrong}`, { body: bytes }),
+      400,
+      "DIGEST_INVALID",
+    );
     await expectError(await call("GET", `/v2/${NAME}/blobs/${wrong}`), 404, "BLOB_UNKNOWN");
     expect(await objectKeys("blobs/")).toEqual([]);
   });
@@ -185,7 +189,10 @@ describe("chunked uploads", () => {
     const bytes = randomBytes(6 * MiB + 11);
     const digest = await digestOf(bytes);
     const location = await startSession(NAME);
-    const done = await call("PUT", `${location}?digest=${digest}`, { body: streamOf(bytes), duplex: "half" } as RequestInit);
+    const done = await call("PUT", `${location}?digest=${digest}`, {
+      body: streamOf(bytes),
+      duplex: "half",
+    } as RequestInit);
     expect(done.status, await done.clone().text()).toBe(201);
     await expectBlob(NAME, digest, bytes);
   });
@@ -205,7 +212,10 @@ describe("chunked uploads", () => {
     const digest = await digestOf(whole);
     const location = await startSession(NAME);
     expect((await patch(location, first, 0)).status).toBe(202);
-    const done = await call("PUT", `${location}?digest=${digest}`, { body: last, headers: { "Content-Range": "1000-1499" } });
+    const done = await call("PUT", `${location}?digest=${digest}`, {
+      body: last,
+      headers: { "Content-Range": "1000-1499" },
+    });
     expect(done.status, await done.clone().text()).toBe(201);
     await expectBlob(NAME, digest, whole);
   });
@@ -304,7 +314,11 @@ describe("chunked uploads", () => {
 
   it("answers 404 BLOB_UPLOAD_UNKNOWN for unknown or foreign sessions", async () => {
     await expectError(await call("GET", `/v2/${NAME}/blobs/uploads/not-a-session`), 404, "BLOB_UPLOAD_UNKNOWN");
-    await expectError(await call("GET", `/v2/${NAME}/blobs/uploads/${crypto.randomUUID()}`), 404, "BLOB_UPLOAD_UNKNOWN");
+    await expectError(
+      await call("GET", `/v2/${NAME}/blobs/uploads/${crypto.randomUUID()}`),
+      404,
+      "BLOB_UPLOAD_UNKNOWN",
+    );
     const other = await startSession("team-b/other");
     const id = other.split("/").pop()!;
     await expectError(await call("GET", `/v2/${NAME}/blobs/uploads/${id}`), 404, "BLOB_UPLOAD_UNKNOWN");
@@ -343,6 +357,10 @@ describe("cross-repository mount", () => {
   });
 
   it("rejects a malformed mount digest", async () => {
-    await expectError(await call("POST", `/v2/${NAME}/blobs/uploads/?mount=sha256:zz&from=team-b/base`), 400, "DIGEST_INVALID");
+    await expectError(
+      await call("POST", `/v2/${NAME}/blobs/uploads/?mount=sha256:zz&from=team-b/base`),
+      400,
+      "DIGEST_INVALID",
+    );
   });
 });

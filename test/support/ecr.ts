@@ -22,7 +22,10 @@ export interface EcrResult {
 export async function ecrCall(
   action: string,
   input: Record<string, unknown>,
-  credentials = { accessKeyId: env.REGISTRY_ADMIN_ACCESS_KEY_ID, secretAccessKey: env.REGISTRY_ADMIN_SECRET_ACCESS_KEY },
+  credentials = {
+    accessKeyId: env.REGISTRY_ADMIN_ACCESS_KEY_ID,
+    secretAccessKey: env.REGISTRY_ADMIN_SECRET_ACCESS_KEY,
+  },
   edgeHeaders: Record<string, string> = {},
 ): Promise<EcrResult> {
   const url = new URL(ORIGIN);
@@ -35,12 +38,22 @@ export async function ecrCall(
       hostname: url.hostname,
       path: "/",
       query: {},
-      headers: { host: url.host, "content-type": "application/x-amz-json-1.1", "x-amz-target": `AmazonEC2ContainerRegistry_V20150921.${action}` },
+      headers: {
+        host: url.host,
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": `AmazonEC2ContainerRegistry_V20150921.${action}`,
+      },
       body,
     },
     { signingDate: new Date() },
   );
-  const response = await exports.default.fetch(new Request(`${ORIGIN}/`, { method: "POST", headers: { ...(signed.headers as Record<string, string>), ...edgeHeaders }, body }));
+  const response = await exports.default.fetch(
+    new Request(`${ORIGIN}/`, {
+      method: "POST",
+      headers: { ...(signed.headers as Record<string, string>), ...edgeHeaders },
+      body,
+    }),
+  );
   // Decoded by hand: workerd warns on .text() and .json() of a body whose Content-Type is not a
   // text type, which AWS JSON 1.1 (application/x-amz-json-1.1) is not.
   const parsed = JSON.parse(new TextDecoder().decode(await response.arrayBuffer())) as Record<string, unknown>;

@@ -21,7 +21,11 @@ export function basicAuthorization(user: string, password: string): string {
  * Calls the Worker. Requests carry the bootstrap admin's credentials unless they set their
  * own Authorization header, or `anonymous` is true.
  */
-export async function call(method: string, path: string, init: RequestInit & { anonymous?: boolean } = {}): Promise<Response> {
+export async function call(
+  method: string,
+  path: string,
+  init: RequestInit & { anonymous?: boolean } = {},
+): Promise<Response> {
   const { anonymous, ...rest } = init;
   const headers = new Headers(rest.headers);
   if (!anonymous && !headers.has("Authorization")) headers.set("Authorization", adminAuthorization());
@@ -86,12 +90,18 @@ export async function pushImage(
   reference: string,
   options: { layers?: Uint8Array[]; extra?: Record<string, unknown> } = {},
 ): Promise<{ digest: string; bytes: Uint8Array; manifest: Record<string, unknown> }> {
-  const config = bytesOf(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [] } }));
+  const config = bytesOf(
+    JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [] } }),
+  );
   const configDigest = await pushBlob(name, config);
   const layers = options.layers ?? [randomBytes(100)];
   const layerDescriptors = [];
   for (const layer of layers) {
-    layerDescriptors.push({ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: await pushBlob(name, layer), size: layer.length });
+    layerDescriptors.push({
+      mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+      digest: await pushBlob(name, layer),
+      size: layer.length,
+    });
   }
   const manifest = {
     schemaVersion: 2,
@@ -139,18 +149,30 @@ export function bearerAuthorization(token: string): string {
 }
 
 /** An identity policy with one Allow statement. */
-export function allowPolicy(actions: string[], resources: string[] = ["*"], condition?: Record<string, unknown>): Record<string, unknown> {
+export function allowPolicy(
+  actions: string[],
+  resources: string[] = ["*"],
+  condition?: Record<string, unknown>,
+): Record<string, unknown> {
   const statement: Record<string, unknown> = { Effect: "Allow", Action: actions, Resource: resources };
   if (condition) statement.Condition = condition;
   return { Version: "2012-10-17", Statement: [statement] };
 }
 
 /** Calls the admin API with a JSON body (as the bootstrap admin unless `authorization` is given). */
-export async function adminCall(method: string, path: string, body?: unknown, authorization?: string): Promise<Response> {
+export async function adminCall(
+  method: string,
+  path: string,
+  body?: unknown,
+  authorization?: string,
+): Promise<Response> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (authorization) headers.Authorization = authorization;
-  return call(method, path, { headers, body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body) });
+  return call(method, path, {
+    headers,
+    body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body),
+  });
 }
 
 export interface TestUser {
@@ -188,11 +210,22 @@ export async function putUserPolicy(user: string, policyName: string, policy: Re
  * Creates a repository, or changes the settings given of one that exists, through the ECR API
  * (CreateRepository, else PutImageTagMutability and TagResource), as the bootstrap admin.
  */
-export async function createRepository(name: string, settings: { imageTagMutability?: string; tags?: Record<string, string> } = {}): Promise<void> {
+export async function createRepository(
+  name: string,
+  settings: { imageTagMutability?: string; tags?: Record<string, string> } = {},
+): Promise<void> {
   const tags = Object.entries(settings.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
-  const created = await ecrCall("CreateRepository", { repositoryName: name, ...(settings.imageTagMutability ? { imageTagMutability: settings.imageTagMutability } : {}), tags });
+  const created = await ecrCall("CreateRepository", {
+    repositoryName: name,
+    ...(settings.imageTagMutability ? { imageTagMutability: settings.imageTagMutability } : {}),
+    tags,
+  });
   if (created.type === "RepositoryAlreadyExistsException") {
-    if (settings.imageTagMutability) await expectEcrSuccess("PutImageTagMutability", { repositoryName: name, imageTagMutability: settings.imageTagMutability });
+    if (settings.imageTagMutability)
+      await expectEcrSuccess("PutImageTagMutability", {
+        repositoryName: name,
+        imageTagMutability: settings.imageTagMutability,
+      });
     if (tags.length > 0) await expectEcrSuccess("TagResource", { resourceArn: repositoryArnOf(name), tags });
     return;
   }
@@ -201,7 +234,11 @@ export async function createRepository(name: string, settings: { imageTagMutabil
 
 /** Sets a repository policy through the ECR API (with `force`: tests may lock the admin out). */
 export async function putRepositoryPolicy(name: string, policy: Record<string, unknown>): Promise<void> {
-  await expectEcrSuccess("SetRepositoryPolicy", { repositoryName: name, policyText: JSON.stringify(policy), force: true });
+  await expectEcrSuccess("SetRepositoryPolicy", {
+    repositoryName: name,
+    policyText: JSON.stringify(policy),
+    force: true,
+  });
 }
 
 async function expectEcrSuccess(action: string, input: Record<string, unknown>): Promise<void> {
@@ -228,7 +265,11 @@ export interface AccessClaim {
 export async function requestToken(scopes: string[], authorization?: string, service = SERVICE): Promise<Response> {
   const query = new URLSearchParams({ service });
   for (const scope of scopes) query.append("scope", scope);
-  return call("GET", `/token?${query.toString()}`, authorization ? { headers: { Authorization: authorization } } : { anonymous: true });
+  return call(
+    "GET",
+    `/token?${query.toString()}`,
+    authorization ? { headers: { Authorization: authorization } } : { anonymous: true },
+  );
 }
 
 /** A token for the scopes (asserting the token endpoint answered 200). */

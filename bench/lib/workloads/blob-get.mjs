@@ -24,9 +24,24 @@ export async function runBlobGet(ctx) {
   const blobUrl = (peer) => `${peer.url}/v2/${repos[peer.name]}/blobs/${blob.digest}`;
   const rawUrl = `${peers.edge.url}/_bench/raw/big`;
   const targets = [
-    { key: "edge", label: "edge-registry blob GET (bearer token)", url: () => blobUrl(peers.edge), headers: () => pullHeaders(peers.edge, repos["edge-registry"]) },
-    { key: "distribution", label: "distribution blob GET", url: () => blobUrl(peers.distribution), headers: async () => ({}) },
-    { key: "nginx", label: "nginx static file (sendfile)", url: () => `${peers.nginx.url}/blob`, headers: async () => ({}) },
+    {
+      key: "edge",
+      label: "edge-registry blob GET (bearer token)",
+      url: () => blobUrl(peers.edge),
+      headers: () => pullHeaders(peers.edge, repos["edge-registry"]),
+    },
+    {
+      key: "distribution",
+      label: "distribution blob GET",
+      url: () => blobUrl(peers.distribution),
+      headers: async () => ({}),
+    },
+    {
+      key: "nginx",
+      label: "nginx static file (sendfile)",
+      url: () => `${peers.nginx.url}/blob`,
+      headers: async () => ({}),
+    },
     { key: "rawGet", label: "edge-registry raw R2 GET `/_bench/raw`", url: () => rawUrl, headers: async () => ({}) },
   ];
   const samples = { rawPut: [] };
@@ -45,20 +60,34 @@ export async function runBlobGet(ctx) {
     if (rep === 1) {
       for (const t of targets) {
         const digest = await curlSha256(t.url(), await t.headers());
-        if (digest !== blob.digest) throw new Error(`${t.label} returned bytes with digest ${digest}, expected ${blob.digest}`);
+        if (digest !== blob.digest)
+          throw new Error(`${t.label} returned bytes with digest ${digest}, expected ${blob.digest}`);
       }
     }
-    log(`w2 rep ${rep}: ${Object.entries(samples).map(([k, v]) => `${k} ${v.at(-1).toFixed(2)} s`).join(", ")}`);
+    log(
+      `w2 rep ${rep}: ${Object.entries(samples)
+        .map(([k, v]) => `${k} ${v.at(-1).toFixed(2)} s`)
+        .join(", ")}`,
+    );
   }
   const summary = {};
   for (const [key, values] of Object.entries(samples)) {
     const seconds = median(values);
-    summary[key] = { seconds, mibs: mibPerSecond(blob.size, seconds), all: values, min: Math.min(...values), max: Math.max(...values) };
+    summary[key] = {
+      seconds,
+      mibs: mibPerSecond(blob.size, seconds),
+      all: values,
+      min: Math.min(...values),
+      max: Math.max(...values),
+    };
   }
   return {
     summary,
     bytes: blob.size,
-    labels: { ...Object.fromEntries(targets.map((t) => [t.key, t.label])), rawPut: "edge-registry raw R2 PUT `/_bench/raw` (curl -T)" },
+    labels: {
+      ...Object.fromEntries(targets.map((t) => [t.key, t.label])),
+      rawPut: "edge-registry raw R2 PUT `/_bench/raw` (curl -T)",
+    },
   };
 }
 

@@ -28,8 +28,16 @@ export async function runCost(ctx) {
   for (let rep = 1; rep <= opts.reps; rep++) {
     // A fresh image into a new repository (which the push creates), and another fresh image
     // into that now existing repository: the case the project's cost budget is stated for.
-    const first = await buildLayout(join(scratch, `cost-first-r${rep}`), Array(layers).fill(opts.costLayerBytes), "first");
-    const image = await buildLayout(join(scratch, `cost-image-r${rep}`), Array(layers).fill(opts.costLayerBytes), "cost");
+    const first = await buildLayout(
+      join(scratch, `cost-first-r${rep}`),
+      Array(layers).fill(opts.costLayerBytes),
+      "first",
+    );
+    const image = await buildLayout(
+      join(scratch, `cost-image-r${rep}`),
+      Array(layers).fill(opts.costLayerBytes),
+      "cost",
+    );
     const repo = `cost/img-r${rep}`;
     const remote = `docker://${edge.host}/${repo}:cost`;
     samples.pushNew.push(await measure(edge, () => push(first, `docker://${edge.host}/${repo}:first`)));
@@ -47,14 +55,21 @@ export async function runCost(ctx) {
     const blobGet = async () => {
       const r = await fetch(`${edge.url}/v2/${repo}/blobs/${image.layers[0].digest}`, { headers });
       const body = Buffer.from(await r.arrayBuffer());
-      if (r.status !== 200 || body.length !== image.layers[0].size) throw new Error(`blob GET ${r.status} ${body.length} bytes`);
+      if (r.status !== 200 || body.length !== image.layers[0].size)
+        throw new Error(`blob GET ${r.status} ${body.length} bytes`);
     };
     samples.blobCold.push(await measure(edge, blobGet));
     samples.blobAgain.push(await measure(edge, blobGet));
     const pullDir = join(scratch, `cost-pull-r${rep}`);
-    samples.pull.push(await measure(edge, () => skopeoCopy(remote, `oci:${pullDir}:cost`, { authFile: edge.authFile, scratch })));
+    samples.pull.push(
+      await measure(edge, () => skopeoCopy(remote, `oci:${pullDir}:cost`, { authFile: edge.authFile, scratch })),
+    );
     for (const dir of [first.dir, image.dir, pullDir]) rmSync(dir, { recursive: true, force: true });
-    log(`w4 rep ${rep}: ${Object.entries(samples).map(([k, v]) => `${k} ${JSON.stringify(v.at(-1))}`).join("; ")}`);
+    log(
+      `w4 rep ${rep}: ${Object.entries(samples)
+        .map(([k, v]) => `${k} ${JSON.stringify(v.at(-1))}`)
+        .join("; ")}`,
+    );
   }
   const summary = {};
   for (const [op, runs] of Object.entries(samples)) {

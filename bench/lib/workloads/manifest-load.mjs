@@ -27,12 +27,35 @@ export async function runManifestLoad(ctx) {
   const repo = "load/img";
   const tag = "t1";
   for (const peer of [peers.edge, peers.distribution]) {
-    await skopeoCopy(image.ref, `docker://${peer.host}/${repo}:${tag}`, { authFile: peer.authFile, scratch: ctx.scratch });
+    await skopeoCopy(image.ref, `docker://${peer.host}/${repo}:${tag}`, {
+      authFile: peer.authFile,
+      scratch: ctx.scratch,
+    });
   }
   const endpoints = [
-    { key: "tag", label: "manifest GET by tag", method: "GET", path: `/v2/${repo}/manifests/${tag}`, accept: true, body: image.manifest },
-    { key: "digest", label: "manifest GET by digest", method: "GET", path: `/v2/${repo}/manifests/${image.manifest.digest}`, accept: true, body: image.manifest },
-    { key: "head", label: `blob HEAD (${image.config.size} B config)`, method: "HEAD", path: `/v2/${repo}/blobs/${image.config.digest}`, accept: false },
+    {
+      key: "tag",
+      label: "manifest GET by tag",
+      method: "GET",
+      path: `/v2/${repo}/manifests/${tag}`,
+      accept: true,
+      body: image.manifest,
+    },
+    {
+      key: "digest",
+      label: "manifest GET by digest",
+      method: "GET",
+      path: `/v2/${repo}/manifests/${image.manifest.digest}`,
+      accept: true,
+      body: image.manifest,
+    },
+    {
+      key: "head",
+      label: `blob HEAD (${image.config.size} B config)`,
+      method: "HEAD",
+      path: `/v2/${repo}/blobs/${image.config.digest}`,
+      accept: false,
+    },
   ];
   const headersFor = async (peer, endpoint) => ({
     ...(await pullHeaders(peer, repo)),
@@ -41,16 +64,23 @@ export async function runManifestLoad(ctx) {
   // Check every endpoint answers as it should before loading it.
   for (const peer of [peers.edge, peers.distribution]) {
     for (const endpoint of endpoints) {
-      const response = await fetch(peer.url + endpoint.path, { method: endpoint.method, headers: await headersFor(peer, endpoint) });
+      const response = await fetch(peer.url + endpoint.path, {
+        method: endpoint.method,
+        headers: await headersFor(peer, endpoint),
+      });
       const body = Buffer.from(await response.arrayBuffer());
       const problems = [];
       if (response.status !== 200) problems.push(`status ${response.status}`);
       if (endpoint.body) {
         if (!body.equals(endpoint.body.bytes)) problems.push("manifest bytes differ");
-        if (response.headers.get("content-type") !== OCI_MANIFEST) problems.push(`Content-Type ${response.headers.get("content-type")}`);
-        if (response.headers.get("docker-content-digest") !== image.manifest.digest) problems.push("Docker-Content-Digest differs");
-      } else if (Number(response.headers.get("content-length")) !== image.config.size) problems.push(`Content-Length ${response.headers.get("content-length")}`);
-      if (problems.length) throw new Error(`${endpoint.method} ${endpoint.path} on ${peer.name}: ${problems.join(", ")}`);
+        if (response.headers.get("content-type") !== OCI_MANIFEST)
+          problems.push(`Content-Type ${response.headers.get("content-type")}`);
+        if (response.headers.get("docker-content-digest") !== image.manifest.digest)
+          problems.push("Docker-Content-Digest differs");
+      } else if (Number(response.headers.get("content-length")) !== image.config.size)
+        problems.push(`Content-Length ${response.headers.get("content-length")}`);
+      if (problems.length)
+        throw new Error(`${endpoint.method} ${endpoint.path} on ${peer.name}: ${problems.join(", ")}`);
     }
   }
   const samples = {}; // samples[case] = [{rps,p50,p99,...}]
@@ -60,15 +90,29 @@ export async function runManifestLoad(ctx) {
     for (const connections of connectionsList) {
       for (const endpoint of endpoints) {
         for (const peer of [peers.edge, peers.distribution]) {
-          const r = await load({ url: peer.url + endpoint.path, method: endpoint.method, headers: await headersFor(peer, endpoint), connections, seconds: opts.loadSeconds });
+          const r = await load({
+            url: peer.url + endpoint.path,
+            method: endpoint.method,
+            headers: await headersFor(peer, endpoint),
+            connections,
+            seconds: opts.loadSeconds,
+          });
           record(`${endpoint.key}|${connections}|${peer.name}`, r);
-          log(`w3 rep ${rep} ${endpoint.key} c=${connections} ${peer.name}: ${Math.round(r.rps)} req/s p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms${r.non2xx || r.errors ? ` (non-2xx ${r.non2xx}, errors ${r.errors})` : ""}`);
+          log(
+            `w3 rep ${rep} ${endpoint.key} c=${connections} ${peer.name}: ${Math.round(r.rps)} req/s p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms${r.non2xx || r.errors ? ` (non-2xx ${r.non2xx}, errors ${r.errors})` : ""}`,
+          );
         }
       }
       for (const ceiling of CEILINGS) {
-        const r = await load({ url: `${peers.edge.url}/_bench/${ceiling.route}`, connections, seconds: opts.loadSeconds });
+        const r = await load({
+          url: `${peers.edge.url}/_bench/${ceiling.route}`,
+          connections,
+          seconds: opts.loadSeconds,
+        });
         record(`${ceiling.key}|${connections}|edge-registry`, r);
-        log(`w3 rep ${rep} ${ceiling.key} c=${connections}: ${Math.round(r.rps)} req/s p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms`);
+        log(
+          `w3 rep ${rep} ${ceiling.key} c=${connections}: ${Math.round(r.rps)} req/s p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms`,
+        );
       }
     }
   }
@@ -83,7 +127,12 @@ export async function runManifestLoad(ctx) {
       allRps: runs.map((r) => r.rps),
     };
   }
-  return { summary, endpoints: endpoints.map(({ key, label }) => ({ key, label })), connectionsList, seconds: opts.loadSeconds };
+  return {
+    summary,
+    endpoints: endpoints.map(({ key, label }) => ({ key, label })),
+    connectionsList,
+    seconds: opts.loadSeconds,
+  };
 }
 
 export function reportManifestLoad(result) {
@@ -107,11 +156,33 @@ export function reportManifestLoad(result) {
     }
     for (const ceiling of CEILINGS) {
       const c = result.summary[`${ceiling.key}|${connections}|edge-registry`];
-      rows.push([ceiling.label, connections, fmt(c.rps, 0), ms(c.p50), ms(c.p99), "—", "—", "—", "—", c.non2xx + c.errors]);
+      rows.push([
+        ceiling.label,
+        connections,
+        fmt(c.rps, 0),
+        ms(c.p50),
+        ms(c.p99),
+        "—",
+        "—",
+        "—",
+        "—",
+        c.non2xx + c.errors,
+      ]);
     }
   }
   return table(
-    ["endpoint", "conns", "edge req/s", "edge p50 ms", "edge p99 ms", "distribution req/s", "distribution p50 ms", "distribution p99 ms", "edge ÷ distribution (req/s)", "non-2xx + errors"],
+    [
+      "endpoint",
+      "conns",
+      "edge req/s",
+      "edge p50 ms",
+      "edge p99 ms",
+      "distribution req/s",
+      "distribution p50 ms",
+      "distribution p99 ms",
+      "edge ÷ distribution (req/s)",
+      "non-2xx + errors",
+    ],
     rows,
   );
 }

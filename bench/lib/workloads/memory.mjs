@@ -69,19 +69,27 @@ export async function runMemory(ctx) {
           const remote = `docker://${edge.host}/mem/chunked-r${rep}:mem`;
           const monoRepo = `mem/mono-r${rep}`;
           const pullDir = join(scratch, `mem-pull-${size.key}`);
-          await measure(`${size.key}|skopeoPush`, () => skopeoCopy(image.ref, remote, { authFile: edge.authFile, scratch }));
-          await measure(`${size.key}|skopeoPull`, () => skopeoCopy(remote, `oci:${pullDir}:mem`, { authFile: edge.authFile, scratch }));
+          await measure(`${size.key}|skopeoPush`, () =>
+            skopeoCopy(image.ref, remote, { authFile: edge.authFile, scratch }),
+          );
+          await measure(`${size.key}|skopeoPull`, () =>
+            skopeoCopy(remote, `oci:${pullDir}:mem`, { authFile: edge.authFile, scratch }),
+          );
           rmSync(pullDir, { recursive: true, force: true });
           await measure(`${size.key}|monoPush`, () => monolithicUpload(edge, monoRepo, layer, scratch));
           const headers = await pullHeaders(edge, monoRepo);
-          await measure(`${size.key}|curlGet`, () => curlGet(`${edge.url}/v2/${monoRepo}/blobs/${layer.digest}`, { headers, expectSize: layer.size, scratch }));
+          await measure(`${size.key}|curlGet`, () =>
+            curlGet(`${edge.url}/v2/${monoRepo}/blobs/${layer.digest}`, { headers, expectSize: layer.size, scratch }),
+          );
           log(`w5 rep ${rep} ${size.mib} MiB: ${describe(samples, size.key, MODES)}`);
         }
       });
       await onFreshRegistry(`edge-memory-raw-${size.key}`, async (edge, measure) => {
         for (let rep = 1; rep <= opts.reps; rep++) {
           const url = `${edge.url}/_bench/raw/mem-r${rep}`;
-          await measure(`${size.key}|rawPut`, () => curlUpload(url, layer.path, { method: "PUT", expectStatus: [201], scratch }));
+          await measure(`${size.key}|rawPut`, () =>
+            curlUpload(url, layer.path, { method: "PUT", expectStatus: [201], scratch }),
+          );
           await measure(`${size.key}|rawGet`, () => curlGet(url, { expectSize: layer.size, scratch }));
           log(`w5 rep ${rep} ${size.mib} MiB raw: ${describe(samples, size.key, CONTROLS)}`);
         }
@@ -116,7 +124,10 @@ function describe(samples, sizeKey, modes) {
 }
 
 export function memoryTarget(result) {
-  const deltas = MODES.map((m) => ({ mode: m, delta: result.summary[`large|${m.key}`].sum - result.summary[`small|${m.key}`].sum }));
+  const deltas = MODES.map((m) => ({
+    mode: m,
+    delta: result.summary[`large|${m.key}`].sum - result.summary[`small|${m.key}`].sum,
+  }));
   const worst = deltas.reduce((a, b) => (b.delta > a.delta ? b : a));
   return {
     name: `Peak memory with a ${result.sizes[1].mib} MiB layer within 64 MiB of the peak with a ${result.sizes[0].mib} MiB layer`,

@@ -22,15 +22,21 @@ export async function runSkopeoCopy(ctx) {
         if (push.reused) reuse.push(`${peer.name} ${repo}: ${push.reused} blob(s) skipped`);
         const pullDir = join(ctx.scratch, `pull-${peer.name}-${image.key}-r${rep}`);
         if (peer === peers.edge) await drainCounters(peer);
-        const pull = await skopeoCopy(remote, `oci:${pullDir}:${image.tag}`, { authFile: peer.authFile, scratch: ctx.scratch });
-        if (peer === peers.edge) ((r2Reads[image.key] ??= []).push((await drainCounters(peer)).r2ClassB));
+        const pull = await skopeoCopy(remote, `oci:${pullDir}:${image.tag}`, {
+          authFile: peer.authFile,
+          scratch: ctx.scratch,
+        });
+        if (peer === peers.edge) (r2Reads[image.key] ??= []).push((await drainCounters(peer)).r2ClassB);
         const index = JSON.parse(readFileSync(join(pullDir, "index.json"), "utf8"));
         rmSync(pullDir, { recursive: true, force: true });
-        if (index.manifests?.[0]?.digest !== image.manifest.digest) throw new Error(`pull from ${peer.name} gave a different manifest`);
+        if (index.manifests?.[0]?.digest !== image.manifest.digest)
+          throw new Error(`pull from ${peer.name} gave a different manifest`);
         const s = ((samples[image.key] ??= {})[peer.name] ??= { push: [], pull: [] });
         s.push.push(push.seconds);
         s.pull.push(pull.seconds);
-        log(`w1 rep ${rep} ${image.key} ${peer.name}: push ${push.seconds.toFixed(2)} s, pull ${pull.seconds.toFixed(2)} s`);
+        log(
+          `w1 rep ${rep} ${image.key} ${peer.name}: push ${push.seconds.toFixed(2)} s, pull ${pull.seconds.toFixed(2)} s`,
+        );
         if (rep === 1 && image === images.big) ctx.state.bigRepo[peer.name] = repo;
       }
     }
@@ -40,7 +46,11 @@ export async function runSkopeoCopy(ctx) {
     for (const peer of targets) {
       for (const dir of ["push", "pull"]) {
         const seconds = median(samples[image.key][peer.name][dir]);
-        ((summary[image.key] ??= {})[peer.name] ??= {})[dir] = { seconds, mibs: mibPerSecond(image.layerBytes, seconds), all: samples[image.key][peer.name][dir] };
+        ((summary[image.key] ??= {})[peer.name] ??= {})[dir] = {
+          seconds,
+          mibs: mibPerSecond(image.layerBytes, seconds),
+          all: samples[image.key][peer.name][dir],
+        };
       }
     }
   }
@@ -48,7 +58,12 @@ export async function runSkopeoCopy(ctx) {
     summary,
     reuse,
     r2Reads,
-    images: imageList.map((i) => ({ key: i.key, label: i.label, layerBytes: i.layerBytes, blobs: i.layers.length + 1 })),
+    images: imageList.map((i) => ({
+      key: i.key,
+      label: i.label,
+      layerBytes: i.layerBytes,
+      blobs: i.layers.length + 1,
+    })),
   };
 }
 
@@ -73,7 +88,17 @@ export function reportSkopeoCopy(result) {
   }
   const lines = [
     table(
-      ["image", "op", "edge s", "edge MiB/s", "distribution s", "distribution MiB/s", "edge ÷ distribution (throughput)", "edge runs (s)", "distribution runs (s)"],
+      [
+        "image",
+        "op",
+        "edge s",
+        "edge MiB/s",
+        "distribution s",
+        "distribution MiB/s",
+        "edge ÷ distribution (throughput)",
+        "edge runs (s)",
+        "distribution runs (s)",
+      ],
       rows,
     ),
   ];
@@ -81,7 +106,9 @@ export function reportSkopeoCopy(result) {
     "",
     `R2 reads (class B, bench counters) during this registry's pulls, per repetition: ${result.images
       .map((i) => `${i.label}: ${result.r2Reads[i.key].join(", ")} (of ${i.blobs} blobs)`)
-      .join("; ")}. Fewer reads than blobs means the others came from the registry's Workers cache, filled by an earlier GET of the same digest (the previous repetition's pull from another repository).`,
+      .join(
+        "; ",
+      )}. Fewer reads than blobs means the others came from the registry's Workers cache, filled by an earlier GET of the same digest (the previous repetition's pull from another repository).`,
     "",
     result.reuse.length
       ? `Warning: skopeo reused blobs instead of uploading: ${result.reuse.join("; ")}.`

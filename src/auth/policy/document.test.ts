@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  parseInstant,
-  parsePolicyDocument,
-  PolicyError,
-  type PolicyDocument,
-  type PolicyKind,
-} from "./document";
+import { parseInstant, parsePolicyDocument, PolicyError, type PolicyDocument, type PolicyKind } from "./document";
 
 const USER = "arn:aws:iam::123456789012:user/alice";
 const REPO = "arn:aws:ecr:us-east-1:123456789012:repository/team-a/web";
@@ -51,7 +45,9 @@ describe("parsePolicyDocument: normalization", () => {
       "identity",
       {
         version: "2008-10-17",
-        statements: [{ sid: "Pull1", effect: "Allow", action: ["ecr:BatchGetImage"], resource: [REPO], conditions: [] }],
+        statements: [
+          { sid: "Pull1", effect: "Allow", action: ["ecr:BatchGetImage"], resource: [REPO], conditions: [] },
+        ],
       },
     ],
     [
@@ -60,28 +56,49 @@ describe("parsePolicyDocument: normalization", () => {
       "resource",
       {
         version: "2012-10-17",
-        statements: [{ effect: "Deny", principal: { everyone: true }, notAction: ["ecr:Get*", "ecr:BatchGetImage"], conditions: [] }],
+        statements: [
+          {
+            effect: "Deny",
+            principal: { everyone: true },
+            notAction: ["ecr:Get*", "ecr:BatchGetImage"],
+            conditions: [],
+          },
+        ],
       },
     ],
     [
       "Principal AWS string and array, with * collapsing to any",
       policy([
         { ...RESOURCE_STATEMENT, Principal: { AWS: "123456789012" } },
-        { ...without(RESOURCE_STATEMENT, "Principal"), NotPrincipal: { AWS: [USER, "arn:aws:iam::123456789012:root"] } },
+        {
+          ...without(RESOURCE_STATEMENT, "Principal"),
+          NotPrincipal: { AWS: [USER, "arn:aws:iam::123456789012:root"] },
+        },
         { ...RESOURCE_STATEMENT, Principal: { AWS: ["123456789012", "*"] }, NotResource: REPO },
       ]),
       "resource",
       {
         version: "2012-10-17",
         statements: [
-          { effect: "Allow", principal: { everyone: false, aws: ["123456789012"], services: [] }, action: ["ecr:BatchGetImage"], conditions: [] },
+          {
+            effect: "Allow",
+            principal: { everyone: false, aws: ["123456789012"], services: [] },
+            action: ["ecr:BatchGetImage"],
+            conditions: [],
+          },
           {
             effect: "Allow",
             notPrincipal: { everyone: false, aws: [USER, "arn:aws:iam::123456789012:root"], services: [] },
             action: ["ecr:BatchGetImage"],
             conditions: [],
           },
-          { effect: "Allow", principal: { everyone: true }, action: ["ecr:BatchGetImage"], notResource: [REPO], conditions: [] },
+          {
+            effect: "Allow",
+            principal: { everyone: true },
+            action: ["ecr:BatchGetImage"],
+            notResource: [REPO],
+            conditions: [],
+          },
         ],
       },
     ],
@@ -89,7 +106,10 @@ describe("parsePolicyDocument: normalization", () => {
       "Service principals (the policy AWS tells Lambda and CodeBuild users to add), alone and beside AWS",
       policy([
         { Sid: "LambdaECRImageRetrievalPolicy", ...RESOURCE_STATEMENT, Principal: { Service: "lambda.amazonaws.com" } },
-        { ...RESOURCE_STATEMENT, Principal: { AWS: USER, Service: ["codebuild.amazonaws.com", "pullthroughcache.ecr.amazonaws.com"] } },
+        {
+          ...RESOURCE_STATEMENT,
+          Principal: { AWS: USER, Service: ["codebuild.amazonaws.com", "pullthroughcache.ecr.amazonaws.com"] },
+        },
         { ...without(RESOURCE_STATEMENT, "Principal"), NotPrincipal: { Service: "ecs-tasks.amazonaws.com.cn" } },
       ]),
       "resource",
@@ -105,11 +125,20 @@ describe("parsePolicyDocument: normalization", () => {
           },
           {
             effect: "Allow",
-            principal: { everyone: false, aws: [USER], services: ["codebuild.amazonaws.com", "pullthroughcache.ecr.amazonaws.com"] },
+            principal: {
+              everyone: false,
+              aws: [USER],
+              services: ["codebuild.amazonaws.com", "pullthroughcache.ecr.amazonaws.com"],
+            },
             action: ["ecr:BatchGetImage"],
             conditions: [],
           },
-          { effect: "Allow", notPrincipal: { everyone: false, aws: [], services: ["ecs-tasks.amazonaws.com.cn"] }, action: ["ecr:BatchGetImage"], conditions: [] },
+          {
+            effect: "Allow",
+            notPrincipal: { everyone: false, aws: [], services: ["ecs-tasks.amazonaws.com.cn"] },
+            action: ["ecr:BatchGetImage"],
+            conditions: [],
+          },
         ],
       },
     ],
@@ -133,7 +162,13 @@ describe("parsePolicyDocument: normalization", () => {
             action: ["ecr:BatchGetImage"],
             resource: [REPO],
             conditions: [
-              { operator: "StringLike", qualifier: "ForAnyValue", ifExists: true, key: "aws:tagkeys", values: ["team*", "env"] },
+              {
+                operator: "StringLike",
+                qualifier: "ForAnyValue",
+                ifExists: true,
+                key: "aws:tagkeys",
+                values: ["team*", "env"],
+              },
               { operator: "NumericLessThan", qualifier: null, ifExists: false, key: "ecr:imagecount", values: ["10"] },
               { operator: "Bool", qualifier: null, ifExists: false, key: "aws:securetransport", values: ["true"] },
               { operator: "Null", qualifier: null, ifExists: false, key: "ecr:resourcetag/team", values: ["false"] },
@@ -176,49 +211,120 @@ describe("parsePolicyDocument: normalization", () => {
 });
 
 describe("parsePolicyDocument: malformed documents", () => {
-  const statementWith = (patch: Record<string, unknown>): string => policy([IDENTITY_STATEMENT, { ...IDENTITY_STATEMENT, ...patch }]);
+  const statementWith = (patch: Record<string, unknown>): string =>
+    policy([IDENTITY_STATEMENT, { ...IDENTITY_STATEMENT, ...patch }]);
   const withCondition = (condition: unknown): string => policy({ ...IDENTITY_STATEMENT, Condition: condition });
 
   it.each<[string, string, PolicyKind, string]>([
     ["not an object", "[]", "identity", "Policy document must be a JSON object"],
-    ["unknown top-level key", policy(IDENTITY_STATEMENT, { Statements: [] }), "identity", 'Policy document has unknown key "Statements"'],
-    ["bad Version", policy(IDENTITY_STATEMENT, { Version: "2020-01-01" }), "identity", 'Version must be "2012-10-17" or "2008-10-17"'],
+    [
+      "unknown top-level key",
+      policy(IDENTITY_STATEMENT, { Statements: [] }),
+      "identity",
+      'Policy document has unknown key "Statements"',
+    ],
+    [
+      "bad Version",
+      policy(IDENTITY_STATEMENT, { Version: "2020-01-01" }),
+      "identity",
+      'Version must be "2012-10-17" or "2008-10-17"',
+    ],
     ["non-string Id", policy(IDENTITY_STATEMENT, { Id: 7 }), "identity", "Id must be a string"],
     ["missing Statement", JSON.stringify({ Version: "2012-10-17" }), "identity", "Statement is required"],
     ["empty Statement", policy([]), "identity", "Statement must not be empty"],
     ["Statement is a string", policy("Allow"), "identity", "Statement must be an object or an array of objects"],
     ["Statement entry not an object", policy([IDENTITY_STATEMENT, "x"]), "identity", "Statement[1] must be an object"],
-    ["unknown statement key", statementWith({ Actions: "ecr:*" }), "identity", 'Statement[1] has unknown key "Actions"'],
-    ["missing Effect (object form)", policy(without(IDENTITY_STATEMENT, "Effect")), "identity", "Statement.Effect is required"],
+    [
+      "unknown statement key",
+      statementWith({ Actions: "ecr:*" }),
+      "identity",
+      'Statement[1] has unknown key "Actions"',
+    ],
+    [
+      "missing Effect (object form)",
+      policy(without(IDENTITY_STATEMENT, "Effect")),
+      "identity",
+      "Statement.Effect is required",
+    ],
     ["bad Effect", statementWith({ Effect: "allow" }), "identity", 'Statement[1].Effect must be "Allow" or "Deny"'],
-    ["non-alphanumeric Sid", statementWith({ Sid: "allow pull" }), "identity", "Statement[1].Sid must be a non-empty string of letters and digits"],
+    [
+      "non-alphanumeric Sid",
+      statementWith({ Sid: "allow pull" }),
+      "identity",
+      "Statement[1].Sid must be a non-empty string of letters and digits",
+    ],
     [
       "duplicate Sid",
       policy([{ ...IDENTITY_STATEMENT, Sid: "Pull" }, IDENTITY_STATEMENT, { ...IDENTITY_STATEMENT, Sid: "Pull" }]),
       "identity",
       'Statement[2].Sid "Pull" duplicates the Sid of Statement[0]',
     ],
-    ["both Action and NotAction", statementWith({ NotAction: "ecr:PutImage" }), "identity", "Statement[1] must not have both Action and NotAction"],
-    ["neither Action nor NotAction", policy([without(IDENTITY_STATEMENT, "Action")]), "identity", "Statement[0] must have either Action or NotAction"],
-    ["empty Action array", statementWith({ Action: [] }), "identity", "Statement[1].Action must be a string or a non-empty array of strings"],
-    ["non-string in Action", statementWith({ Action: ["ecr:PutImage", 3] }), "identity", "Statement[1].Action must be a string or a non-empty array of strings"],
+    [
+      "both Action and NotAction",
+      statementWith({ NotAction: "ecr:PutImage" }),
+      "identity",
+      "Statement[1] must not have both Action and NotAction",
+    ],
+    [
+      "neither Action nor NotAction",
+      policy([without(IDENTITY_STATEMENT, "Action")]),
+      "identity",
+      "Statement[0] must have either Action or NotAction",
+    ],
+    [
+      "empty Action array",
+      statementWith({ Action: [] }),
+      "identity",
+      "Statement[1].Action must be a string or a non-empty array of strings",
+    ],
+    [
+      "non-string in Action",
+      statementWith({ Action: ["ecr:PutImage", 3] }),
+      "identity",
+      "Statement[1].Action must be a string or a non-empty array of strings",
+    ],
     [
       "action without a service",
       statementWith({ Action: ["ecr:PutImage", "PutImage"] }),
       "identity",
       'Statement[1].Action[1] "PutImage" is not a valid action; expected "service:Action" or "*"',
     ],
-    ["identity without Resource", policy(without(IDENTITY_STATEMENT, "Resource")), "identity", "Statement must have either Resource or NotResource"],
-    ["both Resource and NotResource", statementWith({ NotResource: REPO }), "identity", "Statement[1] must not have both Resource and NotResource"],
+    [
+      "identity without Resource",
+      policy(without(IDENTITY_STATEMENT, "Resource")),
+      "identity",
+      "Statement must have either Resource or NotResource",
+    ],
+    [
+      "both Resource and NotResource",
+      statementWith({ NotResource: REPO }),
+      "identity",
+      "Statement[1] must not have both Resource and NotResource",
+    ],
     [
       "resource not an ARN",
       statementWith({ Resource: "repository/team-a" }),
       "identity",
       'Statement[1].Resource "repository/team-a" is not a valid resource; expected "*" or an ARN',
     ],
-    ["Principal in an identity policy", statementWith({ Principal: "*" }), "identity", "Statement[1].Principal is not allowed in an identity policy"],
-    ["NotPrincipal in an identity policy", statementWith({ NotPrincipal: "*" }), "identity", "Statement[1].NotPrincipal is not allowed in an identity policy"],
-    ["no Principal in a resource policy", policy([without(RESOURCE_STATEMENT, "Principal")]), "resource", "Statement[0] must have either Principal or NotPrincipal"],
+    [
+      "Principal in an identity policy",
+      statementWith({ Principal: "*" }),
+      "identity",
+      "Statement[1].Principal is not allowed in an identity policy",
+    ],
+    [
+      "NotPrincipal in an identity policy",
+      statementWith({ NotPrincipal: "*" }),
+      "identity",
+      "Statement[1].NotPrincipal is not allowed in an identity policy",
+    ],
+    [
+      "no Principal in a resource policy",
+      policy([without(RESOURCE_STATEMENT, "Principal")]),
+      "resource",
+      "Statement[0] must have either Principal or NotPrincipal",
+    ],
     [
       "both Principal and NotPrincipal",
       policy([{ ...RESOURCE_STATEMENT, NotPrincipal: { AWS: USER } }]),
@@ -256,16 +362,36 @@ describe("parsePolicyDocument: malformed documents", () => {
       'Statement[0].Principal.AWS[1] "alice" must be "*", a 12-digit account id or an IAM user, role or root ARN',
     ],
     ["Condition not an object", withCondition(["x"]), "identity", "Statement.Condition must be an object"],
-    ["unknown operator", withCondition({ StringEqualz: { "aws:username": "a" } }), "identity", 'Statement.Condition has unknown operator "StringEqualz"'],
-    ["NullIfExists", withCondition({ NullIfExists: { "aws:username": "true" } }), "identity", 'Statement.Condition has unknown operator "NullIfExists"'],
-    ["unknown qualifier", withCondition({ "ForSomeValues:StringEquals": { "aws:username": "a" } }), "identity", 'Statement.Condition has unknown operator "ForSomeValues:StringEquals"'],
+    [
+      "unknown operator",
+      withCondition({ StringEqualz: { "aws:username": "a" } }),
+      "identity",
+      'Statement.Condition has unknown operator "StringEqualz"',
+    ],
+    [
+      "NullIfExists",
+      withCondition({ NullIfExists: { "aws:username": "true" } }),
+      "identity",
+      'Statement.Condition has unknown operator "NullIfExists"',
+    ],
+    [
+      "unknown qualifier",
+      withCondition({ "ForSomeValues:StringEquals": { "aws:username": "a" } }),
+      "identity",
+      'Statement.Condition has unknown operator "ForSomeValues:StringEquals"',
+    ],
     [
       "empty operator block",
       withCondition({ StringEquals: {} }),
       "identity",
       "Statement.Condition.StringEquals must be an object mapping condition keys to values",
     ],
-    ["condition key without prefix", withCondition({ StringEquals: { username: "a" } }), "identity", 'Statement.Condition.StringEquals key "username" must be of the form "prefix:name"'],
+    [
+      "condition key without prefix",
+      withCondition({ StringEquals: { username: "a" } }),
+      "identity",
+      'Statement.Condition.StringEquals key "username" must be of the form "prefix:name"',
+    ],
     [
       "empty value list",
       withCondition({ StringEquals: { "aws:username": [] } }),
@@ -302,7 +428,12 @@ describe("parsePolicyDocument: malformed documents", () => {
       "identity",
       'Statement.Condition.DateLessThan["aws:CurrentTime"] "2024-02-30T00:00:00Z" is not a valid date; expected ISO 8601 or epoch seconds',
     ],
-    ["bad Bool", withCondition({ Bool: { "aws:SecureTransport": "yes" } }), "identity", 'Statement.Condition.Bool["aws:SecureTransport"] "yes" must be "true" or "false"'],
+    [
+      "bad Bool",
+      withCondition({ Bool: { "aws:SecureTransport": "yes" } }),
+      "identity",
+      'Statement.Condition.Bool["aws:SecureTransport"] "yes" must be "true" or "false"',
+    ],
   ])("%s", (_name, text, kind, message) => {
     expect(parseError(text, kind)).toBe(message);
   });

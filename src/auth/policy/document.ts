@@ -318,7 +318,8 @@ function parsePrincipal(raw: unknown, path: string): PrincipalSet {
     fail(`${path} must be "*" or an object with "AWS" or "Service" keys`);
   }
   for (const type of Object.keys(raw)) {
-    if (!PRINCIPAL_TYPES.includes(type)) fail(`${path} has unsupported principal type ${quote(type)} (only "AWS" and "Service" are supported)`);
+    if (!PRINCIPAL_TYPES.includes(type))
+      fail(`${path} has unsupported principal type ${quote(type)} (only "AWS" and "Service" are supported)`);
   }
   const aws = has(raw, "AWS") ? items(raw["AWS"], `${path}.AWS`).map(validatePrincipal) : [];
   const services = has(raw, "Service") ? items(raw["Service"], `${path}.Service`).map(validateServicePrincipal) : [];
@@ -332,7 +333,8 @@ function validatePrincipal(item: Item): string {
 }
 
 /** A service principal is the DNS-style name of an AWS service; IAM allows no wildcard in it. */
-const SERVICE_PRINCIPAL = /^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*\.(amazonaws\.com|amazonaws\.com\.cn|amazon\.com)$/;
+const SERVICE_PRINCIPAL =
+  /^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*\.(amazonaws\.com|amazonaws\.com\.cn|amazon\.com)$/;
 
 function validateServicePrincipal(item: Item): string {
   if (SERVICE_PRINCIPAL.test(item.value)) return item.value;

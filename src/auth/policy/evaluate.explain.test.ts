@@ -42,7 +42,10 @@ describe("explainDenial", () => {
   });
 
   it("never shows the values the policy compares against", () => {
-    const text = explainDenial(request("ecr:PutImage", { "aws:SourceIp": "127.0.0.1" }), { identity: [TEAM_A], resource: [] });
+    const text = explainDenial(request("ecr:PutImage", { "aws:SourceIp": "127.0.0.1" }), {
+      identity: [TEAM_A],
+      resource: [],
+    });
     expect(text).not.toContain("203.0.113");
     expect(text).not.toContain("2001:db8");
   });
@@ -53,7 +56,12 @@ describe("explainDenial", () => {
     );
     const office = policy("resource", [
       { Effect: "Allow", Principal: "*", Action: "ecr:*" },
-      { Effect: "Deny", Principal: "*", Action: "ecr:PutImage", Condition: { NotIpAddress: { "aws:SourceIp": "10.0.0.0/8" }, Bool: { "aws:SecureTransport": "false" } } },
+      {
+        Effect: "Deny",
+        Principal: "*",
+        Action: "ecr:PutImage",
+        Condition: { NotIpAddress: { "aws:SourceIp": "10.0.0.0/8" }, Bool: { "aws:SecureTransport": "false" } },
+      },
     ]);
     const denied = request("ecr:PutImage", { "aws:SourceIp": "192.0.2.1", "aws:SecureTransport": "false" });
     expect(evaluate(denied, { identity: [], resource: [office] })).toBe("ExplicitDeny");
@@ -63,8 +71,21 @@ describe("explainDenial", () => {
   });
 
   it("names qualified and IfExists operators as written", () => {
-    const tagged = policy("identity", [{ Sid: "Tagged", Effect: "Allow", Action: "ecr:PutImage", Resource: "*", Condition: { "ForAnyValue:StringEqualsIfExists": { "aws:PrincipalTag/team": "a" }, StringEquals: { "ecr:ResourceTag/team": "a" } } }]);
-    expect(explainDenial(request("ecr:PutImage", { "ecr:ResourceTag/team": "b" }), { identity: [tagged], resource: [] })).toBe(
+    const tagged = policy("identity", [
+      {
+        Sid: "Tagged",
+        Effect: "Allow",
+        Action: "ecr:PutImage",
+        Resource: "*",
+        Condition: {
+          "ForAnyValue:StringEqualsIfExists": { "aws:PrincipalTag/team": "a" },
+          StringEquals: { "ecr:ResourceTag/team": "a" },
+        },
+      },
+    ]);
+    expect(
+      explainDenial(request("ecr:PutImage", { "ecr:ResourceTag/team": "b" }), { identity: [tagged], resource: [] }),
+    ).toBe(
       `statement "Tagged" of an identity policy would allow it, but its condition StringEquals on ecr:ResourceTag/team does not hold (the request's ecr:ResourceTag/team is b)`,
     );
   });

@@ -27,7 +27,15 @@ import {
   type TagStatus,
 } from "../../storage/image-records";
 import type { ActionHandler, ControlContext } from "../context";
-import { decodeNextToken, encodeNextToken, epochSeconds, invalidParameter, isObject, type Input, type JsonObject } from "../input";
+import {
+  decodeNextToken,
+  encodeNextToken,
+  epochSeconds,
+  invalidParameter,
+  isObject,
+  type Input,
+  type JsonObject,
+} from "../input";
 import { flushPullRecords, recordPull } from "../../images/pull-records";
 import { repositoryName, repositoryNotFound, requireRepository } from "./repositories";
 
@@ -40,24 +48,46 @@ const MAX_TAG_LENGTH = 300;
 type ImageIdFailureCode = "InvalidImageDigest" | "InvalidImageTag" | "MissingDigestAndTag";
 
 /** A requested image id: well formed (a target), or a failure BatchGet/BatchDelete report. */
-type ParsedImageId = { target: ImageTarget } | { failure: { imageId: JsonObject; failureCode: ImageIdFailureCode; failureReason: string } };
+type ParsedImageId =
+  | { target: ImageTarget }
+  | { failure: { imageId: JsonObject; failureCode: ImageIdFailureCode; failureReason: string } };
 
 function readImageId(item: unknown, where: string): ParsedImageId {
   if (!isObject(item)) throw invalidParameter(`${where} must be an object with imageDigest and/or imageTag`);
   const { imageDigest, imageTag } = item;
-  if (imageDigest !== undefined && imageDigest !== null && typeof imageDigest !== "string") throw invalidParameter(`${where}.imageDigest must be a string`);
-  if (imageTag !== undefined && imageTag !== null && typeof imageTag !== "string") throw invalidParameter(`${where}.imageTag must be a string`);
+  if (imageDigest !== undefined && imageDigest !== null && typeof imageDigest !== "string")
+    throw invalidParameter(`${where}.imageDigest must be a string`);
+  if (imageTag !== undefined && imageTag !== null && typeof imageTag !== "string")
+    throw invalidParameter(`${where}.imageTag must be a string`);
   const digest = typeof imageDigest === "string" ? imageDigest : undefined;
   const tag = typeof imageTag === "string" ? imageTag : undefined;
   const imageId = imageIdShape(digest, tag);
   if (digest === undefined && tag === undefined) {
-    return { failure: { imageId, failureCode: "MissingDigestAndTag", failureReason: "Invalid request parameters: both tag and digest cannot be null" } };
+    return {
+      failure: {
+        imageId,
+        failureCode: "MissingDigestAndTag",
+        failureReason: "Invalid request parameters: both tag and digest cannot be null",
+      },
+    };
   }
   if (digest !== undefined && parseDigest(digest) === null) {
-    return { failure: { imageId, failureCode: "InvalidImageDigest", failureReason: `Invalid request parameters: image digest "${digest}" is not a sha256 or sha512 digest` } };
+    return {
+      failure: {
+        imageId,
+        failureCode: "InvalidImageDigest",
+        failureReason: `Invalid request parameters: image digest "${digest}" is not a sha256 or sha512 digest`,
+      },
+    };
   }
   if (tag !== undefined && (tag.length > MAX_TAG_LENGTH || !isValidTag(tag))) {
-    return { failure: { imageId, failureCode: "InvalidImageTag", failureReason: `Invalid request parameters: image tag "${tag}" does not match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}` } };
+    return {
+      failure: {
+        imageId,
+        failureCode: "InvalidImageTag",
+        failureReason: `Invalid request parameters: image tag "${tag}" does not match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`,
+      },
+    };
   }
   return { target: { ...(digest === undefined ? {} : { digest }), ...(tag === undefined ? {} : { tag }) } };
 }
@@ -78,11 +108,16 @@ function targetShape(target: ImageTarget): JsonObject {
 /** Where requested ids point: the digest a tag names, checked against a digest given with it. */
 type Resolution = { digest: string } | { missing: "not-found" | "tag-mismatch" };
 
-async function resolveTargets(ctx: ControlContext, name: string, targets: readonly ImageTarget[]): Promise<Resolution[]> {
+async function resolveTargets(
+  ctx: ControlContext,
+  name: string,
+  targets: readonly ImageTarget[],
+): Promise<Resolution[]> {
   const tags = targets.flatMap((target) => (target.tag === undefined ? [] : [target.tag]));
   const tagDigests = await findTagDigests(ctx.db, name, tags);
   return targets.map((target) => {
-    if (target.tag === undefined) return target.digest === undefined ? { missing: "not-found" } : { digest: target.digest };
+    if (target.tag === undefined)
+      return target.digest === undefined ? { missing: "not-found" } : { digest: target.digest };
     const digest = tagDigests.get(target.tag);
     if (digest === undefined) return { missing: "not-found" };
     if (target.digest !== undefined && target.digest !== digest) return { missing: "tag-mismatch" };
@@ -108,13 +143,20 @@ async function importForBatchGet(
 ): Promise<{ row: ManifestBodyRow } | { failureCode: string; failureReason: string }> {
   const digest = target.digest === undefined ? null : parseDigest(target.digest);
   // By tag when a tag is given (the tag is cached with it), else by digest.
-  const reference: Reference | null = target.tag !== undefined ? { kind: "tag", tag: target.tag } : digest !== null ? { kind: "digest", digest } : null;
+  const reference: Reference | null =
+    target.tag !== undefined ? { kind: "tag", tag: target.tag } : digest !== null ? { kind: "digest", digest } : null;
   if (reference === null) return { failureCode: "ImageNotFound", failureReason: "Requested image not found" };
-  const importer: Importer = { actor: ctx.principal.arn, authorize: (action, repository) => ctx.authorize(action, repository) };
+  const importer: Importer = {
+    actor: ctx.principal.arn,
+    authorize: (action, repository) => ctx.authorize(action, repository),
+  };
   try {
     const stored = await importManifest(ctx.c, cache, reference, importer);
     if (digest !== null && reference.kind === "tag" && stored.digest !== digest.digest) {
-      return { failureCode: "ImageTagDoesNotMatchDigest", failureReason: "Invalid request parameters: given tag does not map to the given digest" };
+      return {
+        failureCode: "ImageTagDoesNotMatchDigest",
+        failureReason: "Invalid request parameters: given tag does not map to the given digest",
+      };
     }
     return { row: { digest: stored.digest, mediaType: stored.mediaType, imageSize: null, body: stored.body } };
   } catch (error) {
@@ -140,7 +182,9 @@ async function storedImageSize(ctx: ControlContext, row: ManifestBodyRow): Promi
 
 /** ECR's imageSizeInBytes per image; an index reports its largest child. */
 async function imageSizes(ctx: ControlContext, name: string, rows: readonly ImageRow[]): Promise<Map<string, number>> {
-  const needed = rows.flatMap((row) => (INDEX_TYPES.has(row.mediaType) ? row.childDigests : row.imageSize === null ? [row.digest] : []));
+  const needed = rows.flatMap((row) =>
+    INDEX_TYPES.has(row.mediaType) ? row.childDigests : row.imageSize === null ? [row.digest] : [],
+  );
   const bodies = await findManifestBodies(ctx.db, name, [...new Set(needed)]);
   const sizeOf = async (digest: string): Promise<number | null> => {
     const body = bodies.get(digest);
@@ -181,7 +225,11 @@ function imageNotFound(ctx: ControlContext, name: string, target: ImageTarget): 
 }
 
 /** DescribeImages with imageIds: every id must name an image; each image is reported once. */
-async function describeRequested(ctx: ControlContext, name: string, ids: readonly ParsedImageId[]): Promise<JsonObject[]> {
+async function describeRequested(
+  ctx: ControlContext,
+  name: string,
+  ids: readonly ParsedImageId[],
+): Promise<JsonObject[]> {
   const targets = ids.map((id) => {
     if ("failure" in id) throw invalidParameter(`imageIds: ${id.failure.failureReason}`);
     return id.target;
@@ -216,9 +264,11 @@ function readPutImage(ctx: ControlContext): PutImageRequest {
   if (new TextEncoder().encode(manifest).length > limit) throw invalidParameter(`imageManifest exceeds ${limit} bytes`);
   const mediaType = ctx.input.optionalString("imageManifestMediaType", { min: 1, max: 255 }) ?? null;
   const tag = ctx.input.optionalString("imageTag", { min: 1, max: MAX_TAG_LENGTH }) ?? null;
-  if (tag !== null && !isValidTag(tag)) throw invalidParameter(`imageTag "${tag}" must match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`);
+  if (tag !== null && !isValidTag(tag))
+    throw invalidParameter(`imageTag "${tag}" must match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`);
   const digest = ctx.input.optionalString("imageDigest") ?? null;
-  if (digest !== null && parseDigest(digest) === null) throw invalidParameter(`imageDigest "${digest}" is not a sha256 or sha512 digest`);
+  if (digest !== null && parseDigest(digest) === null)
+    throw invalidParameter(`imageDigest "${digest}" is not a sha256 or sha512 digest`);
   return { name, manifest, mediaType, tag, digest };
 }
 
@@ -229,7 +279,13 @@ function invalidManifest(message: string): RegistryError {
 /** pushManifest, with a manifest the OCI vocabulary refuses reported as ECR reports it. */
 async function pushImage(ctx: ControlContext, request: PutImageRequest, bytes: Uint8Array, digest: string) {
   try {
-    return await pushManifest(ctx.c.env, request.name, { bytes, digest, contentType: request.mediaType, tag: request.tag, createRepository: false });
+    return await pushManifest(ctx.c.env, request.name, {
+      bytes,
+      digest,
+      contentType: request.mediaType,
+      tag: request.tag,
+      createRepository: false,
+    });
   } catch (error) {
     if (error instanceof OciFormatError) throw invalidManifest(error.message);
     throw error;
@@ -255,13 +311,16 @@ export const imageActions: Record<string, ActionHandler> = {
     if (ids !== undefined) return { imageDetails: await describeRequested(ctx, name, ids) };
 
     const after = decodeNextToken(nextToken);
-    if (after !== undefined && typeof after !== "string") throw invalidParameter("nextToken is not a token this registry returned");
+    if (after !== undefined && typeof after !== "string")
+      throw invalidParameter("nextToken is not a token this registry returned");
     const limit = maxResults ?? DEFAULT_PAGE;
     const rows = await listImageRows(ctx.db, name, after ?? null, limit + 1, tagStatus);
     const page = rows.slice(0, limit);
     const imageDetails = await describeRows(ctx, name, page);
     const last = page[page.length - 1];
-    return rows.length > limit && last !== undefined ? { imageDetails, nextToken: encodeNextToken(last.digest) } : { imageDetails };
+    return rows.length > limit && last !== undefined
+      ? { imageDetails, nextToken: encodeNextToken(last.digest) }
+      : { imageDetails };
   },
 
   async ListImages(ctx) {
@@ -269,7 +328,10 @@ export const imageActions: Record<string, ActionHandler> = {
     const maxResults = ctx.input.optionalInteger("maxResults", 1, 1000);
     const after = decodeNextToken(ctx.input.optionalString("nextToken"));
     const tagStatus = readTagStatus(ctx.input);
-    if (after !== undefined && !(Array.isArray(after) && after.length === 2 && after.every((part) => typeof part === "string"))) {
+    if (
+      after !== undefined &&
+      !(Array.isArray(after) && after.length === 2 && after.every((part) => typeof part === "string"))
+    ) {
       throw invalidParameter("nextToken is not a token this registry returned");
     }
     await ctx.authorize("ecr:ListImages", name);
@@ -280,7 +342,9 @@ export const imageActions: Record<string, ActionHandler> = {
     const page = rows.slice(0, limit);
     const imageIds = page.map((row) => imageIdShape(row.digest, row.tag));
     const last = page[page.length - 1];
-    return rows.length > limit && last !== undefined ? { imageIds, nextToken: encodeNextToken([last.digest, last.tag ?? ""]) } : { imageIds };
+    return rows.length > limit && last !== undefined
+      ? { imageIds, nextToken: encodeNextToken([last.digest, last.tag ?? ""]) }
+      : { imageIds };
   },
 
   /**
@@ -291,7 +355,9 @@ export const imageActions: Record<string, ActionHandler> = {
   async BatchGetImage(ctx) {
     const name = repositoryName(ctx);
     const ids = readImageIds(ctx.input, true) ?? [];
-    const accepted = ctx.input.optionalStringList("acceptedMediaTypes", 1, 100, { min: 1, max: 255 })?.map((type) => essence(type));
+    const accepted = ctx.input
+      .optionalStringList("acceptedMediaTypes", 1, 100, { min: 1, max: 255 })
+      ?.map((type) => essence(type));
     await ctx.authorize("ecr:BatchGetImage", name);
     // A pull-through cache repository is created by its first pull, as on /v2.
     const cache = await cacheTargetFor(ctx.c, name);
@@ -305,7 +371,8 @@ export const imageActions: Record<string, ActionHandler> = {
     const images: JsonObject[] = [];
     for (const [index, target] of targets.entries()) {
       const resolution = resolutions[index];
-      const fail = (failureCode: string, failureReason: string) => failures.push({ imageId: targetShape(target), failureCode, failureReason });
+      const fail = (failureCode: string, failureReason: string) =>
+        failures.push({ imageId: targetShape(target), failureCode, failureReason });
       if (resolution !== undefined && "missing" in resolution && resolution.missing === "tag-mismatch") {
         fail("ImageTagDoesNotMatchDigest", "Invalid request parameters: given tag does not map to the given digest");
         continue;
@@ -323,7 +390,10 @@ export const imageActions: Record<string, ActionHandler> = {
       if (row === undefined || text === null) {
         fail("ImageNotFound", "Requested image not found");
       } else if (accepted !== undefined && !accepted.includes(row.mediaType)) {
-        fail("ImageNotFound", `Requested image not found: its manifest is ${row.mediaType}, which acceptedMediaTypes does not list`);
+        fail(
+          "ImageNotFound",
+          `Requested image not found: its manifest is ${row.mediaType}, which acceptedMediaTypes does not list`,
+        );
       } else {
         recordPull(ctx.c, name, row.digest);
         images.push({
@@ -352,7 +422,10 @@ export const imageActions: Record<string, ActionHandler> = {
       failureCode: failure.code,
       failureReason: failure.reason,
     }));
-    return { imageIds: plan.deleted.map((image) => imageIdShape(image.digest, image.tag)), failures: [...failures, ...deletionFailures] };
+    return {
+      imageIds: plan.deleted.map((image) => imageIdShape(image.digest, image.tag)),
+      failures: [...failures, ...deletionFailures],
+    };
   },
 
   async PutImage(ctx) {

@@ -28,7 +28,14 @@
  */
 import { mintDownloadUrl } from "../../auth/download-urls";
 import { parseDigest, type ParsedDigest } from "../../oci/grammar";
-import { appendToUpload, closeUpload, completeUpload, holdingUpload, linkUploadedBlob, type UploadFailures } from "../../images/upload-steps";
+import {
+  appendToUpload,
+  closeUpload,
+  completeUpload,
+  holdingUpload,
+  linkUploadedBlob,
+  type UploadFailures,
+} from "../../images/upload-steps";
 import { EcrError, RegistryError } from "../../errors";
 import { refusePushIntoCache } from "../../pull-through/targets";
 import { repositoryObject } from "../../repository/stub";
@@ -73,7 +80,8 @@ function layerPartBlob(ctx: ControlContext): Uint8Array {
   } catch {
     throw invalidParameter("layerPartBlob is not base64");
   }
-  if (binary.length > MAX_LAYER_PART_BYTES) throw invalidParameter(`layerPartBlob must be at most ${MAX_LAYER_PART_BYTES} bytes`);
+  if (binary.length > MAX_LAYER_PART_BYTES)
+    throw invalidParameter(`layerPartBlob must be at most ${MAX_LAYER_PART_BYTES} bytes`);
   const bytes = new Uint8Array(binary.length);
   for (let at = 0; at < binary.length; at++) bytes[at] = binary.charCodeAt(at);
   return bytes;
@@ -106,11 +114,17 @@ function layerFailures(ctx: ControlContext, name: string, id: string): UploadFai
   return {
     unknown: () => uploadNotFound(ctx, name, id),
     outOfOrder: (session) =>
-      invalidPart(ctx, name, session, `the part must start at byte ${session.offset}, where the upload stands (or another request is writing it)`),
+      invalidPart(
+        ctx,
+        name,
+        session,
+        `the part must start at byte ${session.offset}, where the upload stands (or another request is writing it)`,
+      ),
     sizeMismatch: (message) => new RegistryError(EcrError.InvalidLayerPartException, message),
     digestMismatch: (expected, actual) =>
       invalidLayer(`the uploaded layer has digest ${actual ?? "(another)"}, not ${expected}; the upload is cancelled`),
-    wrongAlgorithm: (session, digest) => invalidLayer(`this upload computed a ${session.algorithm} digest, not ${digest.algorithm}`),
+    wrongAlgorithm: (session, digest) =>
+      invalidLayer(`this upload computed a ${session.algorithm} digest, not ${digest.algorithm}`),
     collected: (message) => invalidLayer(message),
     tooLarge: (message) => new RegistryError(EcrError.LimitExceededException, message),
     stalled: (message) => new RegistryError(EcrError.RequestTimeoutException, message),
@@ -118,19 +132,38 @@ function layerFailures(ctx: ControlContext, name: string, id: string): UploadFai
 }
 
 function layersNotFound(name: string, digest: string): RegistryError {
-  return new RegistryError(EcrError.LayersNotFoundException, `The layer with digest '${digest}' does not exist within the repository with name '${name}'`);
+  return new RegistryError(
+    EcrError.LayersNotFoundException,
+    `The layer with digest '${digest}' does not exist within the repository with name '${name}'`,
+  );
 }
 
 // ---- BatchCheckLayerAvailability ----------------------------------------------------------
 
 /** One entry of `layers` or `failures` for a requested digest. */
 function availability(digest: string, link: LayerRecord | undefined): { layer: JsonObject } | { failure: JsonObject } {
-  if (digest === "") return { failure: { layerDigest: digest, failureCode: "MissingLayerDigest", failureReason: "the layer digest is empty" } };
+  if (digest === "")
+    return {
+      failure: { layerDigest: digest, failureCode: "MissingLayerDigest", failureReason: "the layer digest is empty" },
+    };
   if (parseDigest(digest) === null) {
-    return { failure: { layerDigest: digest, failureCode: "InvalidLayerDigest", failureReason: "not a sha256 or sha512 digest" } };
+    return {
+      failure: {
+        layerDigest: digest,
+        failureCode: "InvalidLayerDigest",
+        failureReason: "not a sha256 or sha512 digest",
+      },
+    };
   }
   if (link === undefined) return { layer: { layerDigest: digest, layerAvailability: "UNAVAILABLE" } };
-  return { layer: { layerDigest: digest, layerAvailability: "AVAILABLE", layerSize: link.size, mediaType: link.mediaType ?? UNKNOWN_LAYER_MEDIA_TYPE } };
+  return {
+    layer: {
+      layerDigest: digest,
+      layerAvailability: "AVAILABLE",
+      layerSize: link.size,
+      mediaType: link.mediaType ?? UNKNOWN_LAYER_MEDIA_TYPE,
+    },
+  };
 }
 
 // ---- actions --------------------------------------------------------------------------------
@@ -141,7 +174,11 @@ export const layerActions: Record<string, ActionHandler> = {
     const digests = ctx.input.stringList("layerDigests", 1, 100, { max: 1000 });
     await ctx.authorize("ecr:BatchCheckLayerAvailability", name);
     await requireRepository(ctx, name);
-    const links = await findLayerRecords(ctx.db, name, digests.filter((digest) => parseDigest(digest) !== null));
+    const links = await findLayerRecords(
+      ctx.db,
+      name,
+      digests.filter((digest) => parseDigest(digest) !== null),
+    );
     const layers: JsonObject[] = [];
     const failures: JsonObject[] = [];
     for (const digest of digests) {
@@ -171,10 +208,20 @@ export const layerActions: Record<string, ActionHandler> = {
     const failures = layerFailures(ctx, name, id);
     return holdingUpload(ctx.c, name, id, first, failures, async (held) => {
       if (last < first || last - first + 1 !== part.length) {
-        throw invalidPart(ctx, name, held.session, `bytes ${first}-${last} are ${last - first + 1} bytes but layerPartBlob has ${part.length}`);
+        throw invalidPart(
+          ctx,
+          name,
+          held.session,
+          `bytes ${first}-${last} are ${last - first + 1} bytes but layerPartBlob has ${part.length}`,
+        );
       }
       const next = await appendToUpload(ctx.c, held, new Blob([part]).stream(), part.length, failures);
-      return { registryId: ctx.config.accountId, repositoryName: name, uploadId: id, lastByteReceived: next.offset - 1 };
+      return {
+        registryId: ctx.config.accountId,
+        repositoryName: name,
+        uploadId: id,
+        lastByteReceived: next.offset - 1,
+      };
     });
   },
 
@@ -188,7 +235,10 @@ export const layerActions: Record<string, ActionHandler> = {
     const failures = layerFailures(ctx, name, id);
     return holdingUpload(ctx.c, name, id, null, failures, async (held) => {
       if (held.session.offset === 0) {
-        throw new RegistryError(EcrError.EmptyUploadException, `The upload with id '${id}' does not contain any layer parts`);
+        throw new RegistryError(
+          EcrError.EmptyUploadException,
+          `The upload with id '${id}' does not contain any layer parts`,
+        );
       }
       const location = await completeUpload(ctx.c, held, digest, null, null, failures);
       await closeUpload(held);
@@ -212,7 +262,10 @@ export const layerActions: Record<string, ActionHandler> = {
     const presign = presignConfig(ctx.c.var.settings.presign);
     const downloadUrl = presign
       ? await presignGet(presign, link.objectKey)
-      : await mintDownloadUrl(new URL(ctx.c.req.url).origin, ctx.config, ctx.principal, { repository: name, digest: digest.digest });
+      : await mintDownloadUrl(new URL(ctx.c.req.url).origin, ctx.config, ctx.principal, {
+          repository: name,
+          digest: digest.digest,
+        });
     return { downloadUrl, layerDigest: digest.digest };
   },
 };

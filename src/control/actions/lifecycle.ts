@@ -7,8 +7,20 @@
  */
 import { EcrError, RegistryError } from "../../errors";
 import { evaluateLifecycle, type ExpiryDecision } from "../../lifecycle/evaluate";
-import { LifecyclePolicyError, MAX_POLICY_LENGTH, MIN_POLICY_LENGTH, parseLifecyclePolicy, type LifecyclePolicy } from "../../lifecycle/policy";
-import { beginPreview, findPreview, finishPreview, loadLifecycleImages, setLifecyclePolicy } from "../../storage/lifecycle-records";
+import {
+  LifecyclePolicyError,
+  MAX_POLICY_LENGTH,
+  MIN_POLICY_LENGTH,
+  parseLifecyclePolicy,
+  type LifecyclePolicy,
+} from "../../lifecycle/policy";
+import {
+  beginPreview,
+  findPreview,
+  finishPreview,
+  loadLifecycleImages,
+  setLifecyclePolicy,
+} from "../../storage/lifecycle-records";
 import type { RepositoryRow } from "../../storage/schema";
 import type { ActionHandler, ControlContext } from "../context";
 import { decodeNextToken, encodeNextToken, epochSeconds, invalidParameter, isObject, type JsonObject } from "../input";
@@ -22,7 +34,9 @@ function parsePolicy(text: string): LifecyclePolicy {
     return parseLifecyclePolicy(text);
   } catch (error) {
     if (error instanceof LifecyclePolicyError) {
-      throw invalidParameter(`Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: ${error.message}'`);
+      throw invalidParameter(
+        `Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: ${error.message}'`,
+      );
     }
     throw error;
   }
@@ -30,7 +44,9 @@ function parsePolicy(text: string): LifecyclePolicy {
 
 function policyText(ctx: ControlContext, required: boolean): string | undefined {
   const rule = { min: MIN_POLICY_LENGTH, max: MAX_POLICY_LENGTH };
-  return required ? ctx.input.string("lifecyclePolicyText", rule) : ctx.input.optionalString("lifecyclePolicyText", rule);
+  return required
+    ? ctx.input.string("lifecyclePolicyText", rule)
+    : ctx.input.optionalString("lifecyclePolicyText", rule);
 }
 
 function noPolicy(ctx: ControlContext, name: string): RegistryError {
@@ -131,20 +147,31 @@ export const lifecycleActions: Record<string, ActionHandler> = {
         `There is no lifecycle policy preview for the repository with name '${name}' in the registry with id '${ctx.config.accountId}'`,
       );
     }
-    const base = { registryId: ctx.config.accountId, repositoryName: name, lifecyclePolicyText: preview.policyText, status: preview.status };
+    const base = {
+      registryId: ctx.config.accountId,
+      repositoryName: name,
+      lifecyclePolicyText: preview.policyText,
+      status: preview.status,
+    };
     if (preview.status !== "COMPLETE" || preview.results === null) return base;
     const all = JSON.parse(preview.results) as ExpiryDecision[];
     let selected = all.filter((d) => tagStatus === "ANY" || (tagStatus === "TAGGED") === d.tags.length > 0);
     if (imageIds !== undefined) {
       const wanted = imageIds.map((id, index) => {
         if (!isObject(id)) throw invalidParameter(`imageIds[${index}] must be an object`);
-        return { digest: typeof id.imageDigest === "string" ? id.imageDigest : null, tag: typeof id.imageTag === "string" ? id.imageTag : null };
+        return {
+          digest: typeof id.imageDigest === "string" ? id.imageDigest : null,
+          tag: typeof id.imageTag === "string" ? id.imageTag : null,
+        };
       });
-      selected = selected.filter((d) => wanted.some((w) => w.digest === d.digest || (w.tag !== null && d.tags.includes(w.tag))));
+      selected = selected.filter((d) =>
+        wanted.some((w) => w.digest === d.digest || (w.tag !== null && d.tags.includes(w.tag))),
+      );
       return { ...base, previewResults: selected.map(previewResult), summary: { expiringImageTotalCount: all.length } };
     }
     const start = decodeNextToken(nextToken) ?? 0;
-    if (typeof start !== "number" || !Number.isInteger(start) || start < 0) throw invalidParameter("nextToken is not a token this registry returned");
+    if (typeof start !== "number" || !Number.isInteger(start) || start < 0)
+      throw invalidParameter("nextToken is not a token this registry returned");
     const limit = maxResults ?? 100;
     const page = selected.slice(start, start + limit);
     return {

@@ -42,9 +42,15 @@ async function readCredentialArn(ctx: ControlContext): Promise<string | null | u
   const arn = ctx.input.optionalString("credentialArn", { min: 50, max: 612 });
   if (arn === undefined) return undefined;
   const prefix = secretArnPrefix(ctx) + SECRET_PREFIX;
-  if (!arn.startsWith(prefix)) throw invalidParameter(`credentialArn must name a secret of this registry whose name starts with ${SECRET_PREFIX}: ${prefix}<name>`);
+  if (!arn.startsWith(prefix))
+    throw invalidParameter(
+      `credentialArn must name a secret of this registry whose name starts with ${SECRET_PREFIX}: ${prefix}<name>`,
+    );
   if ((await findRegistrySecret(ctx.db, arn.slice(secretArnPrefix(ctx).length))) === undefined) {
-    throw new RegistryError(EcrError.SecretNotFoundException, `The secret ${arn} does not exist (store it with PUT /admin/secrets/<name>)`);
+    throw new RegistryError(
+      EcrError.SecretNotFoundException,
+      `The secret ${arn} does not exist (store it with PUT /admin/secrets/<name>)`,
+    );
   }
   return arn;
 }
@@ -57,7 +63,10 @@ async function readCredentialArn(ctx: ControlContext): Promise<string | null | u
 function readUpstreamRegistry(ctx: ControlContext, upstreamRegistryUrl: string): string {
   const given = ctx.input.optionalString("upstreamRegistry");
   if (given !== undefined && !(UPSTREAM_REGISTRIES as readonly string[]).includes(given)) {
-    throw new RegistryError(EcrError.UnsupportedUpstreamRegistryException, `upstreamRegistry must be one of ${UPSTREAM_REGISTRIES.join(", ")}`);
+    throw new RegistryError(
+      EcrError.UnsupportedUpstreamRegistryException,
+      `upstreamRegistry must be one of ${UPSTREAM_REGISTRIES.join(", ")}`,
+    );
   }
   const derived = given ?? upstreamRegistryOf(upstreamRegistryUrl);
   if (derived === null) {
@@ -93,9 +102,14 @@ function ruleShape(ctx: ControlContext, rule: PullThroughRule): JsonObject {
 export const pullThroughActions: Record<string, ActionHandler> = {
   async CreatePullThroughCacheRule(ctx) {
     const prefix = readPrefix(ctx);
-    const upstreamRegistryUrl = ctx.input.string("upstreamRegistryUrl", { min: 1, max: 256, pattern: UPSTREAM_URL_PATTERN });
+    const upstreamRegistryUrl = ctx.input.string("upstreamRegistryUrl", {
+      min: 1,
+      max: 256,
+      pattern: UPSTREAM_URL_PATTERN,
+    });
     const upstreamRegistry = readUpstreamRegistry(ctx, upstreamRegistryUrl);
-    const upstreamRepositoryPrefix = ctx.input.optionalString("upstreamRepositoryPrefix", { min: 2, max: 30, pattern: PREFIX_PATTERN }) ?? null;
+    const upstreamRepositoryPrefix =
+      ctx.input.optionalString("upstreamRepositoryPrefix", { min: 2, max: 30, pattern: PREFIX_PATTERN }) ?? null;
     const customRoleArn = ctx.input.optionalString("customRoleArn", { min: 1, max: 2048 }) ?? null;
     await ctx.authorize("ecr:CreatePullThroughCacheRule", null);
     const credentialArn = (await readCredentialArn(ctx)) ?? null;
@@ -112,9 +126,16 @@ export const pullThroughActions: Record<string, ActionHandler> = {
     };
     const result = await insertPullThroughRule(ctx.db, rule, MAX_RULES);
     if (result === "exists") {
-      throw new RegistryError(EcrError.PullThroughCacheRuleAlreadyExistsException, `A pull through cache rule with prefix '${prefix}' already exists`);
+      throw new RegistryError(
+        EcrError.PullThroughCacheRuleAlreadyExistsException,
+        `A pull through cache rule with prefix '${prefix}' already exists`,
+      );
     }
-    if (result === "limit") throw new RegistryError(EcrError.LimitExceededException, `a registry can have at most ${MAX_RULES} pull through cache rules`);
+    if (result === "limit")
+      throw new RegistryError(
+        EcrError.LimitExceededException,
+        `a registry can have at most ${MAX_RULES} pull through cache rules`,
+      );
     forgetRules();
     return ruleShape(ctx, rule);
   },
@@ -125,7 +146,8 @@ export const pullThroughActions: Record<string, ActionHandler> = {
     const nextToken = ctx.input.optionalString("nextToken");
     await ctx.authorize("ecr:DescribePullThroughCacheRules", null);
     if (prefixes !== undefined) {
-      if (nextToken !== undefined || maxResults !== undefined) throw invalidParameter("nextToken and maxResults cannot be used with ecrRepositoryPrefixes");
+      if (nextToken !== undefined || maxResults !== undefined)
+        throw invalidParameter("nextToken and maxResults cannot be used with ecrRepositoryPrefixes");
       const rules = new Map((await findPullThroughRules(ctx.db, prefixes)).map((rule) => [rule.prefix, rule]));
       return {
         pullThroughCacheRules: prefixes.map((prefix) => {
@@ -136,7 +158,8 @@ export const pullThroughActions: Record<string, ActionHandler> = {
       };
     }
     const after = decodeNextToken(nextToken);
-    if (after !== undefined && typeof after !== "string") throw invalidParameter("nextToken is not a token this registry returned");
+    if (after !== undefined && typeof after !== "string")
+      throw invalidParameter("nextToken is not a token this registry returned");
     const limit = maxResults ?? 100;
     const page = await listPullThroughRules(ctx.db, after ?? null, limit + 1);
     const shown = page.slice(0, limit);

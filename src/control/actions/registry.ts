@@ -60,6 +60,8 @@ export const registryActions: Record<string, ActionHandler> = {
 };
 
 function noRegistryPolicy(accountId: string): RegistryError {
-  return new RegistryError(EcrError.RegistryPolicyNotFoundException, `Registry policy does not exist in the registry with id '${accountId}'`);
+  return new RegistryError(
+    EcrError.RegistryPolicyNotFoundException,
+    `Registry policy does not exist in the registry with id '${accountId}'`,
+  );
 }
-

@@ -27,7 +27,16 @@ import {
 } from "../../repository/tag-mutability";
 import { ENCRYPTION_TYPES, type RepositoryRow } from "../../storage/schema";
 import type { ActionHandler, ControlContext } from "../context";
-import { checkRegistryId, decodeNextToken, encodeNextToken, epochSeconds, invalidParameter, isObject, type Input, type JsonObject } from "../input";
+import {
+  checkRegistryId,
+  decodeNextToken,
+  encodeNextToken,
+  epochSeconds,
+  invalidParameter,
+  isObject,
+  type Input,
+  type JsonObject,
+} from "../input";
 
 /** AWS allows 50 tags per resource. */
 const MAX_RESOURCE_TAGS = 50;
@@ -68,13 +77,18 @@ export function repositoryShape(ctx: ControlContext, row: RepositoryRow): JsonOb
     imageTagMutability: row.imageTagMutability,
     ...exclusionFiltersShape(parseStoredFilters(row.imageTagMutabilityExclusionFilters)),
     imageScanningConfiguration: { scanOnPush: row.scanOnPush },
-    encryptionConfiguration: row.kmsKey === null ? { encryptionType: row.encryptionType } : { encryptionType: row.encryptionType, kmsKey: row.kmsKey },
+    encryptionConfiguration:
+      row.kmsKey === null
+        ? { encryptionType: row.encryptionType }
+        : { encryptionType: row.encryptionType, kmsKey: row.kmsKey },
   };
 }
 
 /** ECR's `imageTagMutabilityExclusionFilters` member: present only for the _WITH_EXCLUSION settings. */
 function exclusionFiltersShape(filters: readonly ExclusionFilter[]): JsonObject {
-  return filters.length === 0 ? {} : { imageTagMutabilityExclusionFilters: filters.map(({ filterType, filter }) => ({ filterType, filter })) };
+  return filters.length === 0
+    ? {}
+    : { imageTagMutabilityExclusionFilters: filters.map(({ filterType, filter }) => ({ filterType, filter })) };
 }
 
 /**
@@ -101,18 +115,31 @@ function readTags(input: Input, member: string, min: number): Record<string, str
   // plain object would turn into a prototype change. fromEntries defines own properties.
   const tags = new Map<string, string>();
   for (const [index, item] of list.entries()) {
-    if (!isObject(item) || typeof item.Key !== "string" || (item.Value !== undefined && typeof item.Value !== "string")) {
-      throw new RegistryError(EcrError.InvalidTagParameterException, `${member}[${index}] must be {"Key": string, "Value": string}`);
+    if (
+      !isObject(item) ||
+      typeof item.Key !== "string" ||
+      (item.Value !== undefined && typeof item.Value !== "string")
+    ) {
+      throw new RegistryError(
+        EcrError.InvalidTagParameterException,
+        `${member}[${index}] must be {"Key": string, "Value": string}`,
+      );
     }
     const key = item.Key;
     const value = typeof item.Value === "string" ? item.Value : "";
-    if (key.length < 1 || key.length > 128 || value.length > 256 || !/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(key + value)) {
+    if (
+      key.length < 1 ||
+      key.length > 128 ||
+      value.length > 256 ||
+      !/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(key + value)
+    ) {
       throw new RegistryError(
         EcrError.InvalidTagParameterException,
         `tag "${key}": keys are 1-128 and values 0-256 characters of letters, digits, spaces and _ . : / = + - @`,
       );
     }
-    if (key.toLowerCase().startsWith("aws:")) throw new RegistryError(EcrError.InvalidTagParameterException, `tag keys may not start with "aws:" (${key})`);
+    if (key.toLowerCase().startsWith("aws:"))
+      throw new RegistryError(EcrError.InvalidTagParameterException, `tag keys may not start with "aws:" (${key})`);
     tags.set(key, value);
   }
   if (tags.size > MAX_RESOURCE_TAGS) {
@@ -126,7 +153,9 @@ function parseRepositoryPolicy(text: string): void {
     parsePolicyDocument(text, "resource");
   } catch (error) {
     if (error instanceof PolicyError) {
-      throw invalidParameter(`Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided': ${error.message}`);
+      throw invalidParameter(
+        `Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided': ${error.message}`,
+      );
     }
     throw error;
   }
@@ -137,7 +166,8 @@ function repositoryFromArn(ctx: ControlContext): string {
   const arn = ctx.input.string("resourceArn", { min: 1, max: 1024 });
   const prefix = `arn:aws:ecr:${ctx.config.region}:${ctx.config.accountId}:repository/`;
   const name = arn.startsWith(prefix) ? arn.slice(prefix.length) : "";
-  if (!isValidRepositoryName(name)) throw invalidParameter(`resourceArn must be a repository ARN of this registry (${prefix}<name>); got "${arn}"`);
+  if (!isValidRepositoryName(name))
+    throw invalidParameter(`resourceArn must be a repository ARN of this registry (${prefix}<name>); got "${arn}"`);
   return name;
 }
 
@@ -152,9 +182,11 @@ export const repositoryActions: Record<string, ActionHandler> = {
     const scanning = ctx.input.optionalObject("imageScanningConfiguration");
     const scanOnPush = scanning?.optionalBoolean("scanOnPush") ?? false;
     const encryption = ctx.input.optionalObject("encryptionConfiguration");
-    const encryptionType = (encryption?.string("encryptionType", { oneOf: ENCRYPTION_TYPES }) ?? "AES256") as (typeof ENCRYPTION_TYPES)[number];
+    const encryptionType = (encryption?.string("encryptionType", { oneOf: ENCRYPTION_TYPES }) ??
+      "AES256") as (typeof ENCRYPTION_TYPES)[number];
     const kmsKey = encryption?.optionalString("kmsKey", { min: 1, max: 2048 }) ?? null;
-    if (kmsKey !== null && encryptionType === "AES256") throw invalidParameter("kmsKey can only be given with encryptionType KMS or KMS_DSSE");
+    if (kmsKey !== null && encryptionType === "AES256")
+      throw invalidParameter("kmsKey can only be given with encryptionType KMS or KMS_DSSE");
     const tags = readTags(ctx.input, "tags", 0);
     await ctx.authorize("ecr:CreateRepository", name);
     if (Object.keys(tags).length > 0) await ctx.authorize("ecr:TagResource", name);
@@ -198,7 +230,8 @@ export const repositoryActions: Record<string, ActionHandler> = {
     }
     // Listing: repositories the caller may not describe are left out, as the catalog does.
     const after = decodeNextToken(nextToken);
-    if (after !== undefined && typeof after !== "string") throw invalidParameter("nextToken is not a token this registry returned");
+    if (after !== undefined && typeof after !== "string")
+      throw invalidParameter("nextToken is not a token this registry returned");
     const limit = maxResults ?? DEFAULT_PAGE;
     const repositories: JsonObject[] = [];
     let cursor = after ?? null;

@@ -42,17 +42,28 @@ export const MANIFEST_ACCEPT = [
 ].join(", ");
 
 /** GETs a manifest by tag or digest and returns its bytes and headers; fails unless 200. */
-export async function fetchManifest(repository: string, reference: string): Promise<{ bytes: Buffer; digest: string | null; contentType: string | null }> {
-  const response = await registryFetch("GET", `/v2/${repository}/manifests/${reference}`, { headers: { Accept: MANIFEST_ACCEPT } });
+export async function fetchManifest(
+  repository: string,
+  reference: string,
+): Promise<{ bytes: Buffer; digest: string | null; contentType: string | null }> {
+  const response = await registryFetch("GET", `/v2/${repository}/manifests/${reference}`, {
+    headers: { Accept: MANIFEST_ACCEPT },
+  });
   const bytes = Buffer.from(await response.arrayBuffer());
-  if (response.status !== 200) throw new Error(`GET manifest ${repository}:${reference} answered ${response.status}: ${bytes.toString("utf8")}`);
-  return { bytes, digest: response.headers.get("Docker-Content-Digest"), contentType: response.headers.get("Content-Type") };
+  if (response.status !== 200)
+    throw new Error(`GET manifest ${repository}:${reference} answered ${response.status}: ${bytes.toString("utf8")}`);
+  return {
+    bytes,
+    digest: response.headers.get("Docker-Content-Digest"),
+    contentType: response.headers.get("Content-Type"),
+  };
 }
 
 /** GETs a blob's bytes; fails unless 200. */
 export async function fetchBlob(repository: string, digest: string): Promise<Buffer> {
   const response = await registryFetch("GET", `/v2/${repository}/blobs/${digest}`);
   const bytes = Buffer.from(await response.arrayBuffer());
-  if (response.status !== 200) throw new Error(`GET blob ${digest} in ${repository} answered ${response.status}: ${bytes.toString("utf8")}`);
+  if (response.status !== 200)
+    throw new Error(`GET blob ${digest} in ${repository} answered ${response.status}: ${bytes.toString("utf8")}`);
   return bytes;
 }

@@ -26,7 +26,15 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from "node:http";
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -116,10 +124,10 @@ const READY_TIMEOUT_MS = 20_000;
  * detached, it leads the process group that stop() signals.
  */
 const WATCHDOG = [
-  'parent=$1; shift',
+  "parent=$1; shift",
   '"$@" &',
-  'child=$!',
-  "trap 'kill -TERM \"$child\" 2>/dev/null; wait \"$child\"; exit 0' TERM INT HUP",
+  "child=$!",
+  'trap \'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0\' TERM INT HUP',
   'while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1 & wait $!; done',
   'kill -TERM "$child" 2>/dev/null',
   'wait "$child"',
@@ -130,15 +138,32 @@ const TOO_MANY_REQUESTS = JSON.stringify({
   errors: [
     {
       code: "TOOMANYREQUESTS",
-      message: "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit",
+      message:
+        "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit",
     },
   ],
 });
 
 /** What the CDN passes on from the backing registry's blob response (a CDN sends no Docker-* headers). */
-const CDN_HEADERS = new Set(["content-type", "content-length", "content-range", "accept-ranges", "etag", "last-modified"]);
+const CDN_HEADERS = new Set([
+  "content-type",
+  "content-length",
+  "content-range",
+  "accept-ranges",
+  "etag",
+  "last-modified",
+]);
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
 
 function defaultModes(): Omit<HubModes, "tamperedBlobs"> {
   return { rateLimited: false, rateLimitHeads: false, failAll: null, blobDelayMs: 0, blobRedirect: false };
@@ -178,7 +203,6 @@ function decodedPath(url: URL): string {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-
 function readLog(path: string): string {
   try {
     return readFileSync(path, "utf8").slice(-4000);
@@ -191,7 +215,10 @@ function readLog(path: string): string {
  * Starts docker-registry (under WATCHDOG, detached: its own process group) on a free port over
  * `dir`/data; retries if the port was taken meanwhile.
  */
-async function startDistribution(dir: string, logPath: string): Promise<{ child: ChildProcess; pgid: number; host: string }> {
+async function startDistribution(
+  dir: string,
+  logPath: string,
+): Promise<{ child: ChildProcess; pgid: number; host: string }> {
   if (!existsSync(DISTRIBUTION)) {
     throw new Error(
       `${DISTRIBUTION} is missing; the Docker Hub upstream harness needs the CNCF distribution registry. Install it: \`apt-get install -y --no-install-recommends docker-registry\` (.ci/run does this).`,
@@ -247,21 +274,29 @@ async function startDistribution(dir: string, logPath: string): Promise<{ child:
       await sleep(50);
     }
     await stopGroup(pgid, STOP_GRACE_MS);
-    lastError = new Error(`docker-registry did not answer GET http://${host}/v2/ with 200 (last: ${last}); its log:\n${readLog(logPath)}`);
+    lastError = new Error(
+      `docker-registry did not answer GET http://${host}/v2/ with 200 (last: ${last}); its log:\n${readLog(logPath)}`,
+    );
   }
   throw lastError ?? new Error("docker-registry did not start");
 }
 
 function runCommand(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    execFile(file, args, { env, timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      if (!error) {
-        resolvePromise();
-        return;
-      }
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") reject(new Error(`${file} is not installed (apt-get install -y ${file})`));
-      else reject(new Error(`${file} ${args.join(" ")} failed: ${stderr || stdout || error.message}`.slice(0, 6000)));
-    });
+    execFile(
+      file,
+      args,
+      { env, timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        if (!error) {
+          resolvePromise();
+          return;
+        }
+        if ((error as NodeJS.ErrnoException).code === "ENOENT")
+          reject(new Error(`${file} is not installed (apt-get install -y ${file})`));
+        else reject(new Error(`${file} ${args.join(" ")} failed: ${stderr || stdout || error.message}`.slice(0, 6000)));
+      },
+    );
   });
 }
 
@@ -293,7 +328,10 @@ function listen(server: Server, port: number): Promise<number> {
 }
 
 /** A server whose open sockets are tracked, so close() can drop keep-alive and in-flight connections at once. */
-function trackedServer(handler: (req: IncomingMessage, res: ServerResponse) => void): { server: Server; close(): Promise<void> } {
+function trackedServer(handler: (req: IncomingMessage, res: ServerResponse) => void): {
+  server: Server;
+  close(): Promise<void>;
+} {
   const server = createServer(handler);
   // Hub keeps connections alive; a short idle timeout keeps stop() and pause() prompt anyway.
   server.keepAliveTimeout = 5_000;
@@ -358,12 +396,25 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
   let tokenUrl = "";
 
   const record = (req: IncomingMessage, kind: UpstreamRequest["kind"], url: URL): UpstreamRequest => {
-    const entry: UpstreamRequest = { at: Date.now(), method: req.method ?? "GET", path: decodedPath(url), kind, status: 0, authorized: false };
+    const entry: UpstreamRequest = {
+      at: Date.now(),
+      method: req.method ?? "GET",
+      path: decodedPath(url),
+      kind,
+      status: 0,
+      authorized: false,
+    };
     requests.push(entry);
     return entry;
   };
 
-  const send = (entry: UpstreamRequest, res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body?: string) => {
+  const send = (
+    entry: UpstreamRequest,
+    res: ServerResponse,
+    status: number,
+    headers: OutgoingHttpHeaders,
+    body?: string,
+  ) => {
     if (res.destroyed || res.headersSent) return;
     entry.status = status;
     const payload = body === undefined ? undefined : Buffer.from(body);
@@ -373,13 +424,21 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
 
   const jsonHeaders = { "content-type": "application/json", "docker-distribution-api-version": "registry/2.0" };
 
-  const challenge = (entry: UpstreamRequest, res: ServerResponse, repository: string | null, actions: string, insufficient: boolean) => {
+  const challenge = (
+    entry: UpstreamRequest,
+    res: ServerResponse,
+    repository: string | null,
+    actions: string,
+    insufficient: boolean,
+  ) => {
     const scope = repository === null ? null : `repository:${repository}:${actions}`;
     const params = [`realm="${tokenUrl}"`, `service="${SERVICE}"`];
     if (scope) params.push(`scope="${scope}"`);
     if (insufficient) params.push(`error="insufficient_scope"`);
     const detail =
-      repository === null ? null : actions.split(",").map((action) => ({ Type: "repository", Class: "", Name: repository, Action: action }));
+      repository === null
+        ? null
+        : actions.split(",").map((action) => ({ Type: "repository", Class: "", Name: repository, Action: action }));
     send(
       entry,
       res,
@@ -414,7 +473,13 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
    * request's path (the CDN's URLs are not /v2 paths); `via.cdn` keeps only CDN_HEADERS of the
    * answer and adds a CDN's own.
    */
-  const forward = (entry: UpstreamRequest, req: IncomingMessage, res: ServerResponse, r: Route, via: { path?: string; cdn?: boolean } = {}) => {
+  const forward = (
+    entry: UpstreamRequest,
+    req: IncomingMessage,
+    res: ServerResponse,
+    r: Route,
+    via: { path?: string; cdn?: boolean } = {},
+  ) => {
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value === undefined || HOP_BY_HOP.has(name) || name === "host" || name === "authorization") continue;
@@ -423,7 +488,14 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
     headers.host = backingHost;
     const isGet = req.method === "GET";
     const upstream = httpRequest(
-      { host: backingHostname, port: backingPort, method: req.method, path: via.path ?? req.url, headers, agent: backingAgent },
+      {
+        host: backingHostname,
+        port: backingPort,
+        method: req.method,
+        path: via.path ?? req.url,
+        headers,
+        agent: backingAgent,
+      },
       (upRes) => {
         const status = upRes.statusCode ?? 502;
         const out: OutgoingHttpHeaders = {};
@@ -431,13 +503,24 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
           if (value === undefined || HOP_BY_HOP.has(name) || (via.cdn && !CDN_HEADERS.has(name))) continue;
           out[name] = value;
         }
-        if (via.cdn) Object.assign(out, { "cache-control": "public, max-age=14400", "cf-cache-status": "HIT", server: "cloudflare" });
+        if (via.cdn)
+          Object.assign(out, {
+            "cache-control": "public, max-age=14400",
+            "cf-cache-status": "HIT",
+            server: "cloudflare",
+          });
         if (r.kind === "manifest") {
           if (isGet && status >= 200 && status < 300) remaining = Math.max(0, remaining - 1);
           Object.assign(out, rateHeaders(remaining));
         }
         let transform: Transform | null = null;
-        if (r.kind === "blob" && isGet && r.digest !== null && modes.tamperedBlobs.has(r.digest) && (status === 200 || status === 206)) {
+        if (
+          r.kind === "blob" &&
+          isGet &&
+          r.digest !== null &&
+          modes.tamperedBlobs.has(r.digest) &&
+          (status === 200 || status === 206)
+        ) {
           const length = Number(upRes.headers["content-length"] ?? "NaN");
           transform = flipByteAt(Number.isFinite(length) && length > 0 ? Math.floor(length / 2) : 0);
         }
@@ -453,7 +536,14 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
       },
     );
     upstream.on("error", (error: Error) => {
-      if (!res.headersSent) send(entry, res, 502, jsonHeaders, JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: `backing registry: ${error.message}` }] }));
+      if (!res.headersSent)
+        send(
+          entry,
+          res,
+          502,
+          jsonHeaders,
+          JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: `backing registry: ${error.message}` }] }),
+        );
       else res.destroy();
     });
     res.on("close", () => {
@@ -464,7 +554,9 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
 
   const handleFront = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://front");
-    const r = url.pathname.startsWith("/v2") ? route(url.pathname) : { kind: "other" as const, repository: null, digest: null };
+    const r = url.pathname.startsWith("/v2")
+      ? route(url.pathname)
+      : { kind: "other" as const, repository: null, digest: null };
     const entry = record(req, r.kind, url);
     req.resume();
     if (!url.pathname.startsWith("/v2")) {
@@ -472,14 +564,27 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
       return;
     }
     if (modes.failAll !== null) {
-      send(entry, res, modes.failAll, jsonHeaders, JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: "service unavailable" }] }));
+      send(
+        entry,
+        res,
+        modes.failAll,
+        jsonHeaders,
+        JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: "service unavailable" }] }),
+      );
       return;
     }
     const method = req.method ?? "GET";
     if (method !== "GET" && method !== "HEAD") {
       // Pushes need a pull,push token, which this upstream never grants (like someone else's Hub namespace).
       if (r.repository !== null) challenge(entry, res, r.repository, "pull,push", grantOf(req) !== null);
-      else send(entry, res, 405, jsonHeaders, JSON.stringify({ errors: [{ code: "UNSUPPORTED", message: "The operation is unsupported." }] }));
+      else
+        send(
+          entry,
+          res,
+          405,
+          jsonHeaders,
+          JSON.stringify({ errors: [{ code: "UNSUPPORTED", message: "The operation is unsupported." }] }),
+        );
       return;
     }
     const grant = grantOf(req);
@@ -495,7 +600,10 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
           entry,
           res,
           401,
-          { ...jsonHeaders, "www-authenticate": `Bearer realm="${tokenUrl}",service="${SERVICE}",scope="registry:catalog:*"` },
+          {
+            ...jsonHeaders,
+            "www-authenticate": `Bearer realm="${tokenUrl}",service="${SERVICE}",scope="registry:catalog:*"`,
+          },
           JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "authentication required", detail: null }] }),
         );
       } else send(entry, res, 404, { "content-type": "text/plain" }, "404 page not found\n");
@@ -536,10 +644,20 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
   /** Status of a HEAD of `path` at the backing registry (0 when it could not be asked). */
   const backingHeadStatus = (path: string) =>
     new Promise<number>((resolvePromise) => {
-      const head = httpRequest({ host: backingHostname, port: backingPort, method: "HEAD", path, headers: { host: backingHost }, agent: backingAgent }, (upRes) => {
-        upRes.resume();
-        resolvePromise(upRes.statusCode ?? 0);
-      });
+      const head = httpRequest(
+        {
+          host: backingHostname,
+          port: backingPort,
+          method: "HEAD",
+          path,
+          headers: { host: backingHost },
+          agent: backingAgent,
+        },
+        (upRes) => {
+          upRes.resume();
+          resolvePromise(upRes.statusCode ?? 0);
+        },
+      );
       head.on("error", () => resolvePromise(0));
       head.end();
     });
@@ -574,7 +692,13 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
       await sleep(modes.blobDelayMs);
       if (res.destroyed) return;
     }
-    forward(entry, req, res, { kind: "blob", repository, digest }, { path: `/v2/${repository}/blobs/${digest}`, cdn: true });
+    forward(
+      entry,
+      req,
+      res,
+      { kind: "blob", repository, digest },
+      { path: `/v2/${repository}/blobs/${digest}`, cdn: true },
+    );
   };
 
   const issueToken = (repositories: Set<string>): string => {
@@ -602,12 +726,23 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
       res,
       200,
       { "content-type": "application/json" },
-      JSON.stringify({ token, access_token: token, expires_in: TOKEN_TTL_SECONDS, issued_at: new Date().toISOString() }),
+      JSON.stringify({
+        token,
+        access_token: token,
+        expires_in: TOKEN_TTL_SECONDS,
+        issued_at: new Date().toISOString(),
+      }),
     );
   };
 
   const badCredentials = (entry: UpstreamRequest, res: ServerResponse) =>
-    send(entry, res, 401, { "content-type": "application/json", "www-authenticate": `Basic realm="${SERVICE}"` }, JSON.stringify({ details: "incorrect username or password" }));
+    send(
+      entry,
+      res,
+      401,
+      { "content-type": "application/json", "www-authenticate": `Basic realm="${SERVICE}"` },
+      JSON.stringify({ details: "incorrect username or password" }),
+    );
 
   const handleToken = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://token");
@@ -639,7 +774,11 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
       req.on("data", (chunk: Buffer) => chunks.push(chunk));
       req.on("end", () => {
         const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
-        if (form.get("grant_type") !== "password" || form.get("username") !== credentials.username || form.get("password") !== credentials.accessToken) {
+        if (
+          form.get("grant_type") !== "password" ||
+          form.get("username") !== credentials.username ||
+          form.get("password") !== credentials.accessToken
+        ) {
           badCredentials(entry, res);
           return;
         }
@@ -687,7 +826,11 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
   const resume = async () => {
     if (stopped) throw new Error("the Docker Hub upstream was stopped");
     if (!paused) return;
-    await Promise.all([listen(front.server, frontPort), listen(tokenServer.server, tokenPort), listen(cdn.server, cdnPort)]);
+    await Promise.all([
+      listen(front.server, frontPort),
+      listen(tokenServer.server, tokenPort),
+      listen(cdn.server, cdnPort),
+    ]);
     paused = false;
   };
   const stop = async () => {
@@ -740,7 +883,17 @@ export async function startDockerHubUpstream(options: { dir?: string } = {}): Pr
     async seed(sourceRef, destination, seedOptions = {}) {
       if (stopped) throw new Error("the Docker Hub upstream was stopped");
       const target = destination.startsWith("docker://") ? destination.slice("docker://".length) : destination;
-      const args = ["--policy", policyPath, "--registries-conf", registriesConfPath, "--tmpdir", dir, "copy", "--preserve-digests", "--dest-tls-verify=false"];
+      const args = [
+        "--policy",
+        policyPath,
+        "--registries-conf",
+        registriesConfPath,
+        "--tmpdir",
+        dir,
+        "copy",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+      ];
       if (seedOptions.all) args.push("--all");
       args.push(sourceRef, `docker://${backingHost}/${target}`);
       await runCommand("skopeo", args, { ...process.env, XDG_DATA_HOME: dir, REGISTRY_AUTH_FILE: authFile }, 120_000);

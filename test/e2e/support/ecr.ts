@@ -25,10 +25,16 @@ export function ecrClient(credentials: Credentials = adminCredentials()): ECRCli
 
 /** Creates a user with the given identity policy and returns a fresh access key of it. */
 export async function createUser(name: string, policy?: object): Promise<Credentials> {
-  const created = await registryFetch("POST", "/admin/users", { body: JSON.stringify({ name }), headers: { "Content-Type": "application/json" } });
+  const created = await registryFetch("POST", "/admin/users", {
+    body: JSON.stringify({ name }),
+    headers: { "Content-Type": "application/json" },
+  });
   if (created.status !== 201) throw new Error(`create user ${name}: ${created.status} ${await created.text()}`);
   if (policy) {
-    const put = await registryFetch("PUT", `/admin/users/${name}/policies/main`, { body: JSON.stringify(policy), headers: { "Content-Type": "application/json" } });
+    const put = await registryFetch("PUT", `/admin/users/${name}/policies/main`, {
+      body: JSON.stringify(policy),
+      headers: { "Content-Type": "application/json" },
+    });
     if (!put.ok) throw new Error(`put policy of ${name}: ${put.status} ${await put.text()}`);
   }
   const key = await registryFetch("POST", `/admin/users/${name}/access-keys`);

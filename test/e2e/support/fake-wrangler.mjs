@@ -25,24 +25,43 @@ function exit(code, text, stream = code === 0 ? process.stdout : process.stderr)
 }
 
 if (!state.authenticated) {
-  exit(1, "✘ [ERROR] In a non-interactive environment, it's necessary to set a CLOUDFLARE_API_TOKEN environment variable for wrangler to work.\n");
+  exit(
+    1,
+    "✘ [ERROR] In a non-interactive environment, it's necessary to set a CLOUDFLARE_API_TOKEN environment variable for wrangler to work.\n",
+  );
 }
 
 if (command === "d1 list") exit(0, JSON.stringify(state.databases, null, 2) + "\n");
 if (command.startsWith("d1 create")) {
   const name = positional[2];
   const uuid = randomUUID();
-  state.databases.push({ uuid, name, created_at: new Date().toISOString(), version: "production", num_tables: 0, file_size: 0 });
+  state.databases.push({
+    uuid,
+    name,
+    created_at: new Date().toISOString(),
+    version: "production",
+    num_tables: 0,
+    file_size: 0,
+  });
   save();
-  exit(0, `✅ Successfully created DB '${name}'\nCreated your new D1 database.\n\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "${name}"\ndatabase_id = "${uuid}"\n`);
+  exit(
+    0,
+    `✅ Successfully created DB '${name}'\nCreated your new D1 database.\n\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "${name}"\ndatabase_id = "${uuid}"\n`,
+  );
 }
 if (command === "r2 bucket list") {
-  exit(0, `Listing buckets...\n${state.buckets.map((name) => `name:           ${name}\ncreation_date:  2026-01-01T00:00:00.000Z`).join("\n\n")}\n`);
+  exit(
+    0,
+    `Listing buckets...\n${state.buckets.map((name) => `name:           ${name}\ncreation_date:  2026-01-01T00:00:00.000Z`).join("\n\n")}\n`,
+  );
 }
 if (command.startsWith("r2 bucket create")) {
   state.buckets.push(positional[3]);
   save();
-  exit(0, `Creating bucket '${positional[3]}'...\n✅ Created bucket '${positional[3]}' with default storage class of Standard.\n`);
+  exit(
+    0,
+    `Creating bucket '${positional[3]}'...\n✅ Created bucket '${positional[3]}' with default storage class of Standard.\n`,
+  );
 }
 if (command.startsWith("d1 migrations apply")) {
   const id = /^\s*database_id\s*=\s*"([^"]+)"/m.exec(readFileSync(configPath, "utf8"))?.[1];
@@ -52,8 +71,19 @@ if (command.startsWith("d1 migrations apply")) {
   exit(0, "Migrations to be applied:\n✅ Applied\n");
 }
 if (command.startsWith("secret list")) {
-  if (!state.workerExists) exit(1, `✘ [ERROR] Worker "edge-registry" not found.\n\nIf this is a new Worker, run \`wrangler deploy\` first to create it.\n`);
-  exit(0, JSON.stringify(state.secrets.map((name) => ({ name, type: "secret_text" })), null, "  ") + "\n");
+  if (!state.workerExists)
+    exit(
+      1,
+      `✘ [ERROR] Worker "edge-registry" not found.\n\nIf this is a new Worker, run \`wrangler deploy\` first to create it.\n`,
+    );
+  exit(
+    0,
+    JSON.stringify(
+      state.secrets.map((name) => ({ name, type: "secret_text" })),
+      null,
+      "  ",
+    ) + "\n",
+  );
 }
 if (command.startsWith("deploy")) {
   const file = args.includes("--secrets-file") ? args[args.indexOf("--secrets-file") + 1] : null;
@@ -64,6 +94,9 @@ if (command.startsWith("deploy")) {
   }
   state.workerExists = true;
   save();
-  exit(0, "Total Upload: 812.00 KiB / gzip: 160.00 KiB\nUploaded edge-registry (3.10 sec)\nDeployed edge-registry triggers (0.80 sec)\n  https://edge-registry.example.workers.dev\n  schedule: */15 * * * *\nCurrent Version ID: 0000\n");
+  exit(
+    0,
+    "Total Upload: 812.00 KiB / gzip: 160.00 KiB\nUploaded edge-registry (3.10 sec)\nDeployed edge-registry triggers (0.80 sec)\n  https://edge-registry.example.workers.dev\n  schedule: */15 * * * *\nCurrent Version ID: 0000\n",
+  );
 }
 exit(1, `fake wrangler: unexpected command ${args.join(" ")}\n`);

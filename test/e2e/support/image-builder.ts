@@ -187,7 +187,10 @@ export function buildLayer(seed: string, spec: LayerSpec): BuiltLayer {
   for (let index = 0; index < count; index++) {
     const size = index === count - 1 ? left : Math.floor(spec.size / count);
     left -= size;
-    files.push({ name: `data/${seed.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 60)}/file-${index}.bin`, content: randomBytes(`${seed}/${index}`, size) });
+    files.push({
+      name: `data/${seed.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 60)}/file-${index}.bin`,
+      content: randomBytes(`${seed}/${index}`, size),
+    });
   }
   const archive = tar(files);
   const compressed = spec.compression !== "none";
@@ -196,7 +199,11 @@ export function buildLayer(seed: string, spec: LayerSpec): BuiltLayer {
   return {
     blob: { digest, bytes },
     tar: archive,
-    descriptor: { mediaType: compressed ? MediaTypes.OCI_LAYER_GZIP : MediaTypes.OCI_LAYER_TAR, digest, size: bytes.length },
+    descriptor: {
+      mediaType: compressed ? MediaTypes.OCI_LAYER_GZIP : MediaTypes.OCI_LAYER_TAR,
+      digest,
+      size: bytes.length,
+    },
     diffId: sha256(archive),
   };
 }
@@ -269,7 +276,12 @@ async function writeLayout(layout: string, blobs: readonly Blob[], top: Descript
   await mkdir(layout, { recursive: true });
   await writeFile(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: MediaTypes.OCI_LAYOUT_VERSION }));
   for (const blob of blobs) await writeBlob(layout, blob);
-  const entry: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.size, annotations: { [REF_NAME_ANNOTATION]: tag } };
+  const entry: Descriptor = {
+    mediaType: top.mediaType,
+    digest: top.digest,
+    size: top.size,
+    annotations: { [REF_NAME_ANNOTATION]: tag },
+  };
   await writeFile(join(layout, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [entry] }));
 }
 
@@ -301,10 +313,17 @@ export interface MultiArchLayout {
 }
 
 /** (a) A single-arch image with one layer per entry of `layers`, written as an OCI layout. */
-export async function buildSingleArchLayout(options: ImageOptions & { tag: string; dir?: string }): Promise<SingleArchLayout> {
+export async function buildSingleArchLayout(
+  options: ImageOptions & { tag: string; dir?: string },
+): Promise<SingleArchLayout> {
   const image = buildImage(options);
   const path = await layoutDir(options.dir);
-  await writeLayout(path, [image.config, ...image.layers.map((l) => l.blob), image.manifest], image.descriptor, options.tag);
+  await writeLayout(
+    path,
+    [image.config, ...image.layers.map((l) => l.blob), image.manifest],
+    image.descriptor,
+    options.tag,
+  );
   const layerDigests = image.layers.map((layer) => layer.blob.digest);
   return {
     path,
@@ -330,7 +349,11 @@ export async function buildMultiArchLayout(options: {
     { architecture: "arm64", os: "linux", variant: "v8" },
   ];
   const images = platforms.map((platform) =>
-    buildImage({ seed: `${options.seed}/${platform.os}-${platform.architecture}${platform.variant ?? ""}`, layers: options.layers, platform }),
+    buildImage({
+      seed: `${options.seed}/${platform.os}-${platform.architecture}${platform.variant ?? ""}`,
+      layers: options.layers,
+      platform,
+    }),
   );
   const index = jsonBlob({
     schemaVersion: 2,
@@ -339,8 +362,15 @@ export async function buildMultiArchLayout(options: {
   });
   const path = await layoutDir(options.dir);
   const blobs = images.flatMap((image) => [image.config, ...image.layers.map((l) => l.blob), image.manifest]);
-  await writeLayout(path, [...blobs, index], { mediaType: MediaTypes.OCI_INDEX, digest: index.digest, size: index.bytes.length }, options.tag);
-  const blobDigests = [...new Set(images.flatMap((image) => [image.config.digest, ...image.layers.map((l) => l.blob.digest)]))];
+  await writeLayout(
+    path,
+    [...blobs, index],
+    { mediaType: MediaTypes.OCI_INDEX, digest: index.digest, size: index.bytes.length },
+    options.tag,
+  );
+  const blobDigests = [
+    ...new Set(images.flatMap((image) => [image.config.digest, ...image.layers.map((l) => l.blob.digest)])),
+  ];
   return {
     path,
     tag: options.tag,
@@ -355,7 +385,8 @@ export async function buildMultiArchLayout(options: {
 /** Reads a layout's `index.json` and returns the descriptor tagged `tag` (or the only one). */
 export async function readLayoutEntry(layout: string, tag?: string): Promise<Descriptor> {
   const index = JSON.parse(await readFile(join(layout, "index.json"), "utf8")) as { manifests: Descriptor[] };
-  const found = tag === undefined ? index.manifests : index.manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] === tag);
+  const found =
+    tag === undefined ? index.manifests : index.manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] === tag);
   if (found.length !== 1) throw new Error(`${layout}/index.json has ${found.length} entries for tag ${tag ?? "(any)"}`);
   return found[0]!;
 }

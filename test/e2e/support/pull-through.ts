@@ -39,7 +39,10 @@ export function useHubCache(label: string, options: { credentials?: "valid" | "w
     let credentialArn: string | undefined;
     if (options.credentials !== undefined) {
       const { username, accessToken } = hub.credentials;
-      credentialArn = await putCacheSecret(prefix, { username, accessToken: options.credentials === "valid" ? accessToken : `${accessToken}-wrong` });
+      credentialArn = await putCacheSecret(prefix, {
+        username,
+        accessToken: options.credentials === "valid" ? accessToken : `${accessToken}-wrong`,
+      });
     }
     await ecrClient().send(
       new CreatePullThroughCacheRuleCommand({
@@ -67,13 +70,18 @@ export function useHubCache(label: string, options: { credentials?: "valid" | "w
 }
 
 /** Seeds a built layout into the upstream as `repository:tag`. */
-export async function seedLayout(hub: DockerHubUpstream, layout: SingleArchLayout | MultiArchLayout, destination: string): Promise<void> {
+export async function seedLayout(
+  hub: DockerHubUpstream,
+  layout: SingleArchLayout | MultiArchLayout,
+  destination: string,
+): Promise<void> {
   await hub.seed(`oci:${layout.path}:${layout.tag}`, destination, { all: "indexDigest" in layout });
 }
 
 /** Blob GETs the upstream answered for `digest` (what the cache is meant to save). */
 export function blobGets(hub: DockerHubUpstream, digest: string): number {
-  return hub.requests.filter((r) => r.kind === "blob" && r.method === "GET" && r.path.includes(digest) && r.authorized).length;
+  return hub.requests.filter((r) => r.kind === "blob" && r.method === "GET" && r.path.includes(digest) && r.authorized)
+    .length;
 }
 
 export function manifestRequests(hub: DockerHubUpstream, method: "GET" | "HEAD"): number {
@@ -93,11 +101,15 @@ export interface UpstreamStatusView {
 }
 
 /** What GET /admin/pull-through says of the rule (written just after responses: polled briefly). */
-export async function upstreamStatus(prefix: string, until: (status: UpstreamStatusView) => boolean = () => true): Promise<UpstreamStatusView> {
+export async function upstreamStatus(
+  prefix: string,
+  until: (status: UpstreamStatusView) => boolean = () => true,
+): Promise<UpstreamStatusView> {
   const deadline = Date.now() + 5_000;
   for (;;) {
     const response = await registryFetch("GET", "/admin/pull-through");
-    if (response.status !== 200) throw new Error(`GET /admin/pull-through answered ${response.status}: ${await response.text()}`);
+    if (response.status !== 200)
+      throw new Error(`GET /admin/pull-through answered ${response.status}: ${await response.text()}`);
     const body = (await response.json()) as { rules: UpstreamStatusView[] };
     const rule = body.rules.find((r) => r.prefix === prefix);
     if (!rule) throw new Error(`rule ${prefix} is not listed by /admin/pull-through`);

@@ -57,7 +57,9 @@ async function waitUntilReady(url: string, child: ChildProcess, logPath: string)
   let last = "no answer yet";
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the registry exited (${child.exitCode ?? child.signalCode}) before answering.\n--- server log ---\n${readLog(logPath)}`);
+      throw new Error(
+        `the registry exited (${child.exitCode ?? child.signalCode}) before answering.\n--- server log ---\n${readLog(logPath)}`,
+      );
     }
     try {
       const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2_000) });
@@ -70,9 +72,10 @@ async function waitUntilReady(url: string, child: ChildProcess, logPath: string)
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`the registry did not answer GET ${url}/v2/ with 200 within ${STARTUP_TIMEOUT_MS / 1000}s (last: ${last}).\n--- server log ---\n${readLog(logPath)}`);
+  throw new Error(
+    `the registry did not answer GET ${url}/v2/ with 200 within ${STARTUP_TIMEOUT_MS / 1000}s (last: ${last}).\n--- server log ---\n${readLog(logPath)}`,
+  );
 }
-
 
 /** Starts a registry on a free port over `stateDir`, logging to `logPath`, and waits until it answers. */
 export async function startRegistryProcess(

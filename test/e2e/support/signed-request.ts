@@ -74,7 +74,11 @@ export async function signed(call: Call): Promise<{ url: string; headers: Record
   return { url: url.origin + "/", headers: request.headers, body: call.body };
 }
 
-export async function send(parts: { url: string; headers: Record<string, string>; body: string }): Promise<{ status: number; type: string; message: string; body: Record<string, unknown> }> {
+export async function send(parts: {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}): Promise<{ status: number; type: string; message: string; body: Record<string, unknown> }> {
   const headers = { ...parts.headers };
   delete headers.host;
   const response = await fetch(parts.url, { method: "POST", headers, body: parts.body });
@@ -82,4 +86,3 @@ export async function send(parts: { url: string; headers: Record<string, string>
   const text = (value: unknown): string => (typeof value === "string" ? value : "");
   return { status: response.status, type: text(body.__type), message: text(body.message), body };
 }
-

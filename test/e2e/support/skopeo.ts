@@ -64,7 +64,11 @@ export function runSkopeo(args: string[], options: SkopeoOptions = {}): Promise<
         killSignal: "SIGKILL",
         maxBuffer: 256 * 1024 * 1024,
         // For non-root users this also keeps skopeo's blob-info cache in the run's scratch dir.
-        env: { ...process.env, XDG_DATA_HOME: inject("e2eTempDir"), REGISTRY_AUTH_FILE: options.authFile ?? inject("skopeoAdminAuthFile") },
+        env: {
+          ...process.env,
+          XDG_DATA_HOME: inject("e2eTempDir"),
+          REGISTRY_AUTH_FILE: options.authFile ?? inject("skopeoAdminAuthFile"),
+        },
       },
       (error, stdout, stderr) => {
         if (error && (error as NodeJS.ErrnoException).code === "ENOENT") {
@@ -92,7 +96,11 @@ export function runSkopeo(args: string[], options: SkopeoOptions = {}): Promise<
 export function serverLogTail(lines = 40): string {
   try {
     const text = readFileSync(inject("registryLogPath"), "utf8");
-    return text.split("\n").filter((line) => line.trim() !== "").slice(-lines).join("\n");
+    return text
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .slice(-lines)
+      .join("\n");
   } catch (error) {
     return `(no server log: ${(error as Error).message})`;
   }
@@ -101,7 +109,8 @@ export function serverLogTail(lines = 40): string {
 /** Runs skopeo and fails (with its stderr and the server log's tail in the message) unless it exits 0. */
 export async function skopeo(args: string[], options: SkopeoOptions = {}): Promise<SkopeoResult> {
   const result = await runSkopeo(args, options);
-  if (result.code !== 0) throw new Error(`skopeo failed:\n${describeRun(result)}\n--- registry log (tail) ---\n${serverLogTail()}`);
+  if (result.code !== 0)
+    throw new Error(`skopeo failed:\n${describeRun(result)}\n--- registry log (tail) ---\n${serverLogTail()}`);
   return result;
 }
 
