@@ -3,8 +3,8 @@
 // throttled attacker cost? (issue 12, item 13.) Timings of a real registry over HTTP, printed,
 // not asserted: test/cost/login-costs.test.ts asserts the equal work by counting it.
 //
-//   node bench/auth-timing.mjs                     starts its own registries (fresh state)
-//   node bench/auth-timing.mjs --url URL           times a running one (phase 1 only); start it
+//   npm exec -- node bench/auth-timing.mjs            starts its own registries (fresh state)
+//   npm exec -- node bench/auth-timing.mjs --url URL  times a running one (phase 1 only); start it
 //        with limits it will not reach, e.g. LOGIN_THROTTLE_KEY_FAILURES=1000000
 //        LOGIN_THROTTLE_IP_FAILURES=1000000 npm start, and give the admin key in
 //        REGISTRY_ADMIN_ACCESS_KEY_ID / REGISTRY_ADMIN_SECRET_ACCESS_KEY (or it is read from
@@ -37,7 +37,7 @@ const option = (name, fallback) => {
   return at >= 0 && args[at + 1] !== undefined ? args[at + 1] : fallback;
 };
 if (args.includes("--help")) {
-  console.log("usage: node bench/auth-timing.mjs [--url URL] [--samples N]");
+  console.log("usage: npm exec -- node bench/auth-timing.mjs [--url URL] [--samples N]");
   process.exit(0);
 }
 const SAMPLES = Number(option("--samples", "200"));

@@ -3,7 +3,7 @@
 // registry started here with `npm start`, and reports throughput and the peak memory (VmHWM)
 // of the runtime's workerd processes during each direction. A quick look at one size; the
 // full comparison (with distribution and nginx, chunked and monolithic) is `npm run bench`.
-//   node bench/large-layer.mjs [--size-mib 1024]
+//   npm exec -- node bench/large-layer.mjs [--size-mib 1024]
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";

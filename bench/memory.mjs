@@ -12,7 +12,7 @@
 //   mix       the same registry, the registry's routes in turn: GET /v2/ with a bearer token
 //             (token verification), manifest GET by tag, blob HEAD, GET /token with Basic
 //             credentials, a 404 (unknown tag), an anonymous GET /v2/ (401).
-//   node bench/memory.mjs [--requests N (300000)] [--every N (10000)] [--connections C (8)]
+//   npm exec -- node bench/memory.mjs [--requests N (300000)] [--every N (10000)] [--connections C (8)]
 //                         [--cases workerd,constant,mix] [--idle S (10)]
 // The slope is a least-squares fit of RSS against requests sent; "late slope" fits the second
 // half only (after the runtime's heaps have grown to their working size); the targets (exit 1
@@ -48,7 +48,7 @@ function option(name, fallback) {
 }
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
   console.log(
-    `node bench/memory.mjs [--requests N (300000)] [--every N (10000)] [--connections C (8)] [--cases ${CASES.join(",")}] [--idle S (10)]`,
+    `npm exec -- node bench/memory.mjs [--requests N (300000)] [--every N (10000)] [--connections C (8)] [--cases ${CASES.join(",")}] [--idle S (10)]`,
   );
   process.exit(0);
 }

@@ -7,7 +7,7 @@
 // cache again (a hit: served from R2, no upstream blob GET). Every repetition pushes freshly
 // built images (new random layers) and uses a new rule prefix, so (b) really downloads: a
 // digest already stored for another repository would be linked after a HEAD, not fetched.
-//   node bench/pull-through.mjs [--layers N --layer-mib M --big-mib B --reps R]
+//   npm exec -- node bench/pull-through.mjs [--layers N --layer-mib M --big-mib B --reps R]
 // Defaults: one image of 1 × 256 MiB layer, one of 10 × 4 MiB layers, 3 repetitions.
 // KEEP=1 keeps the temp dir (images, server state, logs).
 import { createHash } from "node:crypto";
@@ -44,7 +44,7 @@ function option(name, fallback) {
 }
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
   console.log(
-    "node bench/pull-through.mjs [--layers N (10)] [--layer-mib M (4)] [--big-mib B (256; 0: no one-layer image)] [--reps R (3)]",
+    "npm exec -- node bench/pull-through.mjs [--layers N (10)] [--layer-mib M (4)] [--big-mib B (256; 0: no one-layer image)] [--reps R (3)]",
   );
   process.exit(0);
 }

@@ -9,7 +9,7 @@
 // killed: ps of the group, each thread's CPU, /proc/<pid>/stack and wchan, a gdb backtrace of
 // every thread (gdb -batch), the state dir's files (SQLite -wal/-shm included) and a copy of
 // the state dir for replay.
-//   node bench/restart-loop.mjs [--iterations N (50)] [--answer-seconds S (15)]
+//   npm exec -- node bench/restart-loop.mjs [--iterations N (50)] [--answer-seconds S (15)]
 //                               [--kill-within-ms M (8000)] [--uploads U (4)] [--chunk-kib K (1024)]
 //                               [--chunks C (4)] [--startup-kills P (0.15)] [--keep-going] [--seed X]
 // A share P of the iterations (after the first) kill the registry while it starts instead.
@@ -45,7 +45,7 @@ function option(name, fallback) {
 }
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
   console.log(
-    "node bench/restart-loop.mjs [--iterations N (50)] [--answer-seconds S (15)] [--kill-within-ms M (8000)] [--uploads U (4)] [--chunk-kib K (1024)] [--chunks C (4)] [--startup-kills P (0.15)] [--keep-going] [--seed X]",
+    "npm exec -- node bench/restart-loop.mjs [--iterations N (50)] [--answer-seconds S (15)] [--kill-within-ms M (8000)] [--uploads U (4)] [--chunk-kib K (1024)] [--chunks C (4)] [--startup-kills P (0.15)] [--keep-going] [--seed X]",
   );
   process.exit(0);
 }
