@@ -27,6 +27,11 @@ export class Input {
     private readonly invalid: Invalid,
   ) {}
 
+  /** The object itself, for a reader that checks it with errors of its own. */
+  members(): JsonObject {
+    return this.data;
+  }
+
   has(name: string): boolean {
     return this.data[name] !== undefined && this.data[name] !== null;
   }

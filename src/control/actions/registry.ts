@@ -1,10 +1,13 @@
 /**
- * Registry-wide actions: GetAuthorizationToken, DescribeRegistry, and the registry policy.
+ * Registry-wide actions: GetAuthorizationToken, DescribeRegistry, the registry policy and the
+ * replication configuration.
  */
 import { parsePolicyDocument, PolicyError, MAX_POLICY_LENGTH } from "../../auth/policy/document";
 import { issueLoginToken } from "../../auth/tokens";
 import { EcrError, RegistryError } from "../../errors";
 import { deleteRegistrySetting, findRegistrySetting, putRegistrySetting } from "../../storage/registry-settings";
+import { parseReplicationConfiguration } from "../../replication/configuration";
+import { readReplicationConfiguration, writeReplicationConfiguration } from "../../replication/store";
 import type { ActionHandler } from "../context";
 import { epochSeconds, invalidParameter } from "../input";
 
@@ -28,7 +31,21 @@ export const registryActions: Record<string, ActionHandler> = {
 
   async DescribeRegistry(ctx) {
     await ctx.authorize("ecr:DescribeRegistry", null);
-    return { registryId: ctx.config.accountId, replicationConfiguration: { rules: [] } };
+    return { registryId: ctx.config.accountId, replicationConfiguration: await readReplicationConfiguration(ctx.db) };
+  },
+
+  async PutReplicationConfiguration(ctx) {
+    const data = ctx.input.optionalObject("replicationConfiguration");
+    if (data === undefined) throw validation("replicationConfiguration is required");
+    const replicationConfiguration = parseReplicationConfiguration(
+      data.members(),
+      // Replica regions (R2 buckets near users) are not bound yet: only other registries qualify.
+      { registryId: ctx.config.accountId, region: ctx.config.region, replicaRegions: [] },
+      validation,
+    );
+    await ctx.authorize("ecr:PutReplicationConfiguration", null);
+    await writeReplicationConfiguration(ctx.db, replicationConfiguration, Date.now());
+    return { replicationConfiguration };
   },
 
   async PutRegistryPolicy(ctx) {
@@ -58,6 +75,10 @@ export const registryActions: Record<string, ActionHandler> = {
     return { registryId: ctx.config.accountId, policyText };
   },
 };
+
+function validation(message: string): RegistryError {
+  return new RegistryError(EcrError.ValidationException, message);
+}
 
 function noRegistryPolicy(accountId: string): RegistryError {
   return new RegistryError(
