@@ -34,8 +34,11 @@ function workersProject(name: string, include: string[], extraBindings: Record<s
               REGISTRY_TOKEN_VERIFICATION_KEYS: JSON.stringify([rotatedPublic]),
               REGISTRY_SECRETS_KEY: newSecretsKey(),
               TEST_ROTATED_SIGNING_KEY: JSON.stringify(rotatedKey),
+              // A regional replica bucket beside the home one (replication's destinations).
+              REPLICA_REGIONS: "eu-west-1=BLOBS_EU_WEST_1",
               ...extraBindings,
             },
+            r2Buckets: ["BLOBS", "BLOBS_EU_WEST_1"],
           },
         };
       }),

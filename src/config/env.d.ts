@@ -20,5 +20,7 @@ declare namespace Cloudflare {
     BLOB_REDIRECT_SECONDS: string;
     /** "1" turns on the benchmark routes and operation counters (bench/ sets it). */
     REGISTRY_BENCH_MODE: string;
+    /** Regional replicas (optional): `region=BINDING` pairs naming R2 buckets bound beside BLOBS. */
+    REPLICA_REGIONS: string;
   }
 }

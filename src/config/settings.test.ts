@@ -38,6 +38,7 @@ describe("parseSettings", () => {
         secretsKey: null,
       },
       presign: null,
+      replicaRegions: [],
     });
   });
 
@@ -112,6 +113,15 @@ describe("parseSettings", () => {
       /^REGISTRY_ADMIN_ACCESS_KEY_ID and REGISTRY_ADMIN_SECRET_ACCESS_KEY must be set together$/,
     ],
     [{ REGISTRY_ADMIN_SECRET_ACCESS_KEY: "secret" }, /must be set together$/],
+    [{ REPLICA_REGIONS: "eu-west-1" }, /^REPLICA_REGIONS must list region=BINDING pairs .*"eu-west-1" is not/],
+    [{ REPLICA_REGIONS: "EU=BLOBS_EU" }, /^REPLICA_REGIONS .*"EU=BLOBS_EU" is not/],
+    [{ REPLICA_REGIONS: "eu-west-1=blobs-eu" }, /^REPLICA_REGIONS .*is not a region/],
+    [{ REPLICA_REGIONS: "eu-west-1=A=B" }, /^REPLICA_REGIONS /],
+    [{ REPLICA_REGIONS: "us-east-1=BLOBS_US" }, /^REPLICA_REGIONS .*us-east-1 is this registry's own region/],
+    [{ REPLICA_REGIONS: "eu-west-1=BLOBS" }, /^REPLICA_REGIONS .*BLOBS is the home bucket/],
+    [{ REPLICA_REGIONS: "eu-west-1=B1,eu-west-1=B2" }, /^REPLICA_REGIONS .*eu-west-1 is listed twice/],
+    [{ REPLICA_REGIONS: "eu-west-1=B1,eu-west-2=B1" }, /^REPLICA_REGIONS .*B1 is listed twice/],
+    [{ REPLICA_REGIONS: "eu-west-1=B1," }, /^REPLICA_REGIONS .*"" is not/],
   ])("refuses %o naming the variable", (vars, message) => {
     expect(refused(vars)).toMatch(message);
   });
@@ -133,6 +143,20 @@ describe("parseSettings", () => {
       keyFailures: 10,
       ipFailures: 30,
     });
+  });
+
+  it("reads the replica regions, spaces allowed around the pairs", () => {
+    expect(
+      parseSettings({ REPLICA_REGIONS: "eu-west-1=BLOBS_EU_WEST_1 , ap-southeast-1 = BLOBS_AP_SOUTHEAST_1" })
+        .replicaRegions,
+    ).toEqual([
+      { region: "eu-west-1", binding: "BLOBS_EU_WEST_1" },
+      { region: "ap-southeast-1", binding: "BLOBS_AP_SOUTHEAST_1" },
+    ]);
+    // The home region is REGISTRY_REGION's, so us-east-1 is a replica when the home is elsewhere.
+    expect(
+      parseSettings({ REGISTRY_REGION: "eu-central-1", REPLICA_REGIONS: "us-east-1=BLOBS_US" }).replicaRegions,
+    ).toEqual([{ region: "us-east-1", binding: "BLOBS_US" }]);
   });
 
   it("turns presigned redirects on only with both S3 credentials and the bucket URL", () => {

@@ -35,6 +35,7 @@ export const SETTING_NAMES = [
   "R2_S3_BUCKET_URL",
   "R2_S3_REGION",
   "BLOB_REDIRECT_SECONDS",
+  "REPLICA_REGIONS",
 ] as const;
 
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -79,6 +80,13 @@ export interface PresignSettings {
   seconds: number;
 }
 
+/** A regional replica: an R2 bucket placed near a group of users, named by an ECR region. */
+export interface ReplicaRegion {
+  region: string;
+  /** The R2 binding of its bucket in wrangler.toml. */
+  binding: string;
+}
+
 export interface Settings {
   /** MANIFEST_MAX_BYTES: the largest manifest accepted (a push, PutImage, or from an upstream). */
   manifestMaxBytes: number;
@@ -97,6 +105,8 @@ export interface Settings {
   benchMode: boolean;
   auth: AuthSettings;
   presign: PresignSettings | null;
+  /** REPLICA_REGIONS: the replica buckets replication may name as destinations of this registry. */
+  replicaRegions: readonly ReplicaRegion[];
 }
 
 /** ECR's layer size limit (52,000 MiB, not adjustable). */
@@ -156,7 +166,34 @@ export function parseSettings(vars: SettingVars): Settings {
     benchMode: text("REGISTRY_BENCH_MODE") === "1",
     auth: authSettings(text),
     presign: presignSettings(text),
+    replicaRegions: replicaRegions(text("REPLICA_REGIONS"), text("REGISTRY_REGION") ?? DEFAULTS.region),
   };
+}
+
+const REGION = /^[0-9a-z-]{2,25}$/;
+const BINDING = /^[A-Z][A-Z0-9_]*$/;
+
+/**
+ * REPLICA_REGIONS: `region=BINDING` pairs separated by commas (`eu-west-1=BLOBS_EU_WEST_1`),
+ * each a replica bucket's ECR region name and its R2 binding; never the home region or bucket.
+ */
+function replicaRegions(value: string | null, homeRegion: string): ReplicaRegion[] {
+  if (value === null) return [];
+  const replicas: ReplicaRegion[] = [];
+  for (const entry of value.split(",").map((part) => part.trim())) {
+    const [region = "", binding = "", ...rest] = entry.split("=").map((part) => part.trim());
+    const malformed = (why: string) =>
+      new ConfigurationError(`REPLICA_REGIONS must list region=BINDING pairs separated by commas: ${why}`);
+    if (rest.length > 0 || !REGION.test(region) || !BINDING.test(binding)) {
+      throw malformed(`"${entry}" is not a region (a-z, 0-9, -) = an R2 binding name (A-Z, 0-9, _)`);
+    }
+    if (region === homeRegion) throw malformed(`${region} is this registry's own region (REGISTRY_REGION)`);
+    if (binding === "BLOBS") throw malformed("BLOBS is the home bucket");
+    if (replicas.some((replica) => replica.region === region)) throw malformed(`${region} is listed twice`);
+    if (replicas.some((replica) => replica.binding === binding)) throw malformed(`${binding} is listed twice`);
+    replicas.push({ region, binding });
+  }
+  return replicas;
 }
 
 /** A decimal number of seconds (a fraction is fine), at least 0. */

@@ -88,6 +88,21 @@ describe("a misconfigured Worker", () => {
       { GC_GRACE_SECONDS: "-1" },
       /GC_GRACE_SECONDS must be a number of seconds/,
     ],
+    [
+      "a replica region whose R2 bucket is not bound",
+      { REPLICA_REGIONS: "eu-west-1=BLOBS_EU_WEST_1,ap-southeast-1=BLOBS_AP_SOUTHEAST_1" },
+      /REPLICA_REGIONS maps ap-southeast-1 to BLOBS_AP_SOUTHEAST_1, and the Worker has no R2 bucket bound as BLOBS_AP_SOUTHEAST_1/,
+    ],
+    [
+      "a replica region bound to a variable instead of a bucket",
+      { REPLICA_REGIONS: "eu-west-1=REGISTRY_SERVICE" },
+      /REPLICA_REGIONS maps eu-west-1 to REGISTRY_SERVICE, and the Worker has no R2 bucket/,
+    ],
+    [
+      "a malformed replica list",
+      { REPLICA_REGIONS: "eu-west-1:BLOBS_EU_WEST_1" },
+      /REPLICA_REGIONS must list region=BINDING pairs/,
+    ],
   ])("answers /v2 with 503 for %s, naming the setting, and logs it once", async (_what, overrides, message) => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     for (let i = 0; i < 3; i++) {

@@ -14,6 +14,8 @@ const VALID = {
   rules: [
     { destinations: [to(OTHER, "us-west-2")], repositoryFilters: [prefix("team-a/")] },
     { destinations: [to(OTHER, "eu-west-1"), to("333333333333", "us-east-1")] },
+    // A regional replica of this registry (REPLICA_REGIONS in vitest.config.ts).
+    { destinations: [to(ACCOUNT_ID, "eu-west-1")], repositoryFilters: [prefix("prod")] },
   ],
 };
 
@@ -56,7 +58,10 @@ describe("PutReplicationConfiguration", () => {
         /27 unique destinations; at most 25/,
       ],
       [{ rules: [{ destinations: [to(ACCOUNT_ID, "us-east-1")] }] }, /own region/],
-      [{ rules: [{ destinations: [to(ACCOUNT_ID, "eu-west-1")] }] }, /not a replica region of this registry/],
+      [
+        { rules: [{ destinations: [to(ACCOUNT_ID, "ap-south-1")] }] },
+        /ap-south-1 is not a replica region of this registry \(eu-west-1\)/,
+      ],
       [{ rules: [{ ...rule, repositoryFilters: [{ filter: "team", filterType: "WILDCARD" }] }] }, /filterType/],
       [{ rules: [{ destinations: [to("1234", "us-west-2")] }] }, /registryId/],
     ];

@@ -39,8 +39,11 @@ export const registryActions: Record<string, ActionHandler> = {
     if (data === undefined) throw validation("replicationConfiguration is required");
     const replicationConfiguration = parseReplicationConfiguration(
       data.members(),
-      // Replica regions (R2 buckets near users) are not bound yet: only other registries qualify.
-      { registryId: ctx.config.accountId, region: ctx.config.region, replicaRegions: [] },
+      {
+        registryId: ctx.config.accountId,
+        region: ctx.config.region,
+        replicaRegions: ctx.c.get("settings").replicaRegions.map((replica) => replica.region),
+      },
       validation,
     );
     await ctx.authorize("ecr:PutReplicationConfiguration", null);
