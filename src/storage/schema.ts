@@ -255,3 +255,36 @@ export const pullThroughUpstreamStatus = sqliteTable("pull_through_upstream_stat
   manifestRequests: integer("manifest_requests").notNull().default(0),
   blobRequests: integer("blob_requests").notNull().default(0),
 });
+
+/**
+ * Replication work (src/replication/): one row per pushed image and destination, written by the
+ * repository's Durable Object in the same batch as the manifest, so no push is missed. No
+ * foreign key to the manifest: deleting the source image never deletes what was replicated,
+ * and a row whose image is gone before it is copied fails with a code saying so.
+ */
+export const replicationItems = sqliteTable(
+  "replication_items",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    repository: text("repository").notNull(),
+    digest: text("digest").notNull(),
+    /** The tag the image was pushed with, or null for a push by digest. */
+    tag: text("tag"),
+    registryId: text("registry_id").notNull(),
+    region: text("region").notNull(),
+    /** ECR's ReplicationStatus: IN_PROGRESS, COMPLETE or FAILED. */
+    status: text("status").$type<"IN_PROGRESS" | "COMPLETE" | "FAILED">().notNull(),
+    failureCode: text("failure_code"),
+    attempts: integer("attempts").notNull().default(0),
+    /** When the cron may next try it (backoff after a failed attempt). */
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("replication_items_image").on(t.repository, t.digest),
+    index("replication_items_due")
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'IN_PROGRESS'`),
+  ],
+);

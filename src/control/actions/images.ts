@@ -26,6 +26,7 @@ import {
   type ManifestBodyRow,
   type TagStatus,
 } from "../../storage/image-records";
+import { findReplicationStatuses } from "../../storage/replication-records";
 import type { ActionHandler, ControlContext } from "../context";
 import {
   decodeNextToken,
@@ -295,6 +296,35 @@ async function pushImage(ctx: ControlContext, request: PutImageRequest, bytes: U
 // ---- actions ------------------------------------------------------------------------------
 
 export const imageActions: Record<string, ActionHandler> = {
+  async DescribeImageReplicationStatus(ctx) {
+    const name = repositoryName(ctx);
+    const id = ctx.input.optionalObject("imageId");
+    if (id === undefined) throw invalidParameter("imageId is required");
+    const parsed = readImageId(id.members(), "imageId");
+    if ("failure" in parsed) throw invalidParameter(`imageId: ${parsed.failure.failureReason}`);
+    await ctx.authorize("ecr:DescribeImageReplicationStatus", name);
+    await requireRepository(ctx, name);
+    const [resolution] = await resolveTargets(ctx, name, [parsed.target]);
+    const digest = resolution !== undefined && "digest" in resolution ? resolution.digest : undefined;
+    const found = digest === undefined ? undefined : (await findImageRows(ctx.db, name, [digest])).get(digest);
+    if (digest === undefined || found === undefined) throw imageNotFound(ctx, name, parsed.target);
+    // One status per destination, the newest push's: a repush of the image records new work.
+    const statuses = new Map<string, JsonObject>();
+    for (const row of await findReplicationStatuses(ctx.db, name, digest)) {
+      statuses.set(`${row.registryId}/${row.region}`, {
+        region: row.region,
+        registryId: row.registryId,
+        status: row.status,
+        ...(row.failureCode === null ? {} : { failureCode: row.failureCode }),
+      });
+    }
+    return {
+      repositoryName: name,
+      imageId: imageIdShape(digest, parsed.target.tag),
+      replicationStatuses: [...statuses.values()],
+    };
+  },
+
   async DescribeImages(ctx) {
     const name = repositoryName(ctx);
     const ids = readImageIds(ctx.input, false);
