@@ -46,7 +46,7 @@ describe("DescribeImageReplicationStatus", () => {
   it("reports each destination's newest status, with the failure code of a failed one", async () => {
     const { digest } = await pushImage(NAME, "v1");
     await recordWork(digest, [
-      { registryId: "210987654321", region: "us-west-2", status: "FAILED", failureCode: "DESTINATION_UNREACHABLE" },
+      { registryId: "210987654321", region: "us-west-2", status: "FAILED", failureCode: "DESTINATION_UNAVAILABLE" },
       { registryId: ACCOUNT_ID, region: "eu-west-1", status: "COMPLETE" },
       { registryId: "333333333333", region: "us-east-1", status: "FAILED", failureCode: "REGISTRY_POLICY_DENIED" },
       // A later push of the same image to the first destination.
