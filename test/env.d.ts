@@ -7,5 +7,7 @@ declare namespace Cloudflare {
     REGISTRY_TOKEN_VERIFICATION_KEYS: string;
     /** Private JWK of the key listed in REGISTRY_TOKEN_VERIFICATION_KEYS. */
     TEST_ROTATED_SIGNING_KEY: string;
+    /** The replica bucket of region eu-west-1 (REPLICA_REGIONS in vitest.config.ts). */
+    BLOBS_EU_WEST_1: R2Bucket;
   }
 }

@@ -18,6 +18,7 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
+import { replicaBuckets } from "../config/load";
 import { lastGarbageCollection, runGarbageCollection } from "../gc/collect";
 import { ALL_JOBS, runJobs } from "../jobs/scheduled";
 import { lastLifecycleRun } from "../lifecycle/run";
@@ -76,6 +77,7 @@ jobRoutes.post("/gc", async (c) => {
     presentRun(
       await runGarbageCollection(c.env, {
         graceMs: graceSeconds === undefined ? c.var.settings.gcGraceMs : graceSeconds * 1000,
+        replicas: replicaBuckets(c.env, c.var.settings),
       }),
     ),
   );

@@ -5,7 +5,7 @@
  * is "1" (Settings.benchMode); otherwise the bindings are used untouched. Counters live per
  * isolate (locally the Worker and its Durable Objects share one).
  */
-import { settingsOf } from "../config/load";
+import { isR2Bucket, settingsOf } from "../config/load";
 
 export interface OperationCounts {
   d1Queries: number;
@@ -146,12 +146,18 @@ function countR2(bucket: R2Bucket): R2Bucket {
 /** One counted environment per environment object, so its settings are parsed once too. */
 const instrumented = new WeakMap<Env, Env>();
 
-/** The environment with counted D1 and R2 bindings when bench mode is on. */
+/** The environment with counted D1 and R2 bindings (the home bucket and any replica) when bench mode is on. */
 export function instrumentEnv(env: Env): Env {
   if (!benchModeOf(env)) return env;
   let counted = instrumented.get(env);
   if (counted === undefined) {
-    counted = { ...env, DB: countD1(env.DB), BLOBS: countR2(env.BLOBS) };
+    const replicas = Object.fromEntries(
+      settingsOf(env).replicaRegions.flatMap(({ binding }) => {
+        const bucket: unknown = Reflect.get(env, binding);
+        return isR2Bucket(bucket) ? [[binding, countR2(bucket)]] : [];
+      }),
+    );
+    counted = { ...env, ...replicas, DB: countD1(env.DB), BLOBS: countR2(env.BLOBS) };
     instrumented.set(env, counted);
   }
   return counted;

@@ -42,3 +42,11 @@ export function isR2Bucket(value: unknown): value is R2Bucket {
     )
   );
 }
+
+/** The replica buckets REPLICA_REGIONS names, by region (bindings checked by settingsOf). */
+export function replicaBuckets(env: Env, settings: Settings): { region: string; bucket: R2Bucket }[] {
+  return settings.replicaRegions.flatMap(({ region, binding }) => {
+    const bucket: unknown = Reflect.get(env, binding);
+    return isR2Bucket(bucket) ? [{ region, bucket }] : [];
+  });
+}

@@ -9,6 +9,7 @@
  *     MANIFEST_BLOB_UNKNOWN and uploads again). The grace period lets a push upload its blobs
  *     before its manifest.
  *  2. R2 objects under `blobs/` that no link references.
+ *  3. Objects of regional replica buckets whose content no repository references any more.
  *
  * The protocol for objects (a link may be written at any time by an upload that stored or
  * found the object, or by a mount):
@@ -35,7 +36,15 @@
  */
 import { repositoryObject } from "../repository/stub";
 import { database, type Database } from "../storage/database";
-import { claimObjects, linkedObjectKeys, markDeleted, markObjects, purgeTombstones } from "../storage/gc-records";
+import {
+  claimObjects,
+  linkedObjectKeys,
+  markDeleted,
+  markObjects,
+  purgeTombstones,
+  referencedDigests,
+} from "../storage/gc-records";
+import { digestOfContentKey } from "../storage/keys";
 import { recordAuditEvents } from "../storage/audit-records";
 import { deleteRegistrySetting, findRegistrySetting, putRegistrySetting } from "../storage/registry-settings";
 import { listRepositories } from "../storage/repository-records";
@@ -45,6 +54,7 @@ export const GC_ACTOR = "garbage-collector";
 const LINK_CURSOR = "gcCursor";
 const LIST_CURSOR = "gcListCursor";
 const LAST_RUN = "gcLastRun";
+const REPLICA_CURSOR_PREFIX = "gcReplicaCursor:";
 const BLOB_PREFIX = "blobs/";
 const SESSION_OBJECT_PREFIX = "blobs/assembled/";
 const REPOSITORY_PAGE = 100;
@@ -58,6 +68,8 @@ export interface GcOptions {
   graceMs: number;
   /** Stop starting new pages after this long (ms). */
   budgetMs?: number;
+  /** Regional replica buckets (REPLICA_REGIONS), swept after the home bucket. */
+  replicas?: readonly { region: string; bucket: R2Bucket }[];
 }
 
 export interface GcReport {
@@ -67,6 +79,8 @@ export interface GcReport {
   objectsMarked: number;
   objectsDeleted: number;
   bytesReclaimed: number;
+  /** Objects deleted from regional replica buckets (their bytes are in bytesReclaimed too). */
+  replicaObjectsDeleted: number;
   /** True when both the repository sweep and the R2 listing reached their ends in this run. */
   sweepComplete: boolean;
 }
@@ -168,6 +182,62 @@ async function deleteClaimed(
   await purgeTombstones(db, Date.now() - TOMBSTONE_MS);
 }
 
+/**
+ * Step 4: a regional replica's objects whose digest no repository links any more (blobs) or no
+ * repository stores as a manifest (large manifests), older than the grace period, are deleted
+ * outright, a listing page at a time. A replica holds copies of the home bucket's content,
+ * written only by replication of an image whose manifest references them, so no mark-and-claim
+ * is needed: an image pushed again later has its content copied again by its own replication.
+ * True at the end of the listing.
+ */
+async function sweepReplica(
+  db: Database,
+  replica: { region: string; bucket: R2Bucket },
+  graceMs: number,
+  over: () => boolean,
+  report: GcReport,
+): Promise<boolean> {
+  const cursorKey = `${REPLICA_CURSOR_PREFIX}${replica.region}`;
+  let cursor = await findRegistrySetting(db, cursorKey);
+  for (;;) {
+    if (over()) return false;
+    const listing = await replica.bucket.list({ limit: LIST_PAGE, ...(cursor === undefined ? {} : { cursor }) });
+    const now = Date.now();
+    const old = listing.objects.filter((object) => object.uploaded.getTime() <= now - graceMs);
+    const digests = old.flatMap((object) => {
+      const digest = digestOfContentKey(object.key);
+      return digest === null ? [] : [digest];
+    });
+    const referenced = await referencedDigests(db, digests);
+    const unreferenced = old.filter((object) => {
+      const digest = digestOfContentKey(object.key);
+      return digest !== null && !referenced.has(digest);
+    });
+    if (unreferenced.length > 0) {
+      await replica.bucket.delete(unreferenced.map((object) => object.key));
+      report.replicaObjectsDeleted += unreferenced.length;
+      report.bytesReclaimed += unreferenced.reduce((sum, object) => sum + object.size, 0);
+      await recordAuditEvents(
+        db,
+        unreferenced.map((object) => ({
+          at: now,
+          actor: GC_ACTOR,
+          action: "DeleteReplicaObject",
+          repository: null,
+          digest: digestOfContentKey(object.key),
+          detail: { region: replica.region, objectKey: object.key, size: object.size },
+        })),
+      );
+    }
+    if (!listing.truncated) {
+      await deleteRegistrySetting(db, cursorKey);
+      return true;
+    }
+    cursor = listing.cursor;
+    await putRegistrySetting(db, cursorKey, cursor, Date.now());
+  }
+}
+
 export async function runGarbageCollection(env: Env, options: GcOptions): Promise<GcReport> {
   const db = database(env.DB);
   const { graceMs } = options;
@@ -181,12 +251,17 @@ export async function runGarbageCollection(env: Env, options: GcOptions): Promis
     objectsMarked: 0,
     objectsDeleted: 0,
     bytesReclaimed: 0,
+    replicaObjectsDeleted: 0,
     sweepComplete: false,
   };
   const linksDone = await collectLinks(env, db, graceMs, over, report);
   const listingDone = await markUnreferenced(env, db, graceMs, over, report);
   await deleteClaimed(env, db, graceMs, over, report);
-  report.sweepComplete = linksDone && listingDone;
+  let replicasDone = true;
+  for (const replica of options.replicas ?? []) {
+    if (!(await sweepReplica(db, replica, graceMs, over, report))) replicasDone = false;
+  }
+  report.sweepComplete = linksDone && listingDone && replicasDone;
   report.durationMs = Date.now() - started;
   await putRegistrySetting(db, LAST_RUN, JSON.stringify(report), Date.now());
   return report;

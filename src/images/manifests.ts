@@ -12,7 +12,10 @@ import { parseDigest, type DigestAlgorithm, type ParsedDigest, type Reference } 
 import { parseManifest } from "../oci/manifest-format";
 import type { ManifestPushResult } from "../repository/repository-object";
 import { repositoryObject } from "../repository/stub";
-import type { Database } from "../storage/database";
+import { destinationsFor } from "../replication/configuration";
+import { readReplicationConfiguration } from "../replication/store";
+import { database, type Database } from "../storage/database";
+import type { ReplicationTarget } from "../storage/replication-records";
 import { manifestKey } from "../storage/keys";
 import {
   findManifestByDigest,
@@ -46,6 +49,11 @@ export interface ManifestPush {
   createRepository: boolean;
   /** Written by the pull-through cache from its upstream (src/pull-through/manifests.ts). */
   cached?: boolean;
+  /**
+   * The push is itself a replication from another registry (a peer account's push): replication
+   * is not transitive, so it records no replication work here.
+   */
+  replicated?: boolean;
 }
 
 /**
@@ -55,6 +63,11 @@ export interface ManifestPush {
  * answer is returned as it is.
  */
 export async function pushManifest(env: Env, name: string, push: ManifestPush): Promise<ManifestPushResult> {
+  // Pull-through cache repositories are not replicated (ECR), nor are replicated pushes.
+  const replicates = !(push.cached ?? false) && !(push.replicated ?? false);
+  const destinations = replicates ? replicationDestinations(env, name) : Promise.resolve([]);
+  // Read while the manifest is parsed and stored; a failed read fails the push (no push is missed).
+  destinations.catch(() => undefined);
   const summary = parseManifest(push.bytes, push.contentType);
 
   let body: string | null = null;
@@ -85,7 +98,13 @@ export async function pushManifest(env: Env, name: string, push: ManifestPush): 
     createRepository: push.createRepository,
     cached: push.cached ?? false,
     declaredSizes: summary.declaredSizes,
+    replicateTo: await destinations,
   });
+}
+
+/** Where a push to the repository is replicated, by the configuration as it is now. */
+async function replicationDestinations(env: Env, name: string): Promise<ReplicationTarget[]> {
+  return destinationsFor(await readReplicationConfiguration(database(env.DB)), name);
 }
 
 function storedAnnotations(annotations: Record<string, string> | null): string | null {

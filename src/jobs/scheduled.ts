@@ -3,21 +3,24 @@
  * same list serves `POST /admin/jobs/run` (src/admin/jobs.ts), which runs every job now.
  * Abandoned upload sessions are already expired by each repository's Durable Object alarm.
  * Lifecycle expiry runs before garbage collection, so what it expires is collected in a later
- * run once the grace period has passed.
+ * run once the grace period has passed. Replication runs every minute on its own cron.
  */
 import type { Settings } from "../config/settings";
-import { settingsOf } from "../config/load";
+import { replicaBuckets, settingsOf } from "../config/load";
 import { runGarbageCollection, type GcReport } from "../gc/collect";
 import { runLifecycle, type LifecycleRunReport } from "../lifecycle/run";
+import { runReplication, type ReplicationReport } from "../replication/run";
+
+type JobReport = LifecycleRunReport | GcReport | ReplicationReport;
 
 /** What one job did: its report and a one-line summary (logged, and shown by `run-jobs`). */
 export type JobResult =
-  | { job: string; ok: true; durationMs: number; summary: string; report: LifecycleRunReport | GcReport }
+  | { job: string; ok: true; durationMs: number; summary: string; report: JobReport }
   | { job: string; ok: false; durationMs: number; summary: string; error: string };
 
 interface Job {
   name: string;
-  run(env: Env, settings: Settings): Promise<{ report: LifecycleRunReport | GcReport; summary: string }>;
+  run(env: Env, settings: Settings): Promise<{ report: JobReport; summary: string }>;
 }
 
 function count(n: number, one: string, many = `${one}s`): string {
@@ -39,7 +42,10 @@ const lifecycle: Job = {
 const garbageCollection: Job = {
   name: "garbage-collection",
   async run(env, settings) {
-    const report = await runGarbageCollection(env, { graceMs: settings.gcGraceMs });
+    const report = await runGarbageCollection(env, {
+      graceMs: settings.gcGraceMs,
+      replicas: replicaBuckets(env, settings),
+    });
     const sweep = report.sweepComplete ? "sweep complete" : "sweep continues next run";
     return {
       report,
@@ -48,11 +54,27 @@ const garbageCollection: Job = {
   },
 };
 
+const replication: Job = {
+  name: "replication",
+  async run(env, settings) {
+    const report = await runReplication(env, settings);
+    const backlog = report.drained ? "backlog drained" : "backlog continues next run";
+    return {
+      report,
+      summary: `${count(report.attempted, "item")} attempted: ${report.completed} complete, ${report.retrying} to retry, ${report.failed} failed (${count(report.bytesCopied, "byte")} copied, ${count(report.operations, "subrequest")}; ${backlog})`,
+    };
+  },
+};
+
 /**
  * A Map, not an object: the cron string of an invocation can come from a URL under `npm start`
  * (`/cdn-cgi/handler/scheduled?cron=toString`), and an object would answer Object.prototype's.
  */
-const JOBS: ReadonlyMap<string, readonly Job[]> = new Map([["*/15 * * * *", [lifecycle, garbageCollection]]]);
+const JOBS: ReadonlyMap<string, readonly Job[]> = new Map([
+  ["*/15 * * * *", [lifecycle, garbageCollection]],
+  // Replication every minute: a pushed image reaches its destinations within a minute or two.
+  ["* * * * *", [replication]],
+]);
 
 /** Every scheduled job once, in the order the crons list them. */
 export const ALL_JOBS: readonly Job[] = [...new Set([...JOBS.values()].flat())];

@@ -18,6 +18,7 @@ import {
   readTagState,
   type ManifestRecord,
 } from "../storage/manifest-records";
+import type { ReplicationTarget } from "../storage/replication-records";
 import type { TagMutabilitySetting } from "../storage/repository-records";
 import {
   collectUnreferencedLinks,
@@ -81,6 +82,8 @@ export interface PutManifestOptions {
   cached?: boolean;
   /** The sizes the manifest's descriptors declare, checked with its links (not for cached manifests). */
   declaredSizes: DeclaredSizes;
+  /** Replication destinations of the push, recorded in the manifest's write (src/replication/). */
+  replicateTo?: readonly ReplicationTarget[];
 }
 
 export class RepositoryObject extends DurableObject<Env> {
@@ -152,7 +155,7 @@ export class RepositoryObject extends DurableObject<Env> {
     tag: string | null,
     options: PutManifestOptions,
   ): Promise<ManifestPushResult> {
-    const { createRepository, cached = false, declaredSizes } = options;
+    const { createRepository, cached = false, declaredSizes, replicateTo = [] } = options;
     return this.serialized(async () => {
       if (createRepository) await this.ensureRepository(name);
       let previousDigest: string | null = null;
@@ -186,7 +189,7 @@ export class RepositoryObject extends DurableObject<Env> {
         const mismatches = sizeMismatches(declaredSizes, stored);
         if (mismatches.length > 0) return { status: "size-mismatch", mismatches };
       }
-      const write = () => writeManifest(this.db, name, record, tag, Date.now(), cached);
+      const write = () => writeManifest(this.db, name, record, tag, Date.now(), { validated: cached, replicateTo });
       let created: boolean;
       try {
         created = await write();

@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import { inList, type Database } from "./database";
+import { manifests, repositoryBlobs } from "./schema";
 
 /** The keys among `keys` that some link references. One query (json_each keeps it at one parameter). */
 export async function linkedObjectKeys(db: Database, keys: readonly string[]): Promise<Set<string>> {
@@ -12,6 +13,22 @@ export async function linkedObjectKeys(db: Database, keys: readonly string[]): P
     SELECT DISTINCT object_key AS key FROM repository_blobs
     WHERE ${inList(sql`object_key`, keys)}`);
   return new Set(rows.map((row) => row.key));
+}
+
+/**
+ * The digests among `digests` that some repository still references: as a linked blob, or as a
+ * stored manifest (a manifest too large for its row lives in R2). Two indexed queries in one batch.
+ */
+export async function referencedDigests(db: Database, digests: readonly string[]): Promise<Set<string>> {
+  if (digests.length === 0) return new Set();
+  const [blobs, stored] = await db.batch([
+    db
+      .selectDistinct({ digest: repositoryBlobs.digest })
+      .from(repositoryBlobs)
+      .where(inList(repositoryBlobs.digest, digests)),
+    db.selectDistinct({ digest: manifests.digest }).from(manifests).where(inList(manifests.digest, digests)),
+  ]);
+  return new Set([...blobs, ...stored].map((row) => row.digest));
 }
 
 /**

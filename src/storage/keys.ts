@@ -23,6 +23,11 @@
  *                                     PATCH ends at <offset>; deleted when the session closes.
  *   manifests/<alg>/<hex>             manifest bytes too large to keep inline in D1.
  *
+ * A regional replica bucket (REPLICA_REGIONS) holds copies under the content addresses alone:
+ * `blobs/<alg>/<hex>` for every blob, whatever its key in the home bucket, and
+ * `manifests/<alg>/<hex>`; replication writes them (src/replication/regional.ts) and garbage
+ * collection removes those no repository references (src/gc/collect.ts).
+ *
  * Blob links (which repository may read which digest, and under which key) live in D1; upload
  * session state lives in the repository's Durable Object.
  */
@@ -47,4 +52,10 @@ export function uploadPrefix(sessionId: string): string {
 
 export function manifestKey(digest: ParsedDigest): string {
   return `manifests/${digest.algorithm}/${digest.hex}`;
+}
+
+/** The digest a content-addressed key names (`blobs/<alg>/<hex>`, `manifests/<alg>/<hex>`), or null. */
+export function digestOfContentKey(key: string): string | null {
+  const match = /^(?:blobs|manifests)\/(sha256|sha512)\/([0-9a-f]+)$/.exec(key);
+  return match === null ? null : `${match[1]}:${match[2]}`;
 }

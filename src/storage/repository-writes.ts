@@ -11,8 +11,17 @@
 import { and, eq, not, sql } from "drizzle-orm";
 import type { Database } from "./database";
 import type { ManifestRecord } from "./manifest-records";
+import type { ReplicationTarget } from "./replication-records";
 import { findRepository, type ExclusionFilter, type TagMutabilitySetting } from "./repository-records";
-import { manifests, repositories, tags, type EncryptionType, type RepositoryRow, type TagMutability } from "./schema";
+import {
+  manifests,
+  replicationItems,
+  repositories,
+  tags,
+  type EncryptionType,
+  type RepositoryRow,
+  type TagMutability,
+} from "./schema";
 
 // Repository rows.
 
@@ -79,10 +88,21 @@ export async function deleteRepositoryRow(db: Database, name: string, force: boo
 
 // Manifests and tags.
 
+/** How a manifest write is recorded besides the row and the tag. */
+export interface ManifestWriteOptions {
+  /**
+   * A pull-through cache wrote the tag from its upstream just now: the tag is marked validated
+   * (pushed tags have no validation time).
+   */
+  validated?: boolean;
+  /** The push's replication destinations: one work item each, if the push changed anything. */
+  replicateTo?: readonly ReplicationTarget[];
+}
+
 /**
- * Inserts the manifest (kept if already present) and points the tag at it, atomically.
- * True when the manifest row is new. `validated`: a pull-through cache wrote the tag from its
- * upstream just now (pushed tags have no validation time).
+ * Inserts the manifest (kept if already present) and points the tag at it, atomically, with
+ * the push's replication work in the same batch: a push that is answered is never missed by
+ * replication, even if the Worker dies right after. True when the manifest row is new.
  */
 export async function writeManifest(
   db: Database,
@@ -90,8 +110,11 @@ export async function writeManifest(
   record: ManifestRecord,
   tag: string | null,
   now: number,
-  validated = false,
+  options: ManifestWriteOptions = {},
 ): Promise<boolean> {
+  const { validated = false, replicateTo = [] } = options;
+  // First in the batch, so it sees the tag and manifest as they were before this push.
+  const work = replicateTo.length === 0 ? null : replicationWork(db, repository, record.digest, tag, replicateTo, now);
   const insertManifest = db
     .insert(manifests)
     .values({
@@ -110,7 +133,11 @@ export async function writeManifest(
     })
     .onConflictDoNothing()
     .returning({ digest: manifests.digest });
-  if (tag === null) return (await insertManifest).length > 0;
+  if (tag === null) {
+    if (work === null) return (await insertManifest).length > 0;
+    const [, inserted] = await db.batch([work, insertManifest]);
+    return inserted.length > 0;
+  }
   const validatedAt = validated ? now : null;
   const upsertTag = db
     .insert(tags)
@@ -119,8 +146,36 @@ export async function writeManifest(
       target: [tags.repository, tags.tag],
       set: { digest: record.digest, updatedAt: now, validatedAt },
     });
-  const [inserted] = await db.batch([insertManifest, upsertTag]);
+  if (work === null) {
+    const [inserted] = await db.batch([insertManifest, upsertTag]);
+    return inserted.length > 0;
+  }
+  const [, inserted] = await db.batch([work, insertManifest, upsertTag]);
   return inserted.length > 0;
+}
+
+/**
+ * One IN_PROGRESS item per destination, unless the push changes nothing: a tagged push whose
+ * tag already names the digest, or a push by digest of a manifest already stored.
+ */
+function replicationWork(
+  db: Database,
+  repository: string,
+  digest: string,
+  tag: string | null,
+  targets: readonly ReplicationTarget[],
+  now: number,
+) {
+  const changes =
+    tag === null
+      ? sql`NOT EXISTS (SELECT 1 FROM manifests WHERE repository = ${repository} AND digest = ${digest})`
+      : sql`NOT EXISTS (SELECT 1 FROM tags WHERE repository = ${repository} AND tag = ${tag} AND digest = ${digest})`;
+  // Every column in the table's order (drizzle inserts a SELECT into all of them); id is assigned.
+  return db.insert(replicationItems).select(sql`
+    SELECT NULL, ${repository}, ${digest}, ${tag}, json_extract(value, '$.registryId'), json_extract(value, '$.region'),
+      'IN_PROGRESS', NULL, 0, ${now}, ${now}, ${now}
+    FROM json_each(${JSON.stringify(targets.map(({ registryId, region }) => ({ registryId, region })))})
+    WHERE ${changes}`);
 }
 
 export async function deleteTag(db: Database, repository: string, tag: string): Promise<boolean> {

@@ -46,11 +46,15 @@ describe("POST /admin/jobs/run", () => {
     expect(jobs.map((job) => [job.job, job.ok])).toEqual([
       ["lifecycle", true],
       ["garbage-collection", true],
+      ["replication", true],
     ]);
     expect(jobs[0]?.summary).toBe("1 repository with a policy, 2 images evaluated, 1 expired (sweep complete)");
     expect(jobs[0]?.report.imagesExpired).toBe(1);
     expect(jobs[1]?.summary).toMatch(
       /^\d+ blob links? removed, \d+ objects? marked, \d+ deleted \(\d+ bytes? reclaimed; sweep complete\)$/,
+    );
+    expect(jobs[2]?.summary).toMatch(
+      /^0 items attempted: 0 complete, 0 to retry, 0 failed \(0 bytes copied, 1 subrequest; backlog drained\)$/,
     );
     for (const job of jobs) expect(job.report.startedAt).toMatch(ISO);
 
