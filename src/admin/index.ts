@@ -8,7 +8,9 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { authenticate } from "../auth/middleware";
 import { jobRoutes } from "./jobs";
+import { peerAccountRoutes } from "./peer-accounts";
 import { pullThroughRoutes } from "./pull-through";
+import { replicationRoutes } from "./replication";
 import { secretRoutes } from "./secrets";
 import { userRoutes } from "./users";
 
@@ -18,3 +20,5 @@ admin.route("/", userRoutes);
 admin.route("/", jobRoutes);
 admin.route("/", secretRoutes);
 admin.route("/", pullThroughRoutes);
+admin.route("/", replicationRoutes);
+admin.route("/", peerAccountRoutes);

@@ -8,7 +8,7 @@ import type { AppContext, AppEnv } from "../app-env";
 import { userArn } from "../auth/access";
 import { authConfig } from "../auth/config";
 import { parsePolicyDocument, PolicyError } from "../auth/policy/document";
-import { ADMIN_USER } from "../auth/principals";
+import { ADMIN_USER, peerAccountOf } from "../auth/principals";
 import { sealSecret } from "../auth/sealed-secrets";
 import { hashSecret, newAccessKey } from "../auth/secrets";
 import { issueLoginToken } from "../auth/tokens";
@@ -44,7 +44,8 @@ async function requireUser(c: AppContext, name: string) {
 
 userRoutes.get("/users", async (c) => {
   await requireIdentityAction(c, "iam:ListUsers", null);
-  return c.json({ users: await listUserNames(c.get("db")) });
+  // Peer accounts (src/admin/peer-accounts.ts) are listed there, not as users.
+  return c.json({ users: (await listUserNames(c.get("db"))).filter((name) => peerAccountOf(name) === null) });
 });
 
 userRoutes.post("/users", async (c) => {

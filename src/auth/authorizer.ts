@@ -5,11 +5,19 @@
  */
 import type { AppContext } from "../app-env";
 import { OciError, RegistryError } from "../errors";
-import { findRepositoryAccessFacts } from "../storage/repository-records";
+import { findRegistryPolicy } from "../storage/registry-settings";
+import { findRepositoryAccessFacts, type RepositoryAccessFacts } from "../storage/repository-records";
 import { classesAllowing, challengeActions } from "./access";
 import type { Principal } from "./caller";
 import type { AuthConfig } from "./config";
-import { authorize, explain, repositoryResource, requestFacts, type AuthorizationRequest } from "./decision";
+import {
+  authorize,
+  explain,
+  repositoryResource,
+  requestFacts,
+  type AuthorizationRequest,
+  type Resource,
+} from "./decision";
 import { loadTokenPrincipal } from "./principals";
 
 export function challengeHeader(c: AppContext, config: AuthConfig, scope: string | null, error?: string): string {
@@ -54,13 +62,47 @@ export async function repositoryAccess(
       return caller.subject === "" ? "challenge" : "deny";
     }
     case "principal": {
+      const principal = caller.principal;
       const facts = (await findRepositoryAccessFacts(c.get("db"), [name])).get(name);
-      const resource = repositoryResource(config, name, facts);
-      return authorize({ principal: caller.principal, action, resource, request: requestFacts(c.req.raw) }) === "Allow"
-        ? "allow"
-        : "deny";
+      const resource = await resourceFor(c, config, principal, name, facts);
+      const request = requestFacts(c.req.raw);
+      const allowed = authorize({ principal, action, resource, request }) === "Allow";
+      // Another account creates a missing repository only with ecr:CreateRepository (ECR's replication).
+      const creates = principal.crossAccount === true && facts === undefined && action !== "ecr:CreateRepository";
+      if (allowed && creates)
+        return authorize({ principal, action: "ecr:CreateRepository", resource, request }) === "Allow"
+          ? "allow"
+          : "deny";
+      return allowed ? "allow" : "deny";
     }
   }
+}
+
+/** A repository as a resource; with the registry policy when the principal is another account's. */
+export async function resourceFor(
+  c: AppContext,
+  config: AuthConfig,
+  principal: Principal | null,
+  name: string,
+  facts: RepositoryAccessFacts | undefined,
+): Promise<Resource> {
+  const resource = repositoryResource(config, name, facts);
+  return principal?.crossAccount === true
+    ? { ...resource, registryPolicy: await findRegistryPolicy(c.get("db")) }
+    : resource;
+}
+
+/**
+ * True when the caller is another account (a replicating registry): with Basic credentials of a
+ * peer account, or a token issued to one. Its pushes are replications, and replication is not
+ * transitive, so they are not replicated further.
+ */
+export function callerIsCrossAccount(c: AppContext, config: AuthConfig): boolean {
+  const caller = c.get("caller");
+  if (caller.kind === "principal") return caller.principal.crossAccount === true;
+  if (caller.kind !== "token") return false;
+  const root = /^arn:aws:iam::(\d{12}):root$/.exec(caller.subject)?.[1];
+  return root !== undefined && root !== config.accountId;
 }
 
 /** Throws the spec's 401 (with the scope to ask for) or 403 unless the caller may act. */
@@ -109,7 +151,7 @@ async function denialReason(c: AppContext, config: AuthConfig, name: string, act
   const question: AuthorizationRequest = {
     principal,
     action,
-    resource: repositoryResource(config, name, facts),
+    resource: await resourceFor(c, config, principal, name, facts),
     request: requestFacts(c.req.raw),
   };
   if (authorize(question) === "Allow")

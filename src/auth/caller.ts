@@ -18,6 +18,11 @@ export interface Principal {
   userId: string;
   accountId: string;
   identityPolicies: PolicyDocument[];
+  /**
+   * Another account's principal (`arn:aws:iam::<account>:root`): a registry that replicates to
+   * this one with a peer account's access key. Only the registry policy grants it anything.
+   */
+  crossAccount?: true;
 }
 
 /** One grant of a registry token: a resource (`repository`, `registry`) and the actions on it. */

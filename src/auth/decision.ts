@@ -34,6 +34,11 @@ export interface Resource {
   /** The resource policy as stored (a repository's), or null. */
   policy: string | null;
   tags: Readonly<Record<string, string>>;
+  /**
+   * The registry policy (PutRegistryPolicy), loaded by callers that may face a principal of
+   * another account (src/storage/registry-settings.ts findRegistryPolicy); absent otherwise.
+   */
+  registryPolicy?: string | null;
 }
 
 /** The account and region ARNs are written in. */
@@ -68,14 +73,61 @@ export interface AuthorizationRequest {
   request: RequestFacts;
 }
 
+/** The actions ECR's registry policy governs; a registry policy naming any other is refused. */
+export const REGISTRY_POLICY_ACTIONS: readonly string[] = [
+  "ecr:ReplicateImage",
+  "ecr:CreateRepository",
+  "ecr:BatchImportUpstreamImage",
+];
+
+/**
+ * What a principal of another account (a registry replicating here, authenticated with a peer
+ * account's access key, src/auth/principals.ts) asks for, as the registry policy names it: the
+ * requests a replicating push makes (checking for and uploading blobs, putting manifests) are
+ * `ecr:ReplicateImage`, creating a missing repository `ecr:CreateRepository`. Nothing else is
+ * ever granted to another account: it may not pull, list or delete.
+ */
+const CROSS_ACCOUNT_ACTIONS: ReadonlyMap<string, string> = new Map([
+  ["ecr:BatchCheckLayerAvailability", "ecr:ReplicateImage"],
+  ["ecr:InitiateLayerUpload", "ecr:ReplicateImage"],
+  ["ecr:UploadLayerPart", "ecr:ReplicateImage"],
+  ["ecr:CompleteLayerUpload", "ecr:ReplicateImage"],
+  ["ecr:PutImage", "ecr:ReplicateImage"],
+  ["ecr:ReplicateImage", "ecr:ReplicateImage"],
+  ["ecr:CreateRepository", "ecr:CreateRepository"],
+]);
+
 /** Allow, or which kind of denial: identity policies plus the resource's policy, evaluated as IAM does. */
 export function authorize(question: AuthorizationRequest): Decision {
-  return evaluate(...policyRequest(question));
+  const crossAccount = crossAccountRequest(question);
+  if (crossAccount === "deny") return "ImplicitDeny";
+  return evaluate(...policyRequest(crossAccount ?? question));
 }
 
 /** Why a denied request is denied, in words for a 403 (see explainDenial). */
 export function explain(question: AuthorizationRequest): string {
-  return explainDenial(...policyRequest(question));
+  const crossAccount = crossAccountRequest(question);
+  if (crossAccount === "deny")
+    return `${question.action} is not granted to another account (${question.principal?.accountId ?? ""}): only ecr:ReplicateImage and ecr:CreateRepository are, by the registry policy`;
+  return explainDenial(...policyRequest(crossAccount ?? question));
+}
+
+/**
+ * A question from another account's principal, as the registry policy decides it (the
+ * repository's own policy and identity policies play no part), or "deny" for what another
+ * account is never granted; null for a principal of the resource's own account.
+ */
+function crossAccountRequest(question: AuthorizationRequest): AuthorizationRequest | "deny" | null {
+  const { principal, resource } = question;
+  if (principal?.crossAccount !== true) return null;
+  const action = CROSS_ACCOUNT_ACTIONS.get(question.action);
+  if (action === undefined || !resource.arn.startsWith("arn:") || resource.registryPolicy == null) return "deny";
+  return {
+    ...question,
+    principal: { ...principal, identityPolicies: [] },
+    action,
+    resource: { ...resource, policy: resource.registryPolicy },
+  };
 }
 
 function policyRequest({ principal, action, resource, request }: AuthorizationRequest): [RequestContext, PolicySet] {

@@ -21,10 +21,28 @@ const ADMIN_POLICY = parsePolicyDocument(
   "identity",
 );
 
-/** The user name in an ARN of this account (`arn:aws:iam::<account>:user/<name>`), or null. */
+/**
+ * Another account, as this registry knows it: a stored "user" named `account:<id>` whose access
+ * keys a replicating registry of that account pushes with (src/admin/peer-accounts.ts). IAM user
+ * names cannot contain ":", so no user of this account can take such a name.
+ */
+const PEER_ACCOUNT_USER = /^account:(\d{12})$/;
+
+export function peerAccountUserName(accountId: string): string {
+  return `account:${accountId}`;
+}
+
+/** The account id of a peer account's user name, or null for a user of this account. */
+export function peerAccountOf(username: string): string | null {
+  return PEER_ACCOUNT_USER.exec(username)?.[1] ?? null;
+}
+
+/** The stored user name a principal ARN resolves to: a user of this account, or another account's root. */
 export function usernameFromArn(config: AuthConfig, arn: string): string | null {
   const prefix = `arn:aws:iam::${config.accountId}:user/`;
-  return arn.startsWith(prefix) ? arn.slice(prefix.length) : null;
+  if (arn.startsWith(prefix)) return arn.slice(prefix.length);
+  const root = /^arn:aws:iam::(\d{12}):root$/.exec(arn)?.[1];
+  return root !== undefined && root !== config.accountId ? peerAccountUserName(root) : null;
 }
 
 /** The principal for a user name, or null when no such user exists (any more). */
@@ -37,6 +55,18 @@ export async function loadPrincipal(db: Database, config: AuthConfig, username: 
   }
   const found = await findUserPolicies(db, username);
   if (!found) return null;
+  const peer = peerAccountOf(username);
+  if (peer !== null) {
+    // Another account's root: no identity policies here; the registry policy decides (decision.ts).
+    return {
+      arn: `arn:aws:iam::${peer}:root`,
+      username,
+      userId: found.id,
+      accountId: peer,
+      identityPolicies: [],
+      crossAccount: true,
+    };
+  }
   return {
     arn,
     username,

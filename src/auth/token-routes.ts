@@ -12,7 +12,8 @@ import { findRepositoryAccessFacts } from "../storage/repository-records";
 import { ACCESS_CLASSES, CLASS_ACTIONS, parseScopes, type AccessClass, type Scope } from "./access";
 import type { AccessEntry, Principal } from "./caller";
 import { authConfig, type AuthConfig } from "./config";
-import { authorize, repositoryResource, requestFacts } from "./decision";
+import { resourceFor } from "./authorizer";
+import { authorize, requestFacts } from "./decision";
 import { admitLogin, loginThrottles, recordLoginFailure } from "./login-guard";
 import { authenticateBasic, decodeBasic, loadTokenPrincipal } from "./principals";
 import { issueLoginToken, issueRegistryToken, REGISTRY_TOKEN_SECONDS, verifyLoginToken } from "./tokens";
@@ -38,16 +39,19 @@ async function grant(
   const request = requestFacts(c.req.raw);
   const entries = new Map<string, AccessEntry>();
   for (const scope of repositoryScopes) {
-    const resource = repositoryResource(config, scope.name, facts.get(scope.name));
+    const repositoryFacts = facts.get(scope.name);
+    const resource = await resourceFor(c, config, principal, scope.name, repositoryFacts);
     const wanted = new Set<AccessClass>(
       scope.actions.includes("*") ? ACCESS_CLASSES : ACCESS_CLASSES.filter((cls) => scope.actions.includes(cls)),
     );
     const entry = entries.get(scope.name) ?? { type: "repository", name: scope.name, actions: [] };
     for (const cls of wanted) {
       if (principal === null && cls !== "pull") continue;
-      const allowed = CLASS_ACTIONS[cls].every(
-        (action) => authorize({ principal, action, resource, request }) === "Allow",
-      );
+      const actions = [...CLASS_ACTIONS[cls]];
+      // Another account creates a missing repository only with ecr:CreateRepository (ECR's replication).
+      if (cls === "push" && principal?.crossAccount === true && repositoryFacts === undefined)
+        actions.push("ecr:CreateRepository");
+      const allowed = actions.every((action) => authorize({ principal, action, resource, request }) === "Allow");
       if (allowed && !entry.actions.includes(cls)) entry.actions.push(cls);
     }
     entries.set(scope.name, entry);

@@ -6,6 +6,8 @@
  * pushManifest (src/images/manifests.ts).
  */
 import type { AppContext } from "../app-env";
+import { callerIsCrossAccount } from "../auth/authorizer";
+import { authConfig } from "../auth/config";
 import { OciError, RegistryError } from "../errors";
 import { readAtMost } from "../bytes";
 import { digestOf, pushManifest, readManifestBytes } from "../images/manifests";
@@ -113,6 +115,8 @@ export async function putManifest(c: AppContext, name: string, referenceParam: s
     contentType: c.req.header("Content-Type") ?? null,
     tag,
     createRepository: true,
+    // A peer account's push is a replication, which is not replicated further.
+    replicated: callerIsCrossAccount(c, await authConfig(c.var.settings.auth)),
   });
   // A descriptor whose size is not the stored content's makes the manifest invalid, as a
   // malformed one is.

@@ -5,18 +5,20 @@ const T0 = 1_800_000_000_000;
 
 describe("afterFailure", () => {
   it("fails at once on a failure the destination will keep giving", () => {
-    for (const failure of [
-      "REGISTRY_POLICY_DENIED",
-      "SOURCE_IMAGE_DELETED",
-      "DESTINATION_REJECTED",
-      "DESTINATION_UNKNOWN",
-    ] as const) {
+    for (const failure of ["REGISTRY_POLICY_DENIED", "SOURCE_IMAGE_DELETED", "DESTINATION_REJECTED"] as const) {
       expect(afterFailure({ id: 1, createdAt: T0, attempts: 0, failure }, T0 + 1000)).toEqual({
         status: "FAILED",
         attempts: 1,
         failureCode: failure,
       });
     }
+  });
+
+  it("retries a destination not configured yet (an endpoint or bucket may be added)", () => {
+    expect(afterFailure({ id: 1, createdAt: T0, attempts: 0, failure: "DESTINATION_UNKNOWN" }, T0)).toMatchObject({
+      status: "IN_PROGRESS",
+      attempts: 1,
+    });
   });
 
   it("retries an unavailable destination with doubling waits, capped, plus at most a quarter of jitter", () => {

@@ -19,14 +19,15 @@ export type ReplicationFailureCode =
   | "DESTINATION_REJECTED"
   /** No answer, a 5xx or a 429 from the destination until the item gave up. */
   | "DESTINATION_UNAVAILABLE"
-  /** The destination names a replica region or registry this deployment cannot reach. */
+  /** The destination names a replica region or registry this deployment has no bucket or endpoint for (yet). */
   | "DESTINATION_UNKNOWN";
 
+// DESTINATION_UNKNOWN is retried: an administrator may add the destination's endpoint (or the
+// replica bucket's binding) after the replication configuration names it.
 const PERMANENT: ReadonlySet<ReplicationFailureCode> = new Set([
   "REGISTRY_POLICY_DENIED",
   "SOURCE_IMAGE_DELETED",
   "DESTINATION_REJECTED",
-  "DESTINATION_UNKNOWN",
 ]);
 
 /** The first retry waits this long; each next one twice as long, up to RETRY_MAX_MS. */

@@ -10,9 +10,11 @@
  *    and `durationMs` of wall time; an item whose copy would not fit is given back untouched.
  *  - Retried: a failed attempt is retried with backoff or fails with a code (./retry.ts).
  */
+import { authConfig } from "../auth/config";
 import type { Settings } from "../config/settings";
 import { replicaBuckets } from "../config/load";
 import { database, type Database } from "../storage/database";
+import { findRegistrySetting, putRegistrySetting } from "../storage/registry-settings";
 import {
   claimDueItems,
   releaseItems,
@@ -22,9 +24,13 @@ import {
 } from "../storage/replication-records";
 import { OperationBudget } from "./budget";
 import { loadImageContent } from "./content";
+import { findRegistryDestination, type RegistryDestination } from "./destinations";
 import { regionalCost, replicateToRegion } from "./regional";
+import { ReplicationAttemptError } from "./registry-client";
+import { registryCost, replicateToRegistry } from "./registry-push";
 import { afterFailure, type ReplicationFailureCode } from "./retry";
 
+const LAST_RUN = "replicationLastRun";
 /** Items claimed at a time. */
 const CLAIM_BATCH = 25;
 /** How long a claimed item is the run's: past any run's duration (a cron invocation's wall time is at most 15 minutes). */
@@ -88,6 +94,7 @@ export async function runReplication(
     drained: false,
   };
   let firstItem = true;
+  const destinations = new DestinationCache(db, settings, budget);
   claiming: while (!budget.exhausted) {
     budget.spend(1);
     const now = Date.now();
@@ -102,7 +109,7 @@ export async function runReplication(
       const outcome =
         budget.exhausted && !firstItem
           ? { status: "deferred" as const }
-          : await attempt(env, db, settings, item, budget, firstItem);
+          : await attempt(env, db, settings, item, budget, firstItem, destinations);
       if (outcome.status === "deferred") {
         budget.spend(1);
         await releaseItems(
@@ -125,7 +132,38 @@ export async function runReplication(
   }
   report.operations = budget.used;
   report.durationMs = Date.now() - startedAt;
+  // Kept for the admin view when the run did something (an idle minute writes nothing).
+  if (report.attempted > 0) await putRegistrySetting(db, LAST_RUN, JSON.stringify(report), Date.now());
   return report;
+}
+
+/** What the last replication run that attempted anything did, or null. */
+export async function lastReplicationRun(db: Database): Promise<ReplicationReport | null> {
+  const text = await findRegistrySetting(db, LAST_RUN);
+  return text === undefined ? null : (JSON.parse(text) as ReplicationReport);
+}
+
+/** Other registries' endpoints and credentials, read once per run. */
+class DestinationCache {
+  private readonly found = new Map<string, Promise<RegistryDestination | null>>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly settings: Settings,
+    private readonly budget: OperationBudget,
+  ) {}
+
+  find(registryId: string): Promise<RegistryDestination | null> {
+    let destination = this.found.get(registryId);
+    if (destination === undefined) {
+      this.budget.spend(1);
+      destination = authConfig(this.settings.auth).then((config) =>
+        findRegistryDestination(this.db, config.secretsKey, registryId),
+      );
+      this.found.set(registryId, destination);
+    }
+    return destination;
+  }
 }
 
 function settle(item: ReplicationItem, outcome: Exclude<Outcome, { status: "deferred" }>, now: number): ItemSettlement {
@@ -150,17 +188,28 @@ async function attempt(
   item: ReplicationItem,
   budget: OperationBudget,
   first: boolean,
+  destinations: DestinationCache,
 ): Promise<Outcome> {
   try {
     const content = await loadImageContent(db, item.repository, item.digest, budget);
     if (content === null) return { status: "failed", failure: "SOURCE_IMAGE_DELETED" };
-    if (item.registryId !== settings.auth.accountId) return { status: "failed", failure: "DESTINATION_UNKNOWN" };
+    if (item.registryId !== settings.auth.accountId) {
+      const destination = await destinations.find(item.registryId);
+      if (destination === null) return { status: "failed", failure: "DESTINATION_UNKNOWN" };
+      if (!first && !budget.fits(registryCost(content))) return { status: "deferred" };
+      const pushed = await replicateToRegistry(env.BLOBS, db, destination, item.repository, item.tag, content, budget);
+      return { status: "complete", bytesCopied: pushed.bytesCopied };
+    }
     const replica = replicaBuckets(env, settings).find((entry) => entry.region === item.region);
     if (replica === undefined) return { status: "failed", failure: "DESTINATION_UNKNOWN" };
     if (!first && !budget.fits(regionalCost(content))) return { status: "deferred" };
     const result = await replicateToRegion(env.BLOBS, replica.bucket, content, budget);
     return result.status === "complete" ? result : { status: "failed", failure: "SOURCE_IMAGE_DELETED" };
   } catch (error) {
+    if (error instanceof ReplicationAttemptError) {
+      console.error(`replication of ${item.repository}@${item.digest} to ${item.registryId}: ${error.message}`);
+      return { status: "failed", failure: error.failure };
+    }
     console.error(
       `replication of ${item.repository}@${item.digest} to ${item.registryId}/${item.region} failed: ${error instanceof Error ? error.message : String(error)}`,
     );

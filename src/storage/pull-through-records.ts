@@ -25,6 +25,15 @@ export async function findRegistrySecret(db: Database, name: string): Promise<st
   )?.sealed;
 }
 
+/** Every secret whose name starts with `prefix`, by name. */
+export async function listRegistrySecrets(db: Database, prefix: string): Promise<{ name: string; sealed: string }[]> {
+  return db
+    .select({ name: registrySecrets.name, sealed: registrySecrets.sealed })
+    .from(registrySecrets)
+    .where(sql`substr(${registrySecrets.name}, 1, ${prefix.length}) = ${prefix}`)
+    .orderBy(registrySecrets.name);
+}
+
 export async function deleteRegistrySecret(db: Database, name: string): Promise<boolean> {
   return (
     (await db.delete(registrySecrets).where(eq(registrySecrets.name, name)).returning({ name: registrySecrets.name }))

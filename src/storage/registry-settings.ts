@@ -29,3 +29,11 @@ export async function deleteRegistrySetting(db: Database, key: string): Promise<
     .returning({ value: registrySettings.value });
   return removed[0]?.value;
 }
+
+/** The key of the registry policy (ECR's PutRegistryPolicy). */
+export const REGISTRY_POLICY = "registryPolicy";
+
+/** The registry policy's text, or null when none is set. */
+export async function findRegistryPolicy(db: Database): Promise<string | null> {
+  return (await findRegistrySetting(db, REGISTRY_POLICY)) ?? null;
+}

@@ -2,16 +2,20 @@
  * Registry-wide actions: GetAuthorizationToken, DescribeRegistry, the registry policy and the
  * replication configuration.
  */
-import { parsePolicyDocument, PolicyError, MAX_POLICY_LENGTH } from "../../auth/policy/document";
+import { REGISTRY_POLICY_ACTIONS } from "../../auth/decision";
+import { parsePolicyDocument, PolicyError, MAX_POLICY_LENGTH, type PolicyDocument } from "../../auth/policy/document";
 import { issueLoginToken } from "../../auth/tokens";
 import { EcrError, RegistryError } from "../../errors";
-import { deleteRegistrySetting, findRegistrySetting, putRegistrySetting } from "../../storage/registry-settings";
+import {
+  deleteRegistrySetting,
+  findRegistrySetting,
+  putRegistrySetting,
+  REGISTRY_POLICY,
+} from "../../storage/registry-settings";
 import { parseReplicationConfiguration } from "../../replication/configuration";
 import { readReplicationConfiguration, writeReplicationConfiguration } from "../../replication/store";
 import type { ActionHandler } from "../context";
 import { epochSeconds, invalidParameter } from "../input";
-
-const REGISTRY_POLICY = "registryPolicy";
 
 export const registryActions: Record<string, ActionHandler> = {
   async GetAuthorizationToken(ctx) {
@@ -54,11 +58,22 @@ export const registryActions: Record<string, ActionHandler> = {
   async PutRegistryPolicy(ctx) {
     const policyText = ctx.input.string("policyText", { min: 1, max: MAX_POLICY_LENGTH });
     await ctx.authorize("ecr:PutRegistryPolicy", null);
+    let document: PolicyDocument;
     try {
-      parsePolicyDocument(policyText, "resource");
+      document = parsePolicyDocument(policyText, "resource");
     } catch (error) {
       if (error instanceof PolicyError) throw invalidParameter(`Invalid registry policy provided: ${error.message}`);
       throw error;
+    }
+    // ECR: a registry policy enforces these actions alone; any other is an error.
+    for (const statement of document.statements) {
+      if (statement.notAction !== undefined)
+        throw validation("Invalid registry policy provided: NotAction is not supported in a registry policy");
+      const other = (statement.action ?? []).find((action) => !REGISTRY_POLICY_ACTIONS.includes(action));
+      if (other !== undefined)
+        throw validation(
+          `Invalid registry policy provided: action '${other}' is not supported; a registry policy grants ${REGISTRY_POLICY_ACTIONS.join(", ")}`,
+        );
     }
     await putRegistrySetting(ctx.db, REGISTRY_POLICY, policyText, Date.now());
     return { registryId: ctx.config.accountId, policyText };
