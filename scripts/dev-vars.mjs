@@ -27,6 +27,10 @@ export const SECRET_NAMES = [
   // Not secrets: the blob size limit and the request body timeout (tests shorten them).
   "BLOB_MAX_BYTES",
   "REQUEST_BODY_TIMEOUT_SECONDS",
+  // Not secrets: who the registry is and how fast replication retries (a second local
+  // registry for replication tests and benchmarks is another account).
+  "REGISTRY_ACCOUNT_ID",
+  "REPLICATION_RETRY_SECONDS",
 ];
 
 export async function newSigningKeyJwk() {

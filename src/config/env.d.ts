@@ -22,5 +22,7 @@ declare namespace Cloudflare {
     REGISTRY_BENCH_MODE: string;
     /** Regional replicas (optional): `region=BINDING` pairs naming R2 buckets bound beside BLOBS. */
     REPLICA_REGIONS: string;
+    /** Seconds before a failed replication is first retried (default 60, then doubling). */
+    REPLICATION_RETRY_SECONDS: string;
   }
 }

@@ -17,6 +17,7 @@ export const SETTING_NAMES = [
   "REQUEST_BODY_TIMEOUT_SECONDS",
   "PULL_RECORD_INTERVAL_SECONDS",
   "GC_GRACE_SECONDS",
+  "REPLICATION_RETRY_SECONDS",
   "PULL_THROUGH_TAG_REVALIDATE_SECONDS",
   "LOGIN_THROTTLE_KEY_FAILURES",
   "LOGIN_THROTTLE_IP_FAILURES",
@@ -100,6 +101,8 @@ export interface Settings {
   gcGraceMs: number;
   /** PULL_THROUGH_TAG_REVALIDATE_SECONDS: how often a cached tag is checked upstream. */
   pullThroughTagRevalidateMs: number;
+  /** REPLICATION_RETRY_SECONDS: the first wait before a failed replication is tried again (then doubling). */
+  replicationRetryMs: number;
   loginThrottle: ThrottleSettings;
   /** REGISTRY_BENCH_MODE=1: the benchmark routes and operation counters (src/bench/). */
   benchMode: boolean;
@@ -118,6 +121,7 @@ const DEFAULTS = {
   requestBodyTimeoutSeconds: 60,
   pullRecordIntervalSeconds: 60,
   gcGraceSeconds: 3600,
+  replicationRetrySeconds: 60,
   pullThroughTagRevalidateSeconds: 86_400,
   accountId: "000000000000",
   region: "us-east-1",
@@ -152,6 +156,8 @@ export function parseSettings(vars: SettingVars): Settings {
         DEFAULTS.pullRecordIntervalSeconds,
       ) * 1000,
     gcGraceMs: seconds(text("GC_GRACE_SECONDS"), "GC_GRACE_SECONDS", DEFAULTS.gcGraceSeconds) * 1000,
+    replicationRetryMs:
+      seconds(text("REPLICATION_RETRY_SECONDS"), "REPLICATION_RETRY_SECONDS", DEFAULTS.replicationRetrySeconds) * 1000,
     pullThroughTagRevalidateMs:
       seconds(
         text("PULL_THROUGH_TAG_REVALIDATE_SECONDS"),

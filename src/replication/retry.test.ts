@@ -38,6 +38,15 @@ describe("afterFailure", () => {
     });
   });
 
+  it("starts from a shorter first wait when configured, and caps at thirty times it", () => {
+    const first = afterFailure({ id: 3, createdAt: T0, attempts: 0, failure: "DESTINATION_UNAVAILABLE" }, T0, 2000);
+    expect(first.status === "IN_PROGRESS" && first.nextAttemptAt - T0).toBeGreaterThanOrEqual(2000);
+    expect(first.status === "IN_PROGRESS" && first.nextAttemptAt - T0).toBeLessThan(2500);
+    const late = afterFailure({ id: 3, createdAt: T0, attempts: 15, failure: "DESTINATION_UNAVAILABLE" }, T0, 2000);
+    expect(late.status === "IN_PROGRESS" && late.nextAttemptAt - T0).toBeLessThan(60_000 * 1.25);
+    expect(late.status === "IN_PROGRESS" && late.nextAttemptAt - T0).toBeGreaterThanOrEqual(60_000);
+  });
+
   it("spreads items that failed together, and decides the same way every time", () => {
     const next = (id: number) =>
       afterFailure({ id, createdAt: T0, attempts: 2, failure: "DESTINATION_UNAVAILABLE" }, T0 + 60_000);

@@ -49,10 +49,15 @@ export type AfterFailure =
   | { status: "IN_PROGRESS"; attempts: number; nextAttemptAt: number }
   | { status: "FAILED"; attempts: number; failureCode: ReplicationFailureCode };
 
-export function afterFailure(attempt: FailedAttempt, now: number): AfterFailure {
+/**
+ * `baseMs`: the first wait (REPLICATION_RETRY_SECONDS); waits double up to 30 times it, and
+ * never beyond RETRY_MAX_MS.
+ */
+export function afterFailure(attempt: FailedAttempt, now: number, baseMs = RETRY_BASE_MS): AfterFailure {
   const attempts = attempt.attempts + 1;
   if (PERMANENT.has(attempt.failure)) return { status: "FAILED", attempts, failureCode: attempt.failure };
-  const wait = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts - 1, 20));
+  const maxMs = Math.min(RETRY_MAX_MS, baseMs * 30);
+  const wait = Math.min(maxMs, baseMs * 2 ** Math.min(attempts - 1, 20));
   // Up to a quarter of the wait more, so items that failed together do not retry together.
   const jitter = Math.floor((wait / 4) * fraction(attempt.id * 31 + attempts));
   const nextAttemptAt = now + wait + jitter;

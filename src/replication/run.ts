@@ -122,7 +122,7 @@ export async function runReplication(
       firstItem = false;
       report.attempted += 1;
       budget.spend(1);
-      const settlement = settle(item, outcome, Date.now());
+      const settlement = settle(item, outcome, Date.now(), settings.replicationRetryMs);
       await settleItem(db, settlement, Date.now());
       if (settlement.status === "COMPLETE") report.completed += 1;
       else if (settlement.status === "FAILED") report.failed += 1;
@@ -166,9 +166,14 @@ class DestinationCache {
   }
 }
 
-function settle(item: ReplicationItem, outcome: Exclude<Outcome, { status: "deferred" }>, now: number): ItemSettlement {
+function settle(
+  item: ReplicationItem,
+  outcome: Exclude<Outcome, { status: "deferred" }>,
+  now: number,
+  retryBaseMs: number,
+): ItemSettlement {
   if (outcome.status === "complete") return { id: item.id, status: "COMPLETE", attempts: item.attempts + 1 };
-  const next = afterFailure({ ...item, failure: outcome.failure }, now);
+  const next = afterFailure({ ...item, failure: outcome.failure }, now, retryBaseMs);
   return next.status === "FAILED"
     ? { id: item.id, status: "FAILED", attempts: next.attempts, failureCode: next.failureCode }
     : {

@@ -315,7 +315,8 @@ export const imageActions: Record<string, ActionHandler> = {
         region: row.region,
         registryId: row.registryId,
         status: row.status,
-        ...(row.failureCode === null ? {} : { failureCode: row.failureCode }),
+        // An item being retried keeps its last failure for the admin view; ECR reports a code for FAILED only.
+        ...(row.status === "FAILED" && row.failureCode !== null ? { failureCode: row.failureCode } : {}),
       });
     }
     return {
