@@ -20,6 +20,7 @@ import { runBlobGet } from "./lib/workloads/blob-get.mjs";
 import { runCost } from "./lib/workloads/cost.mjs";
 import { runManifestLoad } from "./lib/workloads/manifest-load.mjs";
 import { runMemory } from "./lib/workloads/memory.mjs";
+import { runReplication } from "./lib/workloads/replication.mjs";
 import { runSkopeoCopy } from "./lib/workloads/skopeo-copy.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -43,6 +44,7 @@ const need =
   opts.bigBytes * (4 + opts.reps) +
   opts.manyBytes * opts.manyLayers * (2 + 2 * opts.reps) +
   opts.memLargeMiB * MiB * (2 + 2 * opts.reps) +
+  opts.replMiB * MiB * (2 + 4 * opts.reps) +
   512 * MiB;
 const free = (() => {
   const s = statfsSync(work);
@@ -75,7 +77,7 @@ const ctx = {
   state: { bigRepo: {} },
   diskUse,
   samplePeakDisk: () => (peakDisk = Math.max(peakDisk, diskUse(work))),
-  startEdge: (name) => startEdgeRegistry({ root, dir: join(work, name), keep: opts.keep }),
+  startEdge: (name, env) => startEdgeRegistry({ root, dir: join(work, name), keep: opts.keep, env }),
 };
 
 /** Waits (at most `maxSeconds`) for other processes to leave the CPUs mostly idle. */
@@ -161,6 +163,7 @@ try {
     rmSync(join(work, "images"), { recursive: true, force: true });
   }
   if (opts.only.includes(5)) results.memory = await phase("5. memory", () => runMemory(ctx));
+  if (opts.only.includes(6)) results.replication = await phase("6. replication", () => runReplication(ctx));
   const busy = Object.entries(phases).filter(([, p]) => p.otherShare > 0.1 && p.seconds > 5);
   if (busy.length) {
     notes.push(

@@ -4,7 +4,7 @@ import { MiB } from "./images.mjs";
 const HELP = `npm run bench [-- options]
   --quick               small sizes, 1 repetition, 1 s load runs (tries the suite out)
   --reps N              repetitions of each workload (default 3; quick 1)
-  --only 1,2,...        run only these workloads (1 skopeo, 2 blob GET, 3 manifest load, 4 cost, 5 memory)
+  --only 1,2,...        run only these workloads (1 skopeo, 2 blob GET, 3 manifest load, 4 cost, 5 memory, 6 replication)
   --big-mib N           the one-layer image's layer (default 512; quick 32)
   --many-layers N       layers of the many-layer image (default 20; quick 5)
   --many-mib N          size of each of those layers (default 5; quick 1)
@@ -13,6 +13,7 @@ const HELP = `npm run bench [-- options]
   --cost-layer-kib N    size of each cost layer (default 64; quick 4)
   --mem-large-mib N     large layer of the memory workload (default 2048; quick 64)
   --mem-small-mib N     small layer of the memory workload (default 100; quick 8)
+  --repl-mib N          layer of the replication workload's image (default 512; quick 32)
   --out PATH            where to write the results (default bench/RESULTS.md; quick bench/work/RESULTS-quick.md)
   --keep                keep the temp dir (images, server state and logs)`;
 
@@ -21,7 +22,7 @@ export function parseOptions(argv) {
   const opts = {
     quick,
     reps: quick ? 1 : 3,
-    only: [1, 2, 3, 4, 5],
+    only: [1, 2, 3, 4, 5, 6],
     bigMiB: quick ? 32 : 512,
     manyLayers: quick ? 5 : 20,
     manyMiB: quick ? 1 : 5,
@@ -30,6 +31,7 @@ export function parseOptions(argv) {
     costLayerKiB: quick ? 4 : 64,
     memLargeMiB: quick ? 64 : 2048,
     memSmallMiB: quick ? 8 : 100,
+    replMiB: quick ? 32 : 512,
     out: null,
     keep: false,
   };
@@ -43,6 +45,7 @@ export function parseOptions(argv) {
     "--cost-layer-kib": "costLayerKiB",
     "--mem-large-mib": "memLargeMiB",
     "--mem-small-mib": "memSmallMiB",
+    "--repl-mib": "replMiB",
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];

@@ -39,7 +39,7 @@ function peer(fields, child, dir, keepDir) {
 }
 
 /** This registry, started the way users start it, with generated admin and signing keys. */
-export async function startEdgeRegistry({ root, dir, keep }) {
+export async function startEdgeRegistry({ root, dir, keep, env = {} }) {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -61,10 +61,22 @@ export async function startEdgeRegistry({ root, dir, keep }) {
       REGISTRY_ADMIN_SECRET_ACCESS_KEY: admin.secret,
       REGISTRY_TOKEN_SIGNING_KEY: JSON.stringify(await newSigningKeyJwk()),
       REGISTRY_BENCH_MODE: "1",
+      ...env,
     },
   });
   const p = peer(
-    { name: "edge-registry", url: `http://${host}`, host, authFile, basic, logPath, stateDir, auth: true },
+    {
+      name: "edge-registry",
+      url: `http://${host}`,
+      host,
+      authFile,
+      basic,
+      logPath,
+      stateDir,
+      auth: true,
+      accessKeyId: admin.id,
+      secretAccessKey: admin.secret,
+    },
     child,
     dir,
     keep,

@@ -7,6 +7,7 @@ import { reportBlobGet } from "./workloads/blob-get.mjs";
 import { costTargets, reportCost } from "./workloads/cost.mjs";
 import { reportManifestLoad } from "./workloads/manifest-load.mjs";
 import { memoryTarget, reportMemory } from "./workloads/memory.mjs";
+import { replicationTargets, reportReplication } from "./workloads/replication.mjs";
 import { reportSkopeoCopy } from "./workloads/skopeo-copy.mjs";
 import { fmt, fmtRatio, ms, ratio } from "./stats.mjs";
 
@@ -121,6 +122,7 @@ export function targets(results) {
   }
   if (results.cost) list.push(...costTargets(results.cost));
   if (results.memory) list.push(memoryTarget(results.memory));
+  if (results.replication) list.push(...replicationTargets(results.replication));
   return list;
 }
 
@@ -166,6 +168,12 @@ export function renderResults({ results, machine, opts, startedAt, durations, no
     ["manifestLoad", "3. Manifest GET and blob HEAD under load (autocannon)", reportManifestLoad, null],
     ["cost", "4. Cost per operation (bench counters)", reportCost, null],
     ["memory", "5. Peak memory of the runtime", reportMemory, null],
+    [
+      "replication",
+      "6. Replication to another registry",
+      reportReplication,
+      "Two registries started with `npm start` as accounts 111111111111 (A) and 222222222222 (B), B's registry policy granting A ecr:ReplicateImage and ecr:CreateRepository. Each repetition pushes the image to a new repository of A, then times A's replication (`POST /admin/jobs/run` until B serves the manifest) and `skopeo copy` of the same image from A to a new repository of B. MiB/s counts the layer bytes.",
+    ],
   ];
   for (const [key, title, render, note] of sections) {
     if (!results[key]) continue;

@@ -4,10 +4,12 @@
  *                                                      pending one, and per destination what
  *                                                      is pending, complete and failed (by
  *                                                      failure code), with the last run
- *   PUT    /admin/replication/destinations/<registryId> {"endpoint", "username"?, "password"?}
- *                                                      where another registry (account) is
- *                                                      reached; the credentials are sealed
- *                                                      and never returned
+ *   PUT    /admin/replication/destinations/<registryId> {"endpoint", "username"?, "password"?,
+ *                                                      "chunkBytes"?} where another registry
+ *                                                      (account) is reached, and the largest
+ *                                                      request body it takes (blobs above it
+ *                                                      go in chunks); the credentials are
+ *                                                      sealed and never returned
  *   GET    /admin/replication/destinations            each destination's endpoint and user name
  *   DELETE /admin/replication/destinations/<registryId>
  * Reading needs `ecr:DescribeRegistry`, changing `ecr:PutReplicationConfiguration`, on `*`.
@@ -20,6 +22,7 @@ import {
   listRegistryDestinations,
   putRegistryDestination,
 } from "../replication/destinations";
+import { MIN_CHUNK_BYTES } from "../replication/registry-client";
 import { lastReplicationRun } from "../replication/run";
 import { replicationBacklog } from "../storage/replication-records";
 import { requireIdentityAction } from "./authorize";
@@ -73,14 +76,15 @@ replicationRoutes.put("/replication/destinations/:registryId", async (c) => {
   const endpoint = requireEndpoint(input.string("endpoint", { min: 1, max: 2048 }));
   const username = input.optionalString("username", CREDENTIAL);
   const password = input.optionalString("password", CREDENTIAL);
+  const chunkBytes = input.optionalInteger("chunkBytes", MIN_CHUNK_BYTES, 5 * 1024 ** 3) ?? null;
   if ((username === undefined) !== (password === undefined))
     throw adminError.invalid("username and password are given together or not at all");
   const { secretsKey } = await authConfig(c.var.settings.auth);
   if (secretsKey === null)
     throw adminError.invalid("REGISTRY_SECRETS_KEY is not configured: credentials cannot be stored");
   const credentials = username === undefined || password === undefined ? null : { username, password };
-  await putRegistryDestination(c.get("db"), secretsKey, { registryId, endpoint, credentials }, Date.now());
-  return c.json({ registryId, endpoint, username: username ?? null });
+  await putRegistryDestination(c.get("db"), secretsKey, { registryId, endpoint, credentials, chunkBytes }, Date.now());
+  return c.json({ registryId, endpoint, username: username ?? null, chunkBytes });
 });
 
 replicationRoutes.get("/replication/destinations", async (c) => {
@@ -88,10 +92,11 @@ replicationRoutes.get("/replication/destinations", async (c) => {
   const { secretsKey } = await authConfig(c.var.settings.auth);
   const destinations = await listRegistryDestinations(c.get("db"), secretsKey);
   return c.json({
-    destinations: destinations.map(({ registryId, endpoint, credentials }) => ({
+    destinations: destinations.map(({ registryId, endpoint, credentials, chunkBytes }) => ({
       registryId,
       endpoint,
       username: credentials?.username ?? null,
+      chunkBytes,
     })),
   });
 });

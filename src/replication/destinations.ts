@@ -21,6 +21,12 @@ export interface RegistryDestination {
   /** `https://host[:port]` (http only for a loopback address, as in tests and local runs). */
   endpoint: string;
   credentials: { username: string; password: string } | null;
+  /**
+   * The largest request body the destination takes (a registry behind Cloudflare: 100 MB on the
+   * Free and Pro plans): larger blobs are uploaded in chunks of this size. Null: each blob in one
+   * request, as docker and skopeo push.
+   */
+  chunkBytes: number | null;
 }
 
 export async function putRegistryDestination(
@@ -64,7 +70,7 @@ function readDestination(text: string | null): RegistryDestination | null {
   if (text === null) return null;
   const value: unknown = JSON.parse(text);
   if (typeof value !== "object" || value === null) return null;
-  const { registryId, endpoint, credentials } = value as Record<string, unknown>;
+  const { registryId, endpoint, credentials, chunkBytes } = value as Record<string, unknown>;
   if (typeof registryId !== "string" || typeof endpoint !== "string") return null;
   const usable =
     typeof credentials === "object" &&
@@ -75,5 +81,6 @@ function readDestination(text: string | null): RegistryDestination | null {
     registryId,
     endpoint,
     credentials: usable ? (credentials as { username: string; password: string }) : null,
+    chunkBytes: typeof chunkBytes === "number" ? chunkBytes : null,
   };
 }

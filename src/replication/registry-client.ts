@@ -2,9 +2,9 @@
  * Pushing to another registry over the OCI distribution API, as `docker push` does: the token
  * flow of the registry's challenge (Basic with the destination's credentials at the realm it
  * names, scope `repository:<name>:pull,push`), a HEAD before each blob so nothing the
- * destination has is sent again, blob uploads streamed from R2 in chunks no larger than
- * CHUNK_BYTES (well within the 100 MB request body limit of a Cloudflare-fronted registry),
- * and manifest PUTs.
+ * destination has is sent again, blob uploads streamed from R2 (each blob in one request, as
+ * docker and skopeo push, or in chunks no larger than the destination's `chunkBytes` for a
+ * registry behind a request-body limit), and manifest PUTs.
  *
  * Every failure is a ReplicationAttemptError with ECR-style failure code: refused credentials
  * or permissions are REGISTRY_POLICY_DENIED, other 4xx DESTINATION_REJECTED, and no answer,
@@ -15,8 +15,8 @@ import type { OperationBudget } from "./budget";
 import type { RegistryDestination } from "./destinations";
 import type { ReplicationFailureCode } from "./retry";
 
-/** Blobs up to this size go in one PUT; larger ones in PATCH chunks of this size. */
-export const CHUNK_BYTES = 64 * 1024 * 1024;
+/** The smallest chunk a destination may ask for (R2's, and most registries', smallest part). */
+export const MIN_CHUNK_BYTES = 5 * 1024 * 1024;
 /** A request's answer (its headers) must come within this; a body streams as long as it takes. */
 const ANSWER_TIMEOUT_MS = 60_000;
 
@@ -178,9 +178,11 @@ export class RegistryPushClient {
     if (started.status !== 202) return this.fail(started, `starting the upload of ${digest}`);
     await started.body?.cancel();
     let location = this.locationOf(started);
-    if (size > CHUNK_BYTES) {
-      for (let offset = 0; offset < size; offset += CHUNK_BYTES) {
-        const length = Math.min(CHUNK_BYTES, size - offset);
+    const chunkBytes = this.destination.chunkBytes ?? size;
+    const whole = size <= chunkBytes;
+    if (!whole) {
+      for (let offset = 0; offset < size; offset += chunkBytes) {
+        const length = Math.min(chunkBytes, size - offset);
         const patched = await this.request("PATCH", location, {
           headers: {
             "Content-Type": "application/octet-stream",
@@ -196,7 +198,6 @@ export class RegistryPushClient {
     }
     const closing = new URL(location);
     closing.searchParams.set("digest", digest);
-    const whole = size <= CHUNK_BYTES;
     const closed = await this.request("PUT", closing.toString(), {
       headers: { "Content-Type": "application/octet-stream", ...(whole ? {} : { "Content-Length": "0" }) },
       ...(whole ? { body: () => read(0, size) } : {}),

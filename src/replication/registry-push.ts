@@ -10,7 +10,7 @@ import type { Database } from "../storage/database";
 import type { OperationBudget } from "./budget";
 import { loadImageContent, type ImageContent } from "./content";
 import type { RegistryDestination } from "./destinations";
-import { CHUNK_BYTES, RegistryPushClient, ReplicationAttemptError, type RangeReader } from "./registry-client";
+import { RegistryPushClient, ReplicationAttemptError, type RangeReader } from "./registry-client";
 
 export interface RegistryPushResult {
   bytesCopied: number;
@@ -19,9 +19,10 @@ export interface RegistryPushResult {
 }
 
 /** The most subrequests pushing `content` can take (the run checks it fits before starting). */
-export function registryCost(content: ImageContent): number {
+export function registryCost(content: ImageContent, destination: RegistryDestination): number {
   let operations = 3;
-  for (const blob of content.blobs.values()) operations += 5 + 2 * Math.ceil(blob.size / CHUNK_BYTES);
+  const chunk = destination.chunkBytes;
+  for (const blob of content.blobs.values()) operations += 5 + (chunk === null ? 0 : 2 * Math.ceil(blob.size / chunk));
   return operations + 2 * (content.children.length + 2);
 }
 

@@ -201,7 +201,7 @@ async function attempt(
     if (item.registryId !== settings.auth.accountId) {
       const destination = await destinations.find(item.registryId);
       if (destination === null) return { status: "failed", failure: "DESTINATION_UNKNOWN" };
-      if (!first && !budget.fits(registryCost(content))) return { status: "deferred" };
+      if (!first && !budget.fits(registryCost(content, destination))) return { status: "deferred" };
       const pushed = await replicateToRegistry(env.BLOBS, db, destination, item.repository, item.tag, content, budget);
       return { status: "complete", bytesCopied: pushed.bytesCopied };
     }
