@@ -31,6 +31,7 @@ export const SECRET_NAMES = [
   // registry for replication tests and benchmarks is another account).
   "REGISTRY_ACCOUNT_ID",
   "REPLICATION_RETRY_SECONDS",
+  "CREATE_ON_PUSH",
 ];
 
 export async function newSigningKeyJwk() {

@@ -125,6 +125,8 @@ export const EcrError = {
   InvalidTagParameterException: awsException("InvalidTagParameterException", "invalid tag"),
   TooManyTagsException: awsException("TooManyTagsException", "too many tags"),
   LimitExceededException: awsException("LimitExceededException", "limit exceeded"),
+  TemplateAlreadyExistsException: awsException("TemplateAlreadyExistsException", "template already exists"),
+  TemplateNotFoundException: awsException("TemplateNotFoundException", "template not found"),
   ImageNotFoundException: awsException("ImageNotFoundException", "image not found"),
   ImageAlreadyExistsException: awsException("ImageAlreadyExistsException", "image already exists"),
   ImageTagAlreadyExistsException: awsException("ImageTagAlreadyExistsException", "image tag already exists"),

@@ -24,5 +24,7 @@ declare namespace Cloudflare {
     REPLICA_REGIONS: string;
     /** Seconds before a failed replication is first retried (default 60, then doubling). */
     REPLICATION_RETRY_SECONDS: string;
+    /** "always" (default) or "template": whether a push may create a repository no template covers. */
+    CREATE_ON_PUSH: string;
   }
 }

@@ -18,6 +18,7 @@ export const SETTING_NAMES = [
   "PULL_RECORD_INTERVAL_SECONDS",
   "GC_GRACE_SECONDS",
   "REPLICATION_RETRY_SECONDS",
+  "CREATE_ON_PUSH",
   "PULL_THROUGH_TAG_REVALIDATE_SECONDS",
   "LOGIN_THROTTLE_KEY_FAILURES",
   "LOGIN_THROTTLE_IP_FAILURES",
@@ -103,6 +104,12 @@ export interface Settings {
   pullThroughTagRevalidateMs: number;
   /** REPLICATION_RETRY_SECONDS: the first wait before a failed replication is tried again (then doubling). */
   replicationRetryMs: number;
+  /**
+   * CREATE_ON_PUSH: "always" (the default: a push creates a missing repository, as clients
+   * expect of a registry) or "template" (as ECR: only where a CREATE_ON_PUSH creation template
+   * covers the name; otherwise the push is refused with NAME_UNKNOWN).
+   */
+  createOnPush: "always" | "template";
   loginThrottle: ThrottleSettings;
   /** REGISTRY_BENCH_MODE=1: the benchmark routes and operation counters (src/bench/). */
   benchMode: boolean;
@@ -156,6 +163,7 @@ export function parseSettings(vars: SettingVars): Settings {
         DEFAULTS.pullRecordIntervalSeconds,
       ) * 1000,
     gcGraceMs: seconds(text("GC_GRACE_SECONDS"), "GC_GRACE_SECONDS", DEFAULTS.gcGraceSeconds) * 1000,
+    createOnPush: createOnPush(text("CREATE_ON_PUSH")),
     replicationRetryMs:
       seconds(text("REPLICATION_RETRY_SECONDS"), "REPLICATION_RETRY_SECONDS", DEFAULTS.replicationRetrySeconds) * 1000,
     pullThroughTagRevalidateMs:
@@ -200,6 +208,12 @@ function replicaRegions(value: string | null, homeRegion: string): ReplicaRegion
     replicas.push({ region, binding });
   }
   return replicas;
+}
+
+function createOnPush(value: string | null): "always" | "template" {
+  if (value === null || value === "always") return "always";
+  if (value === "template") return "template";
+  throw new ConfigurationError(`CREATE_ON_PUSH must be "always" or "template" (got "${value}")`);
 }
 
 /** A decimal number of seconds (a fraction is fine), at least 0. */

@@ -23,6 +23,7 @@ import { lifecycleActions } from "./actions/lifecycle";
 import { pullThroughActions } from "./actions/pull-through";
 import { registryActions } from "./actions/registry";
 import { repositoryActions } from "./actions/repositories";
+import { templateActions } from "./actions/templates";
 import { controlContext, type ActionHandler } from "./context";
 import { ecrInput, parseJsonObject } from "./input";
 import { verifySigV4 } from "./sigv4";
@@ -40,6 +41,7 @@ const ACTIONS: ReadonlyMap<string, ActionHandler> = new Map(
   Object.entries({
     ...registryActions,
     ...repositoryActions,
+    ...templateActions,
     ...imageActions,
     ...layerActions,
     ...lifecycleActions,

@@ -12,6 +12,7 @@ import { CLASS_ACTIONS } from "../auth/access";
 import { repositoryAccess } from "../auth/authorizer";
 import { authConfig } from "../auth/config";
 import { OciError, RegistryError } from "../errors";
+import { pushCreationReason } from "../images/creation";
 import { mountBlob, type BlobLocation } from "../storage/blob-links";
 import { canonicalBlobKey } from "../storage/keys";
 import { checksumOption, storeExactly, type UploadSession } from "../storage/upload-writer";
@@ -156,8 +157,11 @@ export async function startUpload(c: AppContext, name: string): Promise<Response
     const from = query.get("from");
     if (from !== null && isValidRepositoryName(from) && (await mayPullFrom(c, from))) {
       const db = c.get("db");
-      const mounted = await withRepository(c.env, name, () =>
-        mountBlob(db, name, from, digest.digest, Date.now(), c.get("requestStartedAt")),
+      const mounted = await withRepository(
+        c.env,
+        name,
+        () => mountBlob(db, name, from, digest.digest, Date.now(), c.get("requestStartedAt")),
+        await pushCreationReason(c),
       );
       if (mounted) return blobCreated(name, digest.digest);
     }
@@ -172,11 +176,22 @@ export async function startUpload(c: AppContext, name: string): Promise<Response
       return blobCreated(name, digest.digest);
     }
     // No length: stream it through a session, which needs none.
-    const session = await repositoryObject(c.env, name).createUpload(name, digest.algorithm);
+    const session = await newSession(c, name, digest.algorithm);
     return finishUpload(c, name, session.id, digest);
   }
-  const session = await repositoryObject(c.env, name).createUpload(name, readAlgorithm(query));
+  const session = await newSession(c, name, readAlgorithm(query));
   return new Response(null, { status: 202, headers: sessionHeaders(name, session) });
+}
+
+/** A new session; the repository is created if missing (for a replication when the caller is another account). */
+async function newSession(c: AppContext, name: string, algorithm: DigestAlgorithm): Promise<UploadSession> {
+  const session = await repositoryObject(c.env, name).createUpload(name, algorithm, await pushCreationReason(c));
+  if (session === null)
+    throw new RegistryError(
+      OciError.NAME_UNKNOWN,
+      `repository ${name} does not exist, and no CREATE_ON_PUSH creation template covers it (CREATE_ON_PUSH is "template")`,
+    );
+  return session;
 }
 
 /** A mount reads the source repository: the caller needs pull there, else it uploads. */

@@ -99,6 +99,7 @@ export async function pushManifest(env: Env, name: string, push: ManifestPush): 
     cached: push.cached ?? false,
     declaredSizes: summary.declaredSizes,
     replicateTo: await destinations,
+    ...(push.replicated === true ? { createdFor: "REPLICATION" as const } : {}),
   });
 }
 

@@ -6,6 +6,8 @@
  * reported (OCI error codes or ECR exceptions); the behaviour itself is the same.
  */
 import type { AppContext } from "../app-env";
+import type { AppliedFor } from "../repository/creation-templates";
+import { pushCreationReason } from "./creation";
 import type { RegistryError } from "../errors";
 import { findBlobObject, linkBlob, type BlobLocation, type LinkResult } from "../storage/blob-links";
 import { UploadWriter, type SessionHold, type UploadSession, type WriterLimits } from "../storage/upload-writer";
@@ -245,9 +247,13 @@ export async function linkStoredBlob(
   name: string,
   digest: string,
   location: BlobLocation,
+  reason?: AppliedFor,
 ): Promise<LinkResult> {
-  return withRepository(c.env, name, () =>
-    linkBlob(c.get("db"), name, digest, location, Date.now(), c.get("requestStartedAt")),
+  return withRepository(
+    c.env,
+    name,
+    () => linkBlob(c.get("db"), name, digest, location, Date.now(), c.get("requestStartedAt")),
+    reason ?? (await pushCreationReason(c)),
   );
 }
 

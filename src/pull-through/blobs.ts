@@ -123,7 +123,7 @@ async function linkExisting(c: AppContext, target: RuleTarget, upstream: Upstrea
 }
 
 async function link(c: AppContext, target: RuleTarget, digest: string, location: BlobLocation): Promise<void> {
-  const result = await linkStoredBlob(c, target.repository, digest, location);
+  const result = await linkStoredBlob(c, target.repository, digest, location, "PULL_THROUGH_CACHE");
   if (result === "collected") {
     throw new UpstreamFailure(
       "unavailable",

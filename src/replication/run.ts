@@ -130,10 +130,12 @@ export async function runReplication(
       if (outcome.status === "complete") report.bytesCopied += outcome.bytesCopied;
     }
   }
+  // Kept for the admin view when the run did something (an idle minute writes nothing).
+  const keep = report.attempted > 0;
+  if (keep) budget.spend(1);
   report.operations = budget.used;
   report.durationMs = Date.now() - startedAt;
-  // Kept for the admin view when the run did something (an idle minute writes nothing).
-  if (report.attempted > 0) await putRegistrySetting(db, LAST_RUN, JSON.stringify(report), Date.now());
+  if (keep) await putRegistrySetting(db, LAST_RUN, JSON.stringify(report), Date.now());
   return report;
 }
 

@@ -36,6 +36,10 @@ import {
   type NewRepository,
   type UnlinkResult,
 } from "../storage/repository-writes";
+import { settingsOf } from "../config/load";
+import { listCreationTemplates } from "../storage/creation-template-records";
+import { findRepository } from "../storage/repository-records";
+import { settingsFrom, templateFor, type AppliedFor } from "./creation-templates";
 import { isTagImmutable, parseStoredFilters } from "./tag-mutability";
 import { planDeletion, type DeletionPlan, type ImageTarget } from "./image-deletion";
 import { ResumableDigest } from "../storage/resumable-digest";
@@ -84,6 +88,8 @@ export interface PutManifestOptions {
   declaredSizes: DeclaredSizes;
   /** Replication destinations of the push, recorded in the manifest's write (src/replication/). */
   replicateTo?: readonly ReplicationTarget[];
+  /** Why a missing repository would be created (its creation template); a push unless given. */
+  createdFor?: AppliedFor;
 }
 
 export class RepositoryObject extends DurableObject<Env> {
@@ -103,13 +109,22 @@ export class RepositoryObject extends DurableObject<Env> {
   // ---- repository -------------------------------------------------------------------------
 
   /**
-   * Creates the repository row once (create-on-push). The fact is remembered here so later
-   * pushes cost no D1 write; `force` re-checks after a write found the row missing.
+   * Creates the repository row once, for `reason` (a push, a replication, a pull-through cache),
+   * with the settings of the creation template that applies (src/repository/creation-templates.ts).
+   * The fact is remembered here so later pushes cost no D1 work; `force` re-checks after a write
+   * found the row missing. False when a push may not create it: CREATE_ON_PUSH is "template" and
+   * no CREATE_ON_PUSH template covers the name.
    */
-  async ensureRepository(name: string, force = false): Promise<void> {
-    if (!force && this.fact("repository") === name) return;
-    await insertRepositoryIfAbsent(this.db, name, Date.now());
+  async ensureRepository(name: string, force = false, reason: AppliedFor = "CREATE_ON_PUSH"): Promise<boolean> {
+    if (!force && this.fact("repository") === name) return true;
+    const template = templateFor(await listCreationTemplates(this.db), name, reason);
+    if (reason === "CREATE_ON_PUSH" && template === null && settingsOf(this.env).createOnPush === "template") {
+      if ((await findRepository(this.db, name)) === undefined) return false;
+    } else {
+      await insertRepositoryIfAbsent(this.db, { name, ...settingsFrom(template), createdAt: Date.now() });
+    }
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO facts (key, value) VALUES ('repository', ?)", name);
+    return true;
   }
 
   /** CreateRepository: the row with all its settings, or false when it exists. */
@@ -156,8 +171,9 @@ export class RepositoryObject extends DurableObject<Env> {
     options: PutManifestOptions,
   ): Promise<ManifestPushResult> {
     const { createRepository, cached = false, declaredSizes, replicateTo = [] } = options;
+    const reason = options.createdFor ?? (cached ? "PULL_THROUGH_CACHE" : "CREATE_ON_PUSH");
     return this.serialized(async () => {
-      if (createRepository) await this.ensureRepository(name);
+      if (createRepository && !(await this.ensureRepository(name, false, reason))) return { status: "no-repository" };
       let previousDigest: string | null = null;
       if (tag !== null) {
         const state = await readTagState(this.db, name, tag);
@@ -195,8 +211,7 @@ export class RepositoryObject extends DurableObject<Env> {
         created = await write();
       } catch (error) {
         if (!isForeignKeyFailure(error)) throw error;
-        if (!createRepository) return { status: "no-repository" };
-        await this.ensureRepository(name, true);
+        if (!createRepository || !(await this.ensureRepository(name, true, reason))) return { status: "no-repository" };
         created = await write();
       }
       const unchanged = !created && (tag === null || previousDigest === record.digest);
@@ -299,8 +314,13 @@ export class RepositoryObject extends DurableObject<Env> {
 
   // ---- upload sessions --------------------------------------------------------------------
 
-  async createUpload(name: string, algorithm: DigestAlgorithm): Promise<UploadSession> {
-    await this.ensureRepository(name);
+  /** A new upload session; null when the repository does not exist and a push may not create it. */
+  async createUpload(
+    name: string,
+    algorithm: DigestAlgorithm,
+    reason: AppliedFor = "CREATE_ON_PUSH",
+  ): Promise<UploadSession | null> {
+    if (!(await this.ensureRepository(name, false, reason))) return null;
     const id = crypto.randomUUID();
     const now = Date.now();
     const session: UploadSession = {

@@ -25,9 +25,28 @@ import {
 
 // Repository rows.
 
-/** Creates the repository if it does not exist (create-on-push). */
-export async function insertRepositoryIfAbsent(db: Database, name: string, now: number): Promise<void> {
-  await db.insert(repositories).values({ name, createdAt: now }).onConflictDoNothing();
+/** A repository as a push, replication or a pull-through cache creates it (from its creation template). */
+export interface CreatedRepository {
+  name: string;
+  imageTagMutability: TagMutability;
+  imageTagMutabilityExclusionFilters: ExclusionFilter[];
+  policy: string | null;
+  lifecyclePolicy: string | null;
+  tags: Record<string, string>;
+  encryptionType: EncryptionType;
+  kmsKey: string | null;
+  createdAt: number;
+}
+
+/** Creates the repository with these settings if it does not exist (an existing one is left as it is). */
+export async function insertRepositoryIfAbsent(db: Database, repository: CreatedRepository): Promise<void> {
+  await db
+    .insert(repositories)
+    .values({
+      ...repository,
+      imageTagMutabilityExclusionFilters: JSON.stringify(repository.imageTagMutabilityExclusionFilters),
+    })
+    .onConflictDoNothing();
 }
 
 /** A repository as CreateRepository makes it. */

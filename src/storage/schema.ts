@@ -288,3 +288,27 @@ export const replicationItems = sqliteTable(
       .where(sql`${t.status} = 'IN_PROGRESS'`),
   ],
 );
+
+/**
+ * Repository creation templates (ECR's CreateRepositoryCreationTemplate): the settings a
+ * repository gets when replication, a pull-through cache or a push creates it. `prefix` is a
+ * repository name prefix or `ROOT` (every repository); the longest matching prefix applies.
+ */
+export const repositoryCreationTemplates = sqliteTable("repository_creation_templates", {
+  prefix: text("prefix").primaryKey(),
+  description: text("description"),
+  /** JSON array of REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH. */
+  appliedFor: text("applied_for", { mode: "json" }).$type<string[]>().notNull(),
+  imageTagMutability: text("image_tag_mutability", { enum: TAG_MUTABILITY }).notNull().default("MUTABLE"),
+  imageTagMutabilityExclusionFilters: text("image_tag_mutability_exclusion_filters").notNull().default("[]"),
+  repositoryPolicy: text("repository_policy"),
+  lifecyclePolicy: text("lifecycle_policy"),
+  resourceTags: text("resource_tags", { mode: "json" }).$type<Record<string, string>>().notNull().default({}),
+  encryptionType: text("encryption_type", { enum: ENCRYPTION_TYPES }).notNull().default("AES256"),
+  kmsKey: text("kms_key"),
+  customRoleArn: text("custom_role_arn"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export type RepositoryCreationTemplateRow = typeof repositoryCreationTemplates.$inferSelect;

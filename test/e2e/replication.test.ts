@@ -13,6 +13,8 @@
 import {
   BatchDeleteImageCommand,
   CreateRepositoryCommand,
+  CreateRepositoryCreationTemplateCommand,
+  DescribeRepositoriesCommand,
   DescribeImageReplicationStatusCommand,
   ECRClient,
   PutRegistryPolicyCommand,
@@ -51,13 +53,18 @@ let b: Registry;
 let c: Registry;
 let proxy: CountingProxy;
 
-async function start(name: string, account: string, reuse?: Registry): Promise<Registry> {
+async function start(
+  name: string,
+  account: string,
+  reuse?: Registry,
+  env: Record<string, string> = {},
+): Promise<Registry> {
   const stateDir = reuse?.stateDir ?? join(scratch.path, name, "state");
   const logPath = reuse?.logPath ?? join(scratch.path, `${name}.log`);
   await mkdir(stateDir, { recursive: true });
   const started = await startRegistryProcess(stateDir, logPath, {
     ...(reuse ? { port: reuse.process.port, secrets: reuse.process.secrets } : {}),
-    env: { REGISTRY_ACCOUNT_ID: account, REGISTRY_CRON_INTERVAL_SECONDS: "2", REPLICATION_RETRY_SECONDS: "2" },
+    env: { REGISTRY_ACCOUNT_ID: account, REGISTRY_CRON_INTERVAL_SECONDS: "2", REPLICATION_RETRY_SECONDS: "2", ...env },
   });
   const credentials = { accessKeyId: started.secrets.adminAccessKeyId, secretAccessKey: started.secrets.adminSecret };
   return {
@@ -256,7 +263,8 @@ async function pushReferrer(registry: Registry, repository: string, subject: { d
 
 beforeAll(async () => {
   scratch.path = await mkdtemp(join(inject("e2eTempDir"), "replication-"));
-  [b, c] = await Promise.all([start("b", B_ID), start("c", C_ID)]);
+  // C refuses to create repositories on push, as ECR does, unless a CREATE_ON_PUSH template covers them.
+  [b, c] = await Promise.all([start("b", B_ID), start("c", C_ID, undefined, { CREATE_ON_PUSH: "template" })]);
   proxy = await startCountingProxy(b.process.port);
   a = await start("a", A_ID);
   await trust(b, a, proxy.url, "denied/");
@@ -456,6 +464,35 @@ describe("replication from A to B", () => {
     expect(await digestIn(a, "team/app-1", kept)).toBeNull();
     await new Promise((resolve) => setTimeout(resolve, 5000));
     expect(await digestIn(b, "team/app-1", "v1")).toBe(kept);
+  });
+
+  it("C creates repositories on push only where a CREATE_ON_PUSH template covers them; replication still creates", async () => {
+    const layout = await buildSingleArchLayout({
+      seed: "c-direct",
+      layers: [{ size: 600 }],
+      tag: "v1",
+      dir: join(scratch.path, "c-direct"),
+    });
+    const refused = await runSkopeo([
+      "copy",
+      "--dest-tls-verify=false",
+      "--dest-creds",
+      c.creds,
+      `oci:${layout.path}:v1`,
+      ref(c, "c-direct/app", "v1"),
+    ]);
+    expect(refused.code, describeRun(refused)).not.toBe(0);
+    expect(refused.stderr).toMatch(/name unknown|NAME_UNKNOWN|repository name not known/i);
+    await c.ecr.send(
+      new CreateRepositoryCreationTemplateCommand({
+        prefix: "c-direct",
+        appliedFor: ["CREATE_ON_PUSH"],
+        imageTagMutability: "IMMUTABLE",
+      }),
+    );
+    await push(`oci:${layout.path}:v1`, c, "c-direct/app", "v1");
+    const described = await c.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ["c-direct/app"] }));
+    expect(described.repositories?.[0]?.imageTagMutability).toBe("IMMUTABLE");
   });
 
   it("delivers an image whose tag is immutable in B without moving that tag", async () => {

@@ -45,7 +45,7 @@ import { findLayerRecords, type LayerRecord } from "../../storage/layer-records"
 import { presignConfig, presignGet } from "../../storage/presign";
 import type { ActionHandler, ControlContext } from "../context";
 import { invalidParameter, type JsonObject } from "../input";
-import { repositoryName, requireRepository } from "./repositories";
+import { repositoryName, repositoryNotFound, requireRepository } from "./repositories";
 
 /** What ECR reports as a layer's media type when it does not know it. */
 export const UNKNOWN_LAYER_MEDIA_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip";
@@ -195,6 +195,8 @@ export const layerActions: Record<string, ActionHandler> = {
     await requireRepository(ctx, name);
     await refusePushIntoCache(ctx.c, name, EcrError.InvalidParameterException);
     const session = await repositoryObject(ctx.c.env, name).createUpload(name, "sha256");
+    // Deleted since requireRepository, and no template may create it again.
+    if (session === null) throw repositoryNotFound(ctx, name);
     return { uploadId: session.id, partSize: session.partSize };
   },
 

@@ -85,7 +85,7 @@ export function repositoryShape(ctx: ControlContext, row: RepositoryRow): JsonOb
 }
 
 /** ECR's `imageTagMutabilityExclusionFilters` member: present only for the _WITH_EXCLUSION settings. */
-function exclusionFiltersShape(filters: readonly ExclusionFilter[]): JsonObject {
+export function exclusionFiltersShape(filters: readonly ExclusionFilter[]): JsonObject {
   return filters.length === 0
     ? {}
     : { imageTagMutabilityExclusionFilters: filters.map(({ filterType, filter }) => ({ filterType, filter })) };
@@ -95,7 +95,7 @@ function exclusionFiltersShape(filters: readonly ExclusionFilter[]): JsonObject 
  * `imageTagMutability` with `imageTagMutabilityExclusionFilters`, validated together as ECR does
  * (src/repository/tag-mutability.ts); undefined when neither is given and the setting is optional.
  */
-function readTagMutability(input: Input, required: boolean): TagMutabilitySetting | undefined {
+export function readTagMutability(input: Input, required: boolean): TagMutabilitySetting | undefined {
   const mutability = required ? input.string("imageTagMutability") : input.optionalString("imageTagMutability");
   const filters = input.optionalList("imageTagMutabilityExclusionFilters", 1, MAX_EXCLUSION_FILTERS);
   if (mutability === undefined && filters === undefined) return undefined;
@@ -108,7 +108,7 @@ function readTagMutability(input: Input, required: boolean): TagMutabilitySettin
 }
 
 /** `tags` as ECR sends them: [{Key, Value}], validated as AWS validates resource tags. */
-function readTags(input: Input, member: string, min: number): Record<string, string> {
+export function readTags(input: Input, member: string, min: number): Record<string, string> {
   const list = input.optionalList(member, min, 200);
   if (list === undefined) return {};
   // Collected in a Map: a tag key is any string, `__proto__` included, which assigning to a
@@ -148,7 +148,7 @@ function readTags(input: Input, member: string, min: number): Record<string, str
   return Object.fromEntries(tags);
 }
 
-function parseRepositoryPolicy(text: string): void {
+export function parseRepositoryPolicy(text: string): void {
   try {
     parsePolicyDocument(text, "resource");
   } catch (error) {
@@ -171,7 +171,7 @@ function repositoryFromArn(ctx: ControlContext): string {
   return name;
 }
 
-function tagList(tags: Record<string, string>): JsonObject[] {
+export function tagList(tags: Record<string, string>): JsonObject[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
 
