@@ -22,3 +22,8 @@ export function secretGroups(listJson: string | null): {
   incomplete: { present: string[]; absent: string[] }[];
 };
 export function deployedUrl(deployText: string): string | null;
+export function replicaBucketsOf(config: {
+  vars?: Record<string, unknown>;
+  r2_buckets?: { binding: string; bucket_name: string }[];
+}): { region: string; bucketName: string; locationHint: string | null }[];
+export function locationHintOf(region: string): string | null;

@@ -42,6 +42,36 @@ export function databaseDecision(resources, listJson) {
   return found ? { action: "write-id", id: String(found.uuid) } : { action: "create" };
 }
 
+/**
+ * The regional replica buckets wrangler.toml declares: each region=BINDING pair of
+ * [vars] REPLICA_REGIONS with the bucket bound as BINDING and the R2 location hint nearest the
+ * region (null when R2 has none near it).
+ */
+export function replicaBucketsOf(config) {
+  const text = config.vars?.REPLICA_REGIONS;
+  if (typeof text !== "string" || text.trim() === "") return [];
+  return text.split(",").map((entry) => {
+    const [region = "", binding = ""] = entry.split("=").map((part) => part.trim());
+    const bucket = config.r2_buckets?.find((candidate) => candidate.binding === binding);
+    if (!bucket)
+      throw new Error(
+        `REPLICA_REGIONS maps ${region} to ${binding}, and wrangler.toml binds no R2 bucket as ${binding}`,
+      );
+    return { region, bucketName: bucket.bucket_name, locationHint: locationHintOf(region) };
+  });
+}
+
+/** R2's location hint for an AWS region name: wnam, enam, weur, eeur, apac, oc; null for others. */
+export function locationHintOf(region) {
+  if (/^us-west-/.test(region)) return "wnam";
+  if (/^(us-east-|ca-|us-gov-)/.test(region)) return "enam";
+  if (/^eu-(central|east)-/.test(region)) return "eeur";
+  if (/^eu-/.test(region)) return "weur";
+  if (/^ap-southeast-(2|4)$/.test(region)) return "oc";
+  if (/^ap-/.test(region)) return "apac";
+  return null;
+}
+
 /** The bucket names in `wrangler r2 bucket list`'s output (`name: <bucket>` lines). */
 export function bucketNames(listText) {
   return [...listText.matchAll(/^name:\s+(\S+)\s*$/gm)].map((match) => match[1]);

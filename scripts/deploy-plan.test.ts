@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   bucketNames,
+  locationHintOf,
+  replicaBucketsOf,
   databaseDecision,
   deployedUrl,
   PLACEHOLDER_DATABASE_ID,
@@ -52,6 +54,35 @@ describe("deploy decisions", () => {
     expect(withDatabaseId(toml, ID)).toBe(toml.replace(PLACEHOLDER_DATABASE_ID, ID));
     expect(() => withDatabaseId(withDatabaseId(toml, ID), ID)).toThrow(/no database_id = .* line to replace/);
     expect(() => withDatabaseId(toml, "not-an-id")).toThrow(/not a D1 database id/);
+  });
+
+  it("finds the replica buckets of REPLICA_REGIONS with the location hint nearest each region", () => {
+    const config = {
+      vars: { REPLICA_REGIONS: "eu-west-1=BLOBS_EU, ap-southeast-1=BLOBS_AP" },
+      r2_buckets: [
+        { binding: "BLOBS", bucket_name: "blobs" },
+        { binding: "BLOBS_EU", bucket_name: "blobs-eu" },
+        { binding: "BLOBS_AP", bucket_name: "blobs-ap" },
+      ],
+    };
+    expect(replicaBucketsOf(config)).toEqual([
+      { region: "eu-west-1", bucketName: "blobs-eu", locationHint: "weur" },
+      { region: "ap-southeast-1", bucketName: "blobs-ap", locationHint: "apac" },
+    ]);
+    expect(replicaBucketsOf({ r2_buckets: [] })).toEqual([]);
+    expect(() => replicaBucketsOf({ vars: { REPLICA_REGIONS: "eu-west-1=NOPE" }, r2_buckets: [] })).toThrow(/NOPE/);
+    expect(
+      [
+        "us-west-2",
+        "us-east-1",
+        "ca-central-1",
+        "eu-central-1",
+        "eu-north-1",
+        "ap-southeast-2",
+        "ap-northeast-1",
+        "sa-east-1",
+      ].map(locationHintOf),
+    ).toEqual(["wnam", "enam", "enam", "eeur", "weur", "oc", "apac", null]);
   });
 
   it("reads bucket names from wrangler r2 bucket list", () => {

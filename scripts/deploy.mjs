@@ -3,7 +3,8 @@
 // Each run checks before it acts, so it is the first deploy and every upgrade alike:
 //  1. D1: the database wrangler.toml names is created when the account lacks it, and its id
 //     written into wrangler.toml in place of the placeholder;
-//  2. R2: the bucket is created when missing;
+//  2. R2: the bucket is created when missing, and each replica bucket of REPLICA_REGIONS
+//     with the R2 location hint nearest its region;
 //  3. the D1 migrations not yet applied are applied to the remote database;
 //  4. the secrets the Worker lacks (bootstrap admin key, token signing key, secrets key) are
 //     generated and uploaded with the deploy (--secrets-file); existing ones are never replaced;
@@ -22,6 +23,7 @@ import {
   databaseDecision,
   deployedUrl,
   PLACEHOLDER_DATABASE_ID,
+  replicaBucketsOf,
   resourcesOf,
   secretGroups,
   withDatabaseId,
@@ -72,11 +74,16 @@ if (options.printSecrets) {
 
 const { unstable_readConfig } = await import("wrangler");
 let resources;
+let replicas;
 try {
-  resources = resourcesOf(unstable_readConfig({ config: options.config }));
+  const config = unstable_readConfig({ config: options.config });
+  resources = resourcesOf(config);
+  replicas = replicaBucketsOf(config);
 } catch (error) {
   fail(`cannot read ${options.config}: ${error.message}`);
 }
+/** `--location <hint>` for a replica bucket R2 can place near its region. */
+const locationArgs = (replica) => (replica.locationHint === null ? [] : ["--location", replica.locationHint]);
 const shownConfig = relative(process.cwd(), options.config) || options.config;
 const databaseConfigured = Boolean(resources.databaseId) && resources.databaseId !== PLACEHOLDER_DATABASE_ID;
 const wranglerEntry = process.env.DEPLOY_WRANGLER ?? join(root, "node_modules/wrangler/bin/wrangler.js");
@@ -121,6 +128,10 @@ if (options.dryRun) {
     shown(["r2", "bucket", "list", "--config", shownConfig]),
     `  # when ${resources.bucketName} is missing:`,
     `  ${shown(["r2", "bucket", "create", resources.bucketName, "--config", shownConfig])}`,
+    ...replicas.flatMap((replica) => [
+      `  # when ${replica.bucketName} (replica region ${replica.region}) is missing:`,
+      `  ${shown(["r2", "bucket", "create", replica.bucketName, ...locationArgs(replica), "--config", shownConfig])}`,
+    ]),
     shown(["d1", "migrations", "apply", "DB", "--remote", "--config", shownConfig]),
     shown(["secret", "list", "--format", "json", "--config", shownConfig]),
     `  # each missing secret group is generated: REGISTRY_ADMIN_ACCESS_KEY_ID with REGISTRY_ADMIN_SECRET_ACCESS_KEY, REGISTRY_TOKEN_SIGNING_KEY, REGISTRY_SECRETS_KEY`,
@@ -148,9 +159,15 @@ if (decision.action === "write-id") {
 console.log(`D1: database ${resources.databaseName} (${decision.id}).`);
 
 // 2. R2
-if (bucketNames(wrangler(["r2", "bucket", "list"]).stdout).includes(resources.bucketName))
-  console.log(`R2: bucket ${resources.bucketName} exists.`);
+const buckets = bucketNames(wrangler(["r2", "bucket", "list"]).stdout);
+if (buckets.includes(resources.bucketName)) console.log(`R2: bucket ${resources.bucketName} exists.`);
 else wrangler(["r2", "bucket", "create", resources.bucketName]);
+// Regional replicas (REPLICA_REGIONS), each created near its region.
+for (const replica of replicas) {
+  if (buckets.includes(replica.bucketName))
+    console.log(`R2: replica bucket ${replica.bucketName} (${replica.region}) exists.`);
+  else wrangler(["r2", "bucket", "create", replica.bucketName, ...locationArgs(replica)]);
+}
 
 // 3. Migrations (those already applied are skipped by wrangler).
 wrangler(["d1", "migrations", "apply", "DB", "--remote"]);
