@@ -172,14 +172,29 @@ export class RegistryPushClient {
     return this.fail(response, `HEAD blob ${digest}`);
   }
 
-  /** Uploads a blob the destination lacks: one PUT, or PATCH chunks then a closing PUT. */
+  /**
+   * Uploads a blob the destination lacks: in one monolithic POST (`?digest=`, the bytes checked
+   * by the destination as they are stored), or, for a registry that answers it with a session
+   * or when the blob is larger than the destination's chunkBytes, PATCH chunks and a closing PUT.
+   */
   async uploadBlob(digest: string, size: number, read: RangeReader): Promise<void> {
-    const started = await this.request("POST", `${this.base}/blobs/uploads/`);
-    if (started.status !== 202) return this.fail(started, `starting the upload of ${digest}`);
-    await started.body?.cancel();
-    let location = this.locationOf(started);
     const chunkBytes = this.destination.chunkBytes ?? size;
     const whole = size <= chunkBytes;
+    const started = whole
+      ? await this.request("POST", `${this.base}/blobs/uploads/?digest=${encodeURIComponent(digest)}`, {
+          headers: { "Content-Type": "application/octet-stream" },
+          body: () => read(0, size),
+        })
+      : await this.request("POST", `${this.base}/blobs/uploads/`);
+    if (whole && started.status === 201) {
+      await started.body?.cancel();
+      this.bytesSent += size;
+      return;
+    }
+    if (started.status !== 202) return this.fail(started, `starting the upload of ${digest}`);
+    await started.body?.cancel();
+    // A registry without monolithic POSTs answers with a session: the bytes go in its PUT.
+    let location = this.locationOf(started);
     if (!whole) {
       for (let offset = 0; offset < size; offset += chunkBytes) {
         const length = Math.min(chunkBytes, size - offset);

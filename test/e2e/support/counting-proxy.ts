@@ -1,6 +1,6 @@
 /**
  * A plain HTTP proxy on 127.0.0.1 in front of a registry, counting the blob bytes it forwards
- * (bodies of PATCH and PUT requests to `/blobs/uploads/`): what the registry behind it received.
+ * (bodies of POST, PATCH and PUT requests to `/blobs/uploads/`): what the registry behind it received.
  * While the registry is stopped, requests get 502, as from a load balancer.
  */
 import { createServer, request, type Server } from "node:http";
@@ -16,7 +16,8 @@ export interface CountingProxy {
 export async function startCountingProxy(targetPort: number): Promise<CountingProxy> {
   let uploadedBytes = 0;
   const server: Server = createServer((incoming, outgoing) => {
-    const counts = ["PATCH", "PUT"].includes(incoming.method ?? "") && (incoming.url ?? "").includes("/blobs/uploads/");
+    const counts =
+      ["POST", "PATCH", "PUT"].includes(incoming.method ?? "") && (incoming.url ?? "").includes("/blobs/uploads/");
     const forward = request(
       {
         host: "127.0.0.1",
