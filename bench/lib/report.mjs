@@ -172,7 +172,7 @@ export function renderResults({ results, machine, opts, startedAt, durations, no
       "replication",
       "6. Replication to another registry",
       reportReplication,
-      "Two registries started with `npm start` as accounts 111111111111 (A) and 222222222222 (B), B's registry policy granting A ecr:ReplicateImage and ecr:CreateRepository. Each repetition pushes the image to a new repository of A, then times A's replication (`POST /admin/jobs/run` until B serves the manifest) and `skopeo copy` of the same image from A to a new repository of B. MiB/s counts the layer bytes.",
+      "Two registries started with `npm start` as accounts 111111111111 (A) and 222222222222 (B), B's registry policy granting A ecr:ReplicateImage and ecr:CreateRepository. Each repetition pushes the image to a new repository of A, then times A's replication (`POST /admin/jobs/run?job=replication` until B serves the manifest) and `skopeo copy` of the same image from A to a new repository of B. MiB/s counts the layer bytes.",
     ],
   ];
   for (const [key, title, render, note] of sections) {

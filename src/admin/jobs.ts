@@ -6,7 +6,8 @@
  *   GET /admin/storage   bytes linked per repository (each repository counts every blob it
  *                        links; blobs shared between repositories are stored once in R2)
  *   POST /admin/jobs/run runs every scheduled job now (the cron's list, src/jobs/scheduled.ts),
- *                        one after the other, and answers with what each did; needs
+ *                        or those named by `?job=<name>` (lifecycle, garbage-collection,
+ *                        replication), one after the other, and answers with what each did; needs
  *                        `registry:RunScheduledJobs` on `*` (`npm run admin -- run-jobs`)
  *   POST /admin/gc       runs garbage collection now (`?graceSeconds=N` overrides
  *                        GC_GRACE_SECONDS for this run) and answers with its report; needs
@@ -44,7 +45,15 @@ jobRoutes.get("/jobs", async (c) => {
 
 jobRoutes.post("/jobs/run", async (c) => {
   await requireIdentityAction(c, "registry:RunScheduledJobs", null);
-  const results = await runJobs(c.env, c.var.settings, ALL_JOBS);
+  // `?job=<name>` (repeatable) runs only those jobs, in the list's order.
+  const named = c.req.queries("job") ?? [];
+  const unknown = named.filter((name) => !ALL_JOBS.some((job) => job.name === name));
+  if (unknown.length > 0)
+    throw adminError.invalid(
+      `no scheduled job is named ${unknown.join(", ")} (the jobs: ${ALL_JOBS.map((job) => job.name).join(", ")})`,
+    );
+  const jobs = named.length === 0 ? ALL_JOBS : ALL_JOBS.filter((job) => named.includes(job.name));
+  const results = await runJobs(c.env, c.var.settings, jobs);
   return c.json({
     jobs: results.map((result) => (result.ok ? { ...result, report: presentRun(result.report) } : result)),
   });

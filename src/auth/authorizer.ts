@@ -13,6 +13,7 @@ import type { AuthConfig } from "./config";
 import {
   authorize,
   explain,
+  needsRegistryPolicy,
   repositoryResource,
   requestFacts,
   type AuthorizationRequest,
@@ -64,7 +65,7 @@ export async function repositoryAccess(
     case "principal": {
       const principal = caller.principal;
       const facts = (await findRepositoryAccessFacts(c.get("db"), [name])).get(name);
-      const resource = await resourceFor(c, config, principal, name, facts);
+      const resource = await resourceFor(c, config, principal, name, facts, action);
       const request = requestFacts(c.req.raw);
       const allowed = authorize({ principal, action, resource, request }) === "Allow";
       // Another account creates a missing repository only with ecr:CreateRepository (ECR's replication).
@@ -78,18 +79,21 @@ export async function repositoryAccess(
   }
 }
 
-/** A repository as a resource; with the registry policy when the principal is another account's. */
+/**
+ * A repository as a resource; with the registry policy when the decision reads it (another
+ * account's principal, or an action the registry policy scopes; `action` undefined: any).
+ */
 export async function resourceFor(
   c: AppContext,
   config: AuthConfig,
   principal: Principal | null,
   name: string,
   facts: RepositoryAccessFacts | undefined,
+  action?: string,
 ): Promise<Resource> {
   const resource = repositoryResource(config, name, facts);
-  return principal?.crossAccount === true
-    ? { ...resource, registryPolicy: await findRegistryPolicy(c.get("db")) }
-    : resource;
+  const reads = action === undefined ? principal?.crossAccount === true : needsRegistryPolicy(principal, action);
+  return reads ? { ...resource, registryPolicy: await findRegistryPolicy(c.get("db")) } : resource;
 }
 
 /**
@@ -151,7 +155,7 @@ async function denialReason(c: AppContext, config: AuthConfig, name: string, act
   const question: AuthorizationRequest = {
     principal,
     action,
-    resource: await resourceFor(c, config, principal, name, facts),
+    resource: await resourceFor(c, config, principal, name, facts, action),
     request: requestFacts(c.req.raw),
   };
   if (authorize(question) === "Allow")

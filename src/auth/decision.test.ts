@@ -101,3 +101,65 @@ describe("authorize", () => {
     expect(authorize({ principal: null, action: "ecr:PutImage", resource, request: HOME })).toBe("ImplicitDeny");
   });
 });
+
+describe("the registry policy", () => {
+  const importer = principal([{ Effect: "Allow", Action: "ecr:BatchGetImage", Resource: "*" }]);
+  const registryPolicy = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { AWS: importer.arn },
+        Action: ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+        Resource: `arn:aws:ecr:us-east-1:${ACCOUNT.accountId}:repository/hub/*`,
+      },
+    ],
+  });
+  const cache = { ...repositoryResource(ACCOUNT, "hub/library/alpine", undefined), registryPolicy };
+
+  it("grants this account's principals a pull-through import and the repository it creates", () => {
+    const ask = (action: string) => authorize({ principal: importer, action, resource: cache, request: OFFICE });
+    expect(ask("ecr:BatchImportUpstreamImage")).toBe("Allow");
+    expect(ask("ecr:CreateRepository")).toBe("Allow");
+    // Nothing else: the registry policy does not widen other actions.
+    expect(ask("ecr:PutImage")).toBe("ImplicitDeny");
+    // Outside the repositories it names, and without it, the identity policy alone decides.
+    const elsewhere = { ...repositoryResource(ACCOUNT, "team-a/app", undefined), registryPolicy };
+    expect(
+      authorize({ principal: importer, action: "ecr:BatchImportUpstreamImage", resource: elsewhere, request: OFFICE }),
+    ).toBe("ImplicitDeny");
+    const unloaded = repositoryResource(ACCOUNT, "hub/library/alpine", undefined);
+    expect(
+      authorize({ principal: importer, action: "ecr:BatchImportUpstreamImage", resource: unloaded, request: OFFICE }),
+    ).toBe("ImplicitDeny");
+  });
+
+  it("alone decides for another account's principal, which it grants only replication", () => {
+    const peer: Principal = {
+      arn: "arn:aws:iam::210987654321:root",
+      username: "account:210987654321",
+      userId: "peer",
+      accountId: "210987654321",
+      identityPolicies: [],
+      crossAccount: true,
+    };
+    const replication = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { AWS: "210987654321" }, Action: "ecr:ReplicateImage", Resource: "*" }],
+    });
+    const resource = { ...repositoryResource(ACCOUNT, "prod/web", undefined), registryPolicy: replication };
+    const ask = (action: string) => authorize({ principal: peer, action, resource, request: OFFICE });
+    expect(
+      ["ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"].map(ask),
+    ).toEqual(["Allow", "Allow", "Allow", "Allow"]);
+    expect(ask("ecr:CreateRepository")).toBe("ImplicitDeny");
+    expect(ask("ecr:BatchGetImage")).toBe("ImplicitDeny");
+    expect(ask("ecr:BatchDeleteImage")).toBe("ImplicitDeny");
+    expect(
+      authorize({ principal: peer, action: "ecr:DescribeRegistry", resource: ANY_RESOURCE, request: OFFICE }),
+    ).toBe("ImplicitDeny");
+    expect(explain({ principal: peer, action: "ecr:BatchGetImage", resource, request: OFFICE })).toMatch(
+      /not granted to another account/,
+    );
+  });
+});

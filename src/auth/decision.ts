@@ -81,6 +81,19 @@ export const REGISTRY_POLICY_ACTIONS: readonly string[] = [
 ];
 
 /**
+ * Actions the registry policy also decides for this account's own principals, beside their
+ * identity policies and the repository's policy: a pull-through cache's import and the
+ * repository it creates (ECR: "ecr:BatchImportUpstreamImage in the identity, registry or
+ * repository policy").
+ */
+const REGISTRY_SCOPED_ACTIONS: readonly string[] = ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"];
+
+/** Whether deciding `action` for `principal` reads the registry policy (callers load it only then). */
+export function needsRegistryPolicy(principal: Principal | null, action: string): boolean {
+  return principal?.crossAccount === true || REGISTRY_SCOPED_ACTIONS.includes(action);
+}
+
+/**
  * What a principal of another account (a registry replicating here, authenticated with a peer
  * account's access key, src/auth/principals.ts) asks for, as the registry policy names it: the
  * requests a replicating push makes (checking for and uploading blobs, putting manifests) are
@@ -140,7 +153,14 @@ function policyRequest({ principal, action, resource, request }: AuthorizationRe
     },
     {
       identity: principal?.identityPolicies ?? [],
-      resource: resource.policy === null ? [] : [storedPolicy(resource.policy, "resource")],
+      resource: [
+        ...(resource.policy === null ? [] : [storedPolicy(resource.policy, "resource")]),
+        ...(principal?.crossAccount !== true &&
+        REGISTRY_SCOPED_ACTIONS.includes(action) &&
+        typeof resource.registryPolicy === "string"
+          ? [storedPolicy(resource.registryPolicy, "resource")]
+          : []),
+      ],
     },
   ];
 }

@@ -5,10 +5,11 @@
  */
 import type { AppContext } from "../app-env";
 import type { AuthConfig } from "../auth/config";
-import { ANY_RESOURCE, authorize, repositoryResource, requestFacts } from "../auth/decision";
+import { ANY_RESOURCE, authorize, needsRegistryPolicy, repositoryResource, requestFacts } from "../auth/decision";
 import type { Principal } from "../auth/caller";
 import { EcrError, RegistryError } from "../errors";
 import type { Database } from "../storage/database";
+import { findRegistryPolicy } from "../storage/registry-settings";
 import { findRepositoryAccessFacts } from "../storage/repository-records";
 import type { Input, JsonObject } from "./input";
 
@@ -39,10 +40,12 @@ export function controlContext(c: AppContext, config: AuthConfig, principal: Pri
     input,
     registryHost: new URL(c.req.url).host,
     async authorize(action, repository) {
-      const resource =
+      let resource =
         repository === null
           ? ANY_RESOURCE
           : repositoryResource(config, repository, (await findRepositoryAccessFacts(db, [repository])).get(repository));
+      if (repository !== null && needsRegistryPolicy(principal, action))
+        resource = { ...resource, registryPolicy: await findRegistryPolicy(db) };
       const decision = authorize({ principal, action, resource, request });
       if (decision !== "Allow") {
         throw new RegistryError(

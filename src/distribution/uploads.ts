@@ -172,7 +172,7 @@ export async function startUpload(c: AppContext, name: string): Promise<Response
     if (length !== null) {
       const location = await putWholeBlob(c, name, digest, c.req.raw.body, length);
       if (!location) throw digestMismatch(digest.digest);
-      await linkUploadedBlob(c, name, digest.digest, location, ociFailures(name));
+      await linkUploadedBlob(c, name, digest.digest, location, ociFailures(name), await pushCreationReason(c));
       return blobCreated(name, digest.digest);
     }
     // No length: stream it through a session, which needs none.
@@ -261,7 +261,7 @@ async function finishUpload(c: AppContext, name: string, id: string, digest: Par
       location = await completeUpload(c, held, digest, c.req.raw.body, declared, failures);
     }
     await closeUpload(held);
-    await linkUploadedBlob(c, name, digest.digest, location, failures);
+    await linkUploadedBlob(c, name, digest.digest, location, failures, await pushCreationReason(c));
     return blobCreated(name, digest.digest);
   });
 }

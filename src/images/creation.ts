@@ -1,7 +1,8 @@
 /**
  * Why a request that finds its repository missing would create it, which chooses the creation
  * template (src/repository/creation-templates.ts): a push from another account is a
- * replication into this registry; any other push is a create-on-push.
+ * replication into this registry; any other push is a create-on-push. For `/v2` requests (whose
+ * caller the authentication middleware sets); the ECR API creates repositories only by name.
  */
 import type { AppContext } from "../app-env";
 import { callerIsCrossAccount } from "../auth/authorizer";

@@ -7,7 +7,6 @@
  */
 import type { AppContext } from "../app-env";
 import type { AppliedFor } from "../repository/creation-templates";
-import { pushCreationReason } from "./creation";
 import type { RegistryError } from "../errors";
 import { findBlobObject, linkBlob, type BlobLocation, type LinkResult } from "../storage/blob-links";
 import { UploadWriter, type SessionHold, type UploadSession, type WriterLimits } from "../storage/upload-writer";
@@ -247,13 +246,13 @@ export async function linkStoredBlob(
   name: string,
   digest: string,
   location: BlobLocation,
-  reason?: AppliedFor,
+  reason: AppliedFor = "CREATE_ON_PUSH",
 ): Promise<LinkResult> {
   return withRepository(
     c.env,
     name,
     () => linkBlob(c.get("db"), name, digest, location, Date.now(), c.get("requestStartedAt")),
-    reason ?? (await pushCreationReason(c)),
+    reason,
   );
 }
 
@@ -264,8 +263,9 @@ export async function linkUploadedBlob(
   digest: string,
   location: BlobLocation,
   failures: UploadFailures,
+  reason: AppliedFor = "CREATE_ON_PUSH",
 ): Promise<boolean> {
-  const result = await linkStoredBlob(c, name, digest, location);
+  const result = await linkStoredBlob(c, name, digest, location, reason);
   if (result === "collected") {
     throw failures.collected(
       `the stored bytes of ${digest} were removed by garbage collection while this request ran; upload the blob again`,

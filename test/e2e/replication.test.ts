@@ -341,10 +341,23 @@ describe("replication from A to B", () => {
         status: "COMPLETE",
       });
     }
-    for (const image of images) {
+    for (const [index, image] of images.entries()) {
       expect(await digestIn(b, image.repository, image.digest), image.repository).toBe(image.digest);
       if (image.tag !== null)
         expect(await digestIn(b, image.repository, image.tag), image.repository).toBe(image.digest);
+      if (image.repository === "team/big") continue;
+      // Pulled whole from B (skopeo checks every blob's digest; --all takes every platform of the index).
+      const pulledSmall = await runSkopeo([
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        "--src-creds",
+        b.creds,
+        ref(b, image.repository, image.digest),
+        `oci:${join(scratch.path, `pulled-${index}`)}:x`,
+      ]);
+      expect(pulledSmall.code, describeRun(pulledSmall)).toBe(0);
     }
     // Pulled in full from B with skopeo: the 1 GiB image, byte for byte (skopeo checks every digest).
     const pulled = await runSkopeo(

@@ -57,6 +57,12 @@ describe("POST /admin/jobs/run", () => {
       /^0 items attempted: 0 complete, 0 to retry, 0 failed \(0 bytes copied, 1 subrequest; backlog drained\)$/,
     );
     for (const job of jobs) expect(job.report.startedAt).toMatch(ISO);
+    // One job by name; an unknown name is refused before anything runs.
+    const one = await json<{ jobs: JobResult[] }>(await call("POST", "/admin/jobs/run?job=replication"));
+    expect(one.jobs.map((job) => job.job)).toEqual(["replication"]);
+    const unknown = await call("POST", "/admin/jobs/run?job=replication&job=nightly");
+    expect(unknown.status).toBe(400);
+    expect(await unknown.text()).toMatch(/no scheduled job is named nightly/);
 
     expect((await call("GET", `/v2/${name}/manifests/${older.digest}`)).status).toBe(404);
     expect((await call("GET", `/v2/${name}/manifests/${newer.digest}`)).status).toBe(200);

@@ -2,7 +2,7 @@
 // (B), both this registry started with `npm start` as two accounts, against what a user would
 // do instead: `skopeo copy docker://A/... docker://B/...` between the same two registries.
 // Each repetition pushes the image to a new repository of A (not timed), then times
-//  - replication: `POST /admin/jobs/run` on A (the cron's jobs, run now) until B serves the
+//  - replication: `POST /admin/jobs/run?job=replication` on A (the cron's job, run now) until B serves the
 //    manifest, with A's workerd memory growth meanwhile (VmHWM after minus RSS before);
 //  - skopeo: a copy of the same image from A to a new repository of B.
 // A's own crons are pushed out of the way (REGISTRY_CRON_INTERVAL_SECONDS=86400), so only the
@@ -103,7 +103,7 @@ export async function runReplication(ctx) {
       const before = memoryMiB(pids, "VmRSS").sumMiB;
       resetPeaks(pids);
       const started = performance.now();
-      const jobs = await adminCall(a, "POST", "/admin/jobs/run");
+      const jobs = await adminCall(a, "POST", "/admin/jobs/run?job=replication");
       const replicationJob = jobs.jobs.find((job) => job.job === "replication");
       while (!(await manifestPresent(b, repo, "v1"))) {
         if (performance.now() - started > 15 * 60_000) throw new Error(`${repo} did not reach B within 15 minutes`);
