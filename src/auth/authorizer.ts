@@ -81,7 +81,7 @@ export async function repositoryAccess(
 
 /**
  * A repository as a resource; with the registry policy when the decision reads it (another
- * account's principal, or an action the registry policy scopes; `action` undefined: any).
+ * account's principal, or an action the registry policy scopes; `action` left out: whatever is asked).
  */
 export async function resourceFor(
   c: AppContext,

@@ -462,7 +462,7 @@ export async function storeExactly(
   digesting?: DigestStream,
 ): Promise<number> {
   if (length === 0 || body === null) {
-    // Nothing declared: any byte that comes anyway is a mismatch (counted up to the first chunk).
+    // Nothing declared: a byte that comes anyway is a mismatch (counted up to the first chunk).
     if (body !== null) {
       for await (const chunk of readChunks(body, READ_CHUNK_BYTES, reading)) if (chunk.length > 0) return chunk.length;
     }
