@@ -19,7 +19,7 @@ import {
   type AuthorizationRequest,
   type Resource,
 } from "./decision";
-import { loadTokenPrincipal } from "./principals";
+import { loadTokenPrincipal, peerAccountOf, usernameFromArn } from "./principals";
 
 export function challengeHeader(c: AppContext, config: AuthConfig, scope: string | null, error?: string): string {
   const origin = new URL(c.req.url).origin;
@@ -105,8 +105,8 @@ export function callerIsCrossAccount(c: AppContext, config: AuthConfig): boolean
   const caller = c.get("caller");
   if (caller.kind === "principal") return caller.principal.crossAccount === true;
   if (caller.kind !== "token") return false;
-  const root = /^arn:aws:iam::(\d{12}):root$/.exec(caller.subject)?.[1];
-  return root !== undefined && root !== config.accountId;
+  const username = usernameFromArn(config, caller.subject);
+  return username !== null && peerAccountOf(username) !== null;
 }
 
 /** Throws the spec's 401 (with the scope to ask for) or 403 unless the caller may act. */
