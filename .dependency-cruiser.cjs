@@ -78,6 +78,9 @@ const LAYERS = [
       file("request-body.ts"),
       file("bounded-map.ts"),
       file("bench/counters.ts"),
+      file("bench/simulated-geography.ts"),
+      file("bench/simulated-replica.ts"),
+      folder("geo"),
     ],
   },
 ];

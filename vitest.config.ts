@@ -17,7 +17,12 @@ const rotatedKey = await newSigningKeyJwk();
 const { d: _rotatedPrivate, ...rotatedPublic } = rotatedKey;
 
 /** A project running inside workerd with real D1, R2 and Durable Objects. */
-function workersProject(name: string, include: string[], extraBindings: Record<string, string> = {}) {
+function workersProject(
+  name: string,
+  include: string[],
+  extraBindings: Record<string, string> = {},
+  extraStorage: { r2Buckets?: string[]; d1Databases?: string[] } = {},
+) {
   return {
     plugins: [
       cloudflareTest(async () => {
@@ -38,7 +43,8 @@ function workersProject(name: string, include: string[], extraBindings: Record<s
               REPLICA_REGIONS: "eu-west-1=BLOBS_EU_WEST_1",
               ...extraBindings,
             },
-            r2Buckets: ["BLOBS", "BLOBS_EU_WEST_1"],
+            r2Buckets: ["BLOBS", "BLOBS_EU_WEST_1", ...(extraStorage.r2Buckets ?? [])],
+            ...(extraStorage.d1Databases ? { d1Databases: ["DB", ...extraStorage.d1Databases] } : {}),
           },
         };
       }),
@@ -55,6 +61,19 @@ export default defineConfig({
       workersProject("workers", ["src/**/*.test.ts", "scripts/**/*.test.ts", "test/integration/**/*.test.ts"]),
       // The same, with the bench-only operation counters on: asserts what each operation costs.
       workersProject("workers-cost", ["test/cost/**/*.test.ts"], { REGISTRY_BENCH_MODE: "1" }),
+      // The same, with simulated geography (src/bench/simulated-geography.ts): a second replica
+      // bucket, a simulated D1 read replica, and the pull caches on for 2 s.
+      workersProject(
+        "workers-geography",
+        ["test/geography/**/*.test.ts"],
+        {
+          REGISTRY_BENCH_MODE: "1",
+          REGISTRY_SIMULATED_GEOGRAPHY: "1",
+          READ_CACHE_SECONDS: "2",
+          REPLICA_REGIONS: "eu-west-1=BLOBS_EU_WEST_1,ap-southeast-1=BLOBS_AP_SOUTHEAST_1",
+        },
+        { r2Buckets: ["BLOBS_AP_SOUTHEAST_1"], d1Databases: ["SIMULATED_D1_REPLICA"] },
+      ),
       // The same, with blob GETs redirected to presigned R2 URLs (the optional production path).
       workersProject("workers-redirect", ["test/redirect/**/*.test.ts"], {
         R2_S3_ACCESS_KEY_ID: "test-access-key",

@@ -10,7 +10,10 @@ import type { Database } from "./storage/database";
 export interface AppEnv {
   Bindings: Env;
   Variables: {
+    /** D1's primary: writes, and reads that must see every write. */
     db: Database;
+    /** D1's nearest read replica (Sessions API): pull reads that fall back to `db` on a miss. */
+    nearDb: Database;
     /** The configuration, parsed once per isolate (src/config/). */
     settings: Settings;
     /** Who is calling, set by the authentication middleware. */

@@ -13,13 +13,14 @@ import type { AppEnv } from "./app-env";
 import { settingsOf } from "./config/load";
 import { distribution } from "./distribution/routes";
 import { ConfigurationError, EcrError, OciError, RegistryError, renderError } from "./errors";
-import { database } from "./storage/database";
+import { database, nearestReplica } from "./storage/database";
 
 const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
   c.set("requestStartedAt", Date.now());
   // A malformed setting throws here: every request answers 503 naming it (onError below).
   c.set("settings", settingsOf(c.env));
   c.set("db", database(c.env.DB));
+  c.set("nearDb", nearestReplica(c.env.DB));
   await next();
 });
 

@@ -61,6 +61,8 @@ export const OciError = {
    * does not exist.
    */
   NOT_FOUND: describe("NOT_FOUND", 404, "no such resource"),
+  /** A request names a simulated location and REGISTRY_SIMULATED_GEOGRAPHY is not on (src/bench/). */
+  SIMULATION_REFUSED: describe("UNSUPPORTED", 400, "simulated geography is not enabled"),
   /** The registry's own settings are wrong (a secret missing or malformed); the message names the setting. */
   MISCONFIGURED: describe("UNAVAILABLE", 503, "the registry is misconfigured"),
   UNKNOWN: describe("UNKNOWN", 500, "unknown error"),

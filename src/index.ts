@@ -3,13 +3,18 @@
  */
 import { app } from "./app";
 import { instrumentEnv } from "./bench/counters";
+import { withSimulatedGeography } from "./bench/simulated-geography";
 import { runScheduled } from "./jobs/scheduled";
 
 export { LoginThrottleObject } from "./auth/login-throttle-object";
 export { RepositoryObject } from "./repository/repository-object";
 
 export default {
-  fetch: (request, env, ctx) => app.fetch(request, instrumentEnv(env), ctx),
+  // Simulated geography (benchmarks and tests only) wraps the bindings per request; otherwise untouched.
+  fetch: (request, env, ctx) =>
+    withSimulatedGeography(request, instrumentEnv(env), (simulated, simulatedEnv) =>
+      Promise.resolve(app.fetch(simulated, simulatedEnv, ctx)),
+    ),
   // The jobs are awaited (not left to waitUntil), so a failed job fails the invocation.
   scheduled: (controller, env, _ctx) => runScheduled(controller, instrumentEnv(env)),
 } satisfies ExportedHandler<Env>;

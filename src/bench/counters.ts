@@ -12,6 +12,8 @@ export interface OperationCounts {
   d1WriteStatements: number;
   d1RowsRead: number;
   d1RowsWritten: number;
+  /** Of d1Queries, those sent through a Sessions API session (to the nearest read replica). */
+  d1ReplicaQueries: number;
   r2ClassA: number;
   r2ClassB: number;
   /** PBKDF2 derivations of access-key secrets (src/auth/secrets.ts). */
@@ -28,6 +30,7 @@ function emptyCounts(): OperationCounts {
     d1WriteStatements: 0,
     d1RowsRead: 0,
     d1RowsWritten: 0,
+    d1ReplicaQueries: 0,
     r2ClassA: 0,
     r2ClassB: 0,
     secretHashes: 0,
@@ -53,8 +56,9 @@ export function drainCounts(): OperationCounts {
 
 const WRITE_SQL = /^\s*(insert|update|delete|replace)\b/i;
 
-function record(sql: string, meta: D1Meta | undefined): void {
+function record(sql: string, meta: D1Meta | undefined, session: boolean): void {
   counts.d1Queries += 1;
+  if (session) counts.d1ReplicaQueries += 1;
   if (WRITE_SQL.test(sql)) counts.d1WriteStatements += 1;
   counts.d1RowsRead += meta?.rows_read ?? 0;
   counts.d1RowsWritten += meta?.rows_written ?? 0;
@@ -64,22 +68,22 @@ function record(sql: string, meta: D1Meta | undefined): void {
 const statementSql = new WeakMap<D1PreparedStatement, string>();
 const realStatement = new WeakMap<D1PreparedStatement, D1PreparedStatement>();
 
-function countStatement(statement: D1PreparedStatement, sql: string): D1PreparedStatement {
+function countStatement(statement: D1PreparedStatement, sql: string, session: boolean): D1PreparedStatement {
   const counted: D1PreparedStatement = new Proxy(statement, {
     get(target, property, receiver) {
       if (property === "bind") {
-        return (...values: unknown[]) => countStatement(target.bind(...values), sql);
+        return (...values: unknown[]) => countStatement(target.bind(...values), sql, session);
       }
       if (property === "all" || property === "run") {
         return async () => {
           const result = await (target[property] as () => Promise<D1Result>).call(target);
-          record(sql, result.meta);
+          record(sql, result.meta, session);
           return result;
         };
       }
       if (property === "first" || property === "raw") {
         return async (...args: unknown[]) => {
-          record(sql, undefined);
+          record(sql, undefined, session);
           return (target[property] as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         };
       }
@@ -92,16 +96,20 @@ function countStatement(statement: D1PreparedStatement, sql: string): D1Prepared
   return counted;
 }
 
-function countD1(db: D1Database): D1Database {
+/** The database or one of its sessions, with every statement counted. */
+function countD1<T extends D1Database | D1DatabaseSession>(db: T, session = false): T {
   return new Proxy(db, {
     get(target, property, receiver) {
-      if (property === "prepare") return (sql: string) => countStatement(target.prepare(sql), sql);
+      if (property === "prepare") return (sql: string) => countStatement(target.prepare(sql), sql, session);
       if (property === "batch") {
         return async (statements: D1PreparedStatement[]) => {
           const results = await target.batch(statements.map((statement) => realStatement.get(statement) ?? statement));
-          results.forEach((result, index) => record(statementSql.get(statements[index]!) ?? "", result.meta));
+          results.forEach((result, index) => record(statementSql.get(statements[index]!) ?? "", result.meta, session));
           return results;
         };
+      }
+      if (property === "withSession" && "withSession" in target) {
+        return (constraint?: D1SessionBookmark) => countD1(target.withSession(constraint), true);
       }
       const value: unknown = Reflect.get(target, property, receiver);
       return value;

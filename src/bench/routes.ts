@@ -8,6 +8,8 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { OciError, RegistryError } from "../errors";
 import { drainCounts } from "./counters";
+import { latencyTable, simulatedReplica } from "./simulated-geography";
+import { copyDatabase } from "./simulated-replica";
 
 export const benchRoutes = new Hono<AppEnv>();
 
@@ -20,6 +22,16 @@ benchRoutes.use("*", async (c, next) => {
 benchRoutes.get("/counters", (c) => c.json(drainCounts()));
 
 benchRoutes.get("/constant", (c) => c.text("ok"));
+
+/** The simulated latencies (ms) of each storage binding from each simulated location. */
+benchRoutes.get("/geography", (c) => c.json(latencyTable(c.var.settings)));
+
+/** The simulated D1 read replica catches up with the primary (src/bench/simulated-replica.ts). */
+benchRoutes.post("/replica-sync", async (c) => {
+  const replica = simulatedReplica(c.env);
+  if (replica === null) throw new RegistryError(OciError.NOT_FOUND, "no SIMULATED_D1_REPLICA binding");
+  return c.json(await copyDatabase(c.env.DB, replica));
+});
 
 /** A constant answer after one trivial D1 query: the ceiling of any route that must query D1. */
 benchRoutes.get("/one-query", async (c) => {

@@ -41,7 +41,22 @@ describe("parseSettings", () => {
       },
       presign: null,
       replicaRegions: [],
+      readCacheMs: 0,
+      edgeCacheMaxBytes: 512_000_000,
+      simulatedGeography: false,
     });
+  });
+
+  it("reads the pull caches and the simulated geography", () => {
+    const settings = parseSettings({
+      READ_CACHE_SECONDS: "2.5",
+      EDGE_CACHE_MAX_BYTES: "0",
+      REGISTRY_SIMULATED_GEOGRAPHY: "1",
+    });
+    expect(settings.readCacheMs).toBe(2500);
+    expect(settings.edgeCacheMaxBytes).toBe(0);
+    expect(settings.simulatedGeography).toBe(true);
+    expect(parseSettings({ REGISTRY_SIMULATED_GEOGRAPHY: "yes" }).simulatedGeography).toBe(false);
   });
 
   it("treats an empty value as unset", () => {
@@ -130,6 +145,9 @@ describe("parseSettings", () => {
     [{ REPLICA_REGIONS: "eu-west-1=B1,eu-west-1=B2" }, /^REPLICA_REGIONS .*eu-west-1 is listed twice/],
     [{ REPLICA_REGIONS: "eu-west-1=B1,eu-west-2=B1" }, /^REPLICA_REGIONS .*B1 is listed twice/],
     [{ REPLICA_REGIONS: "eu-west-1=B1," }, /^REPLICA_REGIONS .*"" is not/],
+    [{ READ_CACHE_SECONDS: "-1" }, /^READ_CACHE_SECONDS must be a number of seconds/],
+    [{ READ_CACHE_SECONDS: "3601" }, /^READ_CACHE_SECONDS must be at most 3600/],
+    [{ EDGE_CACHE_MAX_BYTES: "512MB" }, /^EDGE_CACHE_MAX_BYTES must be a whole number of bytes/],
   ])("refuses %o naming the variable", (vars, message) => {
     expect(refused(vars)).toMatch(message);
   });

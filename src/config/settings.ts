@@ -38,6 +38,9 @@ export const SETTING_NAMES = [
   "R2_S3_REGION",
   "BLOB_REDIRECT_SECONDS",
   "REPLICA_REGIONS",
+  "READ_CACHE_SECONDS",
+  "EDGE_CACHE_MAX_BYTES",
+  "REGISTRY_SIMULATED_GEOGRAPHY",
 ] as const;
 
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -117,6 +120,20 @@ export interface Settings {
   presign: PresignSettings | null;
   /** REPLICA_REGIONS: the replica buckets replication may name as destinations of this registry. */
   replicaRegions: readonly ReplicaRegion[];
+  /**
+   * READ_CACHE_SECONDS: how long a pull may be answered from the caches of tag → manifest,
+   * manifest by digest and blob link (per isolate and per location; src/images/pull-reads.ts).
+   * 0, the default, turns them off: every pull reads D1 and sees every change at once.
+   */
+  readCacheMs: number;
+  /** EDGE_CACHE_MAX_BYTES: the largest blob kept in the location's cache (0: none). */
+  edgeCacheMaxBytes: number;
+  /**
+   * REGISTRY_SIMULATED_GEOGRAPHY=1: requests may name a simulated location and every storage
+   * binding answers with the latency of its distance (src/bench/simulated-geography.ts).
+   * Benchmarks and tests only: `npm run deploy` refuses to deploy it.
+   */
+  simulatedGeography: boolean;
 }
 
 /** ECR's layer size limit (52,000 MiB, not adjustable). */
@@ -135,7 +152,14 @@ const DEFAULTS = {
   service: "edge-registry",
   r2Region: "auto",
   blobRedirectSeconds: 300,
+  readCacheSeconds: 0,
+  // The Cache API keeps objects up to 512 MB on the Free, Pro and Business plans (5 GB on
+  // Enterprise, which may raise this).
+  edgeCacheMaxBytes: 512_000_000,
 } as const;
+
+/** A cached read may be an hour old at most, whatever READ_CACHE_SECONDS says. */
+const MAX_READ_CACHE_SECONDS = 3600;
 
 /** The longest lifetime S3 allows a presigned URL (7 days). */
 const MAX_PRESIGN_SECONDS = 604_800;
@@ -181,6 +205,15 @@ export function parseSettings(vars: SettingVars): Settings {
     auth: authSettings(text),
     presign: presignSettings(text),
     replicaRegions: replicaRegions(text("REPLICA_REGIONS"), text("REGISTRY_REGION") ?? DEFAULTS.region),
+    readCacheMs: readCacheSeconds(text("READ_CACHE_SECONDS")) * 1000,
+    edgeCacheMaxBytes: wholeNumber(
+      text("EDGE_CACHE_MAX_BYTES"),
+      "EDGE_CACHE_MAX_BYTES",
+      DEFAULTS.edgeCacheMaxBytes,
+      0,
+      "bytes",
+    ),
+    simulatedGeography: text("REGISTRY_SIMULATED_GEOGRAPHY") === "1",
   };
 }
 
@@ -208,6 +241,13 @@ function replicaRegions(value: string | null, homeRegion: string): ReplicaRegion
     replicas.push({ region, binding });
   }
   return replicas;
+}
+
+function readCacheSeconds(value: string | null): number {
+  const parsed = seconds(value, "READ_CACHE_SECONDS", DEFAULTS.readCacheSeconds);
+  if (parsed > MAX_READ_CACHE_SECONDS)
+    throw new ConfigurationError(`READ_CACHE_SECONDS must be at most ${MAX_READ_CACHE_SECONDS} (got "${value}")`);
+  return parsed;
 }
 
 function createOnPush(value: string | null): "always" | "template" {

@@ -1,15 +1,21 @@
 /**
  * Blob resource: GET/HEAD (with Range) and DELETE of `/v2/<name>/blobs/<digest>`.
  * A GET costs one D1 query (the link, which must exist in this repository: checked before
- * anything is served, cached or not) and one R2 read, or none when the location's edge cache
- * (Workers Cache API, keyed by digest) already holds the blob. With R2's S3 API configured
- * (src/storage/presign.ts) a GET is answered by a redirect to a short-lived presigned URL.
- * In a pull-through cache repository a miss is fetched from the upstream
- * (src/pull-through/blobs.ts).
+ * anything is served, cached or not; read near the user, src/images/pull-reads.ts) and one R2
+ * read from the replica bucket nearest the request, or the home bucket; none when the
+ * location's edge cache (Workers Cache API, keyed by digest, up to EDGE_CACHE_MAX_BYTES)
+ * already holds the blob. The edge cache is keyed by digest alone because the bytes of a
+ * digest are the same in every repository; it is read only after this repository's link (and
+ * the caller's permission on this repository) is checked, so it never serves one repository's
+ * content to a caller of another. With R2's S3 API configured (src/storage/presign.ts) a GET
+ * is answered by a redirect to a short-lived presigned URL. In a pull-through cache repository
+ * a miss is fetched from the upstream (src/pull-through/blobs.ts).
  */
 import type { AppContext } from "../app-env";
 import { OciError, RegistryError } from "../errors";
-import { findBlobLink, type BlobLocation } from "../storage/blob-links";
+import type { BlobLocation } from "../storage/blob-links";
+import { canonicalBlobKey } from "../storage/keys";
+import { findBlobLinkForPull, forgetDeleted, getNearestObject } from "../images/pull-reads";
 import { repositoryObject } from "../repository/stub";
 import { presignConfig, presignGet } from "../storage/presign";
 import { pullBlobThrough } from "../pull-through/blobs";
@@ -20,12 +26,12 @@ import { requireDigest } from "./validate";
 
 export async function getBlob(c: AppContext, name: string, digestParam: string): Promise<Response> {
   const digest = requireDigest(digestParam);
-  const link = await findBlobLink(c.get("db"), name, digest.digest);
+  const link = await findBlobLinkForPull(c, name, digest.digest);
   if (link) return serveBlob(c, digest, link);
   const target = await cacheTargetFor(c, name);
   if (target === null) throw blobUnknown(name, digest.digest);
   return pullBlobThrough(c, target, digest, async () => {
-    const cached = await findBlobLink(c.get("db"), name, digest.digest);
+    const cached = await findBlobLinkForPull(c, name, digest.digest);
     if (!cached) throw blobUnknown(name, digest.digest);
     return serveBlob(c, digest, cached);
   });
@@ -56,8 +62,8 @@ async function serveBlob(c: AppContext, digest: ParsedDigest, link: BlobLocation
     return new Response(null, { status: 307, headers });
   }
   const rangeHeader = c.req.header("Range") ?? null;
-  if (rangeHeader === null && link.size <= EDGE_CACHE_MAX_BYTES)
-    return serveThroughEdgeCache(c, digest.digest, link, headers);
+  if (rangeHeader === null && link.size <= c.var.settings.edgeCacheMaxBytes)
+    return serveThroughEdgeCache(c, digest, link, headers);
   const range = parseRange(rangeHeader, link.size);
   if (range.kind === "unsatisfiable") {
     throw new RegistryError(
@@ -69,7 +75,9 @@ async function serveBlob(c: AppContext, digest: ParsedDigest, link: BlobLocation
       },
     );
   }
-  const object = await c.env.BLOBS.get(
+  const object = await getNearestObject(
+    c,
+    canonicalBlobKey(digest),
     link.objectKey,
     range.kind === "partial" ? { range: { offset: range.offset, length: range.length } } : undefined,
   );
@@ -83,8 +91,12 @@ async function serveBlob(c: AppContext, digest: ParsedDigest, link: BlobLocation
   return new Response(object.body, { status: 200, headers });
 }
 
-/** Blobs up to this size are kept in the edge cache; larger ones would be held in memory twice. */
-const EDGE_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Blobs up to this size fill the edge cache from the client's own read (a tee: the slower
+ * branch buffers, at worst the whole blob, so this stays well inside an isolate's 128 MB);
+ * larger ones (up to EDGE_CACHE_MAX_BYTES) are filled by a second R2 read after the response.
+ */
+const TEE_FILL_MAX_BYTES = 64 * 1024 * 1024;
 /** Blobs are immutable: a client or the edge may keep them for a year. */
 export const IMMUTABLE_CACHE_CONTROL = "private, max-age=31536000, immutable";
 
@@ -95,27 +107,33 @@ function edgeCacheKey(digest: string): Request {
 /** Serves a whole blob from the edge cache, filling it from R2 on a miss. */
 async function serveThroughEdgeCache(
   c: AppContext,
-  digest: string,
+  digest: ParsedDigest,
   link: BlobLocation,
   headers: Headers,
 ): Promise<Response> {
   const cache = caches.default;
-  const key = edgeCacheKey(digest);
+  const key = edgeCacheKey(digest.digest);
   headers.set("Content-Length", String(link.size));
   const cached = await cache.match(key);
   if (cached?.body) return new Response(cached.body, { status: 200, headers });
-  const object = await c.env.BLOBS.get(link.objectKey);
-  if (object === null) throw new RegistryError(OciError.BLOB_UNKNOWN, `blob ${digest} has no stored content`);
-  const [toClient, toCache] = object.body.tee();
-  const entry = new Response(toCache, {
-    headers: {
-      "Content-Length": String(link.size),
-      "Cache-Control": "public, max-age=31536000, immutable",
-      ETag: `"${digest}"`,
-    },
-  });
-  c.executionCtx.waitUntil(cache.put(key, entry));
-  return new Response(toClient, { status: 200, headers });
+  const read = () => getNearestObject(c, canonicalBlobKey(digest), link.objectKey);
+  const object = await read();
+  if (object === null) throw new RegistryError(OciError.BLOB_UNKNOWN, `blob ${digest.digest} has no stored content`);
+  const entry = (body: ReadableStream) =>
+    new Response(body, {
+      headers: {
+        "Content-Length": String(link.size),
+        "Cache-Control": "public, max-age=31536000, immutable",
+        ETag: `"${digest.digest}"`,
+      },
+    });
+  if (link.size <= TEE_FILL_MAX_BYTES) {
+    const [toClient, toCache] = object.body.tee();
+    c.executionCtx.waitUntil(cache.put(key, entry(toCache)));
+    return new Response(toClient, { status: 200, headers });
+  }
+  c.executionCtx.waitUntil(read().then((copy) => (copy === null ? undefined : cache.put(key, entry(copy.body)))));
+  return new Response(object.body, { status: 200, headers });
 }
 
 /**
@@ -130,6 +148,7 @@ export async function deleteBlob(c: AppContext, name: string, digestParam: strin
   const digest = requireDigest(digestParam);
   const result = await repositoryObject(c.env, name).deleteBlob(name, digest.digest);
   if (result.status === "unknown") throw blobUnknown(name, digest.digest);
+  if (result.status === "unlinked") await forgetDeleted(c.env, name, { blob: digest.digest });
   if (result.status === "referenced") {
     const more = result.total > result.manifests.length ? ` and ${result.total - result.manifests.length} more` : "";
     throw new RegistryError(

@@ -10,7 +10,8 @@ import { callerIsCrossAccount } from "../auth/authorizer";
 import { authConfig } from "../auth/config";
 import { OciError, RegistryError } from "../errors";
 import { readAtMost } from "../bytes";
-import { digestOf, pushManifest, readManifestBytes } from "../images/manifests";
+import { digestOf, pushManifest } from "../images/manifests";
+import { forgetDeleted, readManifestForPull } from "../images/pull-reads";
 import { recordPull } from "../images/pull-records";
 import { OciFormatError } from "../oci/errors";
 import { isValidTag, looksLikeDigest, parseReference, type Reference } from "../oci/grammar";
@@ -77,7 +78,7 @@ export async function getManifest(c: AppContext, name: string, reference: string
   if (c.req.header("If-None-Match") === `"${manifest.digest}"`) return new Response(null, { status: 304, headers });
   if (c.req.method === "HEAD") return new Response(null, { status: 200, headers });
   recordPull(c, name, manifest.digest);
-  const bytes = await readManifestBytes(c.env.BLOBS, manifest);
+  const bytes = await readManifestForPull(c, manifest);
   if (bytes === null) throw unknownManifest(name, reference);
   return new Response(typeof bytes === "string" ? bytes : bytes.body, { status: 200, headers });
 }
@@ -174,5 +175,10 @@ export async function deleteManifest(c: AppContext, name: string, referenceParam
       ? await repository.deleteTag(name, reference.tag)
       : await repository.deleteManifest(name, reference.digest.digest);
   if (!deleted) throw unknownManifest(name, referenceParam);
+  await forgetDeleted(
+    c.env,
+    name,
+    reference.kind === "tag" ? { tag: reference.tag } : { manifest: reference.digest.digest },
+  );
   return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
 }

@@ -12,6 +12,7 @@ import { parseDigest, type DigestAlgorithm, type ParsedDigest, type Reference } 
 import { parseManifest } from "../oci/manifest-format";
 import type { ManifestPushResult } from "../repository/repository-object";
 import { repositoryObject } from "../repository/stub";
+import { rememberPushedTag } from "./pull-reads";
 import { destinationsFor } from "../replication/configuration";
 import { readReplicationConfiguration } from "../replication/store";
 import { database, type Database } from "../storage/database";
@@ -94,13 +95,27 @@ export async function pushManifest(env: Env, name: string, push: ManifestPush): 
     childDigests: summary.childDigests,
     imageSize: summary.imageSize,
   };
-  return repositoryObject(env, name).putManifest(name, record, push.tag, {
+  const result = await repositoryObject(env, name).putManifest(name, record, push.tag, {
     createRepository: push.createRepository,
     cached: push.cached ?? false,
     declaredSizes: summary.declaredSizes,
     replicateTo: await destinations,
     ...(push.replicated === true ? { createdFor: "REPLICATION" as const } : {}),
   });
+  if (result.status === "stored" && push.tag !== null) {
+    // The location that took the push answers the tag with it at once (src/images/pull-reads.ts).
+    const now = Date.now();
+    await rememberPushedTag(env, name, push.tag, {
+      digest: record.digest,
+      mediaType: result.mediaType,
+      size: record.size,
+      body,
+      subject: result.subject,
+      updatedAt: now,
+      validatedAt: push.cached === true ? now : null,
+    });
+  }
+  return result;
 }
 
 /** Where a push to the repository is replicated, by the configuration as it is now. */

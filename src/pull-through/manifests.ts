@@ -21,6 +21,7 @@ import type { AppContext } from "../app-env";
 import { readAtMost } from "../bytes";
 import { OciError, RegistryError } from "../errors";
 import { digestOf, findManifest, pushManifest, type ManifestPush } from "../images/manifests";
+import { findManifestForPull } from "../images/pull-reads";
 import { OciFormatError } from "../oci/errors";
 import { parseDigest, referenceText, type ParsedDigest, type Reference } from "../oci/grammar";
 import { describeSizeMismatches, parseManifest } from "../oci/manifest-format";
@@ -69,18 +70,15 @@ export async function findManifestThrough(
   name: string,
   reference: Reference,
 ): Promise<StoredManifest | undefined> {
-  if (reference.kind === "tag") {
-    const tagged = await findManifestByTag(c.get("db"), name, reference.tag);
+  const found = await findManifestForPull(c, name, reference);
+  if (found !== undefined && "validatedAt" in found) {
     // Only tags a pull-through cache wrote carry a validation time: pushed tags skip this.
-    if (tagged && tagNeedsRevalidation(tagged.validatedAt, Date.now(), c.var.settings.pullThroughTagRevalidateMs)) {
+    if (tagNeedsRevalidation(found.validatedAt, Date.now(), c.var.settings.pullThroughTagRevalidateMs)) {
       const target = await cacheTargetFor(c, name);
-      return target ? revalidateTag(c, target, reference.tag, tagged) : tagged;
+      if (target !== null && reference.kind === "tag") return revalidateTag(c, target, reference.tag, found);
     }
-    if (tagged) return tagged;
-  } else {
-    const stored = await findManifestByDigest(c.get("db"), name, reference.digest.digest);
-    if (stored) return stored;
   }
+  if (found !== undefined) return found;
   const target = await cacheTargetFor(c, name);
   return target ? pullManifestThrough(c, target, reference) : undefined;
 }

@@ -1,6 +1,7 @@
 /**
- * The drizzle handle over D1, the one helper that recognises constraint failures, and the one
- * way a list of values reaches a query (and comes back from raw SQL).
+ * The drizzle handle over D1 (the primary, and the nearest read replica through D1's Sessions
+ * API), the one helper that recognises constraint failures, and the one way a list of values
+ * reaches a query (and comes back from raw SQL).
  */
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
@@ -10,6 +11,26 @@ export type Database = DrizzleD1Database<typeof schema>;
 
 export function database(db: D1Database): Database {
   return drizzle(db, { schema });
+}
+
+/**
+ * A handle whose reads go to the D1 read replica nearest the Worker (a session opened with
+ * "first-unconstrained"): no trip to the primary's region, but the replica may not have the
+ * newest writes yet. For reads that fall back to the primary when a row is missing, and whose
+ * answer may be a replica lag old (src/images/pull-reads.ts). Without read replication turned on
+ * for the database (README "Deploy"), the primary answers. Writes through it reach the primary.
+ */
+export function nearestReplica(db: D1Database): Database {
+  const session = db.withSession("first-unconstrained");
+  // drizzle needs only prepare and batch of its client; a session has both.
+  const client: D1Database = {
+    prepare: (query) => session.prepare(query),
+    batch: (statements) => session.batch(statements),
+    exec: () => Promise.reject(new Error("exec is not available on a D1 session")),
+    withSession: (constraint) => db.withSession(constraint),
+    dump: () => Promise.reject(new Error("dump is not available on a D1 session")),
+  };
+  return drizzle(client, { schema });
 }
 
 /** True when a D1 statement failed because a referenced repository row does not exist. */

@@ -36,8 +36,12 @@ export async function findManifestByDigest(
     .get();
 }
 
-/** A manifest found by tag, with when a pull-through cache last confirmed the tag (null if pushed). */
+/**
+ * A manifest found by tag, with when the tag last moved and when a pull-through cache last
+ * confirmed it (null if pushed).
+ */
 export interface TaggedManifest extends StoredManifest {
+  updatedAt: number;
   validatedAt: number | null;
 }
 
@@ -47,7 +51,7 @@ export async function findManifestByTag(
   tag: string,
 ): Promise<TaggedManifest | undefined> {
   return db
-    .select({ ...storedManifestColumns, validatedAt: tags.validatedAt })
+    .select({ ...storedManifestColumns, updatedAt: tags.updatedAt, validatedAt: tags.validatedAt })
     .from(tags)
     .innerJoin(manifests, and(eq(manifests.repository, tags.repository), eq(manifests.digest, tags.digest)))
     .where(and(eq(tags.repository, repository), eq(tags.tag, tag)))

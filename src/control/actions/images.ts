@@ -6,6 +6,7 @@
  */
 import { EcrError, RegistryError } from "../../errors";
 import { digestOf, pushManifest, readManifestText } from "../../images/manifests";
+import { forgetDeleted } from "../../images/pull-reads";
 import { OciFormatError } from "../../oci/errors";
 import { isValidTag, parseDigest, type Reference } from "../../oci/grammar";
 import { describeSizeMismatches, imageSizeOfStored } from "../../oci/manifest-format";
@@ -448,6 +449,12 @@ export const imageActions: Record<string, ActionHandler> = {
     const targets = ids.flatMap((id) => ("target" in id ? [id.target] : []));
     if (targets.length === 0) return { imageIds: [], failures };
     const plan = await repositoryObject(ctx.c.env, name).deleteImages(name, targets);
+    await Promise.all(
+      plan.deleted.flatMap((image) => [
+        forgetDeleted(ctx.c.env, name, { manifest: image.digest }),
+        ...(image.tag === undefined || image.tag === null ? [] : [forgetDeleted(ctx.c.env, name, { tag: image.tag })]),
+      ]),
+    );
     const deletionFailures = plan.failures.map((failure: DeletionFailure) => ({
       imageId: targetShape(failure.target),
       failureCode: failure.code,
