@@ -8,6 +8,7 @@ export interface DeployResources {
 }
 export function resourcesOf(config: {
   name?: string;
+  vars?: Record<string, unknown>;
   d1_databases?: { binding: string; database_name: string; database_id?: string }[];
   r2_buckets?: { binding: string; bucket_name: string }[];
 }): DeployResources;

@@ -20,6 +20,9 @@ export function resourcesOf(config) {
   const bucket = config.r2_buckets?.find((entry) => entry.binding === "BLOBS");
   if (!database || !bucket || !config.name)
     throw new Error("wrangler.toml must declare the Worker's name, the D1 binding DB and the R2 binding BLOBS");
+  // Simulated geography delays every storage call on purpose: benchmarks and tests only.
+  if (config.vars?.REGISTRY_SIMULATED_GEOGRAPHY !== undefined)
+    throw new Error("[vars] sets REGISTRY_SIMULATED_GEOGRAPHY, which is for benchmarks and tests only: remove it");
   return {
     worker: config.name,
     databaseName: database.database_name,

@@ -27,6 +27,9 @@ describe("deploy decisions", () => {
       bucketName: "edge-registry-blobs",
     });
     expect(() => resourcesOf({ name: "x", d1_databases: [], r2_buckets: [] })).toThrow(/binding DB/);
+    expect(() => resourcesOf({ ...CONFIG, vars: { REGISTRY_SIMULATED_GEOGRAPHY: "1" } })).toThrow(
+      /REGISTRY_SIMULATED_GEOGRAPHY, which is for benchmarks and tests only/,
+    );
   });
 
   it("creates the database when the account lacks it, else writes its id; a real id in wrangler.toml is kept", () => {

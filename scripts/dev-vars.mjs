@@ -32,6 +32,12 @@ export const SECRET_NAMES = [
   "REGISTRY_ACCOUNT_ID",
   "REPLICATION_RETRY_SECONDS",
   "CREATE_ON_PUSH",
+  // Not secrets: pulls near users (bench/ turns on the caches, the replica regions and the
+  // simulated geography, whose extra bindings scripts/start.mjs adds).
+  "READ_CACHE_SECONDS",
+  "EDGE_CACHE_MAX_BYTES",
+  "REPLICA_REGIONS",
+  "REGISTRY_SIMULATED_GEOGRAPHY",
 ];
 
 export async function newSigningKeyJwk() {

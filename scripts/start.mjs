@@ -151,6 +151,20 @@ const config = unstable_readConfig({ config: join(root, "wrangler.toml") });
 const { workerOptions } = unstable_getMiniflareWorkerOptions(config, undefined, { envFiles: [devVarsPath] });
 workerOptions.bindings = { ...workerOptions.bindings };
 for (const name of fromEnvironment) workerOptions.bindings[name] = process.env[name];
+// A testing aid (bench/, with REGISTRY_SIMULATED_GEOGRAPHY=1 in the environment): the replica
+// buckets that REPLICA_REGIONS names, and a second local database standing in for D1's read
+// replica (src/bench/simulated-geography.ts), are bound beside wrangler.toml's.
+if (process.env.REGISTRY_SIMULATED_GEOGRAPHY === "1") {
+  const replicaBindings = (process.env.REPLICA_REGIONS ?? "")
+    .split(",")
+    .map((entry) => entry.split("=")[1]?.trim())
+    .filter((binding) => binding);
+  workerOptions.r2Buckets = {
+    ...workerOptions.r2Buckets,
+    ...Object.fromEntries(replicaBindings.map((binding) => [binding, { id: `simulated-${binding.toLowerCase()}` }])),
+  };
+  workerOptions.d1Databases = { ...workerOptions.d1Databases, SIMULATED_D1_REPLICA: { id: "simulated-d1-replica" } };
+}
 const secretValues = Object.fromEntries(
   SECRET_NAMES.map((name) => [
     name,

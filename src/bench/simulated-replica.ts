@@ -16,29 +16,63 @@ export async function copyDatabase(
        AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations' ORDER BY rowid`,
     )
     .all<{ name: string; sql: string }>();
-  const statements: D1PreparedStatement[] = [replica.prepare("PRAGMA defer_foreign_keys = on")];
-  let rows = 0;
-  for (const table of tables) {
-    const quoted = `"${table.name.replace(/"/g, '""')}"`;
-    statements.push(replica.prepare(table.sql.replace(/^CREATE TABLE\s+/i, "CREATE TABLE IF NOT EXISTS ")));
-    statements.push(replica.prepare(`DELETE FROM ${quoted}`));
-    const { results } = await primary.prepare(`SELECT * FROM ${quoted}`).all<Record<string, unknown>>();
+  // Rows are deleted children first and inserted parents first, so no foreign key is broken
+  // (ON DELETE RESTRICT is checked at once even when checks are deferred).
+  const ordered = await parentsFirst(primary, tables);
+  const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
+  const creates = ordered.map((table) =>
+    replica.prepare(table.sql.replace(/^CREATE TABLE\s+/i, "CREATE TABLE IF NOT EXISTS ")),
+  );
+  const deletes = ordered.map((table) => replica.prepare(`DELETE FROM ${quote(table.name)}`)).reverse();
+  const inserts: D1PreparedStatement[] = [];
+  for (const table of ordered) {
+    const { results } = await primary.prepare(`SELECT * FROM ${quote(table.name)}`).all<Record<string, unknown>>();
     for (const row of results) {
       const columns = Object.keys(row);
       const values = columns.map((column) => {
         const value = row[column];
         return Array.isArray(value) ? new Uint8Array(value as number[]) : value;
       });
-      statements.push(
+      inserts.push(
         replica
           .prepare(
-            `INSERT INTO ${quoted} (${columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
+            `INSERT INTO ${quote(table.name)} (${columns.map(quote).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
           )
           .bind(...values),
       );
-      rows += 1;
     }
   }
+  const statements = [replica.prepare("PRAGMA defer_foreign_keys = on"), ...creates, ...deletes, ...inserts];
+  const rows = inserts.length;
   await replica.batch(statements);
   return { tables: tables.length, rows };
+}
+
+/** The tables ordered so that every table comes after the tables its foreign keys reference. */
+async function parentsFirst<T extends { name: string }>(db: D1Database, tables: T[]): Promise<T[]> {
+  const parents = new Map<string, string[]>();
+  for (const table of tables) {
+    const { results } = await db
+      .prepare(`SELECT "table" AS parent FROM pragma_foreign_key_list(?)`)
+      .bind(table.name)
+      .all<{ parent: string }>();
+    parents.set(
+      table.name,
+      results.map((row) => row.parent).filter((parent) => parent !== table.name),
+    );
+  }
+  const ordered: T[] = [];
+  const placed = new Set<string>();
+  const place = (table: T, path: Set<string>) => {
+    if (placed.has(table.name) || path.has(table.name)) return;
+    path.add(table.name);
+    for (const parent of parents.get(table.name) ?? []) {
+      const parentTable = tables.find((candidate) => candidate.name === parent);
+      if (parentTable !== undefined) place(parentTable, path);
+    }
+    placed.add(table.name);
+    ordered.push(table);
+  };
+  for (const table of tables) place(table, new Set());
+  return ordered;
 }

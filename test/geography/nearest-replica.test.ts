@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { digestOf, pushImage, randomBytes } from "../support/registry";
+import { call, digestOf, expectError, pushImage, randomBytes } from "../support/registry";
 import { bindingsOf, callFrom, drainReplication, replicateEverywhere, syncReadReplica, tripsOf } from "./support";
 
 const CACHES_OFF = { off: ["caches" as const] };
@@ -87,5 +87,17 @@ describe("nearest replica bucket", () => {
     expect(trips.steps).toHaveLength(1);
     expect(trips.steps[0]).toMatch(/^d1-primary@us-east-1=1[56]\d$/);
     expect(trips.ms).toBeGreaterThan(150);
+  });
+});
+
+describe("simulated requests that name what does not exist", () => {
+  it("refuses an unknown location or feature with 400", async () => {
+    for (const headers of [
+      { "X-Simulated-Location": "atlantis" } as Record<string, string>,
+      { "X-Simulated-Location": "singapore", "X-Simulated-Off": "caches,teleport" },
+    ]) {
+      const response = await call("GET", "/v2/", { headers });
+      await expectError(response, 400, "UNSUPPORTED");
+    }
   });
 });
