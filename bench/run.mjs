@@ -18,6 +18,7 @@ import { machineInfo, renderResults } from "./lib/report.mjs";
 import { cacheIsolation } from "./lib/skopeo.mjs";
 import { runBlobGet } from "./lib/workloads/blob-get.mjs";
 import { runCost } from "./lib/workloads/cost.mjs";
+import { runGeography } from "./lib/workloads/geography.mjs";
 import { runManifestLoad } from "./lib/workloads/manifest-load.mjs";
 import { runMemory } from "./lib/workloads/memory.mjs";
 import { runReplication } from "./lib/workloads/replication.mjs";
@@ -45,6 +46,7 @@ const need =
   opts.manyBytes * opts.manyLayers * (2 + 2 * opts.reps) +
   opts.memLargeMiB * MiB * (2 + 2 * opts.reps) +
   opts.replMiB * MiB * (2 + 4 * opts.reps) +
+  (opts.only.includes(7) ? 5 * MiB * 6 : 0) + // workload 7: its image, the home and two replica buckets, distribution
   512 * MiB;
 const free = (() => {
   const s = statfsSync(work);
@@ -158,12 +160,16 @@ try {
       `Storage after workloads ${opts.only.filter((w) => w <= 4).join(", ")}: edge-registry state ${(edgeState / MiB).toFixed(0)} MiB, distribution data ${(distState / MiB).toFixed(0)} MiB.`,
     );
     await phase("stop servers", async () => {
-      for (const p of Object.values(peers)) await p.stop();
+      for (const [name, p] of Object.entries(peers)) {
+        await p.stop();
+        delete peers[name];
+      }
     });
     rmSync(join(work, "images"), { recursive: true, force: true });
   }
   if (opts.only.includes(5)) results.memory = await phase("5. memory", () => runMemory(ctx));
   if (opts.only.includes(6)) results.replication = await phase("6. replication", () => runReplication(ctx));
+  if (opts.only.includes(7)) results.geography = await phase("7. pulls near users", () => runGeography(ctx));
   const busy = Object.entries(phases).filter(([, p]) => p.otherShare > 0.1 && p.seconds > 5);
   if (busy.length) {
     notes.push(

@@ -4,7 +4,8 @@ import { MiB } from "./images.mjs";
 const HELP = `npm run bench [-- options]
   --quick               small sizes, 1 repetition, 1 s load runs (tries the suite out)
   --reps N              repetitions of each workload (default 3; quick 1)
-  --only 1,2,...        run only these workloads (1 skopeo, 2 blob GET, 3 manifest load, 4 cost, 5 memory, 6 replication)
+  --only 1,2,...        run only these workloads (1 skopeo, 2 blob GET, 3 manifest load, 4 cost, 5 memory, 6 replication,
+                        7 pulls near users: simulated geography)
   --big-mib N           the one-layer image's layer (default 512; quick 32)
   --many-layers N       layers of the many-layer image (default 20; quick 5)
   --many-mib N          size of each of those layers (default 5; quick 1)
@@ -22,7 +23,7 @@ export function parseOptions(argv) {
   const opts = {
     quick,
     reps: quick ? 1 : 3,
-    only: [1, 2, 3, 4, 5, 6],
+    only: [1, 2, 3, 4, 5, 6, 7],
     bigMiB: quick ? 32 : 512,
     manyLayers: quick ? 5 : 20,
     manyMiB: quick ? 1 : 5,

@@ -5,6 +5,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { reportBlobGet } from "./workloads/blob-get.mjs";
 import { costTargets, reportCost } from "./workloads/cost.mjs";
+import { geographyTargets, reportGeography } from "./workloads/geography.mjs";
 import { reportManifestLoad } from "./workloads/manifest-load.mjs";
 import { memoryTarget, reportMemory } from "./workloads/memory.mjs";
 import { replicationTargets, reportReplication } from "./workloads/replication.mjs";
@@ -123,6 +124,7 @@ export function targets(results) {
   if (results.cost) list.push(...costTargets(results.cost));
   if (results.memory) list.push(memoryTarget(results.memory));
   if (results.replication) list.push(...replicationTargets(results.replication));
+  if (results.geography) list.push(...geographyTargets(results.geography));
   return list;
 }
 
@@ -174,6 +176,7 @@ export function renderResults({ results, machine, opts, startedAt, durations, no
       reportReplication,
       "Two registries started with `npm start` as accounts 111111111111 (A) and 222222222222 (B), B's registry policy granting A ecr:ReplicateImage and ecr:CreateRepository. Each repetition pushes the image to a new repository of A, then times A's replication (`POST /admin/jobs/run?job=replication` until B serves the manifest) and `skopeo copy` of the same image from A to a new repository of B. MiB/s counts the layer bytes.",
     ],
+    ["geography", "7. Pulls near users (simulated geography)", reportGeography, null],
   ];
   for (const [key, title, render, note] of sections) {
     if (!results[key]) continue;
