@@ -170,15 +170,16 @@ async function push(c: AppContext, name: string, manifest: Parameters<typeof pus
 export async function deleteManifest(c: AppContext, name: string, referenceParam: string): Promise<Response> {
   const reference = requireReference(referenceParam);
   const repository = repositoryObject(c.env, name);
-  const deleted =
-    reference.kind === "tag"
-      ? await repository.deleteTag(name, reference.tag)
-      : await repository.deleteManifest(name, reference.digest.digest);
-  if (!deleted) throw unknownManifest(name, referenceParam);
-  await forgetDeleted(
-    c.env,
-    name,
-    reference.kind === "tag" ? { tag: reference.tag } : { manifest: reference.digest.digest },
-  );
+  if (reference.kind === "tag") {
+    if (!(await repository.deleteTag(name, reference.tag))) throw unknownManifest(name, referenceParam);
+    await forgetDeleted(c.env, name, { tag: reference.tag });
+  } else {
+    const removedTags = await repository.deleteManifest(name, reference.digest.digest);
+    if (removedTags === null) throw unknownManifest(name, referenceParam);
+    await Promise.all([
+      forgetDeleted(c.env, name, { manifest: reference.digest.digest }),
+      ...removedTags.map((tag) => forgetDeleted(c.env, name, { tag })),
+    ]);
+  }
   return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
 }

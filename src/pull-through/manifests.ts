@@ -60,7 +60,8 @@ function manifestUnknown(target: RuleTarget, reference: string): RegistryError {
 }
 
 /**
- * A manifest of repository `name` for a `/v2` pull: the stored one (one D1 query), except in a
+ * A manifest of repository `name` for a `/v2` pull: the stored one (one D1 query, placed near
+ * the user by src/images/pull-reads.ts, or none from its read cache), except in a
  * pull-through cache repository, where a miss is fetched from the upstream and a cached tag
  * due for revalidation is checked first. Undefined when there is none; an upstream failure
  * is the `/v2` error for it (clientErrorFor).

@@ -241,7 +241,8 @@ export class RepositoryObject extends DurableObject<Env> {
     return this.serialized(() => deleteTag(this.db, name, tag));
   }
 
-  async deleteManifest(name: string, digest: string): Promise<boolean> {
+  /** The tags removed with the manifest, or null when there is no such manifest. */
+  async deleteManifest(name: string, digest: string): Promise<string[] | null> {
     return this.serialized(() => deleteManifest(this.db, name, digest));
   }
 

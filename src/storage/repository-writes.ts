@@ -205,13 +205,22 @@ export async function deleteTag(db: Database, repository: string, tag: string): 
   return removed.length > 0;
 }
 
-/** Deletes the manifest; its tags go with it (foreign key cascade). */
-export async function deleteManifest(db: Database, repository: string, digest: string): Promise<boolean> {
-  const removed = await db
-    .delete(manifests)
-    .where(and(eq(manifests.repository, repository), eq(manifests.digest, digest)))
-    .returning({ digest: manifests.digest });
-  return removed.length > 0;
+/**
+ * Deletes the manifest and its tags (one batch, one round trip); the tags removed with it, or
+ * null when the repository has no such manifest (and nothing was deleted).
+ */
+export async function deleteManifest(db: Database, repository: string, digest: string): Promise<string[] | null> {
+  const [removedTags, removed] = await db.batch([
+    db
+      .delete(tags)
+      .where(and(eq(tags.repository, repository), eq(tags.digest, digest)))
+      .returning({ tag: tags.tag }),
+    db
+      .delete(manifests)
+      .where(and(eq(manifests.repository, repository), eq(manifests.digest, digest)))
+      .returning({ digest: manifests.digest }),
+  ]);
+  return removed.length > 0 ? removedTags.map((row) => row.tag) : null;
 }
 
 /** Deletes tags and manifests (a manifest's tags go with it) in one batch. */

@@ -115,8 +115,10 @@ describe("reads near the user", () => {
       const fill = await callFrom("singapore", "GET", `/v2/${name}/manifests/${digest}`, { headers: MANIFEST_ACCEPT });
       expect(fill.status).toBe(200);
     }
+    const tagFill = await callFrom("singapore", "GET", `/v2/${name}/manifests/gone`, { headers: MANIFEST_ACCEPT });
+    expect(tagFill.status).toBe(200);
     await sleep(50);
-    // Through the registry here: the cache entry is dropped with the delete.
+    // Through the registry here: the cache entries (the digest's, and its tag's) are dropped with the delete.
     const deleted = await callFrom("virginia", "DELETE", `/v2/${name}/manifests/${gone.digest}`, {
       authorization: adminAuthorization(),
     });
@@ -126,11 +128,15 @@ describe("reads near the user", () => {
       headers: MANIFEST_ACCEPT,
     });
     expect(afterDelete.status).toBe(404);
+    const tagAfterDelete = await callFrom("singapore", "GET", `/v2/${name}/manifests/gone`, {
+      headers: MANIFEST_ACCEPT,
+    });
+    expect(tagAfterDelete.status).toBe(404);
 
     // Elsewhere (the repository's object, as another location's Worker or a lifecycle run would):
     // served from the cache until its entry expires, never longer.
     const deletedAt = Date.now();
-    expect(await repositoryObject(env, name).deleteManifest(name, elsewhere.digest)).toBe(true);
+    expect(await repositoryObject(env, name).deleteManifest(name, elsewhere.digest)).toEqual(["elsewhere"]);
     await syncReadReplica();
     const stale = await callFrom("singapore", "GET", `/v2/${name}/manifests/${elsewhere.digest}`, {
       headers: MANIFEST_ACCEPT,
