@@ -26,3 +26,19 @@ export function table(header, rows) {
   const line = (cells) => `| ${cells.join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
+
+/** The median rate and latencies of each case's load runs (bench/lib/load.mjs results), with their failures. */
+export function summarizeLoads(samples) {
+  const summary = {};
+  for (const [key, runs] of Object.entries(samples)) {
+    summary[key] = {
+      rps: median(runs.map((r) => r.rps)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+      errors: runs.reduce((a, r) => a + r.errors, 0),
+      allRps: runs.map((r) => r.rps),
+    };
+  }
+  return summary;
+}

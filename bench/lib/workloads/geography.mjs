@@ -23,7 +23,7 @@ import { CEILINGS } from "./manifest-load.mjs";
 import { startDistribution } from "../peers.mjs";
 import { sleep } from "../proc.mjs";
 import { skopeoCopy } from "../skopeo.mjs";
-import { fmt, fmtRatio, median, ms, ratio, table } from "../stats.mjs";
+import { fmt, fmtRatio, median, ms, ratio, summarizeLoads, table } from "../stats.mjs";
 
 const ACCOUNT = "000000000000";
 const HOME_REGION = "us-east-1";
@@ -195,16 +195,7 @@ async function manifestLoad(ctx, edge, distribution, image) {
       );
     }
   }
-  const summary = {};
-  for (const [key, runs] of Object.entries(samples)) {
-    summary[key] = {
-      rps: median(runs.map((r) => r.rps)),
-      p50: median(runs.map((r) => r.p50)),
-      p99: median(runs.map((r) => r.p99)),
-      failures: runs.reduce((a, r) => a + r.non2xx + r.errors, 0),
-      allRps: runs.map((r) => r.rps),
-    };
-  }
+  const summary = summarizeLoads(samples);
   return {
     seconds: opts.loadSeconds,
     connections: CONNECTIONS,
@@ -337,10 +328,19 @@ export function geographyTargets(result) {
     const e = result.load.summary[`${endpoint.key}|edge-registry`];
     const d = result.load.summary[`${endpoint.key}|distribution`];
     const r = ratio(e.rps, d.rps);
+    let detail = `${fmt(e.rps, 0)} vs ${fmt(d.rps, 0)} req/s = ${fmtRatio(r)}`;
+    if (r < 1) {
+      const ceiling = result.load.summary["constant|edge-registry"];
+      const oneQuery = result.load.summary["oneQuery|edge-registry"];
+      detail += `; in the same run this runtime's constant route reached ${fmt(ceiling.rps, 0)} req/s and a route making one D1 query ${fmt(oneQuery.rps, 0)} req/s`;
+      if (endpoint.key === "tag")
+        detail +=
+          "; a tag's cache entry is kept only in the location tier (the Cache API, src/storage/read-cache.ts), which every request by tag reads, where a digest's entry is answered from the isolate's memory";
+    }
     list.push({
       name: `Manifest GET by ${endpoint.key} at ${result.load.connections} connections with the caches on (READ_CACHE_SECONDS=${result.readCacheSeconds}) ≥ 1.0× distribution`,
       met: r >= 1,
-      detail: `${fmt(e.rps, 0)} vs ${fmt(d.rps, 0)} req/s = ${fmtRatio(r)}`,
+      detail,
     });
   }
   return list;
@@ -377,7 +377,7 @@ export function reportGeography(result) {
   out.push(
     `The image (${result.image.layers} × ${result.image.layerMiB} MiB layers, ${result.image.digest.slice(0, 19)}…) was pushed with skopeo after \`PutReplicationConfiguration\` named both regions; the replication job (\`POST /admin/jobs/run?job=replication\`, ${result.replication.runs} run(s), ${fmt(result.replication.seconds)} s) completed ${result.replication.completed} item(s) and copied ${fmt(result.replication.bytesCopied / MiB, 1)} MiB; \`POST /_bench/replica-sync\` then caught the read replica up (${result.replicaSync.tables} tables, ${result.replicaSync.rows} rows).`,
     "",
-    "Each pull is what a client does with a bearer pull token (fetched once, not simulated): the manifest (`Accept: application/vnd.oci.image.manifest.v1+json`), then the config and each layer, one request at a time, bodies read whole and checked by sha256. Trips home and simulated storage ms are summed over the pull's requests from `X-Simulated-Trips`; wall ms is the whole pull on this machine (the simulated latencies plus the registry's own work). Configurations: **home only** `X-Simulated-Off: r2-replicas,d1-replicas,caches`; **replicas** `X-Simulated-Off: caches`; **replicas + caches** nothing off, the second of two pulls 100 ms apart (the first fills the caches). Medians over the repetitions; the last column lists where the last repetition's storage steps went.",
+    "Each pull is what a client does with a bearer pull token (fetched once, not simulated): the manifest (`Accept: application/vnd.oci.image.manifest.v1+json`), then the config and each layer, one request at a time, bodies read whole and checked by sha256. Trips home and simulated storage ms are summed over the pull's requests from `X-Simulated-Trips`; wall ms is the whole pull on this machine (the simulated latencies plus the registry's own work). Configurations: **home only** `X-Simulated-Off: r2-replicas,d1-replicas,caches`; **replicas** `X-Simulated-Off: caches`; **replicas + caches** nothing off, the second of two pulls 100 ms apart (the first fills the caches; locally the Cache API is one cache for every simulated location, where each Cloudflare location has its own, so a location's first pull may already find what another location's pulls filled). Medians over the repetitions; the last column lists where the last repetition's storage steps went.",
     "",
   );
   const locationNote = Object.fromEntries(GEO_LOCATIONS.map((l) => [l.name, l.note]));
@@ -424,25 +424,27 @@ export function reportGeography(result) {
         "edge ÷ distribution (req/s)",
         "non-2xx + errors",
       ],
-      result.load.endpoints.map((endpoint) => {
-        const e = result.load.summary[`${endpoint.key}|edge-registry`];
-        const d = result.load.summary[`${endpoint.key}|distribution`];
-        return [
-          endpoint.label,
-          fmt(e.rps, 0),
-          ms(e.p50),
-          ms(e.p99),
-          fmt(d.rps, 0),
-          ms(d.p50),
-          ms(d.p99),
-          fmtRatio(ratio(e.rps, d.rps)),
-          e.failures + d.failures,
-        ];
-      }),
-      ...CEILINGS.map((ceiling) => {
-        const c = result.load.summary[`${ceiling.key}|edge-registry`];
-        return [ceiling.label, fmt(c.rps, 0), ms(c.p50), ms(c.p99), "—", "—", "—", "—", c.failures];
-      }),
+      [
+        ...result.load.endpoints.map((endpoint) => {
+          const e = result.load.summary[`${endpoint.key}|edge-registry`];
+          const d = result.load.summary[`${endpoint.key}|distribution`];
+          return [
+            endpoint.label,
+            fmt(e.rps, 0),
+            ms(e.p50),
+            ms(e.p99),
+            fmt(d.rps, 0),
+            ms(d.p50),
+            ms(d.p99),
+            fmtRatio(ratio(e.rps, d.rps)),
+            e.non2xx + e.errors + d.non2xx + d.errors,
+          ];
+        }),
+        ...CEILINGS.map((ceiling) => {
+          const c = result.load.summary[`${ceiling.key}|edge-registry`];
+          return [ceiling.label, fmt(c.rps, 0), ms(c.p50), ms(c.p99), "—", "—", "—", "—", c.non2xx + c.errors];
+        }),
+      ],
     ),
   );
   return out.join("\n");

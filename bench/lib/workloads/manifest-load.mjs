@@ -6,7 +6,7 @@ import { pullHeaders } from "../auth.mjs";
 import { OCI_MANIFEST } from "../images.mjs";
 import { load } from "../load.mjs";
 import { skopeoCopy } from "../skopeo.mjs";
-import { fmt, fmtRatio, median, ms, ratio, table } from "../stats.mjs";
+import { fmt, fmtRatio, ms, ratio, summarizeLoads, table } from "../stats.mjs";
 
 const MANIFEST_ACCEPT = [
   "application/vnd.oci.image.manifest.v1+json",
@@ -116,17 +116,7 @@ export async function runManifestLoad(ctx) {
       }
     }
   }
-  const summary = {};
-  for (const [key, runs] of Object.entries(samples)) {
-    summary[key] = {
-      rps: median(runs.map((r) => r.rps)),
-      p50: median(runs.map((r) => r.p50)),
-      p99: median(runs.map((r) => r.p99)),
-      non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
-      errors: runs.reduce((a, r) => a + r.errors, 0),
-      allRps: runs.map((r) => r.rps),
-    };
-  }
+  const summary = summarizeLoads(samples);
   return {
     summary,
     endpoints: endpoints.map(({ key, label }) => ({ key, label })),
