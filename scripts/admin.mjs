@@ -13,6 +13,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AwsClient } from "aws4fetch";
 import { readDevVars } from "./dev-vars.mjs";
+import { osvRecords } from "./osv-files.mjs";
 
 const COMMANDS = {
   "list-users": { args: "", help: "list users" },
@@ -37,6 +38,10 @@ const COMMANDS = {
   "login-password": { args: "", help: "password for `docker login -u AWS` (12 hours)" },
   jobs: { args: "", help: "what the last lifecycle run and garbage collection did" },
   "run-jobs": { args: "", help: "run every scheduled job now (lifecycle expiry, garbage collection)" },
+  advisories: {
+    args: "import <file|dir|zip> | status",
+    help: "import OSV advisories (JSON files, directories, OSV.dev zip archives), or count them",
+  },
 };
 
 const USAGE = `usage: npm run -s admin -- [--url URL] <command> [arguments]
@@ -231,6 +236,47 @@ async function ecr(action, input, tolerated = null) {
   return answer(request, refusedKey, tolerated);
 }
 
+/** Records per POST /admin/advisories (the endpoint takes 1,000 and 4 MiB at most). */
+const ADVISORY_BATCH = 200;
+const ADVISORY_BATCH_BYTES = 3 * 1024 * 1024;
+
+/** Sends every OSV record under `path` in batches; prints the totals, exit 1 if any was rejected. */
+async function importAdvisories(path) {
+  const totals = { received: 0, imported: 0, unchanged: 0, rejected: 0, rescans: 0 };
+  let batch = [];
+  let bytes = 0;
+  let sentBefore = 0;
+  const send = async () => {
+    if (batch.length === 0) return;
+    const report = await call("POST", "/admin/advisories", JSON.stringify({ advisories: batch }));
+    for (const key of ["received", "imported", "unchanged", "rescans"]) totals[key] += report[key];
+    for (const rejected of report.rejected) {
+      totals.rejected += 1;
+      console.error(
+        `advisories: record ${sentBefore + rejected.index + 1}${rejected.id ? ` (${rejected.id})` : ""} rejected: ${rejected.reason}`,
+      );
+    }
+    sentBefore += batch.length;
+    batch = [];
+    bytes = 0;
+  };
+  try {
+    for (const record of osvRecords(path)) {
+      const size = JSON.stringify(record).length;
+      if (batch.length >= ADVISORY_BATCH || bytes + size > ADVISORY_BATCH_BYTES) await send();
+      batch.push(record);
+      bytes += size;
+    }
+  } catch (error) {
+    fail(`cannot read ${path}: ${error.code === "ENOENT" ? "no such file" : error.message}`);
+  }
+  await send();
+  console.log(
+    `${totals.received} records: ${totals.imported} imported, ${totals.unchanged} unchanged, ${totals.rejected} rejected; ${totals.rescans} images being re-matched`,
+  );
+  if (totals.rejected > 0) process.exit(1);
+}
+
 /**
  * A repository as `show-repository` prints it: ECR's description with its creation time as an
  * ISO 8601 string, its tag mutability exclusion filters (none: []) and its tags as an object.
@@ -371,6 +417,17 @@ switch (command) {
     need(0);
     print(await call("GET", "/admin/jobs"));
     break;
+  case "advisories": {
+    if (rest[0] === "status") {
+      need(1);
+      print(await call("GET", "/admin/advisories"));
+      break;
+    }
+    if (rest[0] !== "import") usageError("advisories needs import <file|dir|zip> or status");
+    need(2);
+    await importAdvisories(rest[1]);
+    break;
+  }
   case "run-jobs": {
     need(0);
     const { jobs } = await call("POST", "/admin/jobs/run");

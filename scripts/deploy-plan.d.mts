@@ -28,3 +28,9 @@ export function replicaBucketsOf(config: {
   r2_buckets?: { binding: string; bucket_name: string }[];
 }): { region: string; bucketName: string; locationHint: string | null }[];
 export function locationHintOf(region: string): string | null;
+export function queuesOf(config: {
+  queues?: {
+    producers?: { queue: string }[];
+    consumers?: { queue: string; dead_letter_queue?: string }[];
+  };
+}): string[];

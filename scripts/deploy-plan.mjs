@@ -32,6 +32,19 @@ export function resourcesOf(config) {
 }
 
 /**
+ * The queues wrangler.toml names (producers, consumers and their dead-letter queues), each
+ * once, in the order declared: `wrangler deploy` refuses a Worker bound to a queue that does
+ * not exist.
+ */
+export function queuesOf(config) {
+  const names = [
+    ...(config.queues?.producers ?? []).map((producer) => producer.queue),
+    ...(config.queues?.consumers ?? []).flatMap((consumer) => [consumer.queue, consumer.dead_letter_queue]),
+  ].filter((name) => typeof name === "string" && name !== "");
+  return [...new Set(names)];
+}
+
+/**
  * What to do about the D1 database, from `wrangler d1 list --json` (an array of
  * { uuid, name, ... }): "configured" when wrangler.toml already names a real id, "write-id"
  * with the id of the account's database of that name, or "create".

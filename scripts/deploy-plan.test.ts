@@ -6,6 +6,7 @@ import {
   databaseDecision,
   deployedUrl,
   PLACEHOLDER_DATABASE_ID,
+  queuesOf,
   resourcesOf,
   secretGroups,
   withDatabaseId,
@@ -118,5 +119,17 @@ describe("deploy decisions", () => {
       ),
     ).toBe("https://edge-registry.acme.workers.dev");
     expect(deployedUrl("Deployed edge-registry triggers\n  registry.example.com (custom domain)\n")).toBeNull();
+  });
+
+  it("lists each queue wrangler.toml names once: producers, consumers, dead-letter queues", () => {
+    expect(
+      queuesOf({
+        queues: {
+          producers: [{ queue: "scans" }],
+          consumers: [{ queue: "scans", dead_letter_queue: "scans-dlq" }, { queue: "scans-dlq" }],
+        },
+      }),
+    ).toEqual(["scans", "scans-dlq"]);
+    expect(queuesOf({})).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
 //  1. D1: the database wrangler.toml names is created when the account lacks it, and its id
 //     written into wrangler.toml in place of the placeholder;
 //  2. R2: the bucket is created when missing, and each replica bucket of REPLICA_REGIONS
-//     with the R2 location hint nearest its region;
+//     with the R2 location hint nearest its region; then the queues wrangler.toml names;
 //  3. the D1 migrations not yet applied are applied to the remote database;
 //  4. the secrets the Worker lacks (bootstrap admin key, token signing key, secrets key) are
 //     generated and uploaded with the deploy (--secrets-file); existing ones are never replaced;
@@ -23,6 +23,7 @@ import {
   databaseDecision,
   deployedUrl,
   PLACEHOLDER_DATABASE_ID,
+  queuesOf,
   replicaBucketsOf,
   resourcesOf,
   secretGroups,
@@ -75,10 +76,12 @@ if (options.printSecrets) {
 const { unstable_readConfig } = await import("wrangler");
 let resources;
 let replicas;
+let queues;
 try {
   const config = unstable_readConfig({ config: options.config });
   resources = resourcesOf(config);
   replicas = replicaBucketsOf(config);
+  queues = queuesOf(config);
 } catch (error) {
   fail(`cannot read ${options.config}: ${error.message}`);
 }
@@ -132,6 +135,9 @@ if (options.dryRun) {
       `  # when ${replica.bucketName} (replica region ${replica.region}) is missing:`,
       `  ${shown(["r2", "bucket", "create", replica.bucketName, ...locationArgs(replica), "--config", shownConfig])}`,
     ]),
+    ...queues.map(
+      (queue) => `${shown(["queues", "create", queue, "--config", shownConfig])}   # "already exists" is fine`,
+    ),
     shown(["d1", "migrations", "apply", "DB", "--remote", "--config", shownConfig]),
     shown(["secret", "list", "--format", "json", "--config", shownConfig]),
     `  # each missing secret group is generated: REGISTRY_ADMIN_ACCESS_KEY_ID with REGISTRY_ADMIN_SECRET_ACCESS_KEY, REGISTRY_TOKEN_SIGNING_KEY, REGISTRY_SECRETS_KEY`,
@@ -167,6 +173,17 @@ for (const replica of replicas) {
   if (buckets.includes(replica.bucketName))
     console.log(`R2: replica bucket ${replica.bucketName} (${replica.region}) exists.`);
   else wrangler(["r2", "bucket", "create", replica.bucketName, ...locationArgs(replica)]);
+}
+
+// Queues (the scanning queue and its dead-letter queue): created, or already there.
+for (const queue of queues) {
+  const created = wrangler(["queues", "create", queue], { required: false });
+  if (created.ok) continue;
+  if (!/already exists/i.test(`${created.stdout}${created.stderr}`)) {
+    process.stderr.write(created.stderr);
+    fail(`wrangler queues create ${queue} failed (its output is above)`);
+  }
+  console.log(`Queues: ${queue} exists.`);
 }
 
 // 3. Migrations (those already applied are skipped by wrangler).

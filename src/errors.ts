@@ -130,6 +130,8 @@ export const EcrError = {
   TemplateAlreadyExistsException: awsException("TemplateAlreadyExistsException", "template already exists"),
   TemplateNotFoundException: awsException("TemplateNotFoundException", "template not found"),
   ImageNotFoundException: awsException("ImageNotFoundException", "image not found"),
+  ScanNotFoundException: awsException("ScanNotFoundException", "scan not found"),
+  UnsupportedImageTypeException: awsException("UnsupportedImageTypeException", "unsupported image type"),
   ImageAlreadyExistsException: awsException("ImageAlreadyExistsException", "image already exists"),
   ImageTagAlreadyExistsException: awsException("ImageTagAlreadyExistsException", "image tag already exists"),
   ImageDigestDoesNotMatchException: awsException("ImageDigestDoesNotMatchException", "image digest does not match"),

@@ -5,6 +5,7 @@ import { app } from "./app";
 import { instrumentEnv } from "./bench/counters";
 import { withSimulatedGeography } from "./bench/simulated-geography";
 import { runScheduled } from "./jobs/scheduled";
+import { consumeScanBatch } from "./scanning/consumer";
 
 export { LoginThrottleObject } from "./auth/login-throttle-object";
 export { RepositoryObject } from "./repository/repository-object";
@@ -17,4 +18,6 @@ export default {
     ),
   // The jobs are awaited (not left to waitUntil), so a failed job fails the invocation.
   scheduled: (controller, env, _ctx) => runScheduled(controller, instrumentEnv(env)),
+  // The scanning queue and its dead-letter queue (wrangler.toml [[queues.consumers]]).
+  queue: (batch, env) => consumeScanBatch(batch, instrumentEnv(env)),
 } satisfies ExportedHandler<Env>;

@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { authenticate } from "../auth/middleware";
+import { advisoryRoutes } from "./advisories";
 import { jobRoutes } from "./jobs";
 import { peerAccountRoutes } from "./peer-accounts";
 import { pullThroughRoutes } from "./pull-through";
@@ -22,3 +23,4 @@ admin.route("/", secretRoutes);
 admin.route("/", pullThroughRoutes);
 admin.route("/", replicationRoutes);
 admin.route("/", peerAccountRoutes);
+admin.route("/", advisoryRoutes);

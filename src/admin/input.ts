@@ -20,20 +20,19 @@ export const adminError = {
   conflict: (message: string) => new RegistryError(AdminError.CONFLICT, message),
 };
 
-async function readBody(c: AppContext): Promise<Uint8Array> {
-  const tooLarge = () =>
-    new RegistryError(AdminError.TOO_LARGE, `the request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`);
-  declaredBodyLength(c.req.raw.headers, MAX_ADMIN_BODY_BYTES, { invalid: adminError.invalid, tooLarge });
+async function readBody(c: AppContext, limit = MAX_ADMIN_BODY_BYTES): Promise<Uint8Array> {
+  const tooLarge = () => new RegistryError(AdminError.TOO_LARGE, `the request body exceeds ${limit} bytes`);
+  declaredBodyLength(c.req.raw.headers, limit, { invalid: adminError.invalid, tooLarge });
   const timeout = bodyTimeout(
     c.var.settings,
     () => new RegistryError(AdminError.REQUEST_TIMEOUT, `the request body stopped arriving for ${timeout.ms / 1000} s`),
   );
-  return readAtMost(c.req.raw.body, MAX_ADMIN_BODY_BYTES, tooLarge, timeout);
+  return readAtMost(c.req.raw.body, limit, tooLarge, timeout);
 }
 
-/** The body as one JSON object (an empty body is `{}`), read member by member. */
-export async function readJsonInput(c: AppContext): Promise<Input> {
-  return new Input(parseJsonObject(await readBody(c), adminError.invalid), adminError.invalid);
+/** The body as one JSON object (an empty body is `{}`), read member by member; `limit` for larger documents. */
+export async function readJsonInput(c: AppContext, limit = MAX_ADMIN_BODY_BYTES): Promise<Input> {
+  return new Input(parseJsonObject(await readBody(c, limit), adminError.invalid), adminError.invalid);
 }
 
 /** The body as UTF-8 text (a policy document, checked by its parser). */

@@ -23,6 +23,7 @@ import { lifecycleActions } from "./actions/lifecycle";
 import { pullThroughActions } from "./actions/pull-through";
 import { registryActions } from "./actions/registry";
 import { repositoryActions } from "./actions/repositories";
+import { scanningActions } from "./actions/scanning";
 import { templateActions } from "./actions/templates";
 import { controlContext, type ActionHandler } from "./context";
 import { ecrInput, parseJsonObject } from "./input";
@@ -41,6 +42,7 @@ const ACTIONS: ReadonlyMap<string, ActionHandler> = new Map(
   Object.entries({
     ...registryActions,
     ...repositoryActions,
+    ...scanningActions,
     ...templateActions,
     ...imageActions,
     ...layerActions,

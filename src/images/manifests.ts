@@ -13,6 +13,8 @@ import { parseManifest } from "../oci/manifest-format";
 import type { ManifestPushResult } from "../repository/repository-object";
 import { repositoryObject } from "../repository/stub";
 import { rememberPushedTag } from "./pull-reads";
+import { IMAGE_MANIFEST_TYPES } from "../oci/media-types";
+import { scanAfterPush } from "../scanning/requests";
 import { destinationsFor } from "../replication/configuration";
 import { readReplicationConfiguration } from "../replication/store";
 import { database, type Database } from "../storage/database";
@@ -102,6 +104,12 @@ export async function pushManifest(env: Env, name: string, push: ManifestPush): 
     replicateTo: await destinations,
     ...(push.replicated === true ? { createdFor: "REPLICATION" as const } : {}),
   });
+  if (result.status === "stored" && !result.unchanged && IMAGE_MANIFEST_TYPES.has(result.mediaType)) {
+    // A scan that cannot start (the queue unavailable) is reported by the scan's status, not by failing the push.
+    await scanAfterPush(env, name, record.digest).catch((error: unknown) =>
+      console.error(`scan on push of ${name}@${record.digest} did not start`, error),
+    );
+  }
   if (result.status === "stored" && push.tag !== null) {
     // The location that took the push answers the tag with it at once (src/images/pull-reads.ts).
     const now = Date.now();

@@ -240,6 +240,35 @@ export function imageSizeOfStored(text: string): number | null {
   return sizes.reduce((total, size) => total + size, 0);
 }
 
+/** A layer of a stored image manifest, as scanning reads it. */
+export interface StoredLayer {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+/**
+ * The layers of a stored image manifest (checked when it was pushed), bottom first; null when
+ * the text is not an image manifest or a layer descriptor lacks its digest, type or size.
+ */
+export function layersOfStored(text: string): StoredLayer[] | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObject(value) || !Array.isArray(value.layers)) return null;
+  const entries: unknown[] = value.layers;
+  const layers: StoredLayer[] = [];
+  for (const entry of entries) {
+    if (!isObject(entry) || typeof entry.digest !== "string" || typeof entry.mediaType !== "string") return null;
+    if (typeof entry.size !== "number") return null;
+    layers.push({ digest: entry.digest, mediaType: entry.mediaType, size: entry.size });
+  }
+  return layers;
+}
+
 function unique(values: string[]): string[] {
   return [...new Set(values)];
 }

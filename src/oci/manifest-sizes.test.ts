@@ -2,7 +2,7 @@
  * The sizes a manifest's descriptors declare, and how sizeMismatches compares them with what the repository stores.
  */
 import { describe, expect, it } from "vitest";
-import { describeSizeMismatches, parseManifest, sizeMismatches } from "./manifest-format";
+import { describeSizeMismatches, layersOfStored, parseManifest, sizeMismatches } from "./manifest-format";
 import {
   OCI_MANIFEST,
   OCI_LAYER,
@@ -104,5 +104,25 @@ describe("sizeMismatches", () => {
       manifests: [{ where: "subject", digest: d("1"), size: 99 }],
     };
     expect(sizeMismatches(sameDigest, { blobs: new Map([[d("1"), 10]]), manifests: new Map() })).toEqual([]);
+  });
+});
+
+describe("layersOfStored", () => {
+  it("reads a stored image manifest's layers bottom first, and refuses what is not one", () => {
+    const text = JSON.stringify({
+      schemaVersion: 2,
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: "sha256:c", size: 2 },
+      layers: [
+        { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: "sha256:a", size: 10 },
+        { mediaType: "application/vnd.oci.image.layer.v1.tar", digest: "sha256:b", size: 20 },
+      ],
+    });
+    expect(layersOfStored(text)).toEqual([
+      { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: "sha256:a", size: 10 },
+      { mediaType: "application/vnd.oci.image.layer.v1.tar", digest: "sha256:b", size: 20 },
+    ]);
+    expect(layersOfStored(JSON.stringify({ manifests: [] }))).toBeNull();
+    expect(layersOfStored("{")).toBeNull();
+    expect(layersOfStored(JSON.stringify({ layers: [{ digest: "sha256:a" }] }))).toBeNull();
   });
 });

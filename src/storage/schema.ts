@@ -312,3 +312,100 @@ export const repositoryCreationTemplates = sqliteTable("repository_creation_temp
 });
 
 export type RepositoryCreationTemplateRow = typeof repositoryCreationTemplates.$inferSelect;
+
+/**
+ * Vulnerability advisories in the OSV format (src/scanning/advisories/): the record as
+ * imported, by id. A newer `modified` replaces an older record; an older one is ignored.
+ */
+export const advisories = sqliteTable("advisories", {
+  id: text("id").primaryKey(),
+  /** The record's `modified` (RFC 3339), compared as text: OSV writes it in UTC with a Z. */
+  modified: text("modified").notNull(),
+  /** The OSV JSON document. */
+  document: text("document").notNull(),
+  importedAt: integer("imported_at").notNull(),
+});
+
+/** The packages each advisory names, for a scan's lookup by package. */
+export const advisoryPackages = sqliteTable(
+  "advisory_packages",
+  {
+    advisoryId: text("advisory_id")
+      .notNull()
+      .references(() => advisories.id, { onDelete: "cascade" }),
+    /** The ecosystem's family, before any `:release` (`Debian`, `Alpine`, `npm`, ...). */
+    ecosystem: text("ecosystem").notNull(),
+    /** The package name as the matcher compares it (PyPI names normalized). */
+    name: text("name").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.advisoryId, t.ecosystem, t.name] }),
+    index("advisory_packages_name").on(t.ecosystem, t.name),
+  ],
+);
+
+export const SCAN_STATUSES = ["IN_PROGRESS", "COMPLETE", "FAILED", "UNSUPPORTED_IMAGE"] as const;
+export type ScanStatus = (typeof SCAN_STATUSES)[number];
+
+/** An image's basic scan (ECR's imageScanStatus, findings summary and the inventory it read). */
+export const imageScans = sqliteTable(
+  "image_scans",
+  {
+    repository: text("repository").notNull(),
+    digest: text("digest").notNull(),
+    status: text("status", { enum: SCAN_STATUSES }).notNull(),
+    description: text("description"),
+    startedAt: integer("started_at").notNull(),
+    completedAt: integer("completed_at"),
+    /** When the advisories the findings come from last changed (epoch ms). */
+    sourceUpdatedAt: integer("source_updated_at"),
+    /** The image's packages and OS as read from its layers (JSON), kept for continuous scanning. */
+    inventory: text("inventory"),
+    /** Findings per severity, as ECR's findingSeverityCounts (JSON object). */
+    severityCounts: text("severity_counts", { mode: "json" }).$type<Record<string, number>>(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.repository, t.digest] }),
+    foreignKey({
+      columns: [t.repository, t.digest],
+      foreignColumns: [manifests.repository, manifests.digest],
+    }).onDelete("cascade"),
+  ],
+);
+
+/** A scan's findings: one row per (advisory, package) the image is affected by. */
+export const scanFindings = sqliteTable(
+  "scan_findings",
+  {
+    repository: text("repository").notNull(),
+    digest: text("digest").notNull(),
+    advisoryId: text("advisory_id").notNull(),
+    packageName: text("package_name").notNull(),
+    packageVersion: text("package_version").notNull(),
+    fixedVersion: text("fixed_version"),
+    severity: text("severity").notNull(),
+    /** Severity rank, for ordering (CRITICAL first). */
+    severityRank: integer("severity_rank").notNull(),
+    description: text("description"),
+    uri: text("uri"),
+    /** Further attributes (JSON array of {key, value}). */
+    attributes: text("attributes").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.repository, t.digest, t.advisoryId, t.packageName, t.packageVersion] }),
+    foreignKey({
+      columns: [t.repository, t.digest],
+      foreignColumns: [imageScans.repository, imageScans.digest],
+    }).onDelete("cascade"),
+  ],
+);
+
+/**
+ * What one layer holds for scanning, by the layer's digest (content-addressed, so a base layer
+ * shared by many images is read once): the package files found and the whiteouts (JSON).
+ */
+export const layerInventories = sqliteTable("layer_inventories", {
+  digest: text("digest").primaryKey(),
+  content: text("content").notNull(),
+  readAt: integer("read_at").notNull(),
+});

@@ -23,6 +23,7 @@ interface Account {
   migrated: string[];
   calls: string[][];
   uploadedSecrets?: Record<string, string>;
+  queues?: string[];
 }
 
 const temp = useTempDir("deploy-");
@@ -97,6 +98,8 @@ describe("npm run deploy", () => {
       "npx wrangler d1 create edge-registry",
       "npx wrangler r2 bucket list",
       "npx wrangler r2 bucket create edge-registry-blobs",
+      'npx wrangler queues create edge-registry-scans   # "already exists" is fine',
+      'npx wrangler queues create edge-registry-scans-dlq   # "already exists" is fine',
       "npx wrangler d1 migrations apply DB --remote",
       "npx wrangler secret list --format json",
       "npx wrangler deploy --secrets-file <the generated secrets, when any>",
@@ -115,6 +118,8 @@ describe("npm run deploy", () => {
       "d1 list --json",
       "r2 bucket list",
       "r2 bucket create edge-registry-blobs",
+      "queues create edge-registry-scans",
+      "queues create edge-registry-scans-dlq",
       "d1 migrations apply DB --remote",
       "secret list --format json",
       "deploy --secrets-file",
@@ -125,6 +130,7 @@ describe("npm run deploy", () => {
     expect(readFileSync(config, "utf8")).not.toContain("00000000-0000-0000-0000-000000000000");
     expect(after.migrated).toEqual([id]);
     expect(after.buckets).toEqual(["edge-registry-blobs"]);
+    expect(after.queues).toEqual(["edge-registry-scans", "edge-registry-scans-dlq"]);
     expect(Object.keys(after.uploadedSecrets ?? {}).sort()).toEqual([...ALL_SECRETS].sort());
     expect(await checkSettings(after.uploadedSecrets ?? {})).toEqual([]);
     expect(run.stdout).toContain(
@@ -143,8 +149,10 @@ describe("npm run deploy", () => {
     // Again: nothing to create, no secret replaced, the same id.
     const again = await deploy(["--config", config], state);
     expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
-    expect(commands(state).slice(8)).toEqual([
+    expect(commands(state).slice(10)).toEqual([
       "r2 bucket list",
+      "queues create edge-registry-scans",
+      "queues create edge-registry-scans-dlq",
       "d1 migrations apply DB --remote",
       "secret list --format json",
       "deploy",
@@ -170,6 +178,8 @@ describe("npm run deploy", () => {
     expect(commands(state)).toEqual([
       "d1 list --json",
       "r2 bucket list",
+      "queues create edge-registry-scans",
+      "queues create edge-registry-scans-dlq",
       "d1 migrations apply DB --remote",
       "secret list --format json",
       "deploy --secrets-file",

@@ -40,6 +40,8 @@ import {
 } from "../input";
 import { flushPullRecords, recordPull } from "../../images/pull-records";
 import { repositoryName, repositoryNotFound, requireRepository } from "./repositories";
+import { imageScanMembers } from "./scan-status";
+import { findImageScans } from "../../storage/scan-records";
 
 const DEFAULT_PAGE = 100;
 const TAG_STATUSES = ["TAGGED", "UNTAGGED", "ANY"] as const;
@@ -99,7 +101,8 @@ function readImageIds(input: Input, required: boolean): ParsedImageId[] | undefi
   return list?.map((item, index) => readImageId(item, `imageIds[${index}]`));
 }
 
-function imageIdShape(digest: string | undefined | null, tag: string | undefined | null): JsonObject {
+/** `imageId` as ECR echoes it. */
+export function imageIdShape(digest: string | undefined | null, tag: string | undefined | null): JsonObject {
   return { ...(digest ? { imageDigest: digest } : {}), ...(tag ? { imageTag: tag } : {}) };
 }
 
@@ -205,7 +208,14 @@ async function imageSizes(ctx: ControlContext, name: string, rows: readonly Imag
 }
 
 async function describeRows(ctx: ControlContext, name: string, rows: readonly ImageRow[]): Promise<JsonObject[]> {
-  const sizes = await imageSizes(ctx, name, rows);
+  const [sizes, scans] = await Promise.all([
+    imageSizes(ctx, name, rows),
+    findImageScans(
+      ctx.db,
+      name,
+      rows.map((row) => row.digest),
+    ),
+  ]);
   return rows.map((row) => ({
     registryId: ctx.config.accountId,
     repositoryName: name,
@@ -216,6 +226,7 @@ async function describeRows(ctx: ControlContext, name: string, rows: readonly Im
     imageManifestMediaType: row.mediaType,
     ...(row.artifactType === null ? {} : { artifactMediaType: row.artifactType }),
     ...(row.lastPulledAt === null ? {} : { lastRecordedPullTime: epochSeconds(row.lastPulledAt) }),
+    ...imageScanMembers(scans.get(row.digest)),
   }));
 }
 
@@ -294,21 +305,34 @@ async function pushImage(ctx: ControlContext, request: PutImageRequest, bytes: U
   }
 }
 
+/**
+ * The image an action on one image names (`repositoryName`, `imageId`), after authorizing the
+ * action on the repository: its digest, the tag asked for, and its row. ImageNotFoundException
+ * when it does not exist.
+ */
+export async function requireImage(
+  ctx: ControlContext,
+  action: string,
+): Promise<{ name: string; digest: string; tag: string | null; row: ImageRow }> {
+  const name = repositoryName(ctx);
+  const id = ctx.input.optionalObject("imageId");
+  if (id === undefined) throw invalidParameter("imageId is required");
+  const parsed = readImageId(id.members(), "imageId");
+  if ("failure" in parsed) throw invalidParameter(`imageId: ${parsed.failure.failureReason}`);
+  await ctx.authorize(action, name);
+  await requireRepository(ctx, name);
+  const [resolution] = await resolveTargets(ctx, name, [parsed.target]);
+  const digest = resolution !== undefined && "digest" in resolution ? resolution.digest : undefined;
+  const row = digest === undefined ? undefined : (await findImageRows(ctx.db, name, [digest])).get(digest);
+  if (digest === undefined || row === undefined) throw imageNotFound(ctx, name, parsed.target);
+  return { name, digest, tag: parsed.target.tag ?? null, row };
+}
+
 // ---- actions ------------------------------------------------------------------------------
 
 export const imageActions: Record<string, ActionHandler> = {
   async DescribeImageReplicationStatus(ctx) {
-    const name = repositoryName(ctx);
-    const id = ctx.input.optionalObject("imageId");
-    if (id === undefined) throw invalidParameter("imageId is required");
-    const parsed = readImageId(id.members(), "imageId");
-    if ("failure" in parsed) throw invalidParameter(`imageId: ${parsed.failure.failureReason}`);
-    await ctx.authorize("ecr:DescribeImageReplicationStatus", name);
-    await requireRepository(ctx, name);
-    const [resolution] = await resolveTargets(ctx, name, [parsed.target]);
-    const digest = resolution !== undefined && "digest" in resolution ? resolution.digest : undefined;
-    const found = digest === undefined ? undefined : (await findImageRows(ctx.db, name, [digest])).get(digest);
-    if (digest === undefined || found === undefined) throw imageNotFound(ctx, name, parsed.target);
+    const { name, digest, tag } = await requireImage(ctx, "ecr:DescribeImageReplicationStatus");
     // One status per destination, the newest push's: a repush of the image records new work.
     const statuses = new Map<string, JsonObject>();
     for (const row of await findReplicationStatuses(ctx.db, name, digest)) {
@@ -322,7 +346,7 @@ export const imageActions: Record<string, ActionHandler> = {
     }
     return {
       repositoryName: name,
-      imageId: imageIdShape(digest, parsed.target.tag),
+      imageId: imageIdShape(digest, tag),
       replicationStatuses: [...statuses.values()],
     };
   },

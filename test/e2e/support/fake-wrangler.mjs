@@ -49,6 +49,18 @@ if (command.startsWith("d1 create")) {
     `✅ Successfully created DB '${name}'\nCreated your new D1 database.\n\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "${name}"\ndatabase_id = "${uuid}"\n`,
   );
 }
+if (command.startsWith("queues create")) {
+  const name = positional[2];
+  state.queues ??= [];
+  if (state.queues.includes(name))
+    exit(
+      1,
+      `✘ [ERROR] A request to the Cloudflare API failed.\n\nA queue with this name already exists. [code: 11009]\n`,
+    );
+  state.queues.push(name);
+  save();
+  exit(0, `🌀 Creating queue '${name}'\n✅ Created queue '${name}'\n`);
+}
 if (command === "r2 bucket list") {
   exit(
     0,
