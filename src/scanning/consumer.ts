@@ -85,6 +85,10 @@ export async function scanStep(env: Env, message: ScanMessage): Promise<boolean>
       ? { status: "inventory", inventory: JSON.parse(scan.inventory) as ImageInventory }
       : await readImage(env, db, repository, digest);
   if (outcome.status === "more") return true;
+  if (outcome.status === "inventory" && outcome.inventory.unsupported !== null) {
+    await endImageScan(db, repository, digest, "UNSUPPORTED_IMAGE", outcome.inventory.unsupported, Date.now());
+    return false;
+  }
   if (outcome.status !== "inventory") {
     await endImageScan(
       db,

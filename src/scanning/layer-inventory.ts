@@ -18,6 +18,16 @@ import type { LayerInventory, LayerPackageFile } from "./merge";
 
 const utf8 = new TextDecoder();
 
+/** RPM's package databases (SQLite, Berkeley DB, NDB): not read, so an RPM image is reported unsupported. */
+const RPM_DATABASES = new Set([
+  "var/lib/rpm/rpmdb.sqlite",
+  "usr/lib/sysimage/rpm/rpmdb.sqlite",
+  "var/lib/rpm/Packages",
+  "var/lib/rpm/Packages.db",
+]);
+const RPM_REASON =
+  "RPM package databases (rpmdb) are not read: the SQLite reader they need does not fit the Worker's bundle and CPU budgets yet, so this image's OS packages cannot be listed.";
+
 /** What one whole file says: the OS (os-release) or the packages it lists. */
 export async function parseInventoryFile(
   kind: WholeFileInterest,
@@ -55,6 +65,10 @@ export async function readLayerInventory(
   };
   const whiteouts = await readLayer(body, compression, {
     wants(file) {
+      if (RPM_DATABASES.has(file.path)) {
+        files.push({ path: file.path, packages: [], unreadable: RPM_REASON });
+        return null;
+      }
       const interest = interestOf(file.path, { size: file.size, mode: file.mode, type: "file" });
       if (interest === null) return null;
       if (interest !== "go-binary-candidate") return { whole: true };

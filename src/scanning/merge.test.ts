@@ -74,6 +74,14 @@ describe("mergeLayers", () => {
   });
 });
 
+describe("unreadable package databases", () => {
+  it("make the image unsupported while they survive the merge", () => {
+    const rpm = { path: "var/lib/rpm/rpmdb.sqlite", packages: [], unreadable: "RPM databases are not read" };
+    expect(mergeLayers([layer([rpm])]).unsupported).toBe("RPM databases are not read");
+    expect(mergeLayers([layer([rpm]), layer([], ["var/lib/rpm"])]).unsupported).toBeNull();
+  });
+});
+
 describe("matchingEcosystem", () => {
   const os = (id: string, versionId: string) => ({ id, versionId, versionCodename: null, prettyName: null });
   it("names the distribution release for OS packages", () => {

@@ -18,11 +18,15 @@ export interface LayerPackageFile {
   path: string;
   os?: OsRelease;
   packages: InstalledPackage[];
+  /** A package database this scanner cannot read (the image is then UNSUPPORTED_IMAGE, with this reason). */
+  unreadable?: string;
 }
 
 export interface ImageInventory {
   os: OsRelease | null;
   packages: InstalledPackage[];
+  /** Why the image's packages cannot all be known, or null. */
+  unsupported: string | null;
 }
 
 const OS_RELEASE_PATHS = ["etc/os-release", "usr/lib/os-release"];
@@ -49,7 +53,8 @@ export function mergeLayers(layers: readonly LayerInventory[]): ImageInventory {
   const packages = [...files.values()].flatMap((file) =>
     file.packages.map((pkg) => (ubuntu && pkg.ecosystem === "Debian" ? { ...pkg, ecosystem: "Ubuntu" as const } : pkg)),
   );
-  return { os, packages };
+  const unsupported = [...files.values()].find((file) => file.unreadable !== undefined)?.unreadable ?? null;
+  return { os, packages, unsupported };
 }
 
 /**

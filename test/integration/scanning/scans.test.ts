@@ -84,6 +84,22 @@ describe("scans", () => {
     expect(refused.type).toBe("UnsupportedImageTypeException");
   });
 
+  it("reports an RPM-based image as unsupported, naming why", async () => {
+    const name = "scan/amazonlinux";
+    const digest = await pushFixture(name, "2023", {
+      layers: [
+        await gzipLayer([
+          { path: "etc/os-release", data: 'NAME="Amazon Linux"\nID="amzn"\nVERSION_ID="2023"\n' },
+          { path: "var/lib/rpm/rpmdb.sqlite", data: randomBytes(4096) },
+        ]),
+      ],
+    });
+    await startScan(name, digest);
+    const done = await waitForScan(name, digest);
+    expect(done.body.imageScanStatus).toMatchObject({ status: "UNSUPPORTED_IMAGE" });
+    expect((done.body.imageScanStatus as { description: string }).description).toMatch(/RPM package databases/);
+  });
+
   it("ends FAILED with the reason for a layer that is not a readable tar, and does not retry it", async () => {
     const name = "scan/poisoned";
     const digest = await pushFixture(name, "v1", { layers: [randomBytes(2048)] });
