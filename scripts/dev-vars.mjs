@@ -38,6 +38,8 @@ export const SECRET_NAMES = [
   "EDGE_CACHE_MAX_BYTES",
   "REPLICA_REGIONS",
   "REGISTRY_SIMULATED_GEOGRAPHY",
+  // Not a secret: the OSV folders the advisories job reads (tests serve their own on 127.0.0.1).
+  "ADVISORY_SOURCES",
 ];
 
 export async function newSigningKeyJwk() {

@@ -44,7 +44,14 @@ describe("parseSettings", () => {
       readCacheMs: 0,
       edgeCacheMaxBytes: 512_000_000,
       simulatedGeography: false,
+      advisorySources: [],
     });
+  });
+
+  it("reads the advisory sources", () => {
+    expect(
+      parseSettings({ ADVISORY_SOURCES: "https://osv.example/Debian/, http://127.0.0.1:9/Alpine" }).advisorySources,
+    ).toEqual(["https://osv.example/Debian", "http://127.0.0.1:9/Alpine"]);
   });
 
   it("reads the pull caches and the simulated geography", () => {
@@ -146,6 +153,7 @@ describe("parseSettings", () => {
     [{ REPLICA_REGIONS: "eu-west-1=B1,eu-west-2=B1" }, /^REPLICA_REGIONS .*B1 is listed twice/],
     [{ REPLICA_REGIONS: "eu-west-1=B1," }, /^REPLICA_REGIONS .*"" is not/],
     [{ READ_CACHE_SECONDS: "-1" }, /^READ_CACHE_SECONDS must be a number of seconds/],
+    [{ ADVISORY_SOURCES: "ftp://osv.example/Debian" }, /^ADVISORY_SOURCES must list http\(s\) URLs/],
     [{ READ_CACHE_SECONDS: "3601" }, /^READ_CACHE_SECONDS must be at most 3600/],
     [{ EDGE_CACHE_MAX_BYTES: "512MB" }, /^EDGE_CACHE_MAX_BYTES must be a whole number of bytes/],
   ])("refuses %o naming the variable", (vars, message) => {

@@ -41,6 +41,7 @@ export const SETTING_NAMES = [
   "READ_CACHE_SECONDS",
   "EDGE_CACHE_MAX_BYTES",
   "REGISTRY_SIMULATED_GEOGRAPHY",
+  "ADVISORY_SOURCES",
 ] as const;
 
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -134,6 +135,11 @@ export interface Settings {
    * Benchmarks and tests only: `npm run deploy` refuses to deploy it.
    */
   simulatedGeography: boolean;
+  /**
+   * ADVISORY_SOURCES: OSV folders (one per ecosystem, as OSV.dev publishes them) the
+   * `advisories` job keeps the advisory store current from; none by default.
+   */
+  advisorySources: readonly string[];
 }
 
 /** ECR's layer size limit (52,000 MiB, not adjustable). */
@@ -214,6 +220,7 @@ export function parseSettings(vars: SettingVars): Settings {
       "bytes",
     ),
     simulatedGeography: text("REGISTRY_SIMULATED_GEOGRAPHY") === "1",
+    advisorySources: advisorySources(text("ADVISORY_SOURCES")),
   };
 }
 
@@ -241,6 +248,23 @@ function replicaRegions(value: string | null, homeRegion: string): ReplicaRegion
     replicas.push({ region, binding });
   }
   return replicas;
+}
+
+/** ADVISORY_SOURCES: http(s) URLs separated by commas, without a trailing slash. */
+function advisorySources(value: string | null): string[] {
+  if (value === null) return [];
+  return value.split(",").map((part) => {
+    const url = part.trim().replace(/\/+$/, "");
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = null;
+    }
+    if (parsed === null || (parsed.protocol !== "https:" && parsed.protocol !== "http:"))
+      throw new ConfigurationError(`ADVISORY_SOURCES must list http(s) URLs separated by commas ("${url}" is not one)`);
+    return url;
+  });
 }
 
 function readCacheSeconds(value: string | null): number {

@@ -10,8 +10,9 @@ import { replicaBuckets, settingsOf } from "../config/load";
 import { runGarbageCollection, type GcReport } from "../gc/collect";
 import { runLifecycle, type LifecycleRunReport } from "../lifecycle/run";
 import { runReplication, type ReplicationReport } from "../replication/run";
+import { runAdvisorySync, type AdvisorySyncReport } from "../scanning/advisory-sync";
 
-type JobReport = LifecycleRunReport | GcReport | ReplicationReport;
+type JobReport = LifecycleRunReport | GcReport | ReplicationReport | AdvisorySyncReport;
 
 /** What one job did: its report and a one-line summary (logged, and shown by `run-jobs`). */
 export type JobResult =
@@ -66,12 +67,26 @@ const replication: Job = {
   },
 };
 
+const advisories: Job = {
+  name: "advisories",
+  async run(env, settings) {
+    const report = await runAdvisorySync(env, settings);
+    const fetched = report.sources.reduce((sum, source) => sum + source.fetched, 0);
+    const imported = report.sources.reduce((sum, source) => sum + source.imported, 0);
+    const failed = report.sources.filter((source) => source.error !== null).map((source) => source.url);
+    return {
+      report,
+      summary: `${count(report.sources.length, "source")}: ${count(fetched, "record")} fetched, ${imported} imported${failed.length > 0 ? `; unreachable: ${failed.join(", ")}` : ""}${report.caughtUp ? "" : " (continues next run)"}`,
+    };
+  },
+};
+
 /**
  * A Map, not an object: the cron string of an invocation can come from a URL under `npm start`
  * (`/cdn-cgi/handler/scheduled?cron=toString`), and an object would answer Object.prototype's.
  */
 const JOBS: ReadonlyMap<string, readonly Job[]> = new Map([
-  ["*/15 * * * *", [lifecycle, garbageCollection]],
+  ["*/15 * * * *", [lifecycle, garbageCollection, advisories]],
   // Replication every minute: a pushed image reaches its destinations within a minute or two.
   ["* * * * *", [replication]],
 ]);

@@ -272,7 +272,7 @@ export async function readBlob(layout: string, digest: string): Promise<Buffer> 
 }
 
 /** Writes `oci-layout`, the blobs and an `index.json` naming `top` with the tag annotation. */
-async function writeLayout(layout: string, blobs: readonly Blob[], top: Descriptor, tag: string): Promise<void> {
+export async function writeLayout(layout: string, blobs: readonly Blob[], top: Descriptor, tag: string): Promise<void> {
   await mkdir(layout, { recursive: true });
   await writeFile(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: MediaTypes.OCI_LAYOUT_VERSION }));
   for (const blob of blobs) await writeBlob(layout, blob);
