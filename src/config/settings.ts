@@ -255,7 +255,7 @@ function advisorySources(value: string | null): string[] {
   if (value === null) return [];
   return value.split(",").map((part) => {
     const url = part.trim().replace(/\/+$/, "");
-    let parsed: URL | null = null;
+    let parsed: URL | null;
     try {
       parsed = new URL(url);
     } catch {

@@ -77,7 +77,6 @@ async function syncSource(
   if (!listing.ok) throw new Error(`${url}/modified_id.csv answered ${listing.status}`);
   const entries = newerEntries(await listing.text(), since);
   source.newer = entries.length;
-  let cursor = since;
   for (let at = 0; at < entries.length; at += IMPORT_CHUNK) {
     const chunk = entries.slice(at, at + IMPORT_CHUNK);
     const documents: unknown[] = [];
@@ -100,10 +99,7 @@ async function syncSource(
     source.imported += imported.imported;
     source.failed += imported.rejected.length;
     const last = chunk[taken - 1];
-    if (last !== undefined) {
-      cursor = last.modified;
-      await putRegistrySetting(db, cursorKey(url), cursor, Date.now());
-    }
+    if (last !== undefined) await putRegistrySetting(db, cursorKey(url), last.modified, Date.now());
     if (taken < chunk.length) return false;
   }
   return true;

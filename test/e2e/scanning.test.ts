@@ -78,7 +78,7 @@ function line(finding: Finding): string {
 
 function severityCounts(lines: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const expected of lines) counts[expected.split(" ").at(-1)!] = (counts[expected.split(" ").at(-1)!] ?? 0) + 1;
+  for (const severity of lines.map((l) => l.split(" ").at(-1)!)) counts[severity] = (counts[severity] ?? 0) + 1;
   return counts;
 }
 
@@ -88,18 +88,19 @@ async function push(image: WrittenImage, repository: string, tag: string): Promi
   await skopeo(["copy", "--dest-tls-verify=false", ociRef(image.path, image.tag), dockerRef(repository, tag)]);
 }
 
+/** `aws ecr describe-image-scan-findings` of repository:tag (with `extra` arguments). */
+function findings(repository: string, tag: string, ...extra: string[]): Promise<FindingsAnswer> {
+  return ecrJson(["describe-image-scan-findings", "--repository-name", repository, ...imageId(tag), ...extra]);
+}
+
 /** `aws ecr wait image-scan-complete`, then the findings; both must succeed. */
 async function waitForFindings(repository: string, tag: string): Promise<FindingsAnswer> {
   const waited = await ecr(["wait", "image-scan-complete", "--repository-name", repository, ...imageId(tag)], 320_000);
   expect(waited.code, `${waited.stderr}\n${serverLogTail()}`).toBe(0);
-  return ecrJson<FindingsAnswer>(["describe-image-scan-findings", "--repository-name", repository, ...imageId(tag)]);
+  return findings(repository, tag);
 }
 
-const images: Record<"application" | "debian" | "zstd", WrittenImage | undefined> = {
-  application: undefined,
-  debian: undefined,
-  zstd: undefined,
-};
+const images: Partial<Record<"application" | "debian" | "zstd", WrittenImage>> = {};
 let advisoriesDir = "";
 
 describe("vulnerability scanning with the AWS CLI and skopeo", () => {
@@ -176,16 +177,8 @@ describe("vulnerability scanning with the AWS CLI and skopeo", () => {
     const seen: string[] = [];
     let nextToken: string | undefined;
     for (let page = 0; page <= expected.length; page++) {
-      const answer = await ecrJson<FindingsAnswer>([
-        "describe-image-scan-findings",
-        "--repository-name",
-        "scan-app",
-        ...imageId("v1"),
-        "--no-paginate",
-        "--max-results",
-        "1",
-        ...(nextToken === undefined ? [] : ["--next-token", nextToken]),
-      ]);
+      const more = nextToken === undefined ? [] : ["--next-token", nextToken];
+      const answer = await findings("scan-app", "v1", "--no-paginate", "--max-results", "1", ...more);
       expect(answer.imageScanFindings?.findings).toHaveLength(1);
       seen.push(...(answer.imageScanFindings?.findings ?? []).map(line));
       nextToken = answer.nextToken;
@@ -196,14 +189,7 @@ describe("vulnerability scanning with the AWS CLI and skopeo", () => {
     expect([...seen].sort()).toEqual(expected);
 
     // The CLI's own paging: one finding per request (--page-size 1), gathered into one answer.
-    const gathered = await ecrJson<FindingsAnswer>([
-      "describe-image-scan-findings",
-      "--repository-name",
-      "scan-app",
-      ...imageId("v1"),
-      "--page-size",
-      "1",
-    ]);
+    const gathered = await findings("scan-app", "v1", "--page-size", "1");
     expect((gathered.imageScanFindings?.findings ?? []).map(line).sort()).toEqual(expected);
 
     const described = await ecrJson<{
@@ -235,26 +221,14 @@ describe("vulnerability scanning with the AWS CLI and skopeo", () => {
     expect(started.imageScanStatus.status).toBe("IN_PROGRESS");
     let answer: FindingsAnswer | undefined;
     for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
-      answer = await ecrJson<FindingsAnswer>([
-        "describe-image-scan-findings",
-        "--repository-name",
-        "manual-zstd",
-        ...imageId("v1"),
-      ]);
+      // One page (--no-paginate): the CLI's paginator would print a missing imageScanFindings as null.
+      answer = await findings("manual-zstd", "v1", "--no-paginate");
       if (answer.imageScanStatus.status !== "IN_PROGRESS") break;
       await new Promise((r) => setTimeout(r, 1_000));
     }
     expect(answer?.imageScanStatus.status, serverLogTail()).toBe("UNSUPPORTED_IMAGE");
     expect(answer?.imageScanStatus.description).toMatch(/zstd/);
-    // No findings member at all (the CLI's paginator would print it as null: ask for one page).
-    const raw = await ecrJson<FindingsAnswer>([
-      "describe-image-scan-findings",
-      "--repository-name",
-      "manual-zstd",
-      ...imageId("v1"),
-      "--no-paginate",
-    ]);
-    expect(raw).not.toHaveProperty("imageScanFindings");
+    expect(answer).not.toHaveProperty("imageScanFindings");
   });
 
   it("scans a Debian image on push: exactly its expected findings", async () => {

@@ -46,6 +46,7 @@ describe("POST /admin/jobs/run", () => {
     expect(jobs.map((job) => [job.job, job.ok])).toEqual([
       ["lifecycle", true],
       ["garbage-collection", true],
+      ["advisories", true],
       ["replication", true],
     ]);
     expect(jobs[0]?.summary).toBe("1 repository with a policy, 2 images evaluated, 1 expired (sweep complete)");
@@ -53,7 +54,8 @@ describe("POST /admin/jobs/run", () => {
     expect(jobs[1]?.summary).toMatch(
       /^\d+ blob links? removed, \d+ objects? marked, \d+ deleted \(\d+ bytes? reclaimed; sweep complete\)$/,
     );
-    expect(jobs[2]?.summary).toMatch(
+    expect(jobs[2]?.summary).toBe("0 sources: 0 records fetched, 0 imported");
+    expect(jobs[3]?.summary).toMatch(
       /^0 items attempted: 0 complete, 0 to retry, 0 failed \(0 bytes copied, 1 subrequest; backlog drained\)$/,
     );
     for (const job of jobs) expect(job.report.startedAt).toMatch(ISO);
