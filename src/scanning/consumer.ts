@@ -29,6 +29,7 @@ import { findingsFor } from "./findings";
 import { readLayerInventory } from "./layer-inventory";
 import { layerCompression, UnreadableLayerError } from "./layers";
 import { mergeLayers, type ImageInventory, type LayerInventory } from "./merge";
+import { parseImageInventory, parseLayerInventory } from "./stored-inventory";
 import { parseScanMessage, type ScanMessage } from "./requests";
 
 /** Compressed layer bytes one invocation reads before it hands the rest to the next message. */
@@ -79,11 +80,15 @@ export async function scanStep(env: Env, message: ScanMessage): Promise<boolean>
   // Deleted meanwhile (the scan went with the image), or already ended: nothing to do.
   if (scan === undefined) return false;
   if (message.kind === "scan" && scan.status !== "IN_PROGRESS") return false;
-  if (message.kind === "rematch" && (scan.status !== "COMPLETE" || scan.inventory === null)) return false;
-  const outcome: Outcome =
-    message.kind === "rematch" && scan.inventory !== null
-      ? { status: "inventory", inventory: JSON.parse(scan.inventory) as ImageInventory }
-      : await readImage(env, db, repository, digest);
+  let outcome: Outcome;
+  if (message.kind === "rematch") {
+    const inventory =
+      scan.status === "COMPLETE" && scan.inventory !== null ? parseImageInventory(scan.inventory) : null;
+    if (inventory === null) return false;
+    outcome = { status: "inventory", inventory };
+  } else {
+    outcome = await readImage(env, db, repository, digest);
+  }
   if (outcome.status === "more") return true;
   if (outcome.status === "inventory" && outcome.inventory.unsupported !== null) {
     await endImageScan(db, repository, digest, "UNSUPPORTED_IMAGE", outcome.inventory.unsupported, Date.now());
@@ -137,10 +142,14 @@ async function readImage(env: Env, db: Database, repository: string, digest: str
         reason: `Layer ${layer.digest} is compressed with zstd, which this scanner does not decode yet.`,
       };
   }
-  const stored = await findLayerInventories(
+  const stored = new Map<string, LayerInventory>();
+  for (const [layerDigest, text] of await findLayerInventories(
     db,
     layers.map((layer) => layer.digest),
-  );
+  )) {
+    const inventory = parseLayerInventory(text);
+    if (inventory !== null) stored.set(layerDigest, inventory);
+  }
   let budget = BYTES_PER_INVOCATION;
   for (const layer of layers) {
     if (stored.has(layer.digest)) continue;
@@ -158,11 +167,10 @@ async function readImage(env: Env, db: Database, repository: string, digest: str
         return { status: "failed", reason: `Layer ${layer.digest}: ${error.message}` };
       throw error;
     }
-    const content = JSON.stringify(inventory);
-    await putLayerInventory(db, layer.digest, content, Date.now());
-    stored.set(layer.digest, content);
+    await putLayerInventory(db, layer.digest, JSON.stringify(inventory), Date.now());
+    stored.set(layer.digest, inventory);
     budget -= layer.size;
   }
-  const inventories = layers.map((layer) => JSON.parse(stored.get(layer.digest) ?? "null") as LayerInventory);
+  const inventories = layers.flatMap((layer) => stored.get(layer.digest) ?? []);
   return { status: "inventory", inventory: mergeLayers(inventories) };
 }

@@ -34,9 +34,7 @@ export function indexName(family: string, name: string): string {
 
 /** The name ECR users expect: the CVE the advisory is about when it names exactly one, else its id. */
 function findingName(advisory: OsvAdvisory): string {
-  const cves = [
-    ...new Set([...(advisory.aliases ?? []), ...(advisory.upstream ?? [])].filter((id) => id.startsWith("CVE-"))),
-  ];
+  const cves = [...new Set([...advisory.aliases, ...advisory.upstream].filter((id) => id.startsWith("CVE-")))];
   return advisory.id.startsWith("CVE-") ? advisory.id : cves.length === 1 ? cves[0]! : advisory.id;
 }
 
