@@ -12,7 +12,7 @@ import { findRepository } from "../../storage/repository-records";
 import { findImageScan, listScanFindings, type StoredFinding } from "../../storage/scan-records";
 import type { ActionHandler } from "../context";
 import { decodeNextToken, encodeNextToken, invalidParameter, type JsonObject } from "../input";
-import { imageIdShape, requireImage } from "./images";
+import { imageIdShape, requireImage } from "./image-ids";
 import { scanFindingsSummary, scanStatusOf } from "./scan-status";
 import { repositoryArn } from "../../auth/access";
 
