@@ -3,6 +3,7 @@
  * directory (found from the end of central directory record) and stored or deflated entry data.
  * ZIP64 archives (over 65,535 entries or 4 GiB) are not read: no jar within the caps needs it.
  */
+import { concatBytes } from "../../bytes";
 
 export interface ZipEntry {
   name: string;
@@ -97,11 +98,5 @@ async function inflateRaw(data: Uint8Array, limit: number): Promise<Uint8Array |
   } catch {
     return null;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
