@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The benchmark suite: measures this registry side by side with the CNCF distribution registry
 // and nginx, started here on 127.0.0.1 with fresh storage, and writes bench/RESULTS.md.
-//   npm run bench                 full run (about 20 minutes on 2 cores)
+//   npm run bench                 full run (about 25 minutes on 2 cores)
 //   npm run bench -- --quick      small sizes, one repetition
 //   npm run bench -- --help       sizes, repetitions, --only
 import { spawnSync } from "node:child_process";
@@ -22,6 +22,7 @@ import { runGeography } from "./lib/workloads/geography.mjs";
 import { runManifestLoad } from "./lib/workloads/manifest-load.mjs";
 import { runMemory } from "./lib/workloads/memory.mjs";
 import { runReplication } from "./lib/workloads/replication.mjs";
+import { runScanning } from "./lib/workloads/scanning.mjs";
 import { runSkopeoCopy } from "./lib/workloads/skopeo-copy.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -47,6 +48,7 @@ const need =
   opts.memLargeMiB * MiB * (2 + 2 * opts.reps) +
   opts.replMiB * MiB * (2 + 4 * opts.reps) +
   (opts.only.includes(7) ? 5 * MiB * 6 : 0) + // workload 7: its image, the home and two replica buckets, distribution
+  (opts.only.includes(8) ? 5 * opts.scanLayerMiB * MiB * (3 + opts.reps) : 0) + // workload 8: layer bodies, a copy, reps + 1 pushed
   512 * MiB;
 const free = (() => {
   const s = statfsSync(work);
@@ -170,6 +172,7 @@ try {
   if (opts.only.includes(5)) results.memory = await phase("5. memory", () => runMemory(ctx));
   if (opts.only.includes(6)) results.replication = await phase("6. replication", () => runReplication(ctx));
   if (opts.only.includes(7)) results.geography = await phase("7. pulls near users", () => runGeography(ctx));
+  if (opts.only.includes(8)) results.scanning = await phase("8. vulnerability scanning", () => runScanning(ctx));
   const busy = Object.entries(phases).filter(([, p]) => p.otherShare > 0.1 && p.seconds > 5);
   if (busy.length) {
     notes.push(

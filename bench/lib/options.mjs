@@ -5,7 +5,7 @@ const HELP = `npm run bench [-- options]
   --quick               small sizes, 1 repetition, 1 s load runs (tries the suite out)
   --reps N              repetitions of each workload (default 3; quick 1)
   --only 1,2,...        run only these workloads (1 skopeo, 2 blob GET, 3 manifest load, 4 cost, 5 memory, 6 replication,
-                        7 pulls near users: simulated geography)
+                        7 pulls near users: simulated geography, 8 vulnerability scanning)
   --big-mib N           the one-layer image's layer (default 512; quick 32)
   --many-layers N       layers of the many-layer image (default 20; quick 5)
   --many-mib N          size of each of those layers (default 5; quick 1)
@@ -15,6 +15,7 @@ const HELP = `npm run bench [-- options]
   --mem-large-mib N     large layer of the memory workload (default 2048; quick 64)
   --mem-small-mib N     small layer of the memory workload (default 100; quick 8)
   --repl-mib N          layer of the replication workload's image (default 512; quick 32)
+  --scan-layer-mib N    each of the 5 gzip layers of the scanning workload's image, compressed (default 40; quick 4)
   --out PATH            where to write the results (default bench/RESULTS.md; quick bench/work/RESULTS-quick.md)
   --keep                keep the temp dir (images, server state and logs)`;
 
@@ -23,7 +24,7 @@ export function parseOptions(argv) {
   const opts = {
     quick,
     reps: quick ? 1 : 3,
-    only: [1, 2, 3, 4, 5, 6, 7],
+    only: [1, 2, 3, 4, 5, 6, 7, 8],
     bigMiB: quick ? 32 : 512,
     manyLayers: quick ? 5 : 20,
     manyMiB: quick ? 1 : 5,
@@ -33,6 +34,7 @@ export function parseOptions(argv) {
     memLargeMiB: quick ? 64 : 2048,
     memSmallMiB: quick ? 8 : 100,
     replMiB: quick ? 32 : 512,
+    scanLayerMiB: quick ? 4 : 40,
     out: null,
     keep: false,
   };
@@ -47,6 +49,7 @@ export function parseOptions(argv) {
     "--mem-large-mib": "memLargeMiB",
     "--mem-small-mib": "memSmallMiB",
     "--repl-mib": "replMiB",
+    "--scan-layer-mib": "scanLayerMiB",
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];

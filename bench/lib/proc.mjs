@@ -118,6 +118,19 @@ export function groupPidsNamed(pgid, name) {
   });
 }
 
+/** CPU seconds (user + system, all threads) used so far by the live processes of a group, or of `pids`. */
+export function groupCpuSeconds(pgid, pids = groupPids(pgid)) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {}
+  }
+  return ticks / 100; // USER_HZ
+}
+
 /** Resets VmHWM to the current RSS (`echo 5 > clear_refs`). */
 export function resetPeaks(pids) {
   for (const pid of pids) {

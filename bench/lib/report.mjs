@@ -9,6 +9,7 @@ import { geographyTargets, reportGeography } from "./workloads/geography.mjs";
 import { reportManifestLoad } from "./workloads/manifest-load.mjs";
 import { memoryTarget, reportMemory } from "./workloads/memory.mjs";
 import { replicationTargets, reportReplication } from "./workloads/replication.mjs";
+import { reportScanning, scanningTargets } from "./workloads/scanning.mjs";
 import { reportSkopeoCopy } from "./workloads/skopeo-copy.mjs";
 import { fmt, fmtRatio, ms, ratio } from "./stats.mjs";
 
@@ -125,6 +126,7 @@ export function targets(results) {
   if (results.memory) list.push(memoryTarget(results.memory));
   if (results.replication) list.push(...replicationTargets(results.replication));
   if (results.geography) list.push(...geographyTargets(results.geography));
+  if (results.scanning) list.push(...scanningTargets(results.scanning));
   return list;
 }
 
@@ -177,6 +179,7 @@ export function renderResults({ results, machine, opts, startedAt, durations, no
       "Two registries started with `npm start` as accounts 111111111111 (A) and 222222222222 (B), B's registry policy granting A ecr:ReplicateImage and ecr:CreateRepository. Each repetition pushes the image to a new repository of A, then times A's replication (`POST /admin/jobs/run?job=replication` until B serves the manifest) and `skopeo copy` of the same image from A to a new repository of B. MiB/s counts the layer bytes.",
     ],
     ["geography", "7. Pulls near users (simulated geography)", reportGeography, null],
+    ["scanning", "8. Vulnerability scanning", reportScanning, null],
   ];
   for (const [key, title, render, note] of sections) {
     if (!results[key]) continue;

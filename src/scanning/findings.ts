@@ -9,7 +9,7 @@ import type { Database } from "../storage/database";
 import { findAdvisoriesFor } from "../storage/advisory-records";
 import type { StoredFinding } from "../storage/scan-records";
 import { affectedVersion, packageMatches } from "./advisories/match";
-import { OsvFormatError, parseOsv, type OsvAdvisory } from "./advisories/osv";
+import { OsvFormatError, parseOsv, type OsvAdvisory, type OsvAffected } from "./advisories/osv";
 import { severityOf, type FindingSeverity } from "./advisories/severity";
 import { matchingEcosystem, type ImageInventory } from "./merge";
 
@@ -43,40 +43,53 @@ export interface Findings {
   severityCounts: Record<string, number>;
 }
 
+/** The key the advisories are indexed by, and packages looked up with: ecosystem family and name. */
+function packageKey(ecosystem: string, name: string): string {
+  const family = ecosystemFamily(ecosystem);
+  return `${family}\u0000${indexName(family, name)}`;
+}
+
 /** The findings of an inventory against advisories (pure). */
 export function evaluateFindings(inventory: ImageInventory, advisories: readonly OsvAdvisory[]): Findings {
+  // Each package is checked against the entries naming it, not against every advisory.
+  const entries = new Map<string, { advisory: OsvAdvisory; affected: OsvAffected }[]>();
+  for (const advisory of advisories) {
+    if (advisory.withdrawn !== undefined) continue;
+    for (const affected of advisory.affected) {
+      if (affected.package === undefined) continue;
+      const key = packageKey(affected.package.ecosystem, affected.package.name);
+      entries.set(key, [...(entries.get(key) ?? []), { advisory, affected }]);
+    }
+  }
   const findings = new Map<string, StoredFinding>();
   for (const pkg of inventory.packages) {
     const ecosystem = matchingEcosystem(pkg, inventory.os);
-    for (const advisory of advisories) {
-      if (advisory.withdrawn !== undefined) continue;
-      for (const affected of advisory.affected) {
-        if (!packageMatches(affected, ecosystem, pkg.name)) continue;
-        const result = affectedVersion(affected, pkg.version);
-        if (!result.affected) continue;
-        const name = findingName(advisory);
-        const key = `${name}\u0000${pkg.name}\u0000${pkg.version}`;
-        if (findings.has(key)) continue;
-        const severity = severityOf(advisory, affected);
-        findings.set(key, {
-          advisoryId: name,
-          packageName: pkg.name,
-          packageVersion: pkg.version,
-          fixedVersion: result.fixedVersion,
-          severity,
-          severityRank: SEVERITIES.indexOf(severity),
-          description: (advisory.summary ?? advisory.details ?? null)?.slice(0, 1024) ?? null,
-          uri: `https://osv.dev/vulnerability/${advisory.id}`,
-          attributes: [
-            { key: "package_name", value: pkg.name },
-            { key: "package_version", value: pkg.version },
-            ...(result.fixedVersion === null ? [] : [{ key: "fixed_version", value: result.fixedVersion }]),
-            ...(pkg.binaryName === undefined ? [] : [{ key: "binary_package_name", value: pkg.binaryName }]),
-            { key: "package_path", value: pkg.path },
-            { key: "advisory_id", value: advisory.id },
-          ].map((attribute) => ({ key: attribute.key, value: attribute.value.slice(0, 256) })),
-        });
-      }
+    for (const { advisory, affected } of entries.get(packageKey(pkg.ecosystem, pkg.name)) ?? []) {
+      if (!packageMatches(affected, ecosystem, pkg.name)) continue;
+      const result = affectedVersion(affected, pkg.version);
+      if (!result.affected) continue;
+      const name = findingName(advisory);
+      const key = `${name}\u0000${pkg.name}\u0000${pkg.version}`;
+      if (findings.has(key)) continue;
+      const severity = severityOf(advisory, affected);
+      findings.set(key, {
+        advisoryId: name,
+        packageName: pkg.name,
+        packageVersion: pkg.version,
+        fixedVersion: result.fixedVersion,
+        severity,
+        severityRank: SEVERITIES.indexOf(severity),
+        description: (advisory.summary ?? advisory.details ?? null)?.slice(0, 1024) ?? null,
+        uri: `https://osv.dev/vulnerability/${advisory.id}`,
+        attributes: [
+          { key: "package_name", value: pkg.name },
+          { key: "package_version", value: pkg.version },
+          ...(result.fixedVersion === null ? [] : [{ key: "fixed_version", value: result.fixedVersion }]),
+          ...(pkg.binaryName === undefined ? [] : [{ key: "binary_package_name", value: pkg.binaryName }]),
+          { key: "package_path", value: pkg.path },
+          { key: "advisory_id", value: advisory.id },
+        ].map((attribute) => ({ key: attribute.key, value: attribute.value.slice(0, 256) })),
+      });
     }
   }
   const severityCounts: Record<string, number> = {};

@@ -32,6 +32,7 @@ describe("routing", () => {
     ["GET", "/"],
     ["POST", "/nothing-here"],
     ["GET", "/_bench/counters"],
+    ["POST", "/_bench/read-layer/team/app/sha256:0000000000000000000000000000000000000000000000000000000000000000"],
   ])("answers %s %s, which names no resource, with 404 NOT_FOUND (not NAME_UNKNOWN)", async (method, path) => {
     const body = await expectError(await call(method, path), 404, "NOT_FOUND");
     expect(body.errors[0]!.message).toContain(`resource at ${path}`);
