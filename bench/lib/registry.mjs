@@ -1,4 +1,6 @@
-// Small distribution-API helpers the workloads need besides skopeo.
+// Small helpers the workloads need besides skopeo: distribution-API uploads, the bench
+// counters, the ECR API (the AWS SDK) and the admin API of an edge-registry peer.
+import { ECRClient } from "@aws-sdk/client-ecr";
 import { pushHeaders } from "./auth.mjs";
 import { curlUpload } from "./curl.mjs";
 
@@ -27,4 +29,24 @@ export async function drainCounters(peer) {
   const response = await fetch(`${peer.url}/_bench/counters`);
   if (response.status !== 200) throw new Error(`GET /_bench/counters: ${response.status}`);
   return response.json();
+}
+
+/** The AWS SDK's ECR client for an edge-registry peer, signed with its admin key. */
+export function ecrClient(peer, region = "us-east-1") {
+  return new ECRClient({
+    endpoint: peer.url,
+    region,
+    credentials: { accessKeyId: peer.accessKeyId, secretAccessKey: peer.secretAccessKey },
+  });
+}
+
+/** One admin API call (Basic, the admin key) with an optional JSON body; its JSON answer (null for 204). */
+export async function adminCall(peer, method, path, body) {
+  const response = await fetch(`${peer.url}${path}`, {
+    method,
+    headers: { Authorization: `Basic ${peer.basic}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!response.ok) throw new Error(`${method} ${path} on ${peer.url}: ${response.status} ${await response.text()}`);
+  return response.status === 204 ? null : response.json();
 }

@@ -13,7 +13,7 @@
 // storage latency; a pull sums them over its requests. Beside it, manifest GET by tag and by
 // digest at 16 connections with the caches on (no simulated location) against distribution.
 // The registry's crons are pushed out of the way (REGISTRY_CRON_INTERVAL_SECONDS=86400).
-import { ECRClient, PutReplicationConfigurationCommand } from "@aws-sdk/client-ecr";
+import { PutReplicationConfigurationCommand } from "@aws-sdk/client-ecr";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { pullHeaders } from "../auth.mjs";
@@ -24,6 +24,7 @@ import { startDistribution } from "../peers.mjs";
 import { sleep } from "../proc.mjs";
 import { skopeoCopy } from "../skopeo.mjs";
 import { fmt, fmtRatio, median, ms, ratio, summarizeLoads, table } from "../stats.mjs";
+import { ecrClient } from "../registry.mjs";
 
 const ACCOUNT = "000000000000";
 const HOME_REGION = "us-east-1";
@@ -52,13 +53,7 @@ export const GEO_CONFIGS = [
 
 const sha256 = (bytes) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 
-function ecr(peer) {
-  return new ECRClient({
-    endpoint: peer.url,
-    region: HOME_REGION,
-    credentials: { accessKeyId: peer.accessKeyId, secretAccessKey: peer.secretAccessKey },
-  });
-}
+const ecr = (peer) => ecrClient(peer, HOME_REGION);
 
 async function call(peer, method, path, { admin = false } = {}) {
   const response = await fetch(`${peer.url}${path}`, {

@@ -7,35 +7,20 @@
 //  - skopeo: a copy of the same image from A to a new repository of B.
 // A's own crons are pushed out of the way (REGISTRY_CRON_INTERVAL_SECONDS=86400), so only the
 // timed run replicates.
-import { ECRClient, PutRegistryPolicyCommand, PutReplicationConfigurationCommand } from "@aws-sdk/client-ecr";
+import { PutRegistryPolicyCommand, PutReplicationConfigurationCommand } from "@aws-sdk/client-ecr";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildLayout, MiB } from "../images.mjs";
 import { groupPidsNamed, memoryMiB, resetPeaks, sleep } from "../proc.mjs";
 import { skopeoCopy } from "../skopeo.mjs";
 import { fmt, fmtRatio, median, mibPerSecond, ratio, table } from "../stats.mjs";
+import { adminCall, ecrClient } from "../registry.mjs";
 
 const A_ACCOUNT = "111111111111";
 const B_ACCOUNT = "222222222222";
 const REGION = "us-east-1";
 
-function ecr(peer) {
-  return new ECRClient({
-    endpoint: peer.url,
-    region: REGION,
-    credentials: { accessKeyId: peer.accessKeyId, secretAccessKey: peer.secretAccessKey },
-  });
-}
-
-async function adminCall(peer, method, path, body) {
-  const response = await fetch(`${peer.url}${path}`, {
-    method,
-    headers: { Authorization: `Basic ${peer.basic}`, ...(body ? { "Content-Type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!response.ok) throw new Error(`${method} ${path} on ${peer.url}: ${response.status} ${await response.text()}`);
-  return response.status === 204 ? null : response.json();
-}
+const ecr = (peer) => ecrClient(peer);
 
 /** A trusts B's account... the other way round: B lets A's account replicate into it. */
 async function connect(a, b) {

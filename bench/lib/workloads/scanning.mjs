@@ -16,7 +16,7 @@
 // interval, and the workerd processes' peak memory (VmHWM, reset right before) against their
 // RSS before. Two diagnostic rows after both: the ceiling with every body cancelled instead of
 // read (as the scanner skips the files it does not want), and gunzip alone (no tar).
-import { DescribeImageScanFindingsCommand, ECRClient, StartImageScanCommand } from "@aws-sdk/client-ecr";
+import { DescribeImageScanFindingsCommand, StartImageScanCommand } from "@aws-sdk/client-ecr";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { MiB } from "../images.mjs";
@@ -24,8 +24,8 @@ import { groupCpuSeconds, groupPids, groupPidsNamed, memoryMiB, resetPeaks, slee
 import { buildScanBase, EXPECTED_FINDINGS, scanAdvisories, writeScanImage } from "../scan-image.mjs";
 import { skopeoCopy } from "../skopeo.mjs";
 import { fmt, fmtRatio, median, mibPerSecond, ratio, table } from "../stats.mjs";
+import { adminCall, ecrClient } from "../registry.mjs";
 
-const REGION = "us-east-1";
 const POLL_MS = 1000;
 /** DescribeImageScanFindings calls timed once to know what the polls cost. */
 const POLL_PROBES = 20;
@@ -42,23 +42,7 @@ export const SCAN_KINDS = [
   { key: "scan", label: "scan: StartImageScan → COMPLETE" },
 ];
 
-function ecr(peer) {
-  return new ECRClient({
-    endpoint: peer.url,
-    region: REGION,
-    credentials: { accessKeyId: peer.accessKeyId, secretAccessKey: peer.secretAccessKey },
-  });
-}
-
-async function adminCall(peer, method, path, body) {
-  const response = await fetch(`${peer.url}${path}`, {
-    method,
-    headers: { Authorization: `Basic ${peer.basic}`, "Content-Type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!response.ok) throw new Error(`${method} ${path} on ${peer.url}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
+const ecr = (peer) => ecrClient(peer);
 
 /** The ceiling: every layer read by the bench route, one after the other; each answer checked. */
 async function readLayers(edge, repository, image, drain) {
