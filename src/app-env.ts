@@ -20,6 +20,8 @@ export interface AppEnv {
     caller: Caller;
     /** When the request began (epoch ms): garbage collection's link guard compares with it. */
     requestStartedAt: number;
+    /** This request's id, answered in `x-amzn-RequestId` on every response (src/app.ts). */
+    requestId: string;
   };
 }
 

@@ -15,6 +15,26 @@ import { distribution } from "./distribution/routes";
 import { ConfigurationError, EcrError, OciError, RegistryError, renderError } from "./errors";
 import { database, nearestReplica } from "./storage/database";
 
+/** The header every response carries its request id in, as ECR's answers do. */
+export const REQUEST_ID_HEADER = "x-amzn-RequestId";
+
+/**
+ * Gives the request an id and every response the header, errors included (onError's response
+ * is in place when next() returns), so a user's failed call can be found by its id.
+ */
+const withRequestId = createMiddleware<AppEnv>(async (c, next) => {
+  const id = crypto.randomUUID();
+  c.set("requestId", id);
+  await next();
+  try {
+    c.res.headers.set(REQUEST_ID_HEADER, id);
+  } catch {
+    // A response whose headers are immutable (one passed through from a fetch): copy it.
+    c.res = new Response(c.res.body, c.res);
+    c.res.headers.set(REQUEST_ID_HEADER, id);
+  }
+});
+
 const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
   c.set("requestStartedAt", Date.now());
   // A malformed setting throws here: every request answers 503 naming it (onError below).
@@ -26,6 +46,7 @@ const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
 
 export const app = new Hono<AppEnv>({ strict: false });
 
+app.use("*", withRequestId);
 app.use("*", withDatabase);
 app.route("/v2", distribution);
 app.route("/admin", admin);

@@ -13,6 +13,8 @@ export interface EcrResult {
   body: Record<string, unknown>;
   /** `__type` of an error answer, else "". */
   type: string;
+  /** The answer's `x-amzn-RequestId`. */
+  requestId: string | null;
 }
 
 /**
@@ -57,7 +59,12 @@ export async function ecrCall(
   // Decoded by hand: workerd warns on .text() and .json() of a body whose Content-Type is not a
   // text type, which AWS JSON 1.1 (application/x-amz-json-1.1) is not.
   const parsed = JSON.parse(new TextDecoder().decode(await response.arrayBuffer())) as Record<string, unknown>;
-  return { status: response.status, body: parsed, type: typeof parsed.__type === "string" ? parsed.__type : "" };
+  return {
+    status: response.status,
+    body: parsed,
+    type: typeof parsed.__type === "string" ? parsed.__type : "",
+    requestId: response.headers.get("x-amzn-RequestId"),
+  };
 }
 
 /** Like ecrCall, but fails the test unless the action succeeds. */
