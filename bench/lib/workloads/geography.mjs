@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { pullHeaders } from "../auth.mjs";
 import { buildLayout, MiB, OCI_MANIFEST } from "../images.mjs";
 import { load } from "../load.mjs";
-import { CEILINGS } from "./manifest-load.mjs";
+import { CEILINGS, LOAD_COLUMNS, loadRow } from "./manifest-load.mjs";
 import { startDistribution } from "../peers.mjs";
 import { sleep } from "../proc.mjs";
 import { skopeoCopy } from "../skopeo.mjs";
@@ -407,40 +407,16 @@ export function reportGeography(result) {
     "",
   );
   out.push(
-    table(
-      [
-        "endpoint",
-        "edge req/s",
-        "edge p50 ms",
-        "edge p99 ms",
-        "distribution req/s",
-        "distribution p50 ms",
-        "distribution p99 ms",
-        "edge ÷ distribution (req/s)",
-        "non-2xx + errors",
-      ],
-      [
-        ...result.load.endpoints.map((endpoint) => {
-          const e = result.load.summary[`${endpoint.key}|edge-registry`];
-          const d = result.load.summary[`${endpoint.key}|distribution`];
-          return [
-            endpoint.label,
-            fmt(e.rps, 0),
-            ms(e.p50),
-            ms(e.p99),
-            fmt(d.rps, 0),
-            ms(d.p50),
-            ms(d.p99),
-            fmtRatio(ratio(e.rps, d.rps)),
-            e.non2xx + e.errors + d.non2xx + d.errors,
-          ];
-        }),
-        ...CEILINGS.map((ceiling) => {
-          const c = result.load.summary[`${ceiling.key}|edge-registry`];
-          return [ceiling.label, fmt(c.rps, 0), ms(c.p50), ms(c.p99), "—", "—", "—", "—", c.non2xx + c.errors];
-        }),
-      ],
-    ),
+    table(LOAD_COLUMNS, [
+      ...result.load.endpoints.map((endpoint) =>
+        loadRow(
+          endpoint.label,
+          result.load.summary[`${endpoint.key}|edge-registry`],
+          result.load.summary[`${endpoint.key}|distribution`],
+        ),
+      ),
+      ...CEILINGS.map((ceiling) => loadRow(ceiling.label, result.load.summary[`${ceiling.key}|edge-registry`], null)),
+    ]),
   );
   return out.join("\n");
 }

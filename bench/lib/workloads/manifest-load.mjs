@@ -125,54 +125,50 @@ export async function runManifestLoad(ctx) {
   };
 }
 
+/** The columns of a load comparison table (this registry against distribution). */
+export const LOAD_COLUMNS = [
+  "endpoint",
+  "edge req/s",
+  "edge p50 ms",
+  "edge p99 ms",
+  "distribution req/s",
+  "distribution p50 ms",
+  "distribution p99 ms",
+  "edge ÷ distribution (req/s)",
+  "non-2xx + errors",
+];
+
+/** One row of LOAD_COLUMNS from summarized loads; `d` null for a route distribution has no peer of. */
+export function loadRow(label, e, d) {
+  if (d === null) return [label, fmt(e.rps, 0), ms(e.p50), ms(e.p99), "—", "—", "—", "—", e.non2xx + e.errors];
+  return [
+    label,
+    fmt(e.rps, 0),
+    ms(e.p50),
+    ms(e.p99),
+    fmt(d.rps, 0),
+    ms(d.p50),
+    ms(d.p99),
+    fmtRatio(ratio(e.rps, d.rps)),
+    e.non2xx + e.errors + d.non2xx + d.errors,
+  ];
+}
+
 export function reportManifestLoad(result) {
   const rows = [];
   for (const connections of result.connectionsList) {
     for (const endpoint of result.endpoints) {
       const e = result.summary[`${endpoint.key}|${connections}|edge-registry`];
       const d = result.summary[`${endpoint.key}|${connections}|distribution`];
-      rows.push([
-        endpoint.label,
-        connections,
-        fmt(e.rps, 0),
-        ms(e.p50),
-        ms(e.p99),
-        fmt(d.rps, 0),
-        ms(d.p50),
-        ms(d.p99),
-        fmtRatio(ratio(e.rps, d.rps)),
-        e.non2xx + e.errors + d.non2xx + d.errors,
-      ]);
+      const [label, ...cells] = loadRow(endpoint.label, e, d);
+      rows.push([label, connections, ...cells]);
     }
     for (const ceiling of CEILINGS) {
       const c = result.summary[`${ceiling.key}|${connections}|edge-registry`];
-      rows.push([
-        ceiling.label,
-        connections,
-        fmt(c.rps, 0),
-        ms(c.p50),
-        ms(c.p99),
-        "—",
-        "—",
-        "—",
-        "—",
-        c.non2xx + c.errors,
-      ]);
+      const [label, ...cells] = loadRow(ceiling.label, c, null);
+      rows.push([label, connections, ...cells]);
     }
   }
-  return table(
-    [
-      "endpoint",
-      "conns",
-      "edge req/s",
-      "edge p50 ms",
-      "edge p99 ms",
-      "distribution req/s",
-      "distribution p50 ms",
-      "distribution p99 ms",
-      "edge ÷ distribution (req/s)",
-      "non-2xx + errors",
-    ],
-    rows,
-  );
+  const [first, ...rest] = LOAD_COLUMNS;
+  return table([first, "conns", ...rest], rows);
 }
