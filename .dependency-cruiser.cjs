@@ -47,6 +47,7 @@ const LAYERS = [
       folder("replication"),
       folder("scanning"),
       folder("events"),
+      folder("audit"),
     ],
   },
   {
@@ -81,6 +82,9 @@ const LAYERS = [
       file("bench/simulated-geography.ts"),
       file("bench/simulated-replica.ts"),
       folder("geo"),
+      file("audit/note.ts"),
+      file("events/envelope.ts"),
+      file("events/pattern.ts"),
     ],
   },
 ];

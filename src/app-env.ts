@@ -3,6 +3,7 @@
  * `wrangler types` into worker-configuration.d.ts) and request-scoped variables.
  */
 import type { Context } from "hono";
+import type { AuditNote } from "./audit/note";
 import type { Caller } from "./auth/caller";
 import type { Settings } from "./config/settings";
 import type { Database } from "./storage/database";
@@ -22,6 +23,8 @@ export interface AppEnv {
     requestStartedAt: number;
     /** This request's id, answered in `x-amzn-RequestId` on every response (src/app.ts). */
     requestId: string;
+    /** What the serving surface tells the audit trail about this call (src/audit/capture.ts). */
+    audit: AuditNote;
   };
 }
 

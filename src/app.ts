@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { admin } from "./admin";
+import { withAuditTrail } from "./audit/capture";
 import { tokenRoutes } from "./auth/token-routes";
 import { benchRoutes } from "./bench/routes";
 import { BoundedMap } from "./bounded-map";
@@ -48,6 +49,7 @@ export const app = new Hono<AppEnv>({ strict: false });
 
 app.use("*", withRequestId);
 app.use("*", withDatabase);
+app.use("*", withAuditTrail);
 app.route("/v2", distribution);
 app.route("/admin", admin);
 app.route("/", tokenRoutes);

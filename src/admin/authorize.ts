@@ -4,6 +4,7 @@
  * decision (src/auth/decision.ts) finds with this request's condition keys.
  */
 import type { AppContext } from "../app-env";
+import { noteAudit } from "../audit/capture";
 import { unauthorized } from "../auth/authorizer";
 import { authConfig } from "../auth/config";
 import { ANY_RESOURCE, authorize, requestFacts, userResource } from "../auth/decision";
@@ -31,6 +32,7 @@ function denied(action: string, resource: string): RegistryError {
 
 /** For IAM-style actions on users (`iam:CreateUser` on `arn:aws:iam::<acct>:user/<name>`) or `*`. */
 export async function requireIdentityAction(c: AppContext, action: string, user: string | null): Promise<Principal> {
+  noteAudit(c, { eventName: action });
   const principal = await principalOf(c);
   const resource = user === null ? ANY_RESOURCE : userResource(await authConfig(c.var.settings.auth), user);
   if (authorize({ principal, action, resource, request: requestFacts(c.req.raw) }) !== "Allow")

@@ -6,6 +6,7 @@
  * REQUEST_TIMEOUT) thrown before anything is written.
  */
 import type { AppContext } from "../app-env";
+import { noteAudit } from "../audit/capture";
 import { readAtMost } from "../bytes";
 import { AdminError, RegistryError } from "../errors";
 import { Input, parseJsonObject } from "../input";
@@ -32,14 +33,19 @@ async function readBody(c: AppContext, limit = MAX_ADMIN_BODY_BYTES): Promise<Ui
 
 /** The body as one JSON object (an empty body is `{}`), read member by member; `limit` for larger documents. */
 export async function readJsonInput(c: AppContext, limit = MAX_ADMIN_BODY_BYTES): Promise<Input> {
-  return new Input(parseJsonObject(await readBody(c, limit), adminError.invalid), adminError.invalid);
+  const body = parseJsonObject(await readBody(c, limit), adminError.invalid);
+  // Recorded with secrets redacted (src/audit/record.ts), like every admin call's parameters.
+  noteAudit(c, { requestParameters: { ...c.var.audit.requestParameters, body } });
+  return new Input(body, adminError.invalid);
 }
 
 /** The body as UTF-8 text (a policy document, checked by its parser). */
 export async function readText(c: AppContext): Promise<string> {
   const body = await readBody(c);
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
+    noteAudit(c, { requestParameters: { ...c.var.audit.requestParameters, document: text } });
+    return text;
   } catch {
     throw adminError.invalid("the request body is not UTF-8 text");
   }

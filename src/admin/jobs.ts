@@ -24,9 +24,8 @@ import { lastGarbageCollection, runGarbageCollection } from "../gc/collect";
 import { ALL_JOBS, runJobs } from "../jobs/scheduled";
 import { lastLifecycleRun } from "../lifecycle/run";
 import { storageByRepository } from "../storage/blob-links";
-import { listAuditEvents } from "../storage/audit-records";
 import { requireIdentityAction } from "./authorize";
-import { presentAuditEvent, presentRun } from "./present";
+import { presentRun } from "./present";
 import { adminError } from "./input";
 
 export const jobRoutes = new Hono<AppEnv>();
@@ -62,17 +61,6 @@ jobRoutes.post("/jobs/run", async (c) => {
 jobRoutes.get("/storage", async (c) => {
   await requireIdentityAction(c, "ecr:DescribeRegistry", null);
   return c.json({ repositories: await storageByRepository(c.get("db")) });
-});
-
-jobRoutes.get("/audit-events", async (c) => {
-  await requireIdentityAction(c, "ecr:DescribeRegistry", null);
-  const repository = c.req.query("repository");
-  if (repository === undefined || repository === "") throw adminError.invalid("repository is required");
-  const limitText = c.req.query("limit") ?? "100";
-  const limit = Number(limitText);
-  if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000))
-    throw adminError.invalid("limit must be a whole number from 1 to 1000");
-  return c.json({ events: (await listAuditEvents(c.get("db"), repository, limit)).map(presentAuditEvent) });
 });
 
 jobRoutes.post("/gc", async (c) => {

@@ -4,6 +4,7 @@
  * the verification keys. The granted access is the intersection of what was asked and what
  * policy allows; an empty grant is not an error here, the registry refuses later.
  */
+import { noteAudit } from "../audit/capture";
 import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../app-env";
 import { isValidRepositoryName } from "../oci/grammar";
@@ -19,6 +20,19 @@ import { authenticateBasic, decodeBasic, loadTokenPrincipal } from "./principals
 import { issueLoginToken, issueRegistryToken, REGISTRY_TOKEN_SECONDS, verifyLoginToken } from "./tokens";
 
 export const tokenRoutes = new Hono<AppEnv>();
+
+// Token grants are on the audit trail as GetAuthorizationToken: counted per principal and
+// minute like pulls (every client pull starts with one), refusals one record each.
+tokenRoutes.use("/token", async (c, next) => {
+  noteAudit(c, {
+    eventName: "GetAuthorizationToken",
+    source: "registry-token",
+    aggregate: true,
+    readOnly: true,
+    requestParameters: { service: c.req.query("service") ?? null, scope: c.req.queries("scope") ?? [] },
+  });
+  await next();
+});
 
 function invalidCredentials(c: AppContext): RegistryError {
   const realm = `${new URL(c.req.url).origin}/token`;
@@ -71,6 +85,7 @@ async function tokenResponse(
   scopes: Scope[],
   offline: boolean,
 ) {
+  c.set("caller", principal === null ? { kind: "anonymous" } : { kind: "principal", principal });
   const access = await grant(c, config, principal, scopes);
   const issued = await issueRegistryToken(config, { sub: principal?.arn ?? "", uid: principal?.userId ?? "", access });
   const body: Record<string, unknown> = {

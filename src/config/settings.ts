@@ -42,6 +42,9 @@ export const SETTING_NAMES = [
   "EDGE_CACHE_MAX_BYTES",
   "REGISTRY_SIMULATED_GEOGRAPHY",
   "ADVISORY_SOURCES",
+  "AUDIT_RETENTION_DAYS",
+  "EVENT_RETRY_SECONDS",
+  "EVENT_DELIVERY_ATTEMPTS",
 ] as const;
 
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -136,6 +139,15 @@ export interface Settings {
    */
   simulatedGeography: boolean;
   /**
+   * AUDIT_RETENTION_DAYS: how long audit records, events and their delivery log are kept in D1
+   * (the audit job deletes older ones, audit records only once exported to R2).
+   */
+  auditRetentionMs: number;
+  /** EVENT_RETRY_SECONDS: the first wait before a failed webhook delivery is tried again (then doubling). */
+  eventRetryMs: number;
+  /** EVENT_DELIVERY_ATTEMPTS: attempts per delivery before it is dead-lettered. */
+  eventDeliveryAttempts: number;
+  /**
    * ADVISORY_SOURCES: OSV folders (one per ecosystem, as OSV.dev publishes them) the
    * `advisories` job keeps the advisory store current from; none by default.
    */
@@ -162,6 +174,10 @@ const DEFAULTS = {
   // The Cache API keeps objects up to 512 MB on the Free, Pro and Business plans (5 GB on
   // Enterprise, which may raise this).
   edgeCacheMaxBytes: 512_000_000,
+  // CloudTrail's event history keeps 90 days.
+  auditRetentionDays: 90,
+  eventRetrySeconds: 30,
+  eventDeliveryAttempts: 8,
 } as const;
 
 /** A cached read may be an hour old at most, whatever READ_CACHE_SECONDS says. */
@@ -221,6 +237,17 @@ export function parseSettings(vars: SettingVars): Settings {
     ),
     simulatedGeography: text("REGISTRY_SIMULATED_GEOGRAPHY") === "1",
     advisorySources: advisorySources(text("ADVISORY_SOURCES")),
+    auditRetentionMs:
+      wholeNumber(text("AUDIT_RETENTION_DAYS"), "AUDIT_RETENTION_DAYS", DEFAULTS.auditRetentionDays, 1, "days") *
+      86_400_000,
+    eventRetryMs: seconds(text("EVENT_RETRY_SECONDS"), "EVENT_RETRY_SECONDS", DEFAULTS.eventRetrySeconds) * 1000,
+    eventDeliveryAttempts: wholeNumber(
+      text("EVENT_DELIVERY_ATTEMPTS"),
+      "EVENT_DELIVERY_ATTEMPTS",
+      DEFAULTS.eventDeliveryAttempts,
+      1,
+      "attempts",
+    ),
   };
 }
 

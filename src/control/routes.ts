@@ -13,6 +13,7 @@ import { admitLogin, loginThrottles, recordLoginFailure } from "../auth/login-gu
 import type { ThrottleTarget } from "../auth/login-throttle";
 import { NOTHING_SEALED, openSecret } from "../auth/sealed-secrets";
 import { secretsEqual } from "../auth/secrets";
+import { noteAudit } from "../audit/capture";
 import { readAtMost } from "../bytes";
 import { EcrError, RegistryError } from "../errors";
 import { bodyTimeout, declaredBodyLength } from "../request-body";
@@ -56,7 +57,22 @@ export const SUPPORTED_ACTIONS: readonly string[] = [...ACTIONS.keys()].sort();
 
 export const controlRoutes = new Hono<AppEnv>();
 
+/** Reads on the pull path: counted per principal and minute on the audit trail, like `/v2` pulls. */
+const PULL_ACTIONS: ReadonlySet<string> = new Set([
+  "BatchGetImage",
+  "GetDownloadUrlForLayer",
+  "BatchCheckLayerAvailability",
+]);
+
 controlRoutes.post("/", async (c) => {
+  const target = c.req.header("X-Amz-Target") ?? "";
+  const action = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
+  noteAudit(c, {
+    eventName: action.slice(0, 128),
+    source: "ecr.amazonaws.com",
+    aggregate: PULL_ACTIONS.has(action),
+    readOnly: /^(Describe|List|Get|BatchGet|BatchCheck)/.test(action),
+  });
   const tooLarge = () =>
     new RegistryError(EcrError.InvalidParameterException, `request body exceeds ${MAX_BODY_BYTES} bytes`);
   declaredBodyLength(c.req.raw.headers, MAX_BODY_BYTES, {
@@ -74,12 +90,18 @@ controlRoutes.post("/", async (c) => {
   const body = await readAtMost(c.req.raw.body, MAX_BODY_BYTES, tooLarge, timeout);
   const principal = await authenticate(c, body);
 
-  const target = c.req.header("X-Amz-Target") ?? "";
-  const handler = target.startsWith(TARGET_PREFIX) ? ACTIONS.get(target.slice(TARGET_PREFIX.length)) : undefined;
+  c.set("caller", { kind: "principal", principal });
+  const handler = target.startsWith(TARGET_PREFIX) ? ACTIONS.get(action) : undefined;
   if (handler === undefined)
     throw new RegistryError(EcrError.UnknownOperationException, `unknown operation "${target}"`);
 
   const parsed = parseJsonObject(body, (message) => new RegistryError(EcrError.SerializationException, message));
+  // UploadLayerPart's layerPartBlob is the layer's bytes, not a parameter worth keeping.
+  const { layerPartBlob: _bytes, ...parameters } = parsed;
+  noteAudit(c, {
+    requestParameters: parameters,
+    ...(typeof parsed.repositoryName === "string" ? { repository: parsed.repositoryName } : {}),
+  });
   const output = await handler(controlContext(c, await authConfig(c.var.settings.auth), principal, ecrInput(parsed)));
   return new Response(JSON.stringify(output), { status: 200, headers: { "Content-Type": AWS_JSON_CONTENT_TYPE } });
 });

@@ -6,6 +6,8 @@
  * Pushes into a pull-through cache repository are refused here.
  */
 import { Hono } from "hono";
+import { noteAudit } from "../audit/capture";
+import type { AuditNote } from "../audit/note";
 import { requireRepositoryAccess, unauthorized } from "../auth/authorizer";
 import { authConfig, type AuthConfig } from "../auth/config";
 import { authorizedByDownloadUrl } from "../auth/download-urls";
@@ -75,6 +77,32 @@ async function authorizedByUrl(c: AppContext, config: AuthConfig, route: Distrib
   return authorizedByDownloadUrl(c, config, { repository: route.name, digest: route.digest });
 }
 
+/**
+ * The audit trail's view of a call: the ECR action, the repository and reference; reads
+ * (GET, HEAD) are pulls, counted per principal and minute rather than one record each.
+ */
+function auditNoteOf(
+  route: DistributionRoute,
+  method: string,
+  action: string,
+  query: Record<string, string>,
+): AuditNote {
+  const reference = "reference" in route ? route.reference : "digest" in route ? route.digest : undefined;
+  return {
+    eventName: action.replace(/^ecr:/, ""),
+    repository: route.name,
+    ...(reference === undefined ? {} : { digest: reference }),
+    aggregate: method === "GET" || method === "HEAD",
+    requestParameters: {
+      repositoryName: route.name,
+      ...(reference === undefined ? {} : { reference }),
+      ...("id" in route ? { uploadId: route.id } : {}),
+      // A completed upload's digest, a cross-repository mount's source.
+      ...Object.fromEntries(Object.entries(query).filter(([name]) => ["digest", "mount", "from"].includes(name))),
+    },
+  };
+}
+
 export const distribution = new Hono<AppEnv>({ strict: false });
 
 distribution.use("*", async (c, next) => {
@@ -91,6 +119,7 @@ distribution.get("/", async (c) => {
 });
 
 distribution.get("/_catalog", async (c) => {
+  noteAudit(c, { eventName: "DescribeRepositories", aggregate: true, requestParameters: c.req.query() });
   if (c.get("caller").kind === "anonymous") {
     throw unauthorized(c, await authConfig(c.var.settings.auth), "registry:catalog:*", "authentication required");
   }
@@ -101,8 +130,9 @@ distribution.all("/*", async (c) => {
   const path = new URL(c.req.url).pathname.replace(/^\/v2\//, "");
   const route = parseDistributionPath(path);
   if (!route) throw new RegistryError(OciError.NOT_FOUND, `no registry resource at ${new URL(c.req.url).pathname}`);
-  requireName(route.name);
   const operation = operationFor(route, c.req.method);
+  if (operation) noteAudit(c, auditNoteOf(route, c.req.method, operation.action, c.req.query()));
+  requireName(route.name);
   if (!operation) {
     throw new RegistryError(OciError.UNSUPPORTED, `${c.req.method} is not supported on ${route.kind} resources`);
   }

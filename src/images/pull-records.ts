@@ -43,7 +43,7 @@ export function recordPull(c: AppContext, repository: string, digest: string): v
   }
   lastFlush ??= now;
   if (now - lastFlush >= c.var.settings.pullRecordIntervalMs || pending.size >= MAX_PENDING)
-    runAfterResponse(c, flushPullRecords(c));
+    runAfterResponse(c, flushPullRecords(c), "pull records");
 }
 
 /** Writes the buffered pulls now (nothing when none are buffered). */
@@ -74,10 +74,9 @@ function restore(tallies: readonly PullTally[]): void {
   }
 }
 
-function runAfterResponse(c: AppContext, work: Promise<void>): void {
-  const guarded = work.catch((error: unknown) =>
-    console.error("pull records: write failed; kept for the next flush", error),
-  );
+/** Runs `work` after the response (waitUntil); a failure is logged with `what`, never thrown. */
+export function runAfterResponse(c: AppContext, work: Promise<void>, what: string): void {
+  const guarded = work.catch((error: unknown) => console.error(`${what}: write failed`, error));
   try {
     c.executionCtx.waitUntil(guarded);
   } catch {

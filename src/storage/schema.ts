@@ -10,7 +10,7 @@
  * Times are Unix epoch milliseconds.
  */
 import { sql } from "drizzle-orm";
-import { foreignKey, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const TAG_MUTABILITY = ["MUTABLE", "IMMUTABLE", "MUTABLE_WITH_EXCLUSION", "IMMUTABLE_WITH_EXCLUSION"] as const;
 export type TagMutability = (typeof TAG_MUTABILITY)[number];
@@ -52,20 +52,119 @@ export const lifecyclePreviews = sqliteTable("lifecycle_previews", {
 });
 
 /** Who did what to which image, when: lifecycle expiries and garbage collection. */
+/**
+ * The audit trail, one row per record in CloudTrail's shape (src/audit/): API calls (ECR API,
+ * `/v2` writes, admin calls, refused authentication and authorization), pulls aggregated per
+ * principal, repository, action and minute, and the jobs' own actions (lifecycle expiry,
+ * garbage collection, pull-through imports).
+ */
 export const auditEvents = sqliteTable(
   "audit_events",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
+    /** eventTime (epoch ms); for an aggregate, its first call. */
     at: integer("at").notNull(),
-    /** A principal ARN, or a job such as `lifecycle-policy`. */
+    /** userIdentity.arn: a principal ARN, or a job such as `lifecycle-policy`. */
     actor: text("actor").notNull(),
+    /** eventName: the ECR action (`PutImage`), an admin action (`iam:CreateUser`) or a job's. */
     action: text("action").notNull(),
     repository: text("repository"),
     digest: text("digest"),
-    /** JSON object with what else is worth keeping (the rule, the tags, bytes reclaimed). */
+    /** additionalEventData: JSON object with what else is worth keeping (counts, the rule, bytes). */
     detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    /** CloudTrail's eventID (a UUID). */
+    eventId: text("event_id"),
+    /** The request's id (the `x-amzn-RequestId` it was answered with); null for jobs and aggregates. */
+    requestId: text("request_id"),
+    /** eventSource: `ecr.amazonaws.com`, `registry-admin`, `registry-token`, `registry-jobs`. */
+    source: text("source"),
+    /** userIdentity.type: IAMUser, Root, AWSAccount, Anonymous, Unknown, AWSService. */
+    identityType: text("identity_type"),
+    accessKeyId: text("access_key_id"),
+    sourceIp: text("source_ip"),
+    userAgent: text("user_agent"),
+    /** Null when the call succeeded. */
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+    /** requestParameters (JSON object), secrets replaced before they are stored. */
+    requestParameters: text("request_parameters", { mode: "json" }).$type<Record<string, unknown>>(),
+    readOnly: integer("read_only", { mode: "boolean" }),
+    /** How many calls the row stands for (1, or more for an aggregate of pulls). */
+    calls: integer("calls").notNull().default(1),
   },
-  (t) => [index("audit_events_repository").on(t.repository, t.at)],
+  (t) => [
+    index("audit_events_repository").on(t.repository, t.at),
+    index("audit_events_at").on(t.at),
+    index("audit_events_actor").on(t.actor, t.at),
+    index("audit_events_action").on(t.action, t.at),
+  ],
+);
+
+/**
+ * The events outbox: each registry event in EventBridge's envelope, inserted in the same D1
+ * write as the change it reports (src/events/), then fanned out to the subscriptions whose
+ * pattern it matches.
+ */
+export const registryEvents = sqliteTable(
+  "registry_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** The envelope's `id` (a UUID): the idempotency key receivers get as `webhook-id`. */
+    eventId: text("event_id").notNull().unique(),
+    at: integer("at").notNull(),
+    detailType: text("detail_type").notNull(),
+    repository: text("repository"),
+    /** The whole envelope, as delivered (JSON text). */
+    body: text("body").notNull(),
+    /** Set once the event's deliveries are recorded (the fan-out). */
+    dispatchedAt: integer("dispatched_at"),
+  },
+  (t) => [index("registry_events_pending").on(t.dispatchedAt, t.id)],
+);
+
+/** Webhook subscriptions: an endpoint, an EventBridge pattern and a signing secret (sealed). */
+export const eventSubscriptions = sqliteTable("event_subscriptions", {
+  name: text("name").primaryKey(),
+  endpoint: text("endpoint").notNull(),
+  /** The EventBridge pattern, JSON text as given. */
+  pattern: text("pattern").notNull(),
+  /** The Standard Webhooks secret, sealed with REGISTRY_SECRETS_KEY (src/auth/sealed-secrets.ts). */
+  secretSealed: text("secret_sealed").notNull(),
+  enabled: integer("enabled", { mode: "boolean" }).notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const DELIVERY_STATUSES = ["PENDING", "DELIVERED", "FAILED"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** The delivery log: one row per (event, subscription), kept through retries and replays. */
+export const eventDeliveries = sqliteTable(
+  "event_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    eventId: integer("event_id")
+      .notNull()
+      .references(() => registryEvents.id, { onDelete: "cascade" }),
+    subscription: text("subscription")
+      .notNull()
+      .references(() => eventSubscriptions.name, { onDelete: "cascade" }),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    /** No other attempt starts before this (epoch ms): an attempt's lease, or the retry's wait. */
+    leaseUntil: integer("lease_until"),
+    lastAttemptAt: integer("last_attempt_at"),
+    /** The endpoint's HTTP status on the last attempt (null when it could not be reached). */
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    deliveredAt: integer("delivered_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("event_deliveries_event_subscription").on(t.eventId, t.subscription),
+    index("event_deliveries_status").on(t.status, t.leaseUntil),
+    index("event_deliveries_subscription").on(t.subscription, t.id),
+  ],
 );
 
 /** Registry-wide settings (the registry policy, ...) as JSON text by key. */

@@ -10,7 +10,7 @@ import worker from "../../src/index";
 import { runLifecycle } from "../../src/lifecycle/run";
 import { repositoryObject } from "../../src/repository/stub";
 import { database } from "../../src/storage/database";
-import { listAuditEvents } from "../../src/storage/audit-records";
+import { queryAuditRecords } from "../../src/storage/audit-records";
 import { ecr, ecrCall } from "../support/ecr";
 import { call, pushImage, randomBytes } from "../support/registry";
 
@@ -119,7 +119,7 @@ describe("lifecycle policies", () => {
       ).status,
     ).toBe(404);
 
-    const audit = await listAuditEvents(database(env.DB), name, 100);
+    const audit = await queryAuditRecords(database(env.DB), { repository: name, action: "ExpireImage", limit: 100 });
     expect(new Map(audit.map((e) => [e.digest, e.detail.rulePriority]))).toEqual(expected);
     expect(audit.every((e) => e.actor === "lifecycle-policy" && e.action === "ExpireImage")).toBe(true);
     const policy = await ecr("GetLifecyclePolicy", { repositoryName: name });
