@@ -85,6 +85,7 @@ const LAYERS = [
       file("audit/note.ts"),
       file("events/envelope.ts"),
       file("events/pattern.ts"),
+      file("events/messages.ts"),
     ],
   },
 ];

@@ -37,7 +37,10 @@ const COMMANDS = {
   "delete-repository-policy": { args: "<repo>", help: "remove a repository policy" },
   "login-password": { args: "", help: "password for `docker login -u AWS` (12 hours)" },
   jobs: { args: "", help: "what the last lifecycle run and garbage collection did" },
-  "run-jobs": { args: "", help: "run every scheduled job now (lifecycle expiry, garbage collection)" },
+  "run-jobs": {
+    args: "",
+    help: "run every scheduled job now (lifecycle expiry, garbage collection, advisories, audit export, replication, event deliveries)",
+  },
   advisories: {
     args: "import <file|dir|zip> | status",
     help: "import OSV advisories (JSON files, directories, OSV.dev zip archives), or count them",

@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { flushAggregated } from "../audit/aggregates";
-import { cloudTrailRecord, type StoredAuditRecord } from "../audit/record";
+import { cloudTrailRecord } from "../audit/record";
 import { queryAuditRecords, type AuditQuery } from "../storage/audit-records";
 import { requireIdentityAction } from "./authorize";
 import { adminError } from "./input";
@@ -55,7 +55,7 @@ auditRoutes.get("/audit-events", async (c) => {
   const trail = { accountId: c.var.settings.auth.accountId, region: c.var.settings.auth.region };
   const last = page.at(-1);
   return c.json({
-    events: page.map((row) => cloudTrailRecord(row as StoredAuditRecord, trail)),
+    events: page.map((row) => cloudTrailRecord(row, trail)),
     ...(rows.length > maxResults && last !== undefined ? { nextToken: String(last.id) } : {}),
   });
 });

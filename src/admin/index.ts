@@ -5,11 +5,13 @@
  * TagResource, ...), which `npm run admin` signs with SigV4.
  */
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { noteAudit } from "../audit/capture";
 import { authenticate } from "../auth/middleware";
 import { advisoryRoutes } from "./advisories";
 import { auditRoutes } from "./audit";
+import { eventRoutes } from "./events";
 import { jobRoutes } from "./jobs";
 import { peerAccountRoutes } from "./peer-accounts";
 import { pullThroughRoutes } from "./pull-through";
@@ -20,15 +22,22 @@ import { userRoutes } from "./users";
 export const admin = new Hono<AppEnv>();
 // Every admin call is on the audit trail, named by the action its authorization asks for
 // (authorize.ts), else by its method and path; the query and any JSON body are its parameters.
-admin.use("*", async (c, next) => {
-  const url = new URL(c.req.url);
-  noteAudit(c, {
-    source: "registry-admin",
-    requestParameters: { path: url.pathname, ...(url.search === "" ? {} : { query: Object.fromEntries(url.searchParams) }) },
-  });
-  await next();
-  if (c.var.audit.eventName === undefined) noteAudit(c, { eventName: `${c.req.method} ${url.pathname}`.slice(0, 200) });
-});
+admin.use(
+  "*",
+  createMiddleware<AppEnv>(async (c, next) => {
+    const url = new URL(c.req.url);
+    noteAudit(c, {
+      source: "registry-admin",
+      requestParameters: {
+        path: url.pathname,
+        ...(url.search === "" ? {} : { query: Object.fromEntries(url.searchParams) }),
+      },
+    });
+    await next();
+    if (c.var.audit.eventName === undefined)
+      noteAudit(c, { eventName: `${c.req.method} ${url.pathname}`.slice(0, 200) });
+  }),
+);
 admin.use("*", authenticate);
 admin.route("/", userRoutes);
 admin.route("/", jobRoutes);
@@ -38,3 +47,4 @@ admin.route("/", replicationRoutes);
 admin.route("/", peerAccountRoutes);
 admin.route("/", advisoryRoutes);
 admin.route("/", auditRoutes);
+admin.route("/", eventRoutes);

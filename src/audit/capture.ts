@@ -60,7 +60,7 @@ function identityOf(
 function auditRow(c: AppContext, note: AuditNote, authorization: string | undefined): AuditRow {
   const error = c.error instanceof RegistryError ? c.error : null;
   const failed = c.res.status >= 400;
-  const { actor, identityType } = identityOf(c.get("caller") as Caller | undefined, c.var.settings.auth.accountId);
+  const { actor, identityType } = identityOf(c.get("caller"), c.var.settings.auth.accountId);
   const method = c.req.method;
   return {
     at: c.var.requestStartedAt,
@@ -77,7 +77,7 @@ function auditRow(c: AppContext, note: AuditNote, authorization: string | undefi
     sourceIp: c.req.header("CF-Connecting-IP") ?? null,
     userAgent: c.req.header("User-Agent")?.slice(0, MAX_USER_AGENT) ?? null,
     errorCode: failed ? (error?.descriptor.code ?? `HTTP${c.res.status}`) : null,
-    errorMessage: failed ? (error?.message ?? null)?.slice(0, MAX_ERROR_MESSAGE) ?? null : null,
+    errorMessage: failed ? ((error?.message ?? null)?.slice(0, MAX_ERROR_MESSAGE) ?? null) : null,
     requestParameters: storedParameters(note.requestParameters),
     readOnly: note.readOnly ?? (method === "GET" || method === "HEAD"),
     calls: 1,

@@ -4,7 +4,7 @@
  * access key id, never its secret); how secrets are kept out of request parameters; and the
  * CloudTrail shape a stored row is presented in.
  */
-import type { AuditNote, AuditSource } from "./note";
+import type { AuditNote } from "./note";
 
 /** CloudTrail's own placeholder for a value it will not log. */
 export const REDACTED = "HIDDEN_DUE_TO_SECURITY_REASONS";
@@ -54,7 +54,7 @@ export function storedParameters(parameters: Record<string, unknown> | undefined
   return text.length > MAX_PARAMETERS_BYTES ? { omitted: `parameters over ${MAX_PARAMETERS_BYTES} bytes` } : redacted;
 }
 
-const ACCESS_KEY_ID = /^[A-Za-z0-9+/=_.@-]{1,128}$/;
+const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/; // AWS-shaped key ids only: a secret typed as the id (mixed case) is not kept
 
 /**
  * The access key id a request's Authorization header presents (SigV4's Credential, Basic's user
@@ -128,7 +128,7 @@ function accountOf(arn: string, fallback: string): string {
 
 /** A stored row in CloudTrail's record shape (eventVersion 1.08). */
 export function cloudTrailRecord(row: StoredAuditRecord, trail: TrailContext): Record<string, unknown> {
-  const source: AuditSource | string = row.source ?? "registry-jobs";
+  const source: string = row.source ?? "registry-jobs";
   const service = source === "registry-jobs";
   const userName = /:user\/(.+)$/.exec(row.actor)?.[1];
   const identity: Record<string, unknown> = service

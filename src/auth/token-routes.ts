@@ -6,6 +6,7 @@
  */
 import { noteAudit } from "../audit/capture";
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { AppContext, AppEnv } from "../app-env";
 import { isValidRepositoryName } from "../oci/grammar";
 import { OciError, RegistryError, TokenError } from "../errors";
@@ -23,16 +24,19 @@ export const tokenRoutes = new Hono<AppEnv>();
 
 // Token grants are on the audit trail as GetAuthorizationToken: counted per principal and
 // minute like pulls (every client pull starts with one), refusals one record each.
-tokenRoutes.use("/token", async (c, next) => {
-  noteAudit(c, {
-    eventName: "GetAuthorizationToken",
-    source: "registry-token",
-    aggregate: true,
-    readOnly: true,
-    requestParameters: { service: c.req.query("service") ?? null, scope: c.req.queries("scope") ?? [] },
-  });
-  await next();
-});
+tokenRoutes.use(
+  "/token",
+  createMiddleware<AppEnv>(async (c, next) => {
+    noteAudit(c, {
+      eventName: "GetAuthorizationToken",
+      source: "registry-token",
+      aggregate: true,
+      readOnly: true,
+      requestParameters: { service: c.req.query("service") ?? null, scope: c.req.queries("scope") ?? [] },
+    });
+    await next();
+  }),
+);
 
 function invalidCredentials(c: AppContext): RegistryError {
   const realm = `${new URL(c.req.url).origin}/token`;

@@ -10,6 +10,8 @@ import { isR2Bucket, settingsOf } from "../config/load";
 export interface OperationCounts {
   d1Queries: number;
   d1WriteStatements: number;
+  /** Of d1WriteStatements, those appending to the audit trail (audit_events, src/audit/). */
+  d1AuditWriteStatements: number;
   d1RowsRead: number;
   d1RowsWritten: number;
   /** Of d1Queries, those sent through a Sessions API session (to the nearest read replica). */
@@ -28,6 +30,7 @@ function emptyCounts(): OperationCounts {
   return {
     d1Queries: 0,
     d1WriteStatements: 0,
+    d1AuditWriteStatements: 0,
     d1RowsRead: 0,
     d1RowsWritten: 0,
     d1ReplicaQueries: 0,
@@ -55,11 +58,13 @@ export function drainCounts(): OperationCounts {
 }
 
 const WRITE_SQL = /^\s*(insert|update|delete|replace)\b/i;
+const AUDIT_WRITE_SQL = /^\s*insert\s+into\s+audit_events\b/i;
 
 function record(sql: string, meta: D1Meta | undefined, session: boolean): void {
   counts.d1Queries += 1;
   if (session) counts.d1ReplicaQueries += 1;
   if (WRITE_SQL.test(sql)) counts.d1WriteStatements += 1;
+  if (AUDIT_WRITE_SQL.test(sql)) counts.d1AuditWriteStatements += 1;
   counts.d1RowsRead += meta?.rows_read ?? 0;
   counts.d1RowsWritten += meta?.rows_written ?? 0;
 }

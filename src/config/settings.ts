@@ -140,7 +140,7 @@ export interface Settings {
   simulatedGeography: boolean;
   /**
    * AUDIT_RETENTION_DAYS: how long audit records, events and their delivery log are kept in D1
-   * (the audit job deletes older ones, audit records only once exported to R2).
+   * (the audit job deletes older records once exported to R2; the events job older events).
    */
   auditRetentionMs: number;
   /** EVENT_RETRY_SECONDS: the first wait before a failed webhook delivery is tried again (then doubling). */

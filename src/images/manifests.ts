@@ -57,6 +57,8 @@ export interface ManifestPush {
    * is not transitive, so it records no replication work here.
    */
   replicated?: boolean;
+  /** A pull-through import from this rule's upstream, reported as such (src/events/envelope.ts). */
+  pullThrough?: { prefix: string; upstreamUrl: string };
 }
 
 /**
@@ -103,6 +105,7 @@ export async function pushManifest(env: Env, name: string, push: ManifestPush): 
     declaredSizes: summary.declaredSizes,
     replicateTo: await destinations,
     ...(push.replicated === true ? { createdFor: "REPLICATION" as const } : {}),
+    ...(push.pullThrough === undefined ? {} : { pullThrough: push.pullThrough }),
   });
   if (result.status === "stored" && !result.unchanged && IMAGE_MANIFEST_TYPES.has(result.mediaType)) {
     // A scan that cannot start (the queue unavailable) is reported by the scan's status, not by failing the push.

@@ -3,8 +3,12 @@
  * same list serves `POST /admin/jobs/run` (src/admin/jobs.ts), which runs every job now.
  * Abandoned upload sessions are already expired by each repository's Durable Object alarm.
  * Lifecycle expiry runs before garbage collection, so what it expires is collected in a later
- * run once the grace period has passed. Replication runs every minute on its own cron.
+ * run once the grace period has passed. The audit export comes last among them, so the records
+ * the other jobs just wrote are exported in the same invocation. Replication runs every minute
+ * on its own cron.
  */
+import { runAuditExport, type AuditExportReport } from "../audit/export";
+import { runEvents, type EventsReport } from "../events/run";
 import type { Settings } from "../config/settings";
 import { replicaBuckets, settingsOf } from "../config/load";
 import { runGarbageCollection, type GcReport } from "../gc/collect";
@@ -12,7 +16,8 @@ import { runLifecycle, type LifecycleRunReport } from "../lifecycle/run";
 import { runReplication, type ReplicationReport } from "../replication/run";
 import { runAdvisorySync, type AdvisorySyncReport } from "../scanning/advisory-sync";
 
-type JobReport = LifecycleRunReport | GcReport | ReplicationReport | AdvisorySyncReport;
+type JobReport =
+  LifecycleRunReport | GcReport | ReplicationReport | AdvisorySyncReport | AuditExportReport | EventsReport;
 
 /** What one job did: its report and a one-line summary (logged, and shown by `run-jobs`). */
 export type JobResult =
@@ -81,14 +86,38 @@ const advisories: Job = {
   },
 };
 
+const audit: Job = {
+  name: "audit",
+  async run(env, settings) {
+    const report = await runAuditExport(env, settings);
+    const progress = report.caughtUp ? "caught up" : "continues next run";
+    return {
+      report,
+      summary: `${count(report.exported, "record")} exported in ${count(report.objects, "object")}, ${report.deleted} deleted past retention (${progress})`,
+    };
+  },
+};
+
+const events: Job = {
+  name: "events",
+  async run(env, settings) {
+    const report = await runEvents(env, settings);
+    return {
+      report,
+      summary: `${count(report.fannedOut, "event")} fanned out to ${count(report.deliveriesCreated, "delivery", "deliveries")}, ${report.resent} overdue re-sent, ${report.pruned} pruned past retention`,
+    };
+  },
+};
+
 /**
  * A Map, not an object: the cron string of an invocation can come from a URL under `npm start`
  * (`/cdn-cgi/handler/scheduled?cron=toString`), and an object would answer Object.prototype's.
  */
 const JOBS: ReadonlyMap<string, readonly Job[]> = new Map([
-  ["*/15 * * * *", [lifecycle, garbageCollection, advisories]],
-  // Replication every minute: a pushed image reaches its destinations within a minute or two.
-  ["* * * * *", [replication]],
+  ["*/15 * * * *", [lifecycle, garbageCollection, advisories, audit]],
+  // Every minute: replication (a pushed image reaches its destinations within a minute or two),
+  // then the events it and the others recorded that no queue message fanned out or delivered.
+  ["* * * * *", [replication, events]],
 ]);
 
 /** Every scheduled job once, in the order the crons list them. */

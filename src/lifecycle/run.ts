@@ -72,7 +72,7 @@ export async function applyLifecyclePolicy(
     const gone = new Set(
       await repositoryObject(env, name).expireImages(
         name,
-        chunk.map(({ digest, tags }) => ({ digest, tags: [...tags] })),
+        chunk.map(({ digest, tags, rulePriority }) => ({ digest, tags: [...tags], rulePriority })),
       ),
     );
     expired += gone.size;

@@ -228,8 +228,15 @@ async function fetchManifest(
 }
 
 /** Writes a manifest from the upstream through the repository's object (no blob links needed). */
-async function writeCached(c: AppContext, name: string, manifest: FetchedManifest, tag: string | null) {
+async function writeCached(
+  c: AppContext,
+  name: string,
+  manifest: FetchedManifest,
+  tag: string | null,
+  pullThrough?: ManifestPush["pullThrough"],
+) {
   const push: ManifestPush = {
+    ...(pullThrough === undefined ? {} : { pullThrough }),
     bytes: manifest.bytes,
     digest: manifest.digest,
     contentType: manifest.contentType,
@@ -263,7 +270,10 @@ async function store(
   const name = target.repository;
   const children = childDigestsOf(fetched);
   if (children.length > 0) await storeChildren(c, target, upstream, children);
-  const result = await writeCached(c, name, fetched, tag);
+  const result = await writeCached(c, name, fetched, tag, {
+    prefix: target.rule.prefix,
+    upstreamUrl: `${upstream.baseUrl}/${upstream.repository}`,
+  });
   if (result.status === "stored" && !result.unchanged) recordImport(c, importer, target, upstream, fetched, tag);
   if (result.status === "tag-immutable") {
     console.warn(`${name}:${tag} is immutable here: the upstream's ${fetched.digest} is not applied`);

@@ -11,6 +11,8 @@
  *  - Retried: a failed attempt is retried with backoff or fails with a code (./retry.ts).
  */
 import { authConfig } from "../auth/config";
+import { originOf, replicationEvent } from "../events/envelope";
+import { announceEvents } from "../events/messages";
 import type { Settings } from "../config/settings";
 import { replicaBuckets } from "../config/load";
 import { database, type Database } from "../storage/database";
@@ -123,13 +125,14 @@ export async function runReplication(
       report.attempted += 1;
       budget.spend(1);
       const settlement = settle(item, outcome, Date.now(), settings.replicationRetryMs);
-      await settleItem(db, settlement, Date.now());
+      await settleItem(db, settlement, Date.now(), replicationEventOf(settings, item, settlement));
       if (settlement.status === "COMPLETE") report.completed += 1;
       else if (settlement.status === "FAILED") report.failed += 1;
       else report.retrying += 1;
       if (outcome.status === "complete") report.bytesCopied += outcome.bytesCopied;
     }
   }
+  if (report.completed + report.failed > 0) await announceEvents(env.EVENT_QUEUE);
   // Kept for the admin view when the run did something (an idle minute writes nothing).
   const keep = report.attempted > 0;
   if (keep) budget.spend(1);
@@ -166,6 +169,24 @@ class DestinationCache {
     }
     return destination;
   }
+}
+
+/** The "ECR Replication Action" of an item that ended (none while it is retried). */
+function replicationEventOf(settings: Settings, item: ReplicationItem, settlement: ItemSettlement) {
+  if (settlement.status === "IN_PROGRESS") return null;
+  return replicationEvent(
+    originOf(settings),
+    {
+      repository: item.repository,
+      digest: item.digest,
+      tag: item.tag,
+      result: settlement.status === "COMPLETE" ? "SUCCESS" : "FAILURE",
+      destinationRegion: item.region,
+      destinationRegistryId: item.registryId,
+      ...(settlement.status === "FAILED" ? { failureCode: settlement.failureCode } : {}),
+    },
+    Date.now(),
+  );
 }
 
 function settle(

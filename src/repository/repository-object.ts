@@ -37,6 +37,14 @@ import {
   type UnlinkResult,
 } from "../storage/repository-writes";
 import { settingsOf } from "../config/load";
+import {
+  imageActionEvent,
+  lifecycleExpiryEvent,
+  originOf,
+  pullThroughCacheEvent,
+  type EventOrigin,
+} from "../events/envelope";
+import { announceEvents } from "../events/messages";
 import { listCreationTemplates } from "../storage/creation-template-records";
 import { findRepository } from "../storage/repository-records";
 import { settingsFrom, templateFor, type AppliedFor } from "./creation-templates";
@@ -90,6 +98,8 @@ export interface PutManifestOptions {
   replicateTo?: readonly ReplicationTarget[];
   /** Why a missing repository would be created (its creation template); a push unless given. */
   createdFor?: AppliedFor;
+  /** A pull-through cache import: reported as "ECR Pull Through Cache Action" rather than a push. */
+  pullThrough?: { prefix: string; upstreamUrl: string };
 }
 
 export class RepositoryObject extends DurableObject<Env> {
@@ -164,6 +174,23 @@ export class RepositoryObject extends DurableObject<Env> {
 
   // ---- manifests and tags -----------------------------------------------------------------
 
+  /** The account and region the events this object records name. */
+  private get origin(): EventOrigin {
+    return originOf(settingsOf(this.env));
+  }
+
+  /** Asks for the fan-out of the events just recorded, after this call returns. */
+  private announceEvents(): void {
+    this.ctx.waitUntil(announceEvents(this.env.EVENT_QUEUE));
+  }
+
+  /** Runs a write that records events, then announces them. */
+  private async announcing<T>(write: Promise<T>): Promise<T> {
+    const result = await write;
+    this.announceEvents();
+    return result;
+  }
+
   async putManifest(
     name: string,
     record: ManifestRecord,
@@ -205,7 +232,21 @@ export class RepositoryObject extends DurableObject<Env> {
         const mismatches = sizeMismatches(declaredSizes, stored);
         if (mismatches.length > 0) return { status: "size-mismatch", mismatches };
       }
-      const write = () => writeManifest(this.db, name, record, tag, Date.now(), { validated: cached, replicateTo });
+      const now = Date.now();
+      // A cached manifest is reported as the pull-through import it is (an index's platform
+      // manifests are part of their index's import); anything else is a push.
+      const events = options.pullThrough
+        ? [
+            pullThroughCacheEvent(
+              this.origin,
+              { ...options.pullThrough, repository: name, tag, digest: record.digest },
+              now,
+            ),
+          ]
+        : cached
+          ? []
+          : [imageActionEvent(this.origin, { actionType: "PUSH", repository: name, digest: record.digest, tag }, now)];
+      const write = () => writeManifest(this.db, name, record, tag, now, { validated: cached, replicateTo, events });
       let created: boolean;
       try {
         created = await write();
@@ -214,6 +255,7 @@ export class RepositoryObject extends DurableObject<Env> {
         if (!createRepository || !(await this.ensureRepository(name, true, reason))) return { status: "no-repository" };
         created = await write();
       }
+      if (events.length > 0) this.announceEvents();
       const unchanged = !created && (tag === null || previousDigest === record.digest);
       return { status: "stored", unchanged, mediaType: record.mediaType, subject: record.subject };
     });
@@ -238,12 +280,23 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   async deleteTag(name: string, tag: string): Promise<boolean> {
-    return this.serialized(() => deleteTag(this.db, name, tag));
+    // The event's digest is read from the tag as the delete runs.
+    const event = imageActionEvent(
+      this.origin,
+      { actionType: "DELETE", repository: name, digest: "", tag },
+      Date.now(),
+    );
+    return this.serialized(() => this.announcing(deleteTag(this.db, name, tag, event)));
   }
 
   /** The tags removed with the manifest, or null when there is no such manifest. */
   async deleteManifest(name: string, digest: string): Promise<string[] | null> {
-    return this.serialized(() => deleteManifest(this.db, name, digest));
+    const event = imageActionEvent(
+      this.origin,
+      { actionType: "DELETE", repository: name, digest, tag: null },
+      Date.now(),
+    );
+    return this.serialized(() => this.announcing(deleteManifest(this.db, name, digest, event)));
   }
 
   /**
@@ -266,7 +319,11 @@ export class RepositoryObject extends DurableObject<Env> {
         findParentIndexes(this.db, name, resolvedDigests),
       ]);
       const plan = planDeletion(targets, { tagDigests, existing, tagsOf, parentsOf });
-      await deleteImageRows(this.db, name, plan.manifests, plan.tags);
+      const now = Date.now();
+      const events = plan.deleted.map((image) =>
+        imageActionEvent(this.origin, { actionType: "DELETE", repository: name, ...image }, now),
+      );
+      await this.announcing(deleteImageRows(this.db, name, plan.manifests, plan.tags, events));
       return plan;
     });
   }
@@ -278,7 +335,7 @@ export class RepositoryObject extends DurableObject<Env> {
    */
   async expireImages(
     name: string,
-    expected: readonly { digest: string; tags: readonly string[] }[],
+    expected: readonly { digest: string; tags: readonly string[]; rulePriority: number | null }[],
   ): Promise<string[]> {
     return this.serialized(async () => {
       const digests = expected.map((image) => image.digest);
@@ -293,7 +350,9 @@ export class RepositoryObject extends DurableObject<Env> {
         return existing.has(image.digest) && parents.length === 0 && sameTags(current, image.tags);
       });
       const gone = unchanged.map((image) => image.digest);
-      await deleteImageRows(this.db, name, gone, []);
+      const now = Date.now();
+      const events = unchanged.map((image) => lifecycleExpiryEvent(this.origin, { repository: name, ...image }, now));
+      await this.announcing(deleteImageRows(this.db, name, gone, [], events));
       return gone;
     });
   }

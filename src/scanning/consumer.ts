@@ -11,6 +11,9 @@
  * queue, and a message that still fails lands on the dead-letter queue, whose consumer ends
  * the scan FAILED.
  */
+import { settingsOf } from "../config/load";
+import { imageScanEvent, originOf } from "../events/envelope";
+import { announceEvents } from "../events/messages";
 import { layersOfStored } from "../oci/manifest-format";
 import { IMAGE_MANIFEST_TYPES } from "../oci/media-types";
 import { readManifestText } from "../images/manifests";
@@ -52,7 +55,9 @@ export async function consumeScanBatch(batch: MessageBatch, env: Env): Promise<v
         "FAILED",
         `The scan failed after ${message.attempts} attempts; start it again.`,
         Date.now(),
+        scanEvent(env, scan.repository, scan.digest, "FAILED", {}),
       );
+      await announceEvents(env.EVENT_QUEUE);
       message.ack();
       continue;
     }
@@ -90,30 +95,52 @@ export async function scanStep(env: Env, message: ScanMessage): Promise<boolean>
     outcome = await readImage(env, db, repository, digest);
   }
   if (outcome.status === "more") return true;
+  // A scan that read the image ends with an "ECR Image Scan" event; a continuous re-match does not.
+  const event = (status: string, counts: Record<string, number>) =>
+    message.kind === "scan" ? scanEvent(env, repository, digest, status, counts) : null;
   if (outcome.status === "inventory" && outcome.inventory.unsupported !== null) {
-    await endImageScan(db, repository, digest, "UNSUPPORTED_IMAGE", outcome.inventory.unsupported, Date.now());
-    return false;
-  }
-  if (outcome.status !== "inventory") {
     await endImageScan(
       db,
       repository,
       digest,
-      outcome.status === "unsupported" ? "UNSUPPORTED_IMAGE" : "FAILED",
-      outcome.reason,
+      "UNSUPPORTED_IMAGE",
+      outcome.inventory.unsupported,
       Date.now(),
+      event("UNSUPPORTED_IMAGE", {}),
     );
-    return false;
+  } else if (outcome.status !== "inventory") {
+    const status = outcome.status === "unsupported" ? "UNSUPPORTED_IMAGE" : "FAILED";
+    await endImageScan(db, repository, digest, status, outcome.reason, Date.now(), event(status, {}));
+  } else {
+    const [findings, sourceUpdatedAt] = await Promise.all([
+      findingsFor(db, outcome.inventory),
+      advisoriesUpdatedAt(db),
+    ]);
+    await completeImageScan(
+      db,
+      repository,
+      digest,
+      {
+        now: Date.now(),
+        sourceUpdatedAt,
+        inventory: JSON.stringify(outcome.inventory),
+        severityCounts: findings.severityCounts,
+        findings: findings.findings,
+      },
+      event("COMPLETE", findings.severityCounts),
+    );
   }
-  const [findings, sourceUpdatedAt] = await Promise.all([findingsFor(db, outcome.inventory), advisoriesUpdatedAt(db)]);
-  await completeImageScan(db, repository, digest, {
-    now: Date.now(),
-    sourceUpdatedAt,
-    inventory: JSON.stringify(outcome.inventory),
-    severityCounts: findings.severityCounts,
-    findings: findings.findings,
-  });
+  if (message.kind === "scan") await announceEvents(env.EVENT_QUEUE);
   return false;
+}
+
+/** The scan's "ECR Image Scan" event; the image's tags are filled in as it is recorded. */
+function scanEvent(env: Env, repository: string, digest: string, status: string, counts: Record<string, number>) {
+  return imageScanEvent(
+    originOf(settingsOf(env)),
+    { repository, digest, tags: [], status, severityCounts: counts },
+    Date.now(),
+  );
 }
 
 /** Reads the layers not read yet (within this invocation's share), or the whole inventory. */

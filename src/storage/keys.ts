@@ -22,6 +22,14 @@
  *                                     multipart part (fewer than one part), written when a
  *                                     PATCH ends at <offset>; deleted when the session closes.
  *   manifests/<alg>/<hex>             manifest bytes too large to keep inline in D1.
+ *   audit-trail/<account>/<region>/<YYYY>/<MM>/<DD>/<account>_AuditTrail_<region>_<YYYYMMDDTHHMMSSZ>_<first>-<last>.ndjson
+ *                                     the audit trail exported from D1 (src/audit/export.ts), as
+ *                                     CloudTrail delivers its trail to S3: one NDJSON object per
+ *                                     page of records, ids <first> to <last>, dated by its first
+ *                                     record (UTC). Written only to the home bucket, never linked
+ *                                     by a repository: garbage collection lists `blobs/` alone and
+ *                                     deletes from replicas only content-addressed keys
+ *                                     (digestOfContentKey), so it never touches them.
  *
  * A regional replica bucket (REPLICA_REGIONS) holds copies under the content addresses alone:
  * `blobs/<alg>/<hex>` for every blob, whatever its key in the home bucket, and
@@ -58,4 +66,25 @@ export function manifestKey(digest: ParsedDigest): string {
 export function digestOfContentKey(key: string): string | null {
   const match = /^(?:blobs|manifests)\/(sha256|sha512)\/([0-9a-f]+)$/.exec(key);
   return match === null ? null : `${match[1]}:${match[2]}`;
+}
+
+/** Where the exported audit trail lives (see the layout above); nothing else is written under it. */
+export const AUDIT_TRAIL_PREFIX = "audit-trail/";
+
+/**
+ * The object holding records `firstId` to `lastId` of the trail, named after CloudTrail's log
+ * files and dated by the first record's time (`firstAt`, epoch ms, UTC). The same page always
+ * gets the same key, so writing it again replaces it.
+ */
+export function auditTrailKey(
+  trail: { accountId: string; region: string },
+  firstAt: number,
+  firstId: number,
+  lastId: number,
+): string {
+  const iso = new Date(firstAt).toISOString();
+  const day = iso.slice(0, 10).replaceAll("-", "/");
+  const stamp = `${iso.slice(0, 19).replaceAll("-", "").replaceAll(":", "")}Z`;
+  const { accountId, region } = trail;
+  return `${AUDIT_TRAIL_PREFIX}${accountId}/${region}/${day}/${accountId}_AuditTrail_${region}_${stamp}_${firstId}-${lastId}.ndjson`;
 }

@@ -4,8 +4,10 @@
  * rows are written with the manifest, by the repository's Durable Object
  * (./repository-writes.ts), and drained by the replication cron (src/replication/run.ts).
  */
+import type { EventEnvelope } from "../events/envelope";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { inList, jsonStrings, type Database } from "./database";
+import { insertEvents } from "./event-records";
 import { replicationItems } from "./schema";
 
 /** Where a pushed image is to be copied: a replica region of this registry, or another registry. */
@@ -78,9 +80,17 @@ export type ItemSettlement =
   | { id: number; status: "IN_PROGRESS"; attempts: number; nextAttemptAt: number; failureCode: string }
   | { id: number; status: "FAILED"; attempts: number; failureCode: string };
 
-/** Records an item's outcome (an IN_PROGRESS one keeps its last failure code for the admin view). */
-export async function settleItem(db: Database, settlement: ItemSettlement, now: number): Promise<void> {
-  await db
+/**
+ * Records an item's outcome (an IN_PROGRESS one keeps its last failure code for the admin view),
+ * with the event reporting a final one in the same batch.
+ */
+export async function settleItem(
+  db: Database,
+  settlement: ItemSettlement,
+  now: number,
+  event: EventEnvelope | null = null,
+): Promise<void> {
+  const update = db
     .update(replicationItems)
     .set({
       status: settlement.status,
@@ -90,6 +100,9 @@ export async function settleItem(db: Database, settlement: ItemSettlement, now: 
       updatedAt: now,
     })
     .where(eq(replicationItems.id, settlement.id));
+  const recordEvent = insertEvents(db, event === null ? [] : [event]);
+  if (recordEvent === null) await update;
+  else await db.batch([update, recordEvent]);
 }
 
 /** Gives claimed items back untouched (the run's budget ran out before it reached them). */

@@ -9,7 +9,9 @@
  * the ECR actions set (policy, tags, scan on push, lifecycle policy).
  */
 import { and, eq, not, sql } from "drizzle-orm";
+import type { EventEnvelope } from "../events/envelope";
 import type { Database } from "./database";
+import { insertEvents, insertEventWhere } from "./event-records";
 import type { ManifestRecord } from "./manifest-records";
 import type { ReplicationTarget } from "./replication-records";
 import { findRepository, type ExclusionFilter, type TagMutabilitySetting } from "./repository-records";
@@ -116,6 +118,8 @@ export interface ManifestWriteOptions {
   validated?: boolean;
   /** The push's replication destinations: one work item each, if the push changed anything. */
   replicateTo?: readonly ReplicationTarget[];
+  /** The events the push reports (src/events/), recorded in the same batch. */
+  events?: readonly EventEnvelope[];
 }
 
 /**
@@ -131,7 +135,7 @@ export async function writeManifest(
   now: number,
   options: ManifestWriteOptions = {},
 ): Promise<boolean> {
-  const { validated = false, replicateTo = [] } = options;
+  const { validated = false, replicateTo = [], events = [] } = options;
   // First in the batch, so it sees the tag and manifest as they were before this push.
   const work = replicateTo.length === 0 ? null : replicationWork(db, repository, record.digest, tag, replicateTo, now);
   const insertManifest = db
@@ -152,24 +156,24 @@ export async function writeManifest(
     })
     .onConflictDoNothing()
     .returning({ digest: manifests.digest });
-  if (tag === null) {
-    if (work === null) return (await insertManifest).length > 0;
-    const [, inserted] = await db.batch([work, insertManifest]);
-    return inserted.length > 0;
-  }
   const validatedAt = validated ? now : null;
-  const upsertTag = db
-    .insert(tags)
-    .values({ repository, tag, digest: record.digest, updatedAt: now, validatedAt })
-    .onConflictDoUpdate({
-      target: [tags.repository, tags.tag],
-      set: { digest: record.digest, updatedAt: now, validatedAt },
-    });
-  if (work === null) {
-    const [inserted] = await db.batch([insertManifest, upsertTag]);
-    return inserted.length > 0;
-  }
-  const [, inserted] = await db.batch([work, insertManifest, upsertTag]);
+  const upsertTag =
+    tag === null
+      ? null
+      : db
+          .insert(tags)
+          .values({ repository, tag, digest: record.digest, updatedAt: now, validatedAt })
+          .onConflictDoUpdate({
+            target: [tags.repository, tags.tag],
+            set: { digest: record.digest, updatedAt: now, validatedAt },
+          });
+  const recordEvents = insertEvents(db, events);
+  const rest = [upsertTag, recordEvents].filter((statement) => statement !== null);
+  if (work === null && rest.length === 0) return (await insertManifest).length > 0;
+  const results = await (work === null
+    ? db.batch([insertManifest, ...rest])
+    : db.batch([work, insertManifest, ...rest]));
+  const inserted = results[work === null ? 0 : 1] as readonly unknown[];
   return inserted.length > 0;
 }
 
@@ -197,11 +201,23 @@ function replicationWork(
     WHERE ${changes}`);
 }
 
-export async function deleteTag(db: Database, repository: string, tag: string): Promise<boolean> {
-  const removed = await db
+/** Deletes the tag, with the event reporting it (its digest read as the batch runs) when given. */
+export async function deleteTag(
+  db: Database,
+  repository: string,
+  tag: string,
+  event: EventEnvelope | null = null,
+): Promise<boolean> {
+  const remove = db
     .delete(tags)
     .where(and(eq(tags.repository, repository), eq(tags.tag, tag)))
     .returning({ tag: tags.tag });
+  if (event === null) return (await remove).length > 0;
+  const tagged = sql`SELECT digest FROM tags WHERE repository = ${repository} AND tag = ${tag}`;
+  const [, removed] = await db.batch([
+    insertEventWhere(db, event, sql`EXISTS (${tagged})`, { digest: tagged }),
+    remove,
+  ]);
   return removed.length > 0;
 }
 
@@ -209,17 +225,29 @@ export async function deleteTag(db: Database, repository: string, tag: string): 
  * Deletes the manifest and its tags (one batch, one round trip); the tags removed with it, or
  * null when the repository has no such manifest (and nothing was deleted).
  */
-export async function deleteManifest(db: Database, repository: string, digest: string): Promise<string[] | null> {
-  const [removedTags, removed] = await db.batch([
-    db
-      .delete(tags)
-      .where(and(eq(tags.repository, repository), eq(tags.digest, digest)))
-      .returning({ tag: tags.tag }),
-    db
-      .delete(manifests)
-      .where(and(eq(manifests.repository, repository), eq(manifests.digest, digest)))
-      .returning({ digest: manifests.digest }),
-  ]);
+export async function deleteManifest(
+  db: Database,
+  repository: string,
+  digest: string,
+  event: EventEnvelope | null = null,
+): Promise<string[] | null> {
+  const removeTags = db
+    .delete(tags)
+    .where(and(eq(tags.repository, repository), eq(tags.digest, digest)))
+    .returning({ tag: tags.tag });
+  const removeManifest = db
+    .delete(manifests)
+    .where(and(eq(manifests.repository, repository), eq(manifests.digest, digest)))
+    .returning({ digest: manifests.digest });
+  // The event first in the batch, so it sees whether the manifest exists before the delete.
+  const stored = sql`EXISTS (SELECT 1 FROM manifests WHERE repository = ${repository} AND digest = ${digest})`;
+  const [removedTags, removed] =
+    event === null
+      ? await db.batch([removeTags, removeManifest])
+      : ((await db.batch([insertEventWhere(db, event, stored), removeTags, removeManifest])).slice(1) as [
+          { tag: string }[],
+          { digest: string }[],
+        ]);
   return removed.length > 0 ? removedTags.map((row) => row.tag) : null;
 }
 
@@ -229,7 +257,9 @@ export async function deleteImageRows(
   repository: string,
   digests: readonly string[],
   tagNames: readonly string[],
+  events: readonly EventEnvelope[] = [],
 ): Promise<void> {
+  const recordEvents = insertEvents(db, events);
   // json_each keeps each statement at two bound parameters, whatever the list's length.
   const statements = [
     ...(tagNames.length === 0
@@ -253,7 +283,7 @@ export async function deleteImageRows(
   ];
   const [first, ...rest] = statements;
   if (first === undefined) return;
-  await db.batch([first, ...rest]);
+  await db.batch(recordEvents === null ? [first, ...rest] : [first, ...rest, recordEvents]);
 }
 
 // Blob links.

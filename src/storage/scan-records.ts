@@ -4,8 +4,10 @@
  * they describe an image without changing it, and a deleted image takes its scan with it
  * (foreign key cascade).
  */
+import type { EventEnvelope } from "../events/envelope";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { inList, type Database } from "./database";
+import { insertEventWhere } from "./event-records";
 import { imageScans, layerInventories, scanFindings, type ScanStatus } from "./schema";
 
 /** One day: ECR allows one scan per image per 24 hours. */
@@ -70,12 +72,17 @@ export async function completeImageScan(
     severityCounts: Record<string, number>;
     findings: readonly StoredFinding[];
   },
+  event: EventEnvelope | null = null,
 ): Promise<void> {
   const findings = JSON.stringify(
     result.findings.map((finding) => ({ ...finding, attributes: JSON.stringify(finding.attributes) })),
   );
+  const clearFindings = db
+    .delete(scanFindings)
+    .where(and(eq(scanFindings.repository, repository), eq(scanFindings.digest, digest)));
   await db.batch([
-    db.delete(scanFindings).where(and(eq(scanFindings.repository, repository), eq(scanFindings.digest, digest))),
+    event === null ? clearFindings : scanEventInsert(db, repository, digest, event),
+    ...(event === null ? [] : [clearFindings]),
     db
       .update(imageScans)
       .set({
@@ -110,11 +117,27 @@ export async function endImageScan(
   status: Exclude<ScanStatus, "IN_PROGRESS" | "COMPLETE">,
   description: string,
   now: number,
+  event: EventEnvelope | null = null,
 ): Promise<void> {
-  await db
+  const end = db
     .update(imageScans)
     .set({ status, description: description.slice(0, 1000), completedAt: now })
     .where(and(eq(imageScans.repository, repository), eq(imageScans.digest, digest)));
+  if (event === null) await end;
+  else await db.batch([scanEventInsert(db, repository, digest, event), end]);
+}
+
+/**
+ * The scan's event, recorded only while the scan exists (its image was not deleted meanwhile),
+ * with the image's tags as they are when the scan ends.
+ */
+function scanEventInsert(db: Database, repository: string, digest: string, event: EventEnvelope) {
+  return insertEventWhere(
+    db,
+    event,
+    sql`EXISTS (SELECT 1 FROM image_scans WHERE repository = ${repository} AND digest = ${digest})`,
+    { tags: sql`SELECT json_group_array(tag) FROM tags WHERE repository = ${repository} AND digest = ${digest}` },
+  );
 }
 
 /** A page of a scan's findings, most severe first. */

@@ -294,7 +294,7 @@ describe("admin CLI results", () => {
     const run = await admin(["run-jobs"]);
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.trim().split("\n");
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(6);
     expect(lines[0]).toMatch(
       /^lifecycle: \d+ repositor(y|ies) with a policy, \d+ images? evaluated, [1-9]\d* expired \(sweep complete\) \(\d+ ms\)$/,
     );
@@ -303,7 +303,13 @@ describe("admin CLI results", () => {
     );
     // The e2e registry names no ADVISORY_SOURCES: the advisories job has nothing to fetch.
     expect(lines[2]).toMatch(/^advisories: 0 sources: 0 records fetched, 0 imported \(\d+ ms\)$/);
-    expect(lines[3]).toMatch(/^replication: \d+ items? attempted: .*backlog drained\) \(\d+ ms\)$/);
+    expect(lines[3]).toMatch(
+      /^audit: \d+ records? exported in \d+ objects?, \d+ deleted past retention \((caught up|continues next run)\) \(\d+ ms\)$/,
+    );
+    expect(lines[4]).toMatch(/^replication: \d+ items? attempted: .*backlog drained\) \(\d+ ms\)$/);
+    expect(lines[5]).toMatch(
+      /^events: \d+ events? fanned out to \d+ deliver(y|ies), \d+ overdue re-sent, \d+ pruned past retention \(\d+ ms\)$/,
+    );
     expect(await manifestStatus(url, authorization, repository, older)).toBe(404);
     expect(await manifestStatus(url, authorization, repository, newer)).toBe(200);
 

@@ -37,24 +37,34 @@ describe("pull-through cache with the rule's credentials", () => {
       (await ecrClient().send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: cache.prefix }))).isValid,
     ).toBe(true);
 
-    // The import is in the repository's audit trail, with who pulled it and from where.
+    // The import is in the repository's audit trail, with who pulled it and from where (the
+    // pulls themselves are recorded too, under their own event names).
     const audit = await registryFetch(
       "GET",
-      `/admin/audit-events?repository=${encodeURIComponent(`${cache.prefix}/acme/private`)}`,
+      `/admin/audit-events?repository=${encodeURIComponent(`${cache.prefix}/acme/private`)}&eventName=${encodeURIComponent("ecr:BatchImportUpstreamImage")}`,
     );
     expect(audit.status).toBe(200);
     const { events } = (await audit.json()) as {
-      events: { actor: string; action: string; digest: string; detail: { upstream: string; tag: string } }[];
+      events: {
+        eventName: string;
+        userIdentity: Record<string, unknown>;
+        additionalEventData: { imageDigest: string; upstream: string; tag: string };
+      }[];
     };
     // vitest types its asymmetric matchers as any; held as unknown, they are used as values.
     const aUser: unknown = expect.stringMatching(/^arn:aws:iam::\d{12}:user\//);
-    const theImport: unknown = expect.objectContaining({ upstream: `${cache.hub.url}/acme/private`, tag: "1" });
+    // The registry imports on the puller's behalf: a service event invoked by the puller.
+    const byTheUser: unknown = expect.objectContaining({ type: "AWSService", invokedBy: aUser });
+    const theImport: unknown = expect.objectContaining({
+      imageDigest: source.manifestDigest,
+      upstream: `${cache.hub.url}/acme/private`,
+      tag: "1",
+    });
     expect(events).toEqual([
       expect.objectContaining({
-        action: "ecr:BatchImportUpstreamImage",
-        digest: source.manifestDigest,
-        actor: aUser,
-        detail: theImport,
+        eventName: "ecr:BatchImportUpstreamImage",
+        userIdentity: byTheUser,
+        additionalEventData: theImport,
       }),
     ]);
   });

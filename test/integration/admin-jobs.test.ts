@@ -47,7 +47,9 @@ describe("POST /admin/jobs/run", () => {
       ["lifecycle", true],
       ["garbage-collection", true],
       ["advisories", true],
+      ["audit", true],
       ["replication", true],
+      ["events", true],
     ]);
     expect(jobs[0]?.summary).toBe("1 repository with a policy, 2 images evaluated, 1 expired (sweep complete)");
     expect(jobs[0]?.report.imagesExpired).toBe(1);
@@ -55,8 +57,13 @@ describe("POST /admin/jobs/run", () => {
       /^\d+ blob links? removed, \d+ objects? marked, \d+ deleted \(\d+ bytes? reclaimed; sweep complete\)$/,
     );
     expect(jobs[2]?.summary).toBe("0 sources: 0 records fetched, 0 imported");
-    expect(jobs[3]?.summary).toMatch(
+    expect(jobs[3]?.summary).toMatch(/^\d+ records? exported in \d+ objects?, 0 deleted past retention \(caught up\)$/);
+    expect(jobs[4]?.summary).toMatch(
       /^0 items attempted: 0 complete, 0 to retry, 0 failed \(0 bytes copied, 1 subrequest; backlog drained\)$/,
+    );
+    // The pushes and the expiry recorded events; with no subscription they go nowhere.
+    expect(jobs[5]?.summary).toMatch(
+      /^\d+ events? fanned out to 0 deliveries, 0 overdue re-sent, 0 pruned past retention$/,
     );
     for (const job of jobs) expect(job.report.startedAt).toMatch(ISO);
     // One job by name; an unknown name is refused before anything runs.
@@ -78,12 +85,21 @@ describe("POST /admin/jobs/run", () => {
     expect(last.lifecycle.imagesExpired).toBe(1);
     expect(last.garbageCollection.startedAt).toMatch(ISO);
 
-    const { events } = await json<{ events: { at: string; detail: { pushedAt: string } }[] }>(
-      await call("GET", `/admin/audit-events?repository=${name}`),
-    );
+    // The expiry on the audit trail, in CloudTrail's shape (the pushes and the policy are there too).
+    const { events } = await json<{
+      events: {
+        eventName: string;
+        eventTime: string;
+        userIdentity: Record<string, unknown>;
+        additionalEventData: { imageDigest: string; pushedAt: string };
+      }[];
+    }>(await call("GET", `/admin/audit-events?repository=${name}&eventName=ExpireImage`));
     expect(events).toHaveLength(1);
-    expect(events[0]?.at).toMatch(ISO);
-    expect(events[0]?.detail.pushedAt).toMatch(ISO);
+    expect(events[0]?.eventName).toBe("ExpireImage");
+    expect(events[0]?.userIdentity).toEqual({ type: "AWSService", invokedBy: "lifecycle-policy" });
+    expect(events[0]?.eventTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(events[0]?.additionalEventData.imageDigest).toBe(older.digest);
+    expect(events[0]?.additionalEventData.pushedAt).toMatch(ISO);
   });
 
   it("needs registry:RunScheduledJobs", async () => {

@@ -153,9 +153,9 @@ describe("lifecycle policies", () => {
       ).status,
     ).toBe(201);
     expect(bytes.length).toBeGreaterThan(0);
-    expect(await repositoryObject(env, name).expireImages(name, [{ digest, tags: [] }])).toEqual([]);
+    expect(await repositoryObject(env, name).expireImages(name, [{ digest, tags: [], rulePriority: 1 }])).toEqual([]);
     expect(await digestsIn(name)).toContain(digest);
-    expect(await repositoryObject(env, name).expireImages(name, [{ digest, tags: ["late-tag"] }])).toEqual([digest]);
+    expect(await repositoryObject(env, name).expireImages(name, [{ digest, tags: ["late-tag"], rulePriority: 1 }])).toEqual([digest]);
   });
 
   it("resumes a sweep across runs from its cursor", async () => {
