@@ -6,6 +6,7 @@
  *   GET    /admin/event-deliveries?subscription&status&maxResults&nextToken
  *   GET    /admin/event-deliveries/<id>        (with the event as delivered)
  *   POST   /admin/event-deliveries/<id>/replay (a delivery that ended, sent again)
+ *   GET    /admin/events?detailType&repository&maxResults&nextToken (the events recorded, newest first)
  * The endpoint is https (http only for a loopback address); the pattern an EventBridge event
  * pattern (src/events/pattern.ts); the secret a Standard Webhooks secret (`whsec_` + base64),
  * generated when none is given and returned only then; it is sealed with REGISTRY_SECRETS_KEY.
@@ -24,6 +25,7 @@ import {
   findEventBody,
   findSubscription,
   listDeliveries,
+  listEvents,
   listSubscriptions,
   putSubscription,
   replayDelivery,
@@ -161,12 +163,37 @@ function deliveryId(text: string): number {
   return Number(text);
 }
 
+function pageSize(text: string | undefined, fallback: number): number {
+  const size = text === undefined ? fallback : Number(text);
+  if (!(Number.isInteger(size) && size >= 1 && size <= MAX_PAGE))
+    throw adminError.invalid(`maxResults must be a whole number from 1 to ${MAX_PAGE}`);
+  return size;
+}
+
+eventRoutes.get("/events", async (c) => {
+  await requireIdentityAction(c, "registry:DescribeEvents", null);
+  const query = c.req.query();
+  const maxResults = pageSize(query.maxResults, 100);
+  for (const name of ["detailType", "repository"] as const)
+    if ((query[name]?.length ?? 0) > 256) throw adminError.invalid(`${name} is longer than 256 characters`);
+  const rows = await listEvents(c.get("db"), {
+    ...(query.detailType === undefined ? {} : { detailType: query.detailType }),
+    ...(query.repository === undefined ? {} : { repository: query.repository }),
+    ...(query.nextToken === undefined ? {} : { beforeId: deliveryId(query.nextToken) }),
+    limit: maxResults + 1,
+  });
+  const page = rows.slice(0, maxResults);
+  const last = page.at(-1);
+  return c.json({
+    events: page.map((row) => JSON.parse(row.body) as unknown),
+    ...(rows.length > maxResults && last !== undefined ? { nextToken: String(last.id) } : {}),
+  });
+});
+
 eventRoutes.get("/event-deliveries", async (c) => {
   await requireIdentityAction(c, "registry:DescribeEventDeliveries", null);
   const query = c.req.query();
-  const maxResults = query.maxResults === undefined ? 100 : Number(query.maxResults);
-  if (!(Number.isInteger(maxResults) && maxResults >= 1 && maxResults <= MAX_PAGE))
-    throw adminError.invalid(`maxResults must be a whole number from 1 to ${MAX_PAGE}`);
+  const maxResults = pageSize(query.maxResults, 100);
   const status = query.status;
   if (status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(status))
     throw adminError.invalid(`status must be one of ${DELIVERY_STATUSES.join(", ")}`);

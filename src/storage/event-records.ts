@@ -280,6 +280,25 @@ export async function listDeliveries(
     .limit(filter.limit);
 }
 
+/** Recorded events, newest first, by detail type and repository; `beforeId` pages. */
+export async function listEvents(
+  db: Database,
+  filter: { detailType?: string; repository?: string; beforeId?: number; limit: number },
+): Promise<{ id: number; body: string }[]> {
+  return db
+    .select({ id: registryEvents.id, body: registryEvents.body })
+    .from(registryEvents)
+    .where(
+      and(
+        filter.detailType === undefined ? undefined : eq(registryEvents.detailType, filter.detailType),
+        filter.repository === undefined ? undefined : eq(registryEvents.repository, filter.repository),
+        filter.beforeId === undefined ? undefined : lt(registryEvents.id, filter.beforeId),
+      ),
+    )
+    .orderBy(desc(registryEvents.id))
+    .limit(filter.limit);
+}
+
 /** An event as delivered (its envelope), by its id. */
 export async function findEventBody(db: Database, eventId: string): Promise<string | null> {
   const [row] = await db

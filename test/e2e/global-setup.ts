@@ -16,6 +16,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { secretsInAuditTrail } from "./support/audit-scan";
 import { readLog, startRegistryProcess } from "./support/registry-process";
 
 declare module "vitest" {
@@ -101,12 +102,27 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   process.once("exit", killOnExit);
 
+  let setUp = false;
   const teardown = async () => {
+    // After the whole run: no record of the audit trail holds a secret (issue 17's acceptance).
+    const scan = setUp
+      ? await secretsInAuditTrail(url, registry.adminAuthorization, [
+          registry.secrets.adminSecret,
+          (JSON.parse(registry.secrets.signingKey) as { d: string }).d,
+          registry.secrets.secretsKey,
+        ])
+      : null;
     stopping = true;
     await registry.stop();
     process.removeListener("exit", killOnExit);
     if (process.env.E2E_KEEP_STATE) console.log(`[e2e] kept ${tempDir}`);
     else await rm(tempDir, { recursive: true, force: true });
+    if (scan !== null) {
+      if (scan.records === 0) throw new Error("[e2e] the audit trail is empty after the whole run");
+      if (scan.findings.length > 0)
+        throw new Error(`[e2e] secrets in the audit trail:\n${scan.findings.slice(0, 20).join("\n")}`);
+      console.log(`[e2e] audit trail: ${scan.records} records, no secret in any`);
+    }
   };
 
   try {
@@ -131,6 +147,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("adminAuthorization", registry.adminAuthorization);
     project.provide("adminAccessKeyId", registry.secrets.adminAccessKeyId);
     project.provide("adminSecretAccessKey", registry.secrets.adminSecret);
+    setUp = true;
   } catch (error) {
     await teardown();
     throw error;

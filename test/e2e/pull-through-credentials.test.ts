@@ -67,6 +67,28 @@ describe("pull-through cache with the rule's credentials", () => {
         additionalEventData: theImport,
       }),
     ]);
+
+    // And an "ECR Pull Through Cache Action" event was recorded with the import.
+    const recorded = await registryFetch(
+      "GET",
+      `/admin/events?repository=${encodeURIComponent(`${cache.prefix}/acme/private`)}&detailType=${encodeURIComponent("ECR Pull Through Cache Action")}`,
+    );
+    expect(recorded.status).toBe(200);
+    const { events: imports } = (await recorded.json()) as { events: { source: string; detail: unknown }[] };
+    expect(imports).toEqual([
+      expect.objectContaining({
+        source: "aws.ecr",
+        detail: {
+          "rule-version": "1",
+          "sync-status": "SUCCESS",
+          "ecr-repository-prefix": cache.prefix,
+          "repository-name": `${cache.prefix}/acme/private`,
+          "upstream-registry-url": `${cache.hub.url}/acme/private`,
+          "image-tag": "1",
+          "image-digest": source.manifestDigest,
+        },
+      }),
+    ]);
   });
 });
 

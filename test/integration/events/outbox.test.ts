@@ -8,6 +8,8 @@ import { describe, expect, it } from "vitest";
 import { settingsOf } from "../../../src/config/load";
 import { runReplication } from "../../../src/replication/run";
 import { ecrCall } from "../../support/ecr";
+import { ADVISORIES, debianImage } from "../../support/scan-fixtures";
+import { importAdvisories, pushFixture, waitForScan } from "../scanning/support";
 import { ACCOUNT_ID, call, pushImage, putManifestBytes, repositoryArnOf, setImmutable } from "../../support/registry";
 
 interface Envelope {
@@ -112,6 +114,32 @@ describe("events recorded with the change", () => {
     } finally {
       await ecrCall("PutReplicationConfiguration", { replicationConfiguration: { rules: [] } });
     }
+  });
+
+  it("records the end of a scan as ECR Image Scan with its counts and the image's tags", async () => {
+    await importAdvisories(ADVISORIES);
+    const name = "team-a/events-scan";
+    const created = await ecrCall("CreateRepository", {
+      repositoryName: name,
+      imageScanningConfiguration: { scanOnPush: true },
+    });
+    expect(created.status).toBe(200);
+    const digest = await pushFixture(name, "v1", await debianImage());
+    const done = await waitForScan(name, digest);
+    const counts = (done.body.imageScanFindings as { findingSeverityCounts: Record<string, number> })
+      .findingSeverityCounts;
+    const [event, ...more] = await eventsOf(name, "ECR Image Scan");
+    expect(more).toEqual([]);
+    expect(event).toMatchObject({
+      resources: [repositoryArnOf(name)],
+      detail: {
+        "scan-status": "COMPLETE",
+        "repository-name": name,
+        "image-digest": digest,
+        "image-tags": ["v1"],
+        "finding-severity-counts": counts,
+      },
+    });
   });
 
   it("records lifecycle expiry as ECR Lifecycle Policy Action with the rule", async () => {
