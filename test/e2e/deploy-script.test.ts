@@ -99,7 +99,9 @@ describe("npm run deploy", () => {
       "npx wrangler r2 bucket list",
       "npx wrangler r2 bucket create edge-registry-blobs",
       'npx wrangler queues create edge-registry-scans   # "already exists" is fine',
+      'npx wrangler queues create edge-registry-events   # "already exists" is fine',
       'npx wrangler queues create edge-registry-scans-dlq   # "already exists" is fine',
+      'npx wrangler queues create edge-registry-events-dlq   # "already exists" is fine',
       "npx wrangler d1 migrations apply DB --remote",
       "npx wrangler secret list --format json",
       "npx wrangler deploy --secrets-file <the generated secrets, when any>",
@@ -119,7 +121,9 @@ describe("npm run deploy", () => {
       "r2 bucket list",
       "r2 bucket create edge-registry-blobs",
       "queues create edge-registry-scans",
+      "queues create edge-registry-events",
       "queues create edge-registry-scans-dlq",
+      "queues create edge-registry-events-dlq",
       "d1 migrations apply DB --remote",
       "secret list --format json",
       "deploy --secrets-file",
@@ -130,7 +134,12 @@ describe("npm run deploy", () => {
     expect(readFileSync(config, "utf8")).not.toContain("00000000-0000-0000-0000-000000000000");
     expect(after.migrated).toEqual([id]);
     expect(after.buckets).toEqual(["edge-registry-blobs"]);
-    expect(after.queues).toEqual(["edge-registry-scans", "edge-registry-scans-dlq"]);
+    expect(after.queues).toEqual([
+      "edge-registry-scans",
+      "edge-registry-events",
+      "edge-registry-scans-dlq",
+      "edge-registry-events-dlq",
+    ]);
     expect(Object.keys(after.uploadedSecrets ?? {}).sort()).toEqual([...ALL_SECRETS].sort());
     expect(await checkSettings(after.uploadedSecrets ?? {})).toEqual([]);
     expect(run.stdout).toContain(
@@ -149,10 +158,12 @@ describe("npm run deploy", () => {
     // Again: nothing to create, no secret replaced, the same id.
     const again = await deploy(["--config", config], state);
     expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
-    expect(commands(state).slice(10)).toEqual([
+    expect(commands(state).slice(12)).toEqual([
       "r2 bucket list",
       "queues create edge-registry-scans",
+      "queues create edge-registry-events",
       "queues create edge-registry-scans-dlq",
+      "queues create edge-registry-events-dlq",
       "d1 migrations apply DB --remote",
       "secret list --format json",
       "deploy",
@@ -179,7 +190,9 @@ describe("npm run deploy", () => {
       "d1 list --json",
       "r2 bucket list",
       "queues create edge-registry-scans",
+      "queues create edge-registry-events",
       "queues create edge-registry-scans-dlq",
+      "queues create edge-registry-events-dlq",
       "d1 migrations apply DB --remote",
       "secret list --format json",
       "deploy --secrets-file",

@@ -118,7 +118,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (process.env.E2E_KEEP_STATE) console.log(`[e2e] kept ${tempDir}`);
     else await rm(tempDir, { recursive: true, force: true });
     if (scan !== null) {
-      if (scan.records === 0) throw new Error("[e2e] the audit trail is empty after the whole run");
       if (scan.findings.length > 0)
         throw new Error(`[e2e] secrets in the audit trail:\n${scan.findings.slice(0, 20).join("\n")}`);
       console.log(`[e2e] audit trail: ${scan.records} records, no secret in any`);
