@@ -54,7 +54,8 @@ export function storedParameters(parameters: Record<string, unknown> | undefined
   return text.length > MAX_PARAMETERS_BYTES ? { omitted: `parameters over ${MAX_PARAMETERS_BYTES} bytes` } : redacted;
 }
 
-const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/; // AWS-shaped key ids only: a secret typed as the id (mixed case) is not kept
+/** AWS-shaped key ids only: a secret typed where the id goes (mixed case) is not kept. */
+const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
 
 /**
  * The access key id a request's Authorization header presents (SigV4's Credential, Basic's user

@@ -45,6 +45,19 @@ describe("parseSettings", () => {
       edgeCacheMaxBytes: 512_000_000,
       simulatedGeography: false,
       advisorySources: [],
+      auditRetentionMs: 90 * 86_400_000,
+      eventRetryMs: 30_000,
+      eventDeliveryAttempts: 8,
+    });
+  });
+
+  it("refuses a retention of 0 days, a negative retry wait and 0 delivery attempts", () => {
+    expect(() => parseSettings({ AUDIT_RETENTION_DAYS: "0" })).toThrow(/AUDIT_RETENTION_DAYS/);
+    expect(() => parseSettings({ EVENT_RETRY_SECONDS: "-1" })).toThrow(/EVENT_RETRY_SECONDS/);
+    expect(() => parseSettings({ EVENT_DELIVERY_ATTEMPTS: "0" })).toThrow(/EVENT_DELIVERY_ATTEMPTS/);
+    expect(parseSettings({ EVENT_RETRY_SECONDS: "1", EVENT_DELIVERY_ATTEMPTS: "3" })).toMatchObject({
+      eventRetryMs: 1000,
+      eventDeliveryAttempts: 3,
     });
   });
 
