@@ -33,7 +33,7 @@ import {
   type SubscriptionRecord,
 } from "../storage/event-records";
 import { requireIdentityAction } from "./authorize";
-import { adminError, readJsonInput } from "./input";
+import { adminError, readJsonInput, requireOutboundUrl } from "./input";
 import { isoOrNull, iso } from "./present";
 
 export const eventRoutes = new Hono<AppEnv>();
@@ -48,17 +48,8 @@ function requireName(name: string): string {
 }
 
 function requireEndpoint(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw adminError.invalid(`endpoint "${text}" is not a URL`);
-  }
-  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-  if (!(url.protocol === "https:" || (url.protocol === "http:" && loopback)))
-    throw adminError.invalid("endpoint must be https (http only for a loopback address)");
-  if (url.username !== "" || url.password !== "" || url.hash !== "")
-    throw adminError.invalid("endpoint must not carry credentials or a fragment");
+  const url = requireOutboundUrl(text);
+  if (url.hash !== "") throw adminError.invalid("endpoint must not carry a fragment");
   return url.href;
 }
 

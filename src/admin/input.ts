@@ -39,6 +39,24 @@ export async function readJsonInput(c: AppContext, limit = MAX_ADMIN_BODY_BYTES)
   return new Input(body, adminError.invalid);
 }
 
+/**
+ * A URL this registry calls out to (a replication destination, a webhook): https, or http only
+ * for a loopback address (tests and local runs), with no credentials in it.
+ */
+export function requireOutboundUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw adminError.invalid(`endpoint "${text}" is not a URL`);
+  }
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+  if (!(url.protocol === "https:" || (url.protocol === "http:" && loopback)))
+    throw adminError.invalid("endpoint must be https (http only for a loopback address)");
+  if (url.username !== "" || url.password !== "") throw adminError.invalid("endpoint must not carry credentials");
+  return url;
+}
+
 /** The body as UTF-8 text (a policy document, checked by its parser). */
 export async function readText(c: AppContext): Promise<string> {
   const body = await readBody(c);

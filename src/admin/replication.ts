@@ -26,7 +26,7 @@ import { MIN_CHUNK_BYTES } from "../replication/registry-client";
 import { lastReplicationRun } from "../replication/run";
 import { replicationBacklog } from "../storage/replication-records";
 import { requireIdentityAction } from "./authorize";
-import { adminError, readJsonInput } from "./input";
+import { adminError, readJsonInput, requireOutboundUrl } from "./input";
 import { presentRun } from "./present";
 
 export const replicationRoutes = new Hono<AppEnv>();
@@ -43,16 +43,8 @@ async function requireRegistryId(c: AppContext): Promise<string> {
 
 /** An https origin, or http for a loopback address (local runs and tests). */
 function requireEndpoint(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw adminError.invalid(`endpoint "${text}" is not a URL`);
-  }
-  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-  if (!(url.protocol === "https:" || (url.protocol === "http:" && loopback)))
-    throw adminError.invalid("endpoint must be https (http only for a loopback address)");
-  if (url.pathname !== "/" || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "")
+  const url = requireOutboundUrl(text);
+  if (url.pathname !== "/" || url.search !== "" || url.hash !== "")
     throw adminError.invalid("endpoint is an origin: scheme, host and port only");
   return url.origin;
 }

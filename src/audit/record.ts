@@ -4,6 +4,7 @@
  * access key id, never its secret); how secrets are kept out of request parameters; and the
  * CloudTrail shape a stored row is presented in.
  */
+import type { StoredAuditRow } from "../storage/audit-records";
 import type { AuditNote } from "./note";
 
 /** CloudTrail's own placeholder for a value it will not log. */
@@ -95,27 +96,7 @@ export function disposition(status: number, presentedCredentials: boolean, note:
 }
 
 /** A stored record (one row of audit_events). */
-export interface StoredAuditRecord {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  repository: string | null;
-  digest: string | null;
-  detail: Record<string, unknown>;
-  eventId: string | null;
-  requestId: string | null;
-  source: string | null;
-  identityType: string | null;
-  accessKeyId: string | null;
-  sourceIp: string | null;
-  userAgent: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  requestParameters: Record<string, unknown> | null;
-  readOnly: boolean | null;
-  calls: number;
-}
+export type StoredAuditRecord = StoredAuditRow;
 
 export interface TrailContext {
   accountId: string;

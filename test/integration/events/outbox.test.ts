@@ -6,31 +6,20 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { settingsOf } from "../../../src/config/load";
+import type { EventEnvelope } from "../../../src/events/envelope";
 import { runReplication } from "../../../src/replication/run";
 import { ecrCall } from "../../support/ecr";
 import { ADVISORIES, debianImage } from "../../support/scan-fixtures";
 import { importAdvisories, pushFixture, waitForScan } from "../scanning/support";
 import { ACCOUNT_ID, call, pushImage, putManifestBytes, repositoryArnOf, setImmutable } from "../../support/registry";
 
-interface Envelope {
-  version: string;
-  id: string;
-  "detail-type": string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: Record<string, unknown>;
-}
-
-async function eventsOf(repository: string, detailType?: string): Promise<Envelope[]> {
+async function eventsOf(repository: string, detailType?: string): Promise<EventEnvelope[]> {
   const { results } = await env.DB.prepare(
     "SELECT body FROM registry_events WHERE repository = ? AND (?2 IS NULL OR detail_type = ?2) ORDER BY id",
   )
     .bind(repository, detailType ?? null)
     .all<{ body: string }>();
-  return results.map((row) => JSON.parse(row.body) as Envelope);
+  return results.map((row) => JSON.parse(row.body) as EventEnvelope);
 }
 
 describe("events recorded with the change", () => {
