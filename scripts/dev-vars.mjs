@@ -40,6 +40,10 @@ export const SECRET_NAMES = [
   "REGISTRY_SIMULATED_GEOGRAPHY",
   // Not a secret: the OSV folders the advisories job reads (tests serve their own on 127.0.0.1).
   "ADVISORY_SOURCES",
+  // Not secrets: webhook retries and the audit trail's retention (tests shorten them).
+  "EVENT_RETRY_SECONDS",
+  "EVENT_DELIVERY_ATTEMPTS",
+  "AUDIT_RETENTION_DAYS",
 ];
 
 export async function newSigningKeyJwk() {

@@ -13,6 +13,8 @@
  */
 import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../app-env";
+import { noteAudit } from "../audit/capture";
+import { REDACTED } from "../audit/record";
 import { authConfig } from "../auth/config";
 import { sealSecret } from "../auth/sealed-secrets";
 import { subscriptionSecretContext } from "../events/delivery";
@@ -102,6 +104,14 @@ eventRoutes.put("/event-subscriptions/:name", async (c) => {
   await requireIdentityAction(c, "registry:PutEventSubscription", null);
   const input = await readJsonInput(c);
   const endpoint = requireEndpoint(input.string("endpoint", { min: 1, max: 2048 }));
+  // A webhook URL's path and query often hold its own token (chat webhooks): the audit trail
+  // keeps only its origin.
+  noteAudit(c, {
+    requestParameters: {
+      ...c.var.audit.requestParameters,
+      body: { ...input.members(), endpoint: `${new URL(endpoint).origin}/${REDACTED}` },
+    },
+  });
   const pattern = parseEventPattern(input.members().pattern);
   if (!pattern.ok) throw adminError.invalid(`pattern: ${pattern.message}`);
   const enabled = input.optionalBoolean("enabled") ?? true;

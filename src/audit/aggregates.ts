@@ -37,19 +37,26 @@ function groupKey(row: AuditRow): string {
   return [minute, row.source, row.action, row.actor, row.accessKeyId, row.repository, row.errorCode].join("\n");
 }
 
+/** What was pulled: the tag or digest asked for. */
+function referenceOf(row: AuditRow): string | null {
+  const reference = row.requestParameters?.reference;
+  return typeof reference === "string" ? reference : row.digest;
+}
+
 /** Counts one call in its group, and writes the buffer after the response if it is due. */
 export function countAggregated(c: AppContext, row: AuditRow): void {
   const key = groupKey(row);
   const group = pending.get(key);
   if (group) {
     group.row.calls += 1;
-    if (row.digest !== null && group.references.size < MAX_LISTED) group.references.add(row.digest);
+    const reference = referenceOf(row);
+    if (reference !== null && group.references.size < MAX_LISTED) group.references.add(reference);
     if (row.sourceIp !== null && group.sourceIps.size < MAX_LISTED) group.sourceIps.add(row.sourceIp);
   } else {
     pending.set(key, {
       key,
       row: { ...row, calls: 1, requestId: null },
-      references: new Set(row.digest === null ? [] : [row.digest]),
+      references: new Set([referenceOf(row)].filter((reference) => reference !== null)),
       sourceIps: new Set(row.sourceIp === null ? [] : [row.sourceIp]),
     });
   }

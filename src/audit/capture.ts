@@ -13,7 +13,7 @@ import { runAfterResponse } from "../images/pull-records";
 import { appendAuditRecords, type AuditRow } from "../storage/audit-records";
 import { countAggregated } from "./aggregates";
 import type { AuditNote } from "./note";
-import { disposition, presentedAccessKeyId, storedParameters } from "./record";
+import { disposition, presentedAccessKeyId, redactText, storedParameters } from "./record";
 
 const MAX_USER_AGENT = 512;
 const MAX_ERROR_MESSAGE = 1024;
@@ -27,7 +27,8 @@ export const withAuditTrail = createMiddleware<AppEnv>(async (c, next) => {
   const note: AuditNote = {};
   c.set("audit", note);
   await next();
-  const authorization = c.req.header("Authorization");
+  // An empty header presents nothing (a client's first, challenged request).
+  const authorization = c.req.header("Authorization")?.trim() || undefined;
   const kind = disposition(c.res.status, authorization !== undefined, note);
   if (kind === "skip") return;
   const row = auditRow(c, note, authorization);
@@ -73,15 +74,20 @@ function auditRow(c: AppContext, note: AuditNote, authorization: string | undefi
     requestId: c.var.requestId,
     source: note.source ?? sourceOfPath(new URL(c.req.url).pathname),
     identityType,
-    accessKeyId: presentedAccessKeyId(authorization),
+    accessKeyId: presentedAccessKeyId(authorization) ?? note.accessKeyId ?? null,
     sourceIp: c.req.header("CF-Connecting-IP") ?? null,
-    userAgent: c.req.header("User-Agent")?.slice(0, MAX_USER_AGENT) ?? null,
+    userAgent: nullOr(c.req.header("User-Agent")?.slice(0, MAX_USER_AGENT), redactText),
     errorCode: failed ? (error?.descriptor.code ?? `HTTP${c.res.status}`) : null,
-    errorMessage: failed ? ((error?.message ?? null)?.slice(0, MAX_ERROR_MESSAGE) ?? null) : null,
+    // Messages and user agents are the caller's text: one holding a token is not kept.
+    errorMessage: failed ? nullOr(error?.message.slice(0, MAX_ERROR_MESSAGE), redactText) : null,
     requestParameters: storedParameters(note.requestParameters),
     readOnly: note.readOnly ?? (method === "GET" || method === "HEAD"),
     calls: 1,
   };
+}
+
+function nullOr<T, U>(value: T | undefined, map: (value: T) => U): U | null {
+  return value === undefined ? null : map(value);
 }
 
 function sourceOfPath(path: string): AuditRow["source"] {

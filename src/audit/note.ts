@@ -18,4 +18,8 @@ export interface AuditNote {
   aggregate?: boolean;
   /** The action changes nothing (CloudTrail's readOnly). */
   readOnly?: boolean;
+  /** Credentials came outside the Authorization header (the token service's form grants). */
+  credentialsPresented?: boolean;
+  /** The access key id those credentials named (never their secret). */
+  accessKeyId?: string;
 }

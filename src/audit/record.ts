@@ -47,6 +47,19 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   return copy;
 }
 
+/** The same shapes found anywhere in a text (a message echoing its input), replaced in place. */
+const SECRETS_IN_TEXT = [
+  /eyJ[\w-]*\.[\w-]+\.[\w-]*/g,
+  /whsec_[A-Za-z0-9+/=]*/g,
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+  /\b(basic|bearer|aws4-hmac-sha256) \S+/gi,
+];
+
+/** A caller's text (an error message, a user agent) with every secret-shaped part replaced. */
+export function redactText(text: string): string {
+  return SECRETS_IN_TEXT.reduce((redacted, pattern) => redacted.replace(pattern, REDACTED), text);
+}
+
 /** Request parameters as stored: secrets redacted, and none at all past MAX_PARAMETERS_BYTES. */
 export function storedParameters(parameters: Record<string, unknown> | undefined): Record<string, unknown> | null {
   if (parameters === undefined) return null;
@@ -58,6 +71,11 @@ export function storedParameters(parameters: Record<string, unknown> | undefined
 /** AWS-shaped key ids only: a secret typed where the id goes (mixed case) is not kept. */
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
 
+/** `id` when it is shaped like an access key id, else null (never keep a mistyped secret). */
+export function keptAccessKeyId(id: string): string | null {
+  return id !== "AWS" && ACCESS_KEY_ID.test(id) ? id : null;
+}
+
 /**
  * The access key id a request's Authorization header presents (SigV4's Credential, Basic's user
  * name), or null (a bearer token, a login token's user `AWS`, nothing). Never the secret.
@@ -65,7 +83,7 @@ const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
 export function presentedAccessKeyId(authorization: string | undefined): string | null {
   if (authorization === undefined) return null;
   const sigv4 = /Credential=([^/,\s]+)\//.exec(authorization)?.[1];
-  if (sigv4 !== undefined) return ACCESS_KEY_ID.test(sigv4) ? sigv4 : null;
+  if (sigv4 !== undefined) return keptAccessKeyId(sigv4);
   const [scheme = "", value = ""] = authorization.trim().split(/\s+/, 2);
   if (scheme.toLowerCase() !== "basic") return null;
   let decoded: string;
@@ -75,7 +93,7 @@ export function presentedAccessKeyId(authorization: string | undefined): string 
     return null;
   }
   const user = decoded.slice(0, Math.max(0, decoded.indexOf(":")));
-  return user !== "" && user !== "AWS" && ACCESS_KEY_ID.test(user) ? user : null;
+  return keptAccessKeyId(user);
 }
 
 export type Disposition = "record" | "aggregate" | "skip";
@@ -88,7 +106,7 @@ export type Disposition = "record" | "aggregate" | "skip";
  * (unknown paths) are not recorded.
  */
 export function disposition(status: number, presentedCredentials: boolean, note: AuditNote): Disposition {
-  if (status === 401) return presentedCredentials ? "record" : "skip";
+  if (status === 401) return presentedCredentials || note.credentialsPresented === true ? "record" : "skip";
   if (status === 403) return "record";
   if (note.eventName === undefined) return "skip";
   if (status === 429) return "aggregate";

@@ -5,6 +5,7 @@
  * policy allows; an empty grant is not an error here, the registry refuses later.
  */
 import { noteAudit } from "../audit/capture";
+import { keptAccessKeyId } from "../audit/record";
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppContext, AppEnv } from "../app-env";
@@ -160,8 +161,13 @@ tokenRoutes.post("/token", async (c) => {
   const scopes = requestedScopes(field("scope") ? [field("scope")!] : []);
   const grantType = field("grant_type");
   let principal: Principal | null;
+  // Credentials in the form: a refusal is on the audit trail as one in a header would be.
+  noteAudit(c, { credentialsPresented: true });
   if (grantType === "password") {
-    principal = await checkPassword(c, config, field("username") ?? "", field("password") ?? "");
+    const username = field("username") ?? "";
+    const accessKeyId = keptAccessKeyId(username);
+    if (accessKeyId !== null) noteAudit(c, { accessKeyId });
+    principal = await checkPassword(c, config, username, field("password") ?? "");
   } else if (grantType === "refresh_token") {
     const subject = await verifyLoginToken(config, field("refresh_token") ?? "");
     principal = subject === null ? null : await loadTokenPrincipal(c.get("db"), config, subject);

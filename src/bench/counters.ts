@@ -12,6 +12,10 @@ export interface OperationCounts {
   d1WriteStatements: number;
   /** Of d1WriteStatements, those appending to the audit trail (audit_events, src/audit/). */
   d1AuditWriteStatements: number;
+  /** Of d1WriteStatements, those recording an event (INSERT INTO registry_events, src/events/). */
+  d1EventWriteStatements: number;
+  /** Of d1WriteStatements, the events' fan-out and deliveries (run by the events queue's consumer). */
+  d1EventDeliveryWriteStatements: number;
   d1RowsRead: number;
   d1RowsWritten: number;
   /** Of d1Queries, those sent through a Sessions API session (to the nearest read replica). */
@@ -31,6 +35,8 @@ function emptyCounts(): OperationCounts {
     d1Queries: 0,
     d1WriteStatements: 0,
     d1AuditWriteStatements: 0,
+    d1EventWriteStatements: 0,
+    d1EventDeliveryWriteStatements: 0,
     d1RowsRead: 0,
     d1RowsWritten: 0,
     d1ReplicaQueries: 0,
@@ -59,12 +65,16 @@ export function drainCounts(): OperationCounts {
 
 const WRITE_SQL = /^\s*(insert|update|delete|replace)\b/i;
 const AUDIT_WRITE_SQL = /^\s*insert\s+into\s+audit_events\b/i;
+const EVENT_WRITE_SQL = /^\s*insert\s+into\s+"?registry_events"?/i;
+const DELIVERY_WRITE_SQL = /^\s*(insert\s+into|update)\s+"?(event_deliveries|registry_events)"?/i;
 
 function record(sql: string, meta: D1Meta | undefined, session: boolean): void {
   counts.d1Queries += 1;
   if (session) counts.d1ReplicaQueries += 1;
   if (WRITE_SQL.test(sql)) counts.d1WriteStatements += 1;
   if (AUDIT_WRITE_SQL.test(sql)) counts.d1AuditWriteStatements += 1;
+  if (EVENT_WRITE_SQL.test(sql)) counts.d1EventWriteStatements += 1;
+  else if (DELIVERY_WRITE_SQL.test(sql)) counts.d1EventDeliveryWriteStatements += 1;
   counts.d1RowsRead += meta?.rows_read ?? 0;
   counts.d1RowsWritten += meta?.rows_written ?? 0;
 }

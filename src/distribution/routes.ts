@@ -6,6 +6,7 @@
  * Pushes into a pull-through cache repository are refused here.
  */
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import { noteAudit } from "../audit/capture";
 import type { AuditNote } from "../audit/note";
 import { requireRepositoryAccess, unauthorized } from "../auth/authorizer";
@@ -91,7 +92,8 @@ function auditNoteOf(
   return {
     eventName: action.replace(/^ecr:/, ""),
     repository: route.name,
-    ...(reference === undefined ? {} : { digest: reference }),
+    // A tag is a parameter; only a digest is the image's.
+    ...(reference?.includes(":") === true ? { digest: reference } : {}),
     aggregate: method === "GET" || method === "HEAD",
     requestParameters: {
       repositoryName: route.name,
@@ -110,6 +112,24 @@ distribution.use("*", async (c, next) => {
   c.res.headers.set("Docker-Distribution-API-Version", "registry/2.0");
 });
 
+// The audit trail learns the call's action and repository before authentication, so a refused
+// request is recorded with them.
+distribution.use(
+  "*",
+  createMiddleware<AppEnv>(async (c, next) => {
+    const path = new URL(c.req.url).pathname.replace(/^\/v2\/?/, "");
+    if (path === "_catalog") {
+      noteAudit(c, { eventName: "DescribeRepositories", aggregate: true, requestParameters: c.req.query() });
+    } else {
+      const route = parseDistributionPath(path);
+      const operation = route === null ? undefined : operationFor(route, c.req.method);
+      if (route !== null && operation !== undefined)
+        noteAudit(c, auditNoteOf(route, c.req.method, operation.action, c.req.query()));
+    }
+    await next();
+  }),
+);
+
 distribution.use("*", authenticate);
 
 distribution.get("/", async (c) => {
@@ -119,7 +139,6 @@ distribution.get("/", async (c) => {
 });
 
 distribution.get("/_catalog", async (c) => {
-  noteAudit(c, { eventName: "DescribeRepositories", aggregate: true, requestParameters: c.req.query() });
   if (c.get("caller").kind === "anonymous") {
     throw unauthorized(c, await authConfig(c.var.settings.auth), "registry:catalog:*", "authentication required");
   }
@@ -130,9 +149,8 @@ distribution.all("/*", async (c) => {
   const path = new URL(c.req.url).pathname.replace(/^\/v2\//, "");
   const route = parseDistributionPath(path);
   if (!route) throw new RegistryError(OciError.NOT_FOUND, `no registry resource at ${new URL(c.req.url).pathname}`);
-  const operation = operationFor(route, c.req.method);
-  if (operation) noteAudit(c, auditNoteOf(route, c.req.method, operation.action, c.req.query()));
   requireName(route.name);
+  const operation = operationFor(route, c.req.method);
   if (!operation) {
     throw new RegistryError(OciError.UNSUPPORTED, `${c.req.method} is not supported on ${route.kind} resources`);
   }

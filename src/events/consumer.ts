@@ -1,16 +1,17 @@
 /**
  * The events queue's consumer: "dispatch" fans out undispatched events, "deliver" makes one
- * attempt of a delivery and, when it must be tried again, retries the message with the
- * backoff's delay. A message whose handling throws is retried by the queue and, past its
- * max_retries (wrangler.toml), lands on the dead-letter queue, whose consumer ends the
- * delivery FAILED; the admin API can replay it.
+ * attempt of a delivery and, when it must be tried again, sends a new message with the
+ * backoff's delay (not the queue's retry, which would count against max_retries: the attempt
+ * budget is EVENT_DELIVERY_ATTEMPTS, kept in the delivery log). A message whose handling throws
+ * is retried by the queue and, past its max_retries (wrangler.toml), lands on the dead-letter
+ * queue, whose consumer ends the delivery FAILED; the admin API can replay it.
  */
 import { settingsOf } from "../config/load";
 import { database } from "../storage/database";
 import { deadLetterDelivery } from "../storage/event-records";
 import { attemptDelivery } from "./delivery";
 import { fanOutEvents } from "./fan-out";
-import { parseEventMessage } from "./messages";
+import { parseEventMessage, type EventMessage } from "./messages";
 
 export async function consumeEventBatch(batch: MessageBatch, env: Env): Promise<void> {
   const deadLetters = batch.queue.endsWith("-dlq");
@@ -46,8 +47,9 @@ export async function consumeEventBatch(batch: MessageBatch, env: Env): Promise<
         continue;
       }
       const result = await attemptDelivery(env, settings, parsed.delivery);
-      if (result === null) message.ack();
-      else message.retry({ delaySeconds: result.retryInSeconds });
+      if (result !== null)
+        await env.EVENT_QUEUE.send(parsed satisfies EventMessage, { delaySeconds: result.retryInSeconds });
+      message.ack();
     } catch (error) {
       console.error("events: a message failed; the queue retries it", error);
       message.retry();

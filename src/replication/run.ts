@@ -123,16 +123,21 @@ export async function runReplication(
       }
       firstItem = false;
       report.attempted += 1;
-      budget.spend(1);
       const settlement = settle(item, outcome, Date.now(), settings.replicationRetryMs);
-      await settleItem(db, settlement, Date.now(), replicationEventOf(settings, item, settlement));
+      const event = replicationEventOf(settings, item, settlement);
+      // The settlement, and the event's statement in its batch.
+      budget.spend(event === null ? 1 : 2);
+      await settleItem(db, settlement, Date.now(), event);
       if (settlement.status === "COMPLETE") report.completed += 1;
       else if (settlement.status === "FAILED") report.failed += 1;
       else report.retrying += 1;
       if (outcome.status === "complete") report.bytesCopied += outcome.bytesCopied;
     }
   }
-  if (report.completed + report.failed > 0) await announceEvents(env.EVENT_QUEUE);
+  if (report.completed + report.failed > 0) {
+    budget.spend(1);
+    await announceEvents(env.EVENT_QUEUE);
+  }
   // Kept for the admin view when the run did something (an idle minute writes nothing).
   const keep = report.attempted > 0;
   if (keep) budget.spend(1);

@@ -79,8 +79,9 @@ export async function undispatchedEvents(db: Database, limit: number): Promise<P
 
 /**
  * Records the deliveries of a fan-out and marks its events dispatched, in one batch. A delivery
- * already recorded (another fan-out of the same event) is kept as it is. Returns the ids of the
- * deliveries now pending, new or not, for the caller to send.
+ * already recorded (another fan-out of the same event, running at the same time) is left to
+ * whoever recorded it. Returns the ids of the deliveries this fan-out created, for the caller
+ * to send (a lost message is re-sent by the events job).
  */
 export async function recordFanOut(
   db: Database,
@@ -96,23 +97,18 @@ export async function recordFanOut(
     await markDispatched;
     return [];
   }
-  const rows = JSON.stringify(deliveries);
-  const insert = db.insert(eventDeliveries).select(sql`
+  const insert = db
+    .insert(eventDeliveries)
+    .select(
+      sql`
     SELECT NULL, json_extract(value, '$.eventId'), json_extract(value, '$.subscription'), 'PENDING', 0, ${now},
       NULL, NULL, NULL, NULL, ${now}
-    FROM json_each(${rows}) WHERE true
-    ON CONFLICT (event_id, subscription) DO NOTHING`);
-  const pending = db
-    .select({ id: eventDeliveries.id })
-    .from(eventDeliveries)
-    .where(
-      and(
-        eq(eventDeliveries.status, "PENDING"),
-        sql`${eventDeliveries.eventId} IN (SELECT value FROM json_each(${JSON.stringify(eventIds)}))`,
-      ),
-    );
-  const [, , ids] = await db.batch([insert, markDispatched, pending]);
-  return ids.map((row) => row.id);
+    FROM json_each(${JSON.stringify(deliveries)}) WHERE true
+    ON CONFLICT (event_id, subscription) DO NOTHING`,
+    )
+    .returning({ id: eventDeliveries.id });
+  const [created] = await db.batch([insert, markDispatched]);
+  return created.map((row) => row.id);
 }
 
 // Deliveries.

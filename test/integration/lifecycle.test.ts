@@ -155,7 +155,9 @@ describe("lifecycle policies", () => {
     expect(bytes.length).toBeGreaterThan(0);
     expect(await repositoryObject(env, name).expireImages(name, [{ digest, tags: [], rulePriority: 1 }])).toEqual([]);
     expect(await digestsIn(name)).toContain(digest);
-    expect(await repositoryObject(env, name).expireImages(name, [{ digest, tags: ["late-tag"], rulePriority: 1 }])).toEqual([digest]);
+    expect(
+      await repositoryObject(env, name).expireImages(name, [{ digest, tags: ["late-tag"], rulePriority: 1 }]),
+    ).toEqual([digest]);
   });
 
   it("resumes a sweep across runs from its cursor", async () => {
