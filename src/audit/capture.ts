@@ -39,7 +39,7 @@ export const withAuditTrail = createMiddleware<AppEnv>(async (c, next) => {
 function identityOf(
   caller: Caller | undefined,
   accountId: string,
-): { actor: string; identityType: string; userId?: string } {
+): { actor: string; identityType: string; accessKeyId?: string } {
   if (caller === undefined) return { actor: "unknown", identityType: "Unknown" };
   switch (caller.kind) {
     case "anonymous":
@@ -49,6 +49,8 @@ function identityOf(
       return {
         actor: caller.subject.startsWith("arn:") ? caller.subject : `arn:aws:iam::${accountId}:user/${caller.subject}`,
         identityType: "IAMUser",
+        // The key whose credentials the token was issued for.
+        ...(caller.accessKeyId === undefined ? {} : { accessKeyId: caller.accessKeyId }),
       };
     case "principal":
       return {
@@ -61,11 +63,11 @@ function identityOf(
 function auditRow(c: AppContext, note: AuditNote, authorization: string | undefined): AuditRow {
   const error = c.error instanceof RegistryError ? c.error : null;
   const failed = c.res.status >= 400;
-  const { actor, identityType } = identityOf(c.get("caller"), c.var.settings.auth.accountId);
+  const identity = identityOf(c.get("caller"), c.var.settings.auth.accountId);
   const method = c.req.method;
   return {
     at: c.var.requestStartedAt,
-    actor,
+    actor: identity.actor,
     action: note.eventName ?? `${method} ${new URL(c.req.url).pathname}`.slice(0, 200),
     repository: note.repository ?? null,
     digest: note.digest ?? null,
@@ -73,8 +75,8 @@ function auditRow(c: AppContext, note: AuditNote, authorization: string | undefi
     eventId: crypto.randomUUID(),
     requestId: c.var.requestId,
     source: note.source ?? sourceOfPath(new URL(c.req.url).pathname),
-    identityType,
-    accessKeyId: presentedAccessKeyId(authorization) ?? note.accessKeyId ?? null,
+    identityType: identity.identityType,
+    accessKeyId: presentedAccessKeyId(authorization) ?? identity.accessKeyId ?? note.accessKeyId ?? null,
     sourceIp: c.req.header("CF-Connecting-IP") ?? null,
     userAgent: nullOr(c.req.header("User-Agent")?.slice(0, MAX_USER_AGENT), redactText),
     errorCode: failed ? (error?.descriptor.code ?? `HTTP${c.res.status}`) : null,

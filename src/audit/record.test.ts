@@ -6,6 +6,7 @@ import {
   presentedAccessKeyId,
   REDACTED,
   redactSecrets,
+  redactText,
   storedParameters,
   type StoredAuditRecord,
 } from "./record";
@@ -45,6 +46,16 @@ describe("redactSecrets", () => {
         plain: "team-a/web",
       }),
     ).toEqual({ note: REDACTED, hook: REDACTED, pem: REDACTED, header: REDACTED, plain: "team-a/web" });
+  });
+
+  it("replaces secret-shaped parts of a text and keeps the rest", () => {
+    expect(redactText('user name "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln" is not valid')).toBe(
+      `user name "${REDACTED}" is not valid`,
+    );
+    expect(redactText("curl/8 (Authorization: Bearer abc.def) whsec_xyz=")).toBe(
+      `curl/8 (Authorization: ${REDACTED}) ${REDACTED}`,
+    );
+    expect(redactText("skopeo/1.13.3")).toBe("skopeo/1.13.3");
   });
 
   it("stores no parameters past the size limit, and none when there were none", () => {

@@ -52,7 +52,7 @@ const SECRETS_IN_TEXT = [
   /eyJ[\w-]*\.[\w-]+\.[\w-]*/g,
   /whsec_[A-Za-z0-9+/=]*/g,
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g,
-  /\b(basic|bearer|aws4-hmac-sha256) \S+/gi,
+  /\b(basic|bearer|aws4-hmac-sha256) [A-Za-z0-9+/=._~,-]+/gi,
 ];
 
 /** A caller's text (an error message, a user agent) with every secret-shaped part replaced. */

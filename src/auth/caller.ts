@@ -8,7 +8,7 @@ import type { PolicyDocument } from "./policy/document";
 
 export type Caller =
   | { kind: "anonymous" }
-  | { kind: "token"; subject: string; userId: string; access: AccessEntry[] }
+  | { kind: "token"; subject: string; userId: string; access: AccessEntry[]; accessKeyId?: string }
   | { kind: "principal"; principal: Principal };
 
 export interface Principal {

@@ -24,7 +24,13 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   if (scheme.toLowerCase() === "bearer") {
     const claims = await verifyRegistryToken(config, value);
     if (!claims) throw unauthorized(c, config, null, "invalid or expired token", "invalid_token");
-    c.set("caller", { kind: "token", subject: claims.sub, userId: claims.uid, access: claims.access });
+    c.set("caller", {
+      kind: "token",
+      subject: claims.sub,
+      userId: claims.uid,
+      access: claims.access,
+      ...(claims.akid === undefined ? {} : { accessKeyId: claims.akid }),
+    });
     return next();
   }
   if (scheme.toLowerCase() === "basic") {

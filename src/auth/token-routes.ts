@@ -89,10 +89,16 @@ async function tokenResponse(
   principal: Principal | null,
   scopes: Scope[],
   offline: boolean,
+  accessKeyId: string | null,
 ) {
   c.set("caller", principal === null ? { kind: "anonymous" } : { kind: "principal", principal });
   const access = await grant(c, config, principal, scopes);
-  const issued = await issueRegistryToken(config, { sub: principal?.arn ?? "", uid: principal?.userId ?? "", access });
+  const issued = await issueRegistryToken(config, {
+    sub: principal?.arn ?? "",
+    uid: principal?.userId ?? "",
+    access,
+    ...(principal === null || accessKeyId === null ? {} : { akid: accessKeyId }),
+  });
   const body: Record<string, unknown> = {
     token: issued.token,
     access_token: issued.token,
@@ -144,13 +150,15 @@ tokenRoutes.get("/token", async (c) => {
   const scopes = requestedScopes(c.req.queries("scope") ?? []);
   const header = c.req.header("Authorization");
   let principal: Principal | null = null;
+  let accessKeyId: string | null = null;
   if (header) {
     const [scheme = "", value = ""] = header.split(/\s+/, 2);
     const credentials = scheme.toLowerCase() === "basic" ? decodeBasic(value) : null;
     principal = credentials ? await checkPassword(c, config, credentials.user, credentials.password) : null;
+    accessKeyId = credentials ? keptAccessKeyId(credentials.user) : null;
     if (!principal) throw invalidCredentials(c);
   }
-  return tokenResponse(c, config, principal, scopes, c.req.query("offline_token") === "true");
+  return tokenResponse(c, config, principal, scopes, c.req.query("offline_token") === "true", accessKeyId);
 });
 
 tokenRoutes.post("/token", async (c) => {
@@ -161,11 +169,12 @@ tokenRoutes.post("/token", async (c) => {
   const scopes = requestedScopes(field("scope") ? [field("scope")!] : []);
   const grantType = field("grant_type");
   let principal: Principal | null;
+  let accessKeyId: string | null = null;
   // Credentials in the form: a refusal is on the audit trail as one in a header would be.
   noteAudit(c, { credentialsPresented: true });
   if (grantType === "password") {
     const username = field("username") ?? "";
-    const accessKeyId = keptAccessKeyId(username);
+    accessKeyId = keptAccessKeyId(username);
     if (accessKeyId !== null) noteAudit(c, { accessKeyId });
     principal = await checkPassword(c, config, username, field("password") ?? "");
   } else if (grantType === "refresh_token") {
@@ -175,7 +184,7 @@ tokenRoutes.post("/token", async (c) => {
     throw new RegistryError(TokenError.UNSUPPORTED_GRANT_TYPE, `unsupported grant_type "${grantType ?? ""}"`);
   }
   if (!principal) throw invalidCredentials(c);
-  return tokenResponse(c, config, principal, scopes, field("access_type") === "offline");
+  return tokenResponse(c, config, principal, scopes, field("access_type") === "offline", accessKeyId);
 });
 
 tokenRoutes.get("/.well-known/jwks.json", async (c) => {

@@ -23,6 +23,8 @@ export interface RegistryTokenClaims {
   /** The principal's unique user id, or "" for anonymous. */
   uid: string;
   access: AccessEntry[];
+  /** The access key id whose credentials the token was issued for (the audit trail's key). */
+  akid?: string;
 }
 
 /** Whom a login token was issued to. */
@@ -101,7 +103,13 @@ async function verify(config: AuthConfig, token: string, use: TokenUse): Promise
 export function issueRegistryToken(config: AuthConfig, claims: Omit<RegistryTokenClaims, "exp">) {
   return sign(
     config,
-    { sub: claims.sub, uid: claims.uid, access: claims.access, use: "registry" satisfies TokenUse },
+    {
+      sub: claims.sub,
+      uid: claims.uid,
+      access: claims.access,
+      ...(claims.akid === undefined ? {} : { akid: claims.akid }),
+      use: "registry" satisfies TokenUse,
+    },
     REGISTRY_TOKEN_SECONDS,
   );
 }
@@ -141,7 +149,13 @@ async function verifyRegistryTokenSignature(config: AuthConfig, token: string): 
   if (!payload || typeof payload.sub !== "string" || typeof payload.uid !== "string" || !Array.isArray(payload.access))
     return null;
   if (!payload.access.every(isAccessEntry) || typeof payload.exp !== "number") return null;
-  return { sub: payload.sub, uid: payload.uid, access: payload.access, exp: payload.exp };
+  return {
+    sub: payload.sub,
+    uid: payload.uid,
+    access: payload.access,
+    exp: payload.exp,
+    ...(typeof payload.akid === "string" ? { akid: payload.akid } : {}),
+  };
 }
 
 /** A login token (the password of user `AWS`, or a refresh token), valid 12 hours. */

@@ -76,7 +76,8 @@ describe("/v2 writes", () => {
         resources: [{ ARN: repositoryArnOf(name) }],
       });
       expect(record.errorCode).toBeUndefined();
-      expectIdentity(record, user.arn);
+      // The bearer token names the access key it was issued for: "with which key" is answered.
+      expectIdentity(record, user.arn, user.accessKeyId);
     }
     // One record per request and no more in this repository (the token grant is the token service's).
     const all = await waitForTrail({ repository: name }, (events) => events.length >= 4, "the uploads");
