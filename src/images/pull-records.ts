@@ -74,9 +74,16 @@ function restore(tallies: readonly PullTally[]): void {
   }
 }
 
-/** Runs `work` after the response (waitUntil); a failure is logged with `what`, never thrown. */
+/**
+ * Runs `work` after the response (waitUntil); a failure is logged with `what` in one line (the
+ * cause only: a failed query's error would print its parameters, an audit record among them),
+ * never thrown.
+ */
 export function runAfterResponse(c: AppContext, work: Promise<void>, what: string): void {
-  const guarded = work.catch((error: unknown) => console.error(`${what}: write failed`, error));
+  const guarded = work.catch((error: unknown) => {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    console.error(`${what}: write failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+  });
   try {
     c.executionCtx.waitUntil(guarded);
   } catch {
