@@ -9,6 +9,7 @@ import { withAuditTrail } from "./audit/capture";
 import { tokenRoutes } from "./auth/token-routes";
 import { benchRoutes } from "./bench/routes";
 import { BoundedMap } from "./bounded-map";
+import { web } from "./console";
 import { controlRoutes } from "./control/routes";
 import type { AppEnv } from "./app-env";
 import { settingsOf } from "./config/load";
@@ -55,6 +56,7 @@ app.route("/admin", admin);
 app.route("/", tokenRoutes);
 app.route("/", controlRoutes);
 app.route("/_bench", benchRoutes);
+app.route("/", web);
 
 app.notFound((c) =>
   renderError(new RegistryError(OciError.NOT_FOUND, `no resource at ${new URL(c.req.url).pathname}`), c.req.method),

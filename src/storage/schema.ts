@@ -508,3 +508,32 @@ export const layerInventories = sqliteTable("layer_inventories", {
   content: text("content").notNull(),
   readAt: integer("read_at").notNull(),
 });
+
+/**
+ * Web console sessions (src/console/): the cookie holds a random id, D1 only its SHA-256, so a
+ * leaked table opens no session. Short-lived; signing out deletes the row (revocation).
+ */
+export const consoleSessions = sqliteTable(
+  "console_sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    /** The signed-in user (the bootstrap admin's name for the admin key). */
+    username: text("username").notNull(),
+    accessKeyId: text("access_key_id").notNull(),
+    /** The token every form of this session carries (CSRF). */
+    csrfToken: text("csrf_token").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("console_sessions_user").on(t.username)],
+);
+
+/** ECR Public's catalog data of a repository (PutRepositoryCatalogData), shown by the gallery. */
+export const repositoryCatalogData = sqliteTable("repository_catalog_data", {
+  repository: text("repository")
+    .primaryKey()
+    .references(() => repositories.name, { onDelete: "cascade" }),
+  /** JSON: description, aboutText, usageText, architectures, operatingSystems, logoImageBlob (base64). */
+  data: text("data").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -1,0 +1,54 @@
+/**
+ * The console's one stylesheet, served from the Worker (the CSP allows styles from this origin
+ * only, and no inline style). Small, responsive (readable on a phone), system fonts, and colours
+ * with WCAG AA contrast.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+
+export const STYLESHEET_PATH = "/static/console.css";
+
+const CSS = `
+:root { color-scheme: light; --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --bg: #ffffff; --soft: #f6f8fa;
+  --accent: #0a58ca; --bad: #a40e26; --warn: #7d4e00; --ok: #1a7f37; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+a { color: var(--accent); }
+a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+header.site { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: center; padding: .75rem 1rem; border-bottom: 1px solid var(--line); background: var(--soft); }
+header.site .brand { font-weight: 700; color: var(--fg); text-decoration: none; }
+header.site nav ul { display: flex; flex-wrap: wrap; gap: .25rem 1rem; list-style: none; margin: 0; padding: 0; }
+header.site form { margin: 0 0 0 auto; }
+main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 1.5rem; margin: .5rem 0 1rem; word-break: break-all; }
+h2 { font-size: 1.2rem; margin: 1.5rem 0 .5rem; }
+table { border-collapse: collapse; width: 100%; font-size: .95rem; }
+th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: var(--soft); }
+.scroll { overflow-x: auto; }
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; word-break: break-all; }
+input, select, button, textarea { font: inherit; }
+input[type=text], input[type=password], input[type=search], select { padding: .4rem .5rem; border: 1px solid var(--muted); border-radius: 4px; max-width: 100%; }
+button { padding: .4rem .9rem; border: 1px solid var(--accent); border-radius: 4px; background: var(--accent); color: #fff; cursor: pointer; }
+button.link { background: none; color: var(--accent); border: none; padding: 0; text-decoration: underline; }
+label { display: block; margin: .75rem 0 .25rem; font-weight: 600; }
+.muted { color: var(--muted); }
+.error { color: var(--bad); font-weight: 600; }
+.notice { padding: .75rem 1rem; border: 1px solid var(--line); border-radius: 6px; background: var(--soft); }
+.badge { display: inline-block; padding: 0 .4rem; border-radius: 4px; border: 1px solid var(--line); font-size: .85em; }
+.sev-CRITICAL, .sev-HIGH { color: var(--bad); font-weight: 600; }
+.sev-MEDIUM { color: var(--warn); }
+.counts { display: flex; flex-wrap: wrap; gap: .5rem 1rem; list-style: none; padding: 0; }
+.pull { width: 100%; font-family: ui-monospace, Menlo, Consolas, monospace; }
+.cards { list-style: none; padding: 0; display: grid; gap: .75rem; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); }
+.cards li { border: 1px solid var(--line); border-radius: 6px; padding: .75rem; }
+.prose { max-width: 48rem; }
+.prose pre { background: var(--soft); padding: .75rem; overflow-x: auto; }
+img.logo { width: 64px; height: 64px; object-fit: contain; }
+`.trim();
+
+export const staticRoutes = new Hono<AppEnv>();
+
+staticRoutes.get(STYLESHEET_PATH, (c) =>
+  c.body(CSS, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600" }),
+);
