@@ -6,6 +6,9 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { authPages } from "./auth-pages";
+import { galleryPages } from "./gallery";
+import { registryPages } from "./registry-pages";
+import { repositoryPages } from "./repository-pages";
 import { withPageSecurity } from "./security";
 import { staticRoutes } from "./static";
 
@@ -16,3 +19,6 @@ export const web = new Hono<AppEnv>({ strict: false });
 for (const path of ["/", "/gallery/*", "/console", "/console/*", "/static/*"]) web.use(path, withPageSecurity);
 web.route("/", staticRoutes);
 web.route("/", authPages);
+web.route("/", galleryPages);
+web.route("/", repositoryPages);
+web.route("/", registryPages);

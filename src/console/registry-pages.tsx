@@ -1,0 +1,7 @@
+/**
+ * (Being written.) Pages of the web surface; see src/console/index.ts.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+
+export const registryPages = new Hono<AppEnv>();
