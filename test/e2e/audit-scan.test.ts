@@ -16,6 +16,8 @@ const clean = {
     uploadId: "0f8fad5b-d9cb-469f-a165-70867728950e",
     accessKeyId: "AKIAIOSFODNN7EXAMPLEABCD",
     secretAccessKey: "HIDDEN_DUE_TO_SECURITY_REASONS",
+    // A pagination cursor (base64 JSON) may look like a key's secret: it is not one.
+    nextToken: "bGFzdD10ZWFtLWEvd2ViLWFwcC0wMDEmbj0xMDA0",
   },
 };
 const leaks = [

@@ -14,6 +14,18 @@ const SECRET_SHAPES: readonly [string, RegExp][] = [
   ["an access key secret", /(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{40}(?![A-Za-z0-9])/],
 ];
 
+/** Pagination cursors are opaque base64 (ECR's nextToken) and may look like a key's secret. */
+const CURSORS = new Set(["nextToken"]);
+
+/** Every string of a record with the name it is held under, cursors left out. */
+function stringsOf(value: unknown, name = ""): string[] {
+  if (typeof value === "string") return CURSORS.has(name) ? [] : [value];
+  if (Array.isArray(value)) return value.flatMap((item) => stringsOf(item, name));
+  if (typeof value === "object" && value !== null)
+    return Object.entries(value).flatMap(([key, item]) => stringsOf(item, key));
+  return [];
+}
+
 /** Each record (by eventID) that holds a secret, with what it holds; empty when none does. */
 export async function secretsInAuditTrail(
   url: string,
@@ -33,8 +45,10 @@ export async function secretsInAuditTrail(
       const text = JSON.stringify(event);
       for (const secret of knownSecrets)
         if (secret.length >= 8 && text.includes(secret)) findings.push(`${String(event.eventID)}: a registry secret`);
+      const strings = stringsOf(event);
       for (const [what, shape] of SECRET_SHAPES)
-        if (shape.test(text)) findings.push(`${String(event.eventID)} (${String(event.eventName)}): ${what}`);
+        if (strings.some((value) => shape.test(value)))
+          findings.push(`${String(event.eventID)} (${String(event.eventName)}): ${what}`);
     }
     token = page.nextToken;
   } while (token !== undefined);
