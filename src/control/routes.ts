@@ -2,7 +2,9 @@
  * ECR's control plane: `POST /` speaking AWS JSON 1.1
  * (`X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.<Action>`), SigV4-signed with the
  * registry's access keys, so the AWS CLI and SDKs work with `--endpoint-url` / `endpoint`.
- * Each action is one entry of the dispatch table; the handlers live in `actions/` by group.
+ * ECR Public's catalog actions share the endpoint under their own target prefix and signing
+ * name (`aws ecr-public`). Each action is one entry of its API's dispatch table; the handlers
+ * live in `actions/` by group.
  */
 import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../app-env";
@@ -18,6 +20,7 @@ import { readAtMost } from "../bytes";
 import { EcrError, RegistryError } from "../errors";
 import { bodyTimeout, declaredBodyLength } from "../request-body";
 import { findAccessKey } from "../storage/identity-records";
+import { catalogActions } from "./actions/catalog";
 import { imageActions } from "./actions/images";
 import { layerActions } from "./actions/layers";
 import { lifecycleActions } from "./actions/lifecycle";
@@ -27,10 +30,12 @@ import { repositoryActions } from "./actions/repositories";
 import { scanningActions } from "./actions/scanning";
 import { templateActions } from "./actions/templates";
 import { controlContext, type ActionHandler } from "./context";
-import { ecrInput, parseJsonObject } from "./input";
-import { verifySigV4 } from "./sigv4";
+import { ecrInput, isObject, parseJsonObject, type JsonObject } from "./input";
+import { SIGV4_PUBLIC_SERVICE, SIGV4_SERVICE, verifySigV4 } from "./sigv4";
 
 export const TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921.";
+/** ECR Public's target prefix (its API model's `targetPrefix`). */
+export const PUBLIC_TARGET_PREFIX = "SpencerFrontendService.";
 export const AWS_JSON_CONTENT_TYPE = "application/x-amz-json-1.1";
 /** Bodies above this are refused before they are read (an UploadLayerPart of 20 MiB, base64). */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -55,6 +60,37 @@ const ACTIONS: ReadonlyMap<string, ActionHandler> = new Map(
 /** Names of the actions served, for documentation and tests. */
 export const SUPPORTED_ACTIONS: readonly string[] = [...ACTIONS.keys()].sort();
 
+/** An API served on `POST /`: its actions and the service name its requests are signed for. */
+interface Api {
+  actions: ReadonlyMap<string, ActionHandler>;
+  service: string;
+}
+
+/** The APIs by X-Amz-Target prefix. */
+const APIS: ReadonlyMap<string, Api> = new Map([
+  [TARGET_PREFIX, { actions: ACTIONS, service: SIGV4_SERVICE }],
+  [PUBLIC_TARGET_PREFIX, { actions: new Map(Object.entries(catalogActions)), service: SIGV4_PUBLIC_SERVICE }],
+]);
+
+/** The target's API and action; an unknown prefix is no API, and its action the whole target (for the audit record). */
+function resolveTarget(target: string): { api: Api | undefined; action: string } {
+  for (const [prefix, api] of APIS) {
+    if (target.startsWith(prefix)) return { api, action: target.slice(prefix.length) };
+  }
+  return { api: undefined, action: target };
+}
+
+/**
+ * The parameters kept on the audit record: the bytes some actions carry (UploadLayerPart's
+ * layerPartBlob, the catalog data's logoImageBlob) are content, not parameters worth keeping.
+ */
+function auditedParameters(parsed: JsonObject): JsonObject {
+  const { layerPartBlob: _bytes, ...parameters } = parsed;
+  if (!isObject(parameters.catalogData)) return parameters;
+  const { logoImageBlob: _logo, ...catalogData } = parameters.catalogData;
+  return { ...parameters, catalogData };
+}
+
 export const controlRoutes = new Hono<AppEnv>();
 
 /** Reads on the pull path: counted per principal and minute on the audit trail, like `/v2` pulls. */
@@ -66,7 +102,7 @@ const PULL_ACTIONS: ReadonlySet<string> = new Set([
 
 controlRoutes.post("/", async (c) => {
   const target = c.req.header("X-Amz-Target") ?? "";
-  const action = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
+  const { api, action } = resolveTarget(target);
   noteAudit(c, {
     eventName: action.slice(0, 128),
     source: "ecr.amazonaws.com",
@@ -88,18 +124,16 @@ controlRoutes.post("/", async (c) => {
       ),
   );
   const body = await readAtMost(c.req.raw.body, MAX_BODY_BYTES, tooLarge, timeout);
-  const principal = await authenticate(c, body);
+  const principal = await authenticate(c, body, api?.service ?? SIGV4_SERVICE);
 
   c.set("caller", { kind: "principal", principal });
-  const handler = target.startsWith(TARGET_PREFIX) ? ACTIONS.get(action) : undefined;
+  const handler = api?.actions.get(action);
   if (handler === undefined)
     throw new RegistryError(EcrError.UnknownOperationException, `unknown operation "${target}"`);
 
   const parsed = parseJsonObject(body, (message) => new RegistryError(EcrError.SerializationException, message));
-  // UploadLayerPart's layerPartBlob is the layer's bytes, not a parameter worth keeping.
-  const { layerPartBlob: _bytes, ...parameters } = parsed;
   noteAudit(c, {
-    requestParameters: parameters,
+    requestParameters: auditedParameters(parsed),
     ...(typeof parsed.repositoryName === "string" ? { repository: parsed.repositoryName } : {}),
   });
   const output = await handler(controlContext(c, await authConfig(c.var.settings.auth), principal, ecrInput(parsed)));
@@ -115,7 +149,7 @@ controlRoutes.post("/", async (c) => {
  * the failed-login throttles, whose verdict is fetched with the lookup: a throttled key or
  * address gets ThrottlingException before any secret is unsealed.
  */
-async function authenticate(c: AppContext, body: Uint8Array): Promise<Principal> {
+async function authenticate(c: AppContext, body: Uint8Array, service: string): Promise<Principal> {
   const config = await authConfig(c.var.settings.auth);
   const db = c.get("db");
   let username: string | null = null;
@@ -146,7 +180,10 @@ async function authenticate(c: AppContext, body: Uint8Array): Promise<Principal>
     return opened;
   };
   try {
-    await verifySigV4({ method: c.req.method, url: new URL(c.req.url), headers: c.req.raw.headers, body }, findSecret);
+    await verifySigV4(
+      { method: c.req.method, url: new URL(c.req.url), headers: c.req.raw.headers, body, service },
+      findSecret,
+    );
   } catch (error) {
     if (throttles !== null && error instanceof RegistryError) await recordLoginFailure(c.env, throttles);
     throw error;

@@ -8,12 +8,14 @@
  * secret, and the two signatures are compared in constant time. Using the SDK's signer means
  * URI encoding, header folding and query sorting match what the clients do byte for byte.
  *
- * Checked here: the header's shape, a credential scope for service `ecr` ending in
- * `aws4_request` whose date is the request's, X-Amz-Date within 15 minutes of now, `host`
- * and `x-amz-date` among the signed headers, a declared X-Amz-Content-Sha256 equal to the
- * body's hash, then the signature. Which secret belongs to the access key is the caller's
- * lookup (`findSecret`); an unknown key's signature is computed all the same (with a stand-in
- * secret) before it is refused, so unknown and known key ids cost the same work.
+ * Checked here: the header's shape, a credential scope for the service the request is for
+ * (`ecr`, or `ecr-public` for ECR Public's actions: the AWS clients sign with the API's own
+ * signing name) ending in `aws4_request` whose date is the request's, X-Amz-Date within 15
+ * minutes of now, `host` and `x-amz-date` among the signed headers, a declared
+ * X-Amz-Content-Sha256 equal to the body's hash, then the signature. Which secret belongs to
+ * the access key is the caller's lookup (`findSecret`); an unknown key's signature is computed
+ * all the same (with a stand-in secret) before it is refused, so unknown and known key ids cost
+ * the same work.
  */
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { Checksum, HttpRequest, SourceData } from "@smithy/types";
@@ -23,6 +25,8 @@ import { constantTimeEqual } from "../auth/secrets";
 import { EcrError, RegistryError } from "../errors";
 
 export const SIGV4_SERVICE = "ecr";
+/** ECR Public's signing name (its API model's `signingName`). */
+export const SIGV4_PUBLIC_SERVICE = "ecr-public";
 const ALGORITHM = "AWS4-HMAC-SHA256";
 const MAX_SKEW_MS = 15 * 60 * 1000;
 /** What an unknown access key's signature is computed with (the shape of a real secret). */
@@ -33,6 +37,8 @@ export interface SignedRequest {
   url: URL;
   headers: Headers;
   body: Uint8Array;
+  /** The service the credential scope must name; SIGV4_SERVICE when absent. */
+  service?: string;
 }
 
 export interface ParsedAuthorization {
@@ -101,8 +107,8 @@ export async function verifySigV4(
   now: number = Date.now(),
 ): Promise<string> {
   const auth = parseAuthorization(request.headers.get("Authorization"));
-  if (auth.service !== SIGV4_SERVICE)
-    throw invalid(`Credential should be scoped to correct service: '${SIGV4_SERVICE}'.`);
+  const service = request.service ?? SIGV4_SERVICE;
+  if (auth.service !== service) throw invalid(`Credential should be scoped to correct service: '${service}'.`);
   const signed = new Set(auth.signedHeaders);
   if (!signed.has("host")) throw invalid("'Host' must be a signed header");
   const amzDate = request.headers.get("X-Amz-Date");

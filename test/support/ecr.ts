@@ -1,7 +1,8 @@
 /**
  * ECR control-plane calls from inside workerd: requests signed by AWS's signer
  * (@smithy/signature-v4, on the registry's WebCrypto hash) with the bootstrap admin's key
- * unless given another.
+ * unless given another. ECR Public's actions (`aws ecr-public`) go to the same endpoint with
+ * their own target prefix and signing name (ecrPublicCall).
  */
 import { SignatureV4 } from "@smithy/signature-v4";
 import { env, exports } from "cloudflare:workers";
@@ -17,6 +18,25 @@ export interface EcrResult {
   requestId: string | null;
 }
 
+/** Which API a call is for: ECR's unless told. */
+export interface ApiOptions {
+  /** The X-Amz-Target prefix, dot included. */
+  targetPrefix?: string;
+  /** The service name the request is signed for (the credential scope's). */
+  service?: string;
+}
+
+export const ECR_PUBLIC: Required<ApiOptions> = { targetPrefix: "SpencerFrontendService.", service: "ecr-public" };
+
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+function adminKey(): Credentials {
+  return { accessKeyId: env.REGISTRY_ADMIN_ACCESS_KEY_ID, secretAccessKey: env.REGISTRY_ADMIN_SECRET_ACCESS_KEY };
+}
+
 /**
  * Calls one ECR action with `input`, signed as the AWS SDK would sign it. `edgeHeaders` are
  * added after signing, as Cloudflare's edge adds them (CF-Connecting-IP).
@@ -24,15 +44,14 @@ export interface EcrResult {
 export async function ecrCall(
   action: string,
   input: Record<string, unknown>,
-  credentials = {
-    accessKeyId: env.REGISTRY_ADMIN_ACCESS_KEY_ID,
-    secretAccessKey: env.REGISTRY_ADMIN_SECRET_ACCESS_KEY,
-  },
+  credentials: Credentials = adminKey(),
   edgeHeaders: Record<string, string> = {},
+  api: ApiOptions = {},
 ): Promise<EcrResult> {
+  const { targetPrefix = "AmazonEC2ContainerRegistry_V20150921.", service = "ecr" } = api;
   const url = new URL(ORIGIN);
   const body = JSON.stringify(input);
-  const signer = new SignatureV4({ service: "ecr", region: "us-east-1", credentials, sha256: WebCryptoSha256 });
+  const signer = new SignatureV4({ service, region: "us-east-1", credentials, sha256: WebCryptoSha256 });
   const signed = await signer.sign(
     {
       method: "POST",
@@ -43,7 +62,7 @@ export async function ecrCall(
       headers: {
         host: url.host,
         "content-type": "application/x-amz-json-1.1",
-        "x-amz-target": `AmazonEC2ContainerRegistry_V20150921.${action}`,
+        "x-amz-target": `${targetPrefix}${action}`,
       },
       body,
     },
@@ -72,4 +91,13 @@ export async function ecr(action: string, input: Record<string, unknown>): Promi
   const result = await ecrCall(action, input);
   if (result.status !== 200) throw new Error(`${action}: ${result.status} ${JSON.stringify(result.body)}`);
   return result.body;
+}
+
+/** Calls one ECR Public action (`SpencerFrontendService.<action>`, signed for `ecr-public`). */
+export async function ecrPublicCall(
+  action: string,
+  input: Record<string, unknown>,
+  credentials: Credentials = adminKey(),
+): Promise<EcrResult> {
+  return ecrCall(action, input, credentials, {}, ECR_PUBLIC);
 }

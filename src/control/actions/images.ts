@@ -5,12 +5,13 @@
  * a repository.
  */
 import { EcrError, RegistryError } from "../../errors";
+import { imageSizesOf, sizeSources } from "../../images/image-sizes";
 import { digestOf, pushManifest, readManifestText } from "../../images/manifests";
 import { forgetDeleted } from "../../images/pull-reads";
 import { OciFormatError } from "../../oci/errors";
 import { isValidTag, parseDigest, type Reference } from "../../oci/grammar";
-import { describeSizeMismatches, imageSizeOfStored } from "../../oci/manifest-format";
-import { essence, IMAGE_MANIFEST_TYPES, INDEX_TYPES } from "../../oci/media-types";
+import { describeSizeMismatches } from "../../oci/manifest-format";
+import { essence } from "../../oci/media-types";
 import type { Importer } from "../../pull-through/importer";
 import { importManifest } from "../../pull-through/manifests";
 import { cacheTargetFor, refusePushIntoCache, type RuleTarget } from "../../pull-through/targets";
@@ -101,34 +102,10 @@ async function importForBatchGet(
   }
 }
 
-/** imageSizeInBytes of a manifest row: stored at push, else computed from the bytes (older rows). */
-async function storedImageSize(ctx: ControlContext, row: ManifestBodyRow): Promise<number | null> {
-  if (row.imageSize !== null) return row.imageSize;
-  if (!IMAGE_MANIFEST_TYPES.has(row.mediaType)) return null;
-  const text = await readManifestText(ctx.c.env.BLOBS, row);
-  return text === null ? null : imageSizeOfStored(text);
-}
-
-/** ECR's imageSizeInBytes per image; an index reports its largest child. */
+/** ECR's imageSizeInBytes per image (src/images/image-sizes.ts); an index reports its largest child. */
 async function imageSizes(ctx: ControlContext, name: string, rows: readonly ImageRow[]): Promise<Map<string, number>> {
-  const needed = rows.flatMap((row) =>
-    INDEX_TYPES.has(row.mediaType) ? row.childDigests : row.imageSize === null ? [row.digest] : [],
-  );
-  const bodies = await findManifestBodies(ctx.db, name, [...new Set(needed)]);
-  const sizeOf = async (digest: string): Promise<number | null> => {
-    const body = bodies.get(digest);
-    return body === undefined ? null : storedImageSize(ctx, body);
-  };
-  const sizes = new Map<string, number>();
-  for (const row of rows) {
-    if (INDEX_TYPES.has(row.mediaType)) {
-      const children = await Promise.all(row.childDigests.map(sizeOf));
-      sizes.set(row.digest, Math.max(0, ...children.map((size) => size ?? 0)));
-    } else {
-      sizes.set(row.digest, row.imageSize ?? (await sizeOf(row.digest)) ?? 0);
-    }
-  }
-  return sizes;
+  const sources = await findManifestBodies(ctx.db, name, sizeSources(rows));
+  return imageSizesOf(ctx.c.env.BLOBS, rows, sources);
 }
 
 async function describeRows(ctx: ControlContext, name: string, rows: readonly ImageRow[]): Promise<JsonObject[]> {
