@@ -45,6 +45,25 @@ label { display: block; margin: .75rem 0 .25rem; font-weight: 600; }
 .prose { max-width: 48rem; }
 .prose pre { background: var(--soft); padding: .75rem; overflow-x: auto; }
 img.logo { width: 64px; height: 64px; object-fit: contain; }
+nav.console-nav ul { display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; list-style: none; margin: 0 0 1rem; padding: 0 0 .5rem; border-bottom: 1px solid var(--line); }
+nav.console-nav a[aria-current=page] { font-weight: 700; color: var(--fg); }
+form.filters { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: flex-end; margin: 0 0 1rem; }
+form.filters label { margin-top: 0; }
+form.inline { display: inline; margin-left: .5rem; }
+ul.keys { list-style: none; margin: 0 0 .5rem; padding: 0; }
+.pager { display: flex; gap: 1rem; }
+dl.new-key dt { font-weight: 600; margin-top: .5rem; }
+dl.new-key dd { margin: 0; }
+td details pre { max-width: 40rem; overflow-x: auto; font-size: .8rem; background: var(--soft); padding: .5rem; }
+.health-failing, .health-rate-limited { color: var(--bad); font-weight: 600; }
+.health-ok { color: var(--ok); }
+ul.links, ul.badges { display: flex; flex-wrap: wrap; gap: .25rem 1rem; list-style: none; padding: 0; margin: .5rem 0; }
+ul.badges { gap: .25rem .5rem; margin: 0; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 1rem 0; }
+dl.facts dt { font-weight: 600; }
+dl.facts dd { margin: 0; min-width: 0; }
+.repo-head { display: flex; gap: 1rem; align-items: flex-start; }
+form.search { margin-bottom: 1rem; }
 `.trim();
 
 export const staticRoutes = new Hono<AppEnv>();
