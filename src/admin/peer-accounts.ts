@@ -13,9 +13,8 @@ import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../app-env";
 import { authConfig } from "../auth/config";
 import { peerAccountOf, peerAccountUserName } from "../auth/principals";
-import { sealSecret } from "../auth/sealed-secrets";
-import { hashSecret, newAccessKey } from "../auth/secrets";
-import { deleteUser, findUser, insertAccessKey, insertUser, listUserNames } from "../storage/identity-records";
+import { issueAccessKey } from "../auth/access-keys";
+import { deleteUser, findUser, insertUser, listUserNames } from "../storage/identity-records";
 import { requireIdentityAction } from "./authorize";
 import { adminError } from "./input";
 
@@ -35,10 +34,7 @@ peerAccountRoutes.put("/peer-accounts/:accountId", async (c) => {
   await requireIdentityAction(c, "iam:CreateAccessKey", user);
   const db = c.get("db");
   await insertUser(db, user, Date.now());
-  const key = newAccessKey();
-  const { secretsKey } = await authConfig(c.var.settings.auth);
-  const sealed = secretsKey === null ? null : await sealSecret(secretsKey, key.accessKeyId, key.secret);
-  await insertAccessKey(db, user, key.accessKeyId, { hash: await hashSecret(key.secret), sealed }, Date.now());
+  const key = await issueAccessKey(db, c.var.settings.auth, user);
   return c.json(
     {
       accountId,

@@ -9,15 +9,13 @@ import { userArn } from "../auth/access";
 import { authConfig } from "../auth/config";
 import { parsePolicyDocument, PolicyError } from "../auth/policy/document";
 import { ADMIN_USER, peerAccountOf } from "../auth/principals";
-import { sealSecret } from "../auth/sealed-secrets";
-import { hashSecret, newAccessKey } from "../auth/secrets";
+import { issueAccessKey, revokeAccessKey } from "../auth/access-keys";
 import { issueLoginToken } from "../auth/tokens";
+import { deleteConsoleSessionsOf } from "../storage/console-records";
 import {
-  deleteAccessKey,
   deleteUser,
   deleteUserPolicy,
   findUser,
-  insertAccessKey,
   insertUser,
   listUserNames,
   putUserPolicy,
@@ -69,6 +67,8 @@ userRoutes.delete("/users/:name", async (c) => {
   const name = requireUserName(c.req.param("name"));
   await requireIdentityAction(c, "iam:DeleteUser", name);
   if (!(await deleteUser(c.get("db"), name))) throw adminError.notFound(`user ${name} does not exist`);
+  // Its console sessions end with it.
+  await deleteConsoleSessionsOf(c.get("db"), name);
   return c.body(null, 204);
 });
 
@@ -76,10 +76,7 @@ userRoutes.post("/users/:name/access-keys", async (c) => {
   const name = requireUserName(c.req.param("name"));
   await requireIdentityAction(c, "iam:CreateAccessKey", name);
   await requireUser(c, name);
-  const key = newAccessKey();
-  const { secretsKey } = await authConfig(c.var.settings.auth);
-  const sealed = secretsKey === null ? null : await sealSecret(secretsKey, key.accessKeyId, key.secret);
-  await insertAccessKey(c.get("db"), name, key.accessKeyId, { hash: await hashSecret(key.secret), sealed }, Date.now());
+  const key = await issueAccessKey(c.get("db"), c.var.settings.auth, name);
   return c.json({ userName: name, accessKeyId: key.accessKeyId, secretAccessKey: key.secret }, 201, {
     "Cache-Control": "no-store",
   });
@@ -88,7 +85,7 @@ userRoutes.post("/users/:name/access-keys", async (c) => {
 userRoutes.delete("/users/:name/access-keys/:id", async (c) => {
   const name = requireUserName(c.req.param("name"));
   await requireIdentityAction(c, "iam:DeleteAccessKey", name);
-  if (!(await deleteAccessKey(c.get("db"), name, c.req.param("id"))))
+  if (!(await revokeAccessKey(c.get("db"), name, c.req.param("id"))))
     throw adminError.notFound(`user ${name} has no such access key`);
   return c.body(null, 204);
 });

@@ -8,6 +8,7 @@ import { noteAudit } from "../audit/capture";
 import { keptAccessKeyId } from "../audit/record";
 import { repositoriesAllowed } from "./access";
 import { pageHtml } from "./layout";
+import { ConsoleNav } from "./pages/console-nav";
 import { csrfMatches, currentSession, sameOrigin, signIn, signOut, type ConsoleSession } from "./session";
 
 export const authPages = new Hono<AppEnv>();
@@ -40,13 +41,15 @@ export function notFoundPage(
 export async function requireSession(c: AppContext): Promise<ConsoleSession | Response> {
   const session = await currentSession(c);
   if (session !== null) return session;
-  const next = new URL(c.req.url).pathname;
+  // Back to this page after signing in; a form's POST cannot be repeated by a GET: the home.
+  const url = new URL(c.req.url);
+  const next = c.req.method === "GET" ? `${url.pathname}${url.search}` : "/console";
   return c.redirect(`/console/sign-in?next=${encodeURIComponent(next)}`, 303);
 }
 
 /** A local path to return to after signing in (never another site). */
 function localNext(next: string | undefined): string {
-  return next !== undefined && /^\/console(\/[^/\\].*)?$/.test(next) ? next : "/console";
+  return next !== undefined && /^\/console([/?][^/\\].*)?$/.test(next) ? next : "/console";
 }
 
 function signInPage(c: AppContext, next: string, error: string | null, status: 200 | 401 | 403 = 200) {
@@ -114,18 +117,22 @@ authPages.get("/console", async (c) => {
     pageHtml({
       title: "Repositories",
       session,
-      children:
-        repositories.length === 0 ? (
-          <p>No repository you may describe.</p>
-        ) : (
-          <ul>
-            {repositories.map((repository) => (
-              <li>
-                <a href={`/console/repositories/${repository.name}`}>{repository.name}</a>
-              </li>
-            ))}
-          </ul>
-        ),
+      children: (
+        <>
+          <ConsoleNav current="/console" />
+          {repositories.length === 0 ? (
+            <p>No repository you may describe.</p>
+          ) : (
+            <ul>
+              {repositories.map((repository) => (
+                <li>
+                  <a href={`/console/repositories/${repository.name}`}>{repository.name}</a>
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      ),
     }),
   );
 });

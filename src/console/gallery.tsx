@@ -17,6 +17,7 @@ import { findRepositoryAccessFacts } from "../storage/repository-records";
 import { isPublic, repositoriesAllowed } from "./access";
 import { notFoundPage } from "./auth-pages";
 import { Bytes, NextPage, parseCursor, Time } from "./format";
+import { currentSession } from "./session";
 import { pageHtml } from "./layout";
 import { renderMarkdown } from "./markdown";
 import { indexPlatforms, platformText } from "./manifest-parts";
@@ -44,7 +45,11 @@ function summary(text: string | undefined): string | null {
 galleryPages.get("/", async (c) => {
   const query = (c.req.query("q") ?? "").trim().slice(0, MAX_QUERY_LENGTH);
   const needle = query.toLowerCase();
-  const publicRepositories = await repositoriesAllowed(c, null, "ecr:BatchGetImage");
+  // The gallery shows only what anyone may pull; a signed-in visitor's header says so (no cookie: no query).
+  const [publicRepositories, session] = await Promise.all([
+    repositoriesAllowed(c, null, "ecr:BatchGetImage"),
+    currentSession(c),
+  ]);
   const catalog = await findCatalogSummaries(
     c.get("db"),
     publicRepositories.map((repository) => repository.name),
@@ -60,7 +65,7 @@ galleryPages.get("/", async (c) => {
   return c.html(
     pageHtml({
       title: "Public repositories",
-      session: null,
+      session,
       children: (
         <>
           <form method="get" action="/" role="search" class="search">
@@ -106,9 +111,10 @@ galleryPages.get("/gallery/:name{.+}", async (c) => {
   const name = c.req.param("name");
   if (!isValidRepositoryName(name)) return notFoundPage(c, null, "This repository");
   const db = c.get("db");
-  const [page, catalogs] = await Promise.all([
+  const [page, catalogs, session] = await Promise.all([
     readTagListPage(db, name, parseCursor(c.req.query("next")), TAGS_PER_PAGE + 1),
     findCatalogSummaries(db, [name]),
+    currentSession(c),
   ]);
   // Both reads (the page's batch, the catalog row) run in parallel before the decision, which
   // needs the policy they bring; nothing is shown unless it allows.
@@ -124,7 +130,7 @@ galleryPages.get("/gallery/:name{.+}", async (c) => {
   return c.html(
     pageHtml({
       title: name,
-      session: null,
+      session,
       children: (
         <>
           <CatalogHeader name={name} catalog={catalog} host={host} tag={headlineTag(tags)} />

@@ -14,18 +14,9 @@
 import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../../app-env";
 import { noteAudit } from "../../audit/capture";
-import { authConfig } from "../../auth/config";
 import { peerAccountOf } from "../../auth/principals";
-import { sealSecret } from "../../auth/sealed-secrets";
-import { hashSecret, newAccessKey } from "../../auth/secrets";
-import { deleteConsoleSessionsOf } from "../../storage/console-records";
-import {
-  deleteAccessKey,
-  findUser,
-  insertAccessKey,
-  listUserNames,
-  type UserRecord,
-} from "../../storage/identity-records";
+import { issueAccessKey, revokeAccessKey } from "../../auth/access-keys";
+import { findUser, listUserNames, type UserRecord } from "../../storage/identity-records";
 import { forbiddenPage, notFoundPage, requireSession } from "../auth-pages";
 import { CsrfForm, pageHtml } from "../layout";
 import type { ConsoleSession } from "../session";
@@ -180,10 +171,7 @@ userPages.post("/console/users/:name/access-keys", async (c) => {
   const { session, user } = gate;
   const db = c.get("db");
   if ((await findUser(db, user)) === undefined) return notFoundPage(c, session, `User ${user}`);
-  const key = newAccessKey();
-  const { secretsKey } = await authConfig(c.var.settings.auth);
-  const sealed = secretsKey === null ? null : await sealSecret(secretsKey, key.accessKeyId, key.secret);
-  await insertAccessKey(db, user, key.accessKeyId, { hash: await hashSecret(key.secret), sealed }, Date.now());
+  const key = await issueAccessKey(db, c.var.settings.auth, user);
   c.header("Cache-Control", "no-store");
   return c.html(
     pageHtml({
@@ -225,10 +213,8 @@ userPages.post("/console/users/:name/access-keys/:id/delete", async (c) => {
   const id = c.req.param("id");
   noteAudit(c, { requestParameters: { userName: user, accessKeyId: id } });
   const db = c.get("db");
-  if (!ACCESS_KEY_ID.test(id) || !(await deleteAccessKey(db, user, id)))
+  // Revoking ends the user's console sessions too (src/auth/access-keys.ts).
+  if (!ACCESS_KEY_ID.test(id) || !(await revokeAccessKey(db, user, id)))
     return notFoundPage(c, session, `Access key ${id} of user ${user}`);
-  // Sessions opened with the deleted key already fail (each request checks the key); the
-  // user's other sessions end too, so a revoked user is signed out everywhere at once.
-  await deleteConsoleSessionsOf(db, user);
   return c.redirect(withQuery("/console/users", { deleted: id }), 303);
 });
