@@ -16,7 +16,7 @@ import { badRequestPage, queryText, registryGate, When, withQuery } from "./regi
 
 export const auditPages = new Hono<AppEnv>();
 
-const PAGE_SIZE = 50;
+const PAGE_SIZE = 25;
 
 /** The filters of the page, by GET parameter (the admin API's names). */
 const FILTERS = [
