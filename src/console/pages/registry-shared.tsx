@@ -144,3 +144,13 @@ export function Digest(props: { digest: string }) {
     </code>
   );
 }
+
+/** The image a page is about: its digest, repository and tags, then the page's own links. */
+export function ImageLine(props: { name: string; digest: string; tags: readonly string[]; children?: Child }) {
+  return (
+    <p>
+      Image <code>{props.digest}</code> in <a href={`/console/repositories/${props.name}`}>{props.name}</a>
+      {props.tags.length === 0 ? " (untagged)" : ` (tags: ${props.tags.join(", ")})`}. {props.children}
+    </p>
+  );
+}

@@ -18,7 +18,15 @@ import {
 import { notFoundPage } from "../auth-pages";
 import { pageHtml } from "../layout";
 import { ConsoleNav } from "./console-nav";
-import { allowedOnRegistry, badRequestPage, queryDigest, repositoryGate, When, withQuery } from "./registry-shared";
+import {
+  allowedOnRegistry,
+  badRequestPage,
+  ImageLine,
+  queryDigest,
+  repositoryGate,
+  When,
+  withQuery,
+} from "./registry-shared";
 
 export const replicationPages = new Hono<AppEnv>();
 
@@ -52,11 +60,9 @@ replicationPages.get("/console/replication", async (c) => {
       children: (
         <>
           <ConsoleNav />
-          <p>
-            Image <code>{digest}</code> in <a href={`/console/repositories/${name}`}>{name}</a>
-            {image.tags.length === 0 ? " (untagged)" : ` (tags: ${image.tags.join(", ")})`}.{" "}
+          <ImageLine name={name} digest={digest} tags={image.tags}>
             <a href={withQuery("/console/scans", { repository: name, digest })}>Scan findings</a>
-          </p>
+          </ImageLine>
           <h2>Destinations</h2>
           {statuses.length === 0 ? (
             <p>This image has no replication: no rule named its repository when it was pushed.</p>

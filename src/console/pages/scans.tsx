@@ -16,6 +16,7 @@ import { ConsoleNav } from "./console-nav";
 import {
   badRequestPage,
   ExternalLink,
+  ImageLine,
   queryDigest,
   queryPage,
   queryText,
@@ -118,13 +119,11 @@ scanPages.get("/console/scans", async (c) => {
       children: (
         <>
           <ConsoleNav />
-          <p>
-            Image <code>{digest}</code> in <a href={`/console/repositories/${name}`}>{name}</a>
-            {image.tags.length === 0 ? " (untagged)" : ` (tags: ${image.tags.join(", ")})`}.{" "}
+          <ImageLine name={name} digest={digest} tags={image.tags}>
             <a href={withQuery("/console/replication", { repository: name, digest })}>Replication status</a>
             {" · "}
             <a href={withQuery("/console/lifecycle", { repository: name })}>Lifecycle policy</a>
-          </p>
+          </ImageLine>
           <h2>Status</h2>
           <p>
             <span class="badge" data-status={scan.status}>
