@@ -29,13 +29,20 @@ describe("routing", () => {
     ["GET", "/v2/_catalog/extra"],
     ["PUT", "/v2/team/app"],
     ["GET", "/nothing-here"],
-    ["GET", "/"],
+    ["GET", "/console/nothing-here"],
     ["POST", "/nothing-here"],
     ["GET", "/_bench/counters"],
     ["POST", "/_bench/read-layer/team/app/sha256:0000000000000000000000000000000000000000000000000000000000000000"],
   ])("answers %s %s, which names no resource, with 404 NOT_FOUND (not NAME_UNKNOWN)", async (method, path) => {
     const body = await expectError(await call(method, path), 404, "NOT_FOUND");
     expect(body.errors[0]!.message).toContain(`resource at ${path}`);
+  });
+
+  it("answers GET / with the public gallery (a page, not an API error)", async () => {
+    const response = await call("GET", "/", { anonymous: true });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toMatch(/^text\/html/);
+    expect(await response.text()).toMatch(/^<!doctype html>/);
   });
 
   it("answers HEAD of an unknown path with 404 and no body", async () => {
