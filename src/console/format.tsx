@@ -11,11 +11,13 @@ export function humanBytes(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`;
   let value = bytes;
   let unit = -1;
-  while (value >= 1000 && unit < UNITS.length - 1) {
+  // The unit is chosen on the rounded figure: 999,999 B is "1.0 MB", not "1000 kB".
+  const shown = (n: number) => (n >= 99.95 ? n.toFixed(0) : n.toFixed(1));
+  while (unit < UNITS.length - 1 && (value >= 1000 || Number(shown(value)) >= 1000)) {
     value /= 1000;
     unit += 1;
   }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${UNITS[unit] ?? ""}`;
+  return `${shown(value)} ${UNITS[unit] ?? ""}`;
 }
 
 function grouped(bytes: number): string {

@@ -77,10 +77,12 @@ export function configPlatform(text: string): Platform | null {
 }
 
 export function platformText(platform: Platform): string {
-  return [platform.os, platform.architecture, platform.variant].filter((part) => part !== null).join("/");
+  return [platform.os, platform.architecture, platform.variant]
+    .filter((part) => part !== null && part !== "")
+    .join("/");
 }
 
-/** The string annotations of a manifest's bytes (`{}` when it has none or is not JSON). */
+/** The string annotations of a manifest's bytes (none when it has none or is not JSON). */
 export function manifestAnnotations(text: string | null): [string, string][] {
   const manifest = parsed(text);
   if (manifest === null || !isObject(manifest.annotations)) return [];
