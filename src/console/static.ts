@@ -54,7 +54,9 @@ ul.keys { list-style: none; margin: 0 0 .5rem; padding: 0; }
 .pager { display: flex; gap: 1rem; }
 dl.new-key dt { font-weight: 600; margin-top: .5rem; }
 dl.new-key dd { margin: 0; }
-td details pre { max-width: 40rem; overflow-x: auto; font-size: .8rem; background: var(--soft); padding: .5rem; }
+td details dl.record { margin: .25rem 0; font-size: .85rem; max-width: 40rem; }
+td details dl.record dt { font-weight: 600; }
+td details dl.record dd { margin: 0 0 .25rem 1rem; word-break: break-all; }
 .health-failing, .health-rate-limited { color: var(--bad); font-weight: 600; }
 .health-ok { color: var(--ok); }
 ul.links, ul.badges { display: flex; flex-wrap: wrap; gap: .25rem 1rem; list-style: none; padding: 0; margin: .5rem 0; }

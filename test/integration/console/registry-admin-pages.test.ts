@@ -179,23 +179,24 @@ describe("console audit page", () => {
     )
       .bind(JSON.stringify(rows))
       .run();
-    const eventIds = (text: string) =>
-      [...text.matchAll(/&quot;eventID&quot;: &quot;(event-\d+)&quot;/g)].map((m) => m[1]);
+    const eventIds = (text: string) => [...text.matchAll(/<dd class="event-id">(event-\d+)<\/dd>/g)].map((m) => m[1]);
 
     const first = await pageText(cookie, "/console/audit");
     const firstIds = eventIds(first);
-    // 25 records a page (a page of 50 weighed 88 KB): 59..35, 34..10, 9..0.
-    expect(firstIds).toHaveLength(25);
+    // 20 records a page (a page of 50 weighed 88 KB): 59..40, 39..20, 19..0.
+    expect(firstIds).toHaveLength(20);
     expect(firstIds[0]).toBe("event-59");
-    expect(firstIds[24]).toBe("event-35");
+    expect(firstIds[19]).toBe("event-40");
     const olderOf = (text: string) => /<a href="([^"]*nextToken=\d+[^"]*)">Older<\/a>/.exec(text)?.[1];
     const older = olderOf(first);
     expect(older).toBeDefined();
     const second = await pageText(cookie, hrefPath(older!));
-    expect(eventIds(second)).toEqual(Array.from({ length: 25 }, (_, index) => `event-${34 - index}`));
+    expect(eventIds(second)).toEqual(Array.from({ length: 20 }, (_, index) => `event-${39 - index}`));
     const third = await pageText(cookie, hrefPath(olderOf(second)!));
-    expect(eventIds(third)).toEqual(Array.from({ length: 10 }, (_, index) => `event-${9 - index}`));
-    expect(third).not.toMatch(/>Older<\/a>/);
+    expect(eventIds(third)).toEqual(Array.from({ length: 20 }, (_, index) => `event-${19 - index}`));
+    // What is older still is this test's own calls (signing in, creating users): none of the 60.
+    const fourth = olderOf(third);
+    if (fourth !== undefined) expect(eventIds(await pageText(cookie, hrefPath(fourth)))).toEqual([]);
 
     const filtered = await pageText(
       cookie,
