@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { runAuditExport } from "../../src/audit/export";
 import { settingsOf } from "../../src/config/load";
 import { runGarbageCollection } from "../../src/gc/collect";
-import { appendAuditRecords, type AuditRow } from "../../src/storage/audit-records";
+import { recordAuditEvents, type AuditEvent } from "../../src/storage/audit-records";
 import { database } from "../../src/storage/database";
 import { AUDIT_TRAIL_PREFIX } from "../../src/storage/keys";
 import { findAuditExportCursor, putAuditExportCursor } from "../../src/storage/registry-settings";
@@ -102,27 +102,9 @@ async function runAuditJob(): Promise<AuditJobResult> {
 }
 
 /** A record as a job would store it, at `at`. */
-function storedRow(at: number, action: string): AuditRow {
-  return {
-    at,
-    actor: "test-job",
-    action,
-    repository: null,
-    digest: null,
-    detail: {},
-    eventId: crypto.randomUUID(),
-    requestId: null,
-    source: "registry-jobs",
-    identityType: "AWSService",
-    accessKeyId: null,
-    sourceIp: null,
-    userAgent: null,
-    errorCode: null,
-    errorMessage: null,
-    requestParameters: null,
-    readOnly: false,
-    calls: 1,
-  };
+/** A job's record (what recordAuditEvents stores), at `at`. */
+function jobRecord(at: number, action: string): AuditEvent {
+  return { at, actor: "test-job", action, repository: null, digest: null, detail: {} };
 }
 
 async function storedIds(): Promise<number[]> {
@@ -245,9 +227,9 @@ describe("audit export to R2", () => {
   it("pages by the budget, and reports that it continues next run", async () => {
     const db = database(env.DB);
     const now = Date.now();
-    await appendAuditRecords(
+    await recordAuditEvents(
       db,
-      [1, 2, 3, 4, 5].map((n) => storedRow(now + n, `Step${n}`)),
+      [1, 2, 3, 4, 5].map((n) => jobRecord(now + n, `Step${n}`)),
     );
     const settings = settingsOf(env);
     const partial = await runAuditExport(env, settings, { pageSize: 2, maxObjects: 2 });
@@ -266,17 +248,17 @@ describe("audit export to R2", () => {
     const db = database(env.DB);
     const settings = settingsOf(env);
     const now = Date.now();
-    await appendAuditRecords(
+    await recordAuditEvents(
       db,
-      [1, 2, 3].map((n) => storedRow(now + n, `Before${n}`)),
+      [1, 2, 3].map((n) => jobRecord(now + n, `Before${n}`)),
     );
     const interrupted = await runAuditExport(env, settings);
     expect(interrupted.objects).toBe(1);
     // As if the run had stopped after writing its object: the cursor where it was before.
     await putAuditExportCursor(db, 0, Date.now());
-    await appendAuditRecords(
+    await recordAuditEvents(
       db,
-      [4, 5].map((n) => storedRow(now + n, `After${n}`)),
+      [4, 5].map((n) => jobRecord(now + n, `After${n}`)),
     );
 
     const resumed = await runAuditExport(env, settings);
@@ -293,11 +275,11 @@ describe("audit export to R2", () => {
     const db = database(env.DB);
     const settings = settingsOf(env);
     const expired = Date.now() - settings.auditRetentionMs - DAY_MS;
-    await appendAuditRecords(db, [
-      storedRow(expired, "Old1"),
-      storedRow(expired + 1, "Old2"),
-      storedRow(expired + 2, "Old3"),
-      storedRow(Date.now(), "Recent"),
+    await recordAuditEvents(db, [
+      jobRecord(expired, "Old1"),
+      jobRecord(expired + 1, "Old2"),
+      jobRecord(expired + 2, "Old3"),
+      jobRecord(Date.now(), "Recent"),
     ]);
     const [old1, old2, old3, recent] = await storedIds();
 
@@ -322,7 +304,7 @@ describe("audit export to R2", () => {
   it("is never collected: garbage collection and the replica sweep leave audit-trail/ alone", async () => {
     const db = database(env.DB);
     const settings = settingsOf(env);
-    await appendAuditRecords(db, [storedRow(Date.now(), "Kept")]);
+    await recordAuditEvents(db, [jobRecord(Date.now(), "Kept")]);
     const { lastKey } = await runAuditExport(env, settings);
     // Unreferenced content in both buckets, which a run with no grace period deletes...
     const stray = `blobs/sha256/${"ab".repeat(32)}`;
